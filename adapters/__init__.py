@@ -1,0 +1,1 @@
+"""REST dialects of legacy analytics vendors, each translated into GraphQL operations on the one graph."""

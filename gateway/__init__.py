@@ -1,0 +1,1 @@
+"""The running service: configuration, database, HTTP endpoints, ingestion engine and command line."""

@@ -1,0 +1,133 @@
+"""Credentials: API tokens (stored as SHA-256 hashes), password hashes and the principal of a request.
+
+A principal is who is asking and on which account; every resolver, loader and mutation reads the account
+from it. Tokens are 256-bit random strings, so a fast hash is enough to store them; passwords are low-entropy
+and get scrypt.
+"""
+
+from __future__ import annotations
+
+import base64
+import enum
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+
+from gateway.db import Database
+
+TOKEN_PREFIX = "agw_"
+
+
+class Permission(enum.StrEnum):
+    """What a token may do; ADMIN implies WRITE, WRITE implies READ."""
+
+    READ = "read"
+    WRITE = "write"
+    ADMIN = "admin"
+
+
+_IMPLIED = {
+    Permission.READ: {Permission.READ},
+    Permission.WRITE: {Permission.READ, Permission.WRITE},
+    Permission.ADMIN: {Permission.READ, Permission.WRITE, Permission.ADMIN},
+}
+
+
+@dataclass(frozen=True)
+class Principal:
+    """The caller: an account, the rights granted on it and, for write keys, the one product they open."""
+
+    account_id: int
+    permissions: frozenset[Permission]
+    token_id: int | None = None
+    product_id: int | None = None
+
+    def can(self, permission: Permission) -> bool:
+        return permission in self.permissions
+
+
+def expand_permissions(granted: list[str] | tuple[str, ...]) -> frozenset[Permission]:
+    result: set[Permission] = set()
+    for name in granted:
+        try:
+            result |= _IMPLIED[Permission(name)]
+        except ValueError:
+            continue
+    return frozenset(result)
+
+
+def new_token() -> str:
+    return TOKEN_PREFIX + secrets.token_urlsafe(32)
+
+
+def hash_token(token: str) -> bytes:
+    return hashlib.sha256(token.encode("utf-8")).digest()
+
+
+def hash_password(password: str) -> str:
+    salt = secrets.token_bytes(16)
+    digest = hashlib.scrypt(password.encode("utf-8"), salt=salt, n=2**14, r=8, p=1, dklen=32)
+    return "scrypt$" + base64.b64encode(salt).decode() + "$" + base64.b64encode(digest).decode()
+
+
+def verify_password(password: str, stored: str) -> bool:
+    try:
+        scheme, salt_b64, digest_b64 = stored.split("$")
+    except ValueError:
+        return False
+    if scheme != "scrypt":
+        return False
+    salt = base64.b64decode(salt_b64)
+    digest = hashlib.scrypt(password.encode("utf-8"), salt=salt, n=2**14, r=8, p=1, dklen=32)
+    return hmac.compare_digest(digest, base64.b64decode(digest_b64))
+
+
+def bearer_token(header: str | None) -> str | None:
+    """The token of an `Authorization: Bearer <token>` header, or None."""
+    if not header:
+        return None
+    scheme, _, value = header.strip().partition(" ")
+    if scheme.lower() != "bearer" or not value.strip():
+        return None
+    return value.strip()
+
+
+async def principal_for_token(db: Database, token: str) -> Principal | None:
+    """The principal a token stands for, or None for an unknown token."""
+    if not token or len(token) > 512:
+        return None
+    row = await db.fetchrow(
+        "SELECT id, account_id, permissions FROM api_tokens WHERE token_hash = $1", hash_token(token)
+    )
+    if row is None:
+        return None
+    return Principal(
+        account_id=row["account_id"],
+        permissions=expand_permissions(row["permissions"]),
+        token_id=row["id"],
+    )
+
+
+@dataclass(frozen=True)
+class AppKeyProduct:
+    """What an app key opens: a product to write to, and whether it accepts data."""
+
+    principal: Principal
+    product_id: int
+    status: str
+
+
+async def product_for_app_key(db: Database, app_key: str) -> AppKeyProduct | None:
+    """Access to the one product an app key names: legacy SDKs write, and old readers read, with it alone."""
+    if not app_key or len(app_key) > 512:
+        return None
+    row = await db.fetchrow("SELECT id, account_id, status FROM products WHERE app_key = $1", app_key)
+    if row is None:
+        return None
+    principal = Principal(
+        account_id=row["account_id"],
+        permissions=frozenset({Permission.READ, Permission.WRITE}),
+        product_id=row["id"],
+    )
+    return AppKeyProduct(principal=principal, product_id=row["id"], status=row["status"])

@@ -1,0 +1,77 @@
+"""Gateway settings: one dataclass filled from command-line options, environment variables and defaults.
+
+Every option has an environment variable (listed in the README) so that a service manager can configure the
+gateway without a command line.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+
+def _env(name: str, default: str | None = None) -> str | None:
+    value = os.environ.get(name)
+    return value if value not in (None, "") else default
+
+
+def _env_int(name: str, default: int) -> int:
+    value = _env(name)
+    return int(value) if value is not None else default
+
+
+def _env_float(name: str, default: float) -> float:
+    value = _env(name)
+    return float(value) if value is not None else default
+
+
+def _env_bool(name: str, default: bool) -> bool:
+    value = _env(name)
+    if value is None:
+        return default
+    return value.strip().lower() in ("1", "true", "yes", "on")
+
+
+@dataclass
+class Limits:
+    """Bounds that protect the graph from abusive queries."""
+
+    max_page_size: int = field(default_factory=lambda: _env_int("GATEWAY_MAX_PAGE_SIZE", 100))
+    max_depth: int = field(default_factory=lambda: _env_int("GATEWAY_MAX_DEPTH", 15))
+    max_aliases: int = field(default_factory=lambda: _env_int("GATEWAY_MAX_ALIASES", 30))
+    max_tokens: int = field(default_factory=lambda: _env_int("GATEWAY_MAX_TOKENS", 15000))
+    max_body_bytes: int = field(default_factory=lambda: _env_int("GATEWAY_MAX_BODY_BYTES", 2 * 1024 * 1024))
+    max_nodes: int = field(default_factory=lambda: _env_int("GATEWAY_MAX_NODES", 500_000))
+    request_timeout: float = field(default_factory=lambda: _env_float("GATEWAY_REQUEST_TIMEOUT", 30.0))
+    cost_budget_per_hour: int = field(default_factory=lambda: _env_int("GATEWAY_COST_BUDGET", 5000))
+
+
+@dataclass
+class Settings:
+    """Everything the gateway process needs to know to start."""
+
+    host: str = field(default_factory=lambda: _env("GATEWAY_HOST", "127.0.0.1") or "127.0.0.1")
+    port: int = field(default_factory=lambda: _env_int("GATEWAY_PORT", 8080))
+    workers: int = field(default_factory=lambda: _env_int("GATEWAY_WORKERS", 1))
+    data_dir: Path = field(default_factory=lambda: Path(_env("GATEWAY_DATA_DIR", "./.data") or "./.data"))
+    database_url: str | None = field(default_factory=lambda: _env("DATABASE_URL"))
+    pool_min: int = field(default_factory=lambda: _env_int("GATEWAY_POOL_MIN", 2))
+    pool_max: int = field(default_factory=lambda: _env_int("GATEWAY_POOL_MAX", 10))
+    introspection: bool = field(default_factory=lambda: _env_bool("GATEWAY_INTROSPECTION", True))
+    graphiql: bool = field(default_factory=lambda: _env_bool("GATEWAY_GRAPHIQL", True))
+    log_level: str = field(default_factory=lambda: _env("GATEWAY_LOG_LEVEL", "INFO") or "INFO")
+    # group commit: how long the ingestion engine waits for more requests before it commits a batch
+    ingest_window_ms: float = field(default_factory=lambda: _env_float("GATEWAY_INGEST_WINDOW_MS", 2.0))
+    ingest_max_batch: int = field(default_factory=lambda: _env_int("GATEWAY_INGEST_MAX_BATCH", 500))
+    limits: Limits = field(default_factory=Limits)
+
+    def with_overrides(self, **overrides: Any) -> Settings:
+        """A copy with the given non-None values replaced (command-line options win over the environment)."""
+        known = {f.name for f in fields(self)}
+        values = {f.name: getattr(self, f.name) for f in fields(self)}
+        for key, value in overrides.items():
+            if key in known and value is not None:
+                values[key] = Path(value) if key == "data_dir" else value
+        return Settings(**values)

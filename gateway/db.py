@@ -1,0 +1,120 @@
+"""The database handle: an asyncpg pool plus a per-request count of SQL statements.
+
+All SQL of the gateway goes through `Database`, so that the statement count of a request is exact (the
+query-count tests and the benchmarks read it) and so that per-request settings such as the statement
+timeout are applied in one place.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from collections.abc import AsyncIterator, Sequence
+from contextvars import ContextVar
+from dataclasses import dataclass
+from typing import Any
+
+import asyncpg
+
+
+@dataclass
+class StatementCounter:
+    """How many SQL statements the current request has sent."""
+
+    count: int = 0
+
+
+_counter: ContextVar[StatementCounter | None] = ContextVar("statement_counter", default=None)
+
+
+def start_counting() -> StatementCounter:
+    """Begin counting the statements of the current task and the tasks it spawns."""
+    counter = StatementCounter()
+    _counter.set(counter)
+    return counter
+
+
+def _tick(n: int = 1) -> None:
+    counter = _counter.get()
+    if counter is not None:
+        counter.count += n
+
+
+async def _init_connection(conn: asyncpg.Connection) -> None:
+    await conn.set_type_codec("jsonb", encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
+    await conn.set_type_codec("json", encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
+
+
+class Database:
+    """A pool of connections to the gateway's PostgreSQL database."""
+
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self.pool = pool
+
+    @classmethod
+    async def connect(cls, url: str, *, min_size: int = 2, max_size: int = 10) -> Database:
+        pool = await asyncpg.create_pool(
+            url, min_size=min_size, max_size=max_size, init=_init_connection, command_timeout=60
+        )
+        assert pool is not None
+        return cls(pool)
+
+    async def close(self) -> None:
+        await self.pool.close()
+
+    async def fetch(self, sql: str, *args: Any) -> list[asyncpg.Record]:
+        _tick()
+        return await self.pool.fetch(sql, *args)
+
+    async def fetchrow(self, sql: str, *args: Any) -> asyncpg.Record | None:
+        _tick()
+        return await self.pool.fetchrow(sql, *args)
+
+    async def fetchval(self, sql: str, *args: Any) -> Any:
+        _tick()
+        return await self.pool.fetchval(sql, *args)
+
+    async def execute(self, sql: str, *args: Any) -> str:
+        _tick()
+        return await self.pool.execute(sql, *args)
+
+    async def executemany(self, sql: str, args: Sequence[Sequence[Any]]) -> None:
+        _tick()
+        await self.pool.executemany(sql, args)
+
+    @contextlib.asynccontextmanager
+    async def transaction(self) -> AsyncIterator[Transaction]:
+        """A connection inside one transaction; statements sent through it are counted too."""
+        async with self.pool.acquire() as conn, conn.transaction():
+            yield Transaction(conn)
+
+
+class Transaction:
+    """A connection in an open transaction, with the same counted methods as `Database`."""
+
+    def __init__(self, conn: asyncpg.Connection) -> None:
+        self.conn = conn
+
+    async def fetch(self, sql: str, *args: Any) -> list[asyncpg.Record]:
+        _tick()
+        return await self.conn.fetch(sql, *args)
+
+    async def fetchrow(self, sql: str, *args: Any) -> asyncpg.Record | None:
+        _tick()
+        return await self.conn.fetchrow(sql, *args)
+
+    async def fetchval(self, sql: str, *args: Any) -> Any:
+        _tick()
+        return await self.conn.fetchval(sql, *args)
+
+    async def execute(self, sql: str, *args: Any) -> str:
+        _tick()
+        return await self.conn.execute(sql, *args)
+
+    async def executemany(self, sql: str, args: Sequence[Sequence[Any]]) -> None:
+        _tick()
+        await self.conn.executemany(sql, args)
+
+    async def copy_records(self, table: str, records: Sequence[Sequence[Any]], columns: Sequence[str]) -> None:
+        _tick()
+        await self.conn.copy_records_to_table(table, records=records, columns=list(columns))

@@ -1,0 +1,75 @@
+"""The per-request context every resolver receives: who is asking, the database and the request's loaders."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Hashable, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import strawberry
+from strawberry.dataloader import DataLoader
+
+from gateway.auth import Permission, Principal
+from gateway.config import Limits
+from gateway.db import Database
+
+if TYPE_CHECKING:
+    from gateway.ingest.engine import IngestEngine
+
+K = TypeVar("K", bound=Hashable)
+V = TypeVar("V")
+
+BatchFn = Callable[["Context", list[K]], Awaitable[Sequence[V]]]
+
+
+class NotPermitted(Exception):
+    """The principal lacks the right an operation needs."""
+
+
+class NotAuthenticated(Exception):
+    """The operation needs a principal and the request has none."""
+
+
+@dataclass
+class Context:
+    db: Database
+    principal: Principal | None
+    limits: Limits = field(default_factory=Limits)
+    engine: IngestEngine | None = None
+    request_id: str = ""
+    _loaders: dict[Any, DataLoader[Any, Any]] = field(default_factory=dict)
+
+    def loader(self, batch: BatchFn[K, V]) -> DataLoader[K, V]:
+        """The request's one DataLoader for `batch` (created on first use, so it batches and caches)."""
+        found = self._loaders.get(batch)
+        if found is None:
+
+            async def load(keys: list[K]) -> Sequence[V]:
+                return await batch(self, keys)
+
+            found = DataLoader(load_fn=load)
+            self._loaders[batch] = found
+        return found
+
+    def require(self, permission: Permission) -> Principal:
+        """The principal, if it holds `permission`; raises otherwise."""
+        if self.principal is None:
+            raise NotAuthenticated("Authentication required: send Authorization: Bearer <token>.")
+        if not self.principal.can(permission):
+            raise NotPermitted(f"This token lacks the '{permission.value}' permission.")
+        return self.principal
+
+    @property
+    def account_id(self) -> int:
+        return self.require(Permission.READ).account_id
+
+    @property
+    def product_scope(self) -> int | None:
+        """The one product a product-bound credential (an app key) may see, or None for the whole account."""
+        return self.principal.product_id if self.principal else None
+
+
+def ctx_of(info: strawberry.Info) -> Context:
+    context = info.context
+    assert isinstance(context, Context)
+    return context

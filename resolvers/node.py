@@ -1,0 +1,73 @@
+"""Relay global ids and the `Node` interface: every object of the graph can be fetched by its id.
+
+A global id is base64("TypeName:primary key"). Each domain registers how to load its type by primary key;
+`node(id:)` and federation's `_entities` both go through that registry, and therefore through the same
+account-scoped DataLoaders as every nested field.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import strawberry
+
+from resolvers.context import Context
+
+NodeFetcher = Callable[[Context, int], Awaitable[Any]]
+_fetchers: dict[str, NodeFetcher] = {}
+
+
+class InvalidId(ValueError):
+    """A string that is not a global id of this graph."""
+
+
+def to_global_id(type_name: str, pk: int) -> strawberry.ID:
+    return strawberry.ID(base64.b64encode(f"{type_name}:{pk}".encode()).decode("ascii"))
+
+
+def from_global_id(global_id: str) -> tuple[str, int]:
+    """(type name, primary key) of a global id; raises InvalidId for anything else."""
+    try:
+        decoded = base64.b64decode(global_id.encode("ascii"), validate=True).decode("utf-8")
+        type_name, _, pk = decoded.partition(":")
+        if not type_name or not pk.isdigit():
+            raise InvalidId(global_id)
+        return type_name, int(pk)
+    except (binascii.Error, UnicodeError, ValueError) as exc:
+        raise InvalidId(f"Not a valid id: {global_id!r}") from exc
+
+
+def pk_of(global_id: str, expected_type: str) -> int:
+    """The primary key of a global id that must name `expected_type`."""
+    type_name, pk = from_global_id(global_id)
+    if type_name != expected_type:
+        raise InvalidId(f"Id {global_id!r} is not a {expected_type} id")
+    return pk
+
+
+def register_node(type_name: str, fetcher: NodeFetcher) -> None:
+    _fetchers[type_name] = fetcher
+
+
+async def fetch_node(ctx: Context, global_id: str) -> Any:
+    """The object a global id names, if it exists and the caller may see it; else None."""
+    try:
+        type_name, pk = from_global_id(global_id)
+    except InvalidId:
+        return None
+    fetcher = _fetchers.get(type_name)
+    if fetcher is None:
+        return None
+    return await fetcher(ctx, pk)
+
+
+@strawberry.interface(description="An object with a global id, fetchable with `node(id:)`.")
+class Node:
+    pk: strawberry.Private[int]
+
+    @strawberry.field(description="The object's global id.")
+    def id(self) -> strawberry.ID:
+        return to_global_id(type(self).__name__, self.pk)

@@ -1,0 +1,280 @@
+"""Cursor connections (Relay style) loaded in batches: one SQL statement per page shape, whatever the parents.
+
+A `Listing` describes one relation edge (a table, the column naming its parent and how to build a graph
+object from a row). Its page loader takes (parent id, page request) keys and answers all parents of one page
+shape with a single LATERAL query, so that `products { sessions(first: 10) }` costs one statement for any
+number of products; its count loader does the same for `totalCount` with one GROUP BY.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections import defaultdict
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Generic, TypeVar
+
+import asyncpg
+import strawberry
+
+from resolvers.context import Context
+
+T = TypeVar("T")
+
+
+class BadPageRequest(ValueError):
+    """A page request the graph refuses (page too large, malformed cursor)."""
+
+
+@strawberry.type(description="Where a page sits in its connection.")
+class PageInfo:
+    has_next_page: bool
+    has_previous_page: bool
+    start_cursor: str | None
+    end_cursor: str | None
+
+
+@strawberry.type(description="One item of a page and its cursor.")
+class Edge(Generic[T]):
+    cursor: str
+    node: T
+
+
+@strawberry.type(description="A page of a list, with the cursor to the next page and the list's size.")
+class Connection(Generic[T]):
+    edges: list[Edge[T]]
+    page_info: PageInfo
+    _count: strawberry.Private[Callable[[], Awaitable[int]]]
+
+    @strawberry.field(description="The items of this page (the nodes of `edges`).")
+    def nodes(self) -> list[T]:
+        return [edge.node for edge in self.edges]
+
+    @strawberry.field(description="How many items the whole list has, with the same filters.")
+    async def total_count(self) -> int:
+        return await self._count()
+
+
+@dataclass(frozen=True)
+class Condition:
+    """A SQL condition on the listed table (alias `t`) with `{}` standing for its one parameter."""
+
+    sql: str
+    value: Any
+
+
+@dataclass(frozen=True)
+class Order:
+    """A sort column (an expression over alias `t`); ties are broken by `t.id`."""
+
+    column: str
+    descending: bool = True
+
+
+@dataclass(frozen=True)
+class PageRequest:
+    first: int
+    after: tuple[Any, int] | None
+    order: Order
+    conditions: tuple[Condition, ...] = ()
+
+
+@dataclass(frozen=True)
+class PageKey:
+    parent_id: int
+    request: PageRequest
+
+
+@dataclass
+class Page:
+    rows: list[asyncpg.Record]
+    has_next: bool
+
+
+def encode_cursor(value: Any, pk: int) -> str:
+    if isinstance(value, datetime):
+        value = {"t": value.isoformat()}
+    return base64.urlsafe_b64encode(json.dumps([value, pk]).encode()).decode("ascii")
+
+
+def decode_cursor(cursor: str) -> tuple[Any, int]:
+    try:
+        value, pk = json.loads(base64.urlsafe_b64decode(cursor.encode("ascii")))
+        if isinstance(value, dict):
+            value = datetime.fromisoformat(value["t"])
+        if not isinstance(pk, int):
+            raise ValueError(pk)
+        return value, pk
+    except (binascii.Error, ValueError, TypeError, KeyError, UnicodeError) as exc:
+        raise BadPageRequest(f"Invalid cursor: {cursor!r}") from exc
+
+
+def page_request(
+    ctx: Context,
+    first: int | None,
+    after: str | None,
+    order: Order,
+    conditions: Sequence[Condition] = (),
+    default_size: int = 20,
+) -> PageRequest:
+    """Validate `first`/`after` against the configured maximum page size."""
+    limit = ctx.limits.max_page_size
+    size = default_size if first is None else first
+    if size < 0:
+        raise BadPageRequest("`first` must not be negative")
+    if size > limit:
+        raise BadPageRequest(f"`first` is {size}, above the maximum page size of {limit}")
+    return PageRequest(
+        first=size,
+        after=decode_cursor(after) if after else None,
+        order=order,
+        conditions=tuple(conditions),
+    )
+
+
+@dataclass
+class Listing(Generic[T]):
+    """One relation edge: rows of `table` whose `parent_column` is the parent's id."""
+
+    table: str
+    parent_column: str
+    columns: str
+    make: Callable[[asyncpg.Record], T]
+    # the column holding the row's product, checked against a product-bound principal
+    product_column: str = "product_id"
+    _page_batch: Any = field(init=False, repr=False)
+    _count_batch: Any = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        async def pages(ctx: Context, keys: list[PageKey]) -> list[Page]:
+            return await self._load_pages(ctx, keys)
+
+        async def counts(ctx: Context, keys: list[tuple[int, tuple[Condition, ...]]]) -> list[int]:
+            return await self._load_counts(ctx, keys)
+
+        self._page_batch = pages
+        self._count_batch = counts
+
+    async def connection(self, ctx: Context, parent_id: int, request: PageRequest) -> Connection[T]:
+        page = await ctx.loader(self._page_batch).load(PageKey(parent_id, request))
+        column = request.order.column.removeprefix("t.")
+        edges = [Edge(cursor=encode_cursor(row[column], row["id"]), node=self.make(row)) for row in page.rows]
+
+        async def count() -> int:
+            return await ctx.loader(self._count_batch).load((parent_id, request.conditions))
+
+        return Connection(
+            edges=edges,
+            page_info=PageInfo(
+                has_next_page=page.has_next,
+                has_previous_page=request.after is not None,
+                start_cursor=edges[0].cursor if edges else None,
+                end_cursor=edges[-1].cursor if edges else None,
+            ),
+            _count=count,
+        )
+
+    def _scope(self, ctx: Context, params: list[Any]) -> str:
+        """Account (and product, for product-bound credentials) conditions, appended to `params`."""
+        params.append(ctx.account_id)
+        sql = f" AND t.account_id = ${len(params)}"
+        if ctx.product_scope is not None:
+            params.append(ctx.product_scope)
+            sql += f" AND t.{self.product_column} = ${len(params)}"
+        return sql
+
+    @staticmethod
+    def _conditions(conditions: Sequence[Condition], params: list[Any]) -> str:
+        sql = ""
+        for condition in conditions:
+            params.append(condition.value)
+            sql += " AND " + condition.sql.format(f"${len(params)}")
+        return sql
+
+    async def _load_pages(self, ctx: Context, keys: list[PageKey]) -> list[Page]:
+        groups: dict[PageRequest, list[int]] = defaultdict(list)
+        for key in keys:
+            groups[key.request].append(key.parent_id)
+        found: dict[PageKey, Page] = {}
+        for request, parents in groups.items():
+            rows_by_parent = await self._fetch_group(ctx, request, parents)
+            for parent in parents:
+                rows = rows_by_parent.get(parent, [])
+                found[PageKey(parent, request)] = Page(rows=rows[: request.first], has_next=len(rows) > request.first)
+        return [found[key] for key in keys]
+
+    async def _fetch_group(
+        self, ctx: Context, request: PageRequest, parents: list[int]
+    ) -> dict[int, list[asyncpg.Record]]:
+        if request.first == 0:
+            return {}
+        params: list[Any] = [list(dict.fromkeys(parents))]
+        where = self._scope(ctx, params) + self._conditions(request.conditions, params)
+        direction = "DESC" if request.order.descending else "ASC"
+        column = request.order.column
+        if request.after is not None:
+            params.extend(request.after)
+            comparison = "<" if request.order.descending else ">"
+            where += f" AND ({column}, t.id) {comparison} (${len(params) - 1}, ${len(params)})"
+        params.append(request.first + 1)
+        sql = (
+            f"SELECT p.parent AS _parent, x.* FROM unnest($1::bigint[]) AS p(parent) "
+            f"CROSS JOIN LATERAL (SELECT {self.columns} FROM {self.table} t "
+            f"WHERE t.{self.parent_column} = p.parent{where} "
+            f"ORDER BY {column} {direction}, t.id {direction} LIMIT ${len(params)}) x"
+        )
+        result: dict[int, list[asyncpg.Record]] = defaultdict(list)
+        for row in await ctx.db.fetch(sql, *params):
+            result[row["_parent"]].append(row)
+        return result
+
+    async def _load_counts(self, ctx: Context, keys: list[tuple[int, tuple[Condition, ...]]]) -> list[int]:
+        groups: dict[tuple[Condition, ...], list[int]] = defaultdict(list)
+        for parent, conditions in keys:
+            groups[conditions].append(parent)
+        found: dict[tuple[int, tuple[Condition, ...]], int] = {}
+        for conditions, parents in groups.items():
+            params: list[Any] = [list(dict.fromkeys(parents))]
+            where = self._scope(ctx, params) + self._conditions(conditions, params)
+            sql = (
+                f"SELECT t.{self.parent_column} AS parent, count(*) AS n FROM {self.table} t "
+                f"WHERE t.{self.parent_column} = ANY($1::bigint[]){where} GROUP BY 1"
+            )
+            counts = {row["parent"]: row["n"] for row in await ctx.db.fetch(sql, *params)}
+            for parent in parents:
+                found[(parent, conditions)] = counts.get(parent, 0)
+        return [found[key] for key in keys]
+
+
+@dataclass
+class ById(Generic[T]):
+    """Loads rows of `table` by primary key, scoped to the caller's account (and product)."""
+
+    table: str
+    columns: str
+    make: Callable[[asyncpg.Record], T]
+    product_column: str = "product_id"
+    _batch: Any = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        async def batch(ctx: Context, ids: list[int]) -> list[T | None]:
+            params: list[Any] = [list(dict.fromkeys(ids)), ctx.account_id]
+            sql = f"SELECT {self.columns} FROM {self.table} t WHERE t.id = ANY($1::bigint[]) AND t.account_id = $2"
+            if ctx.product_scope is not None and self.product_column:
+                params.append(ctx.product_scope)
+                sql += f" AND t.{self.product_column} = $3"
+            rows = {row["id"]: self.make(row) for row in await ctx.db.fetch(sql, *params)}
+            return [rows.get(i) for i in ids]
+
+        self._batch = batch
+
+    async def load(self, ctx: Context, pk: int | None) -> T | None:
+        if pk is None:
+            return None
+        return await ctx.loader(self._batch).load(pk)
+
+    async def load_many(self, ctx: Context, pks: list[int]) -> list[T | None]:
+        return list(await ctx.loader(self._batch).load_many(pks))
