@@ -145,6 +145,8 @@ class Listing(Generic[T]):
     make: Callable[[asyncpg.Record], T]
     # the column holding the row's product, checked against a product-bound principal
     product_column: str = "product_id"
+    # extra joins after `FROM table t`, for edges whose parent is reached through another table
+    join: str = ""
     _page_batch: Any = field(init=False, repr=False)
     _count_batch: Any = field(init=False, repr=False)
 
@@ -157,6 +159,10 @@ class Listing(Generic[T]):
 
         self._page_batch = pages
         self._count_batch = counts
+
+    @property
+    def _parent(self) -> str:
+        return self.parent_column if "." in self.parent_column else f"t.{self.parent_column}"
 
     async def connection(self, ctx: Context, parent_id: int, request: PageRequest) -> Connection[T]:
         page = await ctx.loader(self._page_batch).load(PageKey(parent_id, request))
@@ -181,7 +187,7 @@ class Listing(Generic[T]):
         """Account (and product, for product-bound credentials) conditions, appended to `params`."""
         params.append(ctx.account_id)
         sql = f" AND t.account_id = ${len(params)}"
-        if ctx.product_scope is not None:
+        if ctx.product_scope is not None and self.product_column:
             params.append(ctx.product_scope)
             sql += f" AND t.{self.product_column} = ${len(params)}"
         return sql
@@ -222,8 +228,8 @@ class Listing(Generic[T]):
         params.append(request.first + 1)
         sql = (
             f"SELECT p.parent AS _parent, x.* FROM unnest($1::bigint[]) AS p(parent) "
-            f"CROSS JOIN LATERAL (SELECT {self.columns} FROM {self.table} t "
-            f"WHERE t.{self.parent_column} = p.parent{where} "
+            f"CROSS JOIN LATERAL (SELECT {self.columns} FROM {self.table} t {self.join} "
+            f"WHERE {self._parent} = p.parent{where} "
             f"ORDER BY {column} {direction}, t.id {direction} LIMIT ${len(params)}) x"
         )
         result: dict[int, list[asyncpg.Record]] = defaultdict(list)
@@ -240,8 +246,8 @@ class Listing(Generic[T]):
             params: list[Any] = [list(dict.fromkeys(parents))]
             where = self._scope(ctx, params) + self._conditions(conditions, params)
             sql = (
-                f"SELECT t.{self.parent_column} AS parent, count(*) AS n FROM {self.table} t "
-                f"WHERE t.{self.parent_column} = ANY($1::bigint[]){where} GROUP BY 1"
+                f"SELECT {self._parent} AS parent, count(*) AS n FROM {self.table} t {self.join} "
+                f"WHERE {self._parent} = ANY($1::bigint[]){where} GROUP BY 1"
             )
             counts = {row["parent"]: row["n"] for row in await ctx.db.fetch(sql, *params)}
             for parent in parents:

@@ -176,12 +176,15 @@ CREATE TABLE exports (
     since        timestamptz,
     until        timestamptz,
     -- the id of the first and last exported row, so a client can continue from where an export ended
+    after_id     bigint,
     first_cursor bigint,
     last_cursor  bigint,
     content      bytea,
     created_at   timestamptz NOT NULL DEFAULT now(),
+    -- a running job whose worker stopped beating is taken over by another worker
+    heartbeat_at timestamptz,
     finished_at  timestamptz
 );
 CREATE INDEX exports_account ON exports (account_id, id);
 CREATE INDEX exports_product ON exports (product_id, id);
-CREATE INDEX exports_pending ON exports (id) WHERE status = 'pending';
+CREATE INDEX exports_open ON exports (id) WHERE status IN ('pending', 'running');

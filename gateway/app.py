@@ -1,0 +1,85 @@
+"""The aiohttp application: routes, middlewares and the resources each process opens at start."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+
+from aiohttp import web
+
+from gateway.app_keys import REQUEST_ID
+from gateway.config import Settings
+from gateway.db import Database
+from gateway.executor import Executor
+from gateway.exports import ExportWorker, download_export
+from gateway.graphiql import add_graphiql_routes
+from gateway.graphql_http import graphql_handler
+from gateway.health import healthz
+from gateway.ingest.engine import IngestEngine
+from gateway.state import STATE_KEY, AppState
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+@web.middleware
+async def request_id_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Give every request an id (or keep the caller's), log it and return it in `X-Request-Id`."""
+    incoming = request.headers.get("X-Request-Id", "")
+    request_id = incoming if 0 < len(incoming) <= 100 and incoming.isprintable() else uuid.uuid4().hex
+    request[REQUEST_ID] = request_id
+    try:
+        response = await handler(request)
+    except web.HTTPException as exc:
+        exc.headers["X-Request-Id"] = request_id
+        raise
+    except Exception:
+        # never a stack trace or an HTML page to the client: an id to quote, and the details in the log
+        log.exception("unhandled error in request %s %s %s", request_id, request.method, request.path)
+        return web.json_response(
+            {"errors": [{"message": "Internal server error", "extensions": {"errorId": request_id}}]},
+            status=500,
+            headers={"X-Request-Id": request_id},
+        )
+    response.headers["X-Request-Id"] = request_id
+    return response
+
+
+def create_app(settings: Settings, database_url: str) -> web.Application:
+    """The application of one gateway process, connected to `database_url` when it starts."""
+    app = web.Application(client_max_size=settings.limits.max_body_bytes, middlewares=[request_id_middleware])
+
+    async def resources(app: web.Application) -> AsyncIterator[None]:
+        from resolvers.schema import schema
+
+        db = await Database.connect(database_url, min_size=settings.pool_min, max_size=settings.pool_max)
+        limits = settings.limits
+        executor = Executor(
+            schema._schema,
+            max_tokens=limits.max_tokens,
+            max_depth=limits.max_depth,
+            max_aliases=limits.max_aliases,
+            introspection=settings.introspection,
+        )
+        engine = IngestEngine(db, window_ms=settings.ingest_window_ms, max_batch=settings.ingest_max_batch)
+        await engine.start()
+        worker = ExportWorker(db)
+        await worker.start()
+        app[STATE_KEY] = AppState(settings=settings, db=db, executor=executor, engine=engine)
+        yield
+        await worker.stop()
+        await engine.stop()
+        await db.close()
+
+    app.cleanup_ctx.append(resources)
+    app.router.add_route("GET", "/graphql", graphql_handler)
+    app.router.add_route("POST", "/graphql", graphql_handler)
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/exports/{id}/download", download_export)
+    add_graphiql_routes(app)
+    from adapters.routes import add_adapter_routes
+
+    add_adapter_routes(app)
+    return app

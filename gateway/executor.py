@@ -1,0 +1,193 @@
+"""Running GraphQL operations on the graph: parse and validate (cached), execute, mask errors.
+
+Both the `/graphql` endpoint and the REST shims run their operations here, so every request gets the same
+limits, the same error masking and the same caches. Request errors (unparseable, invalid, bad variables) are
+told apart from execution errors, because GraphQL over HTTP answers them with different status codes.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from typing import Any
+
+from graphql import (
+    DocumentNode,
+    ExecutionResult,
+    GraphQLError,
+    GraphQLSchema,
+    OperationDefinitionNode,
+    OperationType,
+    execute,
+    get_operation_ast,
+    parse,
+    specified_rules,
+    validate,
+)
+from graphql.pyutils import is_awaitable
+
+from gateway.limits import validation_rules
+from resolvers.context import Context, NotAuthenticated, NotPermitted
+from resolvers.errors import UserError
+from resolvers.node import InvalidId
+from resolvers.pagination import BadPageRequest
+
+log = logging.getLogger(__name__)
+
+# exceptions whose message is written for the client
+_SAFE: dict[type[Exception], str] = {
+    NotAuthenticated: "UNAUTHENTICATED",
+    NotPermitted: "FORBIDDEN",
+    BadPageRequest: "BAD_USER_INPUT",
+    InvalidId: "BAD_USER_INPUT",
+}
+
+
+class RequestError(Exception):
+    """The operation cannot run at all: a parse, validation or variable error (HTTP 400)."""
+
+    def __init__(self, errors: list[GraphQLError]) -> None:
+        super().__init__(errors[0].message if errors else "Bad request")
+        self.errors = errors
+
+
+@dataclass
+class Operation:
+    """A parsed and validated document, ready to execute."""
+
+    document: DocumentNode
+    query: str
+
+    def definition(self, operation_name: str | None) -> OperationDefinitionNode | None:
+        return get_operation_ast(self.document, operation_name)
+
+    def kind(self, operation_name: str | None) -> OperationType | None:
+        definition = self.definition(operation_name)
+        return definition.operation if definition else None
+
+    def root_fields(self, operation_name: str | None) -> set[str]:
+        definition = self.definition(operation_name)
+        if definition is None:
+            return set()
+        return {
+            selection.name.value
+            for selection in definition.selection_set.selections
+            if hasattr(selection, "name")
+        }
+
+
+@dataclass
+class Executor:
+    """Parses, validates and executes operations on one schema."""
+
+    schema: GraphQLSchema
+    max_tokens: int = 15000
+    max_depth: int = 15
+    max_aliases: int = 30
+    introspection: bool = True
+    cache_size: int = 1000
+    _cache: OrderedDict[str, Operation] = field(default_factory=OrderedDict)
+
+    def prepare(self, query: str) -> Operation:
+        """A validated operation for `query` (from the cache when it was seen before)."""
+        found = self._cache.get(query)
+        if found is not None:
+            self._cache.move_to_end(query)
+            return found
+        try:
+            document = parse(query, max_tokens=self.max_tokens)
+        except GraphQLError as error:
+            raise RequestError([error]) from None
+        rules = list(specified_rules) + validation_rules(
+            max_depth=self.max_depth, max_aliases=self.max_aliases, introspection=self.introspection
+        )
+        errors = validate(self.schema, document, rules)
+        if errors:
+            raise RequestError(list(errors))
+        operation = Operation(document=document, query=query)
+        self._cache[query] = operation
+        if len(self._cache) > self.cache_size:
+            self._cache.popitem(last=False)
+        return operation
+
+    async def run(
+        self,
+        operation: Operation,
+        context: Context,
+        variables: dict[str, Any] | None = None,
+        operation_name: str | None = None,
+    ) -> ExecutionResult:
+        """Execute; raises RequestError when the variables cannot be coerced."""
+        result = execute(
+            self.schema,
+            operation.document,
+            context_value=context,
+            variable_values=variables,
+            operation_name=operation_name,
+        )
+        if is_awaitable(result):
+            result = await result
+        assert isinstance(result, ExecutionResult)
+        if result.data is None and result.errors and all(not e.path for e in result.errors):
+            raise RequestError(list(result.errors))
+        if result.errors:
+            result.errors = [mask_error(error, context.request_id) for error in result.errors]
+        return result
+
+
+def mask_error(error: GraphQLError, request_id: str) -> GraphQLError:
+    """The error as the client may see it: internal failures become an opaque message with an id."""
+    original = error.original_error
+    if original is None:
+        return error
+    if isinstance(original, UserError):
+        return _with_code(error, original.code)
+    for kind, code in _SAFE.items():
+        if isinstance(original, kind):
+            return _with_code(error, code)
+    if isinstance(original, GraphQLError):
+        return error
+    error_id = uuid.uuid4().hex[:16]
+    log.error(
+        "internal error %s in request %s at %s",
+        error_id,
+        request_id,
+        error.path,
+        exc_info=(type(original), original, original.__traceback__),
+    )
+    return GraphQLError(
+        "Internal server error",
+        nodes=error.nodes,
+        path=error.path,
+        extensions={"code": "INTERNAL_SERVER_ERROR", "errorId": error_id},
+    )
+
+
+def _with_code(error: GraphQLError, code: str) -> GraphQLError:
+    return GraphQLError(
+        str(error.original_error),
+        nodes=error.nodes,
+        path=error.path,
+        extensions={**(error.extensions or {}), "code": code},
+    )
+
+
+def needs_permission(errors: list[GraphQLError]) -> int | None:
+    """401 or 403 when every error of a result is a missing right, else None."""
+    codes = {(e.extensions or {}).get("code") for e in errors}
+    if codes == {"UNAUTHENTICATED"}:
+        return 401
+    if codes == {"FORBIDDEN"}:
+        return 403
+    return None
+
+
+ANONYMOUS_FIELDS = frozenset({"login", "__typename"})
+
+
+def anonymous_allowed(operation: Operation, operation_name: str | None) -> bool:
+    """Whether an operation may run without a token (logging in is how a person gets one)."""
+    fields = operation.root_fields(operation_name)
+    return bool(fields) and fields <= ANONYMOUS_FIELDS

@@ -1,0 +1,229 @@
+"""The export worker: carries out export jobs started through the graph, and serves their files.
+
+Jobs are claimed with `FOR UPDATE SKIP LOCKED`, so any number of gateway processes share the queue; a
+running job beats every few seconds and a job whose worker stopped beating is taken over. Rows are read in
+keyset chunks (by id), so an export of millions of rows never holds them all as Python objects.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import csv
+import hashlib
+import io
+import json
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import asyncpg
+from aiohttp import web
+
+from gateway.auth import Permission, bearer_token, principal_for_token
+from gateway.db import Database
+
+log = logging.getLogger(__name__)
+
+CHUNK = 5000
+POLL_SECONDS = 2.0
+STALE_SECONDS = 30
+
+# per kind: the table and the columns written to the file, in order
+EXPORT_COLUMNS: dict[str, tuple[str, list[str]]] = {
+    "events": (
+        "events",
+        ["id", "device_id", "session_id", "key", "count", "sum", "duration", "segmentation", "occurred_at",
+         "path", "title", "referrer"],
+    ),
+    "sessions": ("sessions", ["id", "device_id", "started_at", "duration", "ended_at"]),
+    "devices": (
+        "devices",
+        ["id", "device_key", "first_seen", "last_seen", "os", "os_version", "device", "resolution", "carrier",
+         "app_version", "locale", "country", "city", "properties"],
+    ),
+}
+TIME_COLUMN = {"events": "occurred_at", "sessions": "started_at", "devices": "last_seen"}
+
+_CLAIM = """
+UPDATE exports SET status = 'running', heartbeat_at = now()
+WHERE id = (
+    SELECT id FROM exports
+    WHERE status = 'pending' OR (status = 'running' AND heartbeat_at < now() - make_interval(secs => $1))
+    ORDER BY id FOR UPDATE SKIP LOCKED LIMIT 1)
+RETURNING id, account_id, product_id, kind, format, since, until, after_id
+"""
+
+
+@dataclass
+class Job:
+    id: int
+    account_id: int
+    product_id: int
+    kind: str
+    format: str
+    since: datetime | None
+    until: datetime | None
+    after_id: int | None
+
+
+def _cell(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, dict | list):
+        return json.dumps(value, separators=(",", ":"))
+    return value
+
+
+class ExportWorker:
+    """Runs pending export jobs in the background of a gateway process."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self._task: asyncio.Task[None] | None = None
+        self._wake = asyncio.Event()
+        self._listener: asyncpg.Connection | None = None
+
+    async def start(self) -> None:
+        self._listener = await self.db.pool.acquire()
+        await self._listener.add_listener("exports", self._notified)
+        self._task = asyncio.create_task(self._loop())
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        if self._listener is not None:
+            with contextlib.suppress(Exception):
+                await self._listener.remove_listener("exports", self._notified)
+            await self.db.pool.release(self._listener)
+
+    def _notified(self, *_: object) -> None:
+        self._wake.set()
+
+    async def _loop(self) -> None:
+        while True:
+            try:
+                while await self.run_one():
+                    pass
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("export worker failed; retrying")
+            self._wake.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout=POLL_SECONDS)
+
+    async def run_one(self) -> bool:
+        """Claim and finish one job; False when none is waiting."""
+        row = await self.db.fetchrow(_CLAIM, STALE_SECONDS)
+        if row is None:
+            return False
+        job = Job(**dict(row))
+        try:
+            await self._run(job)
+        except Exception as exc:
+            log.exception("export %s failed", job.id)
+            await self.db.execute(
+                "UPDATE exports SET status = 'failed', error = $2, finished_at = now() WHERE id = $1",
+                job.id,
+                f"Export failed ({type(exc).__name__})",
+            )
+        return True
+
+    async def _run(self, job: Job) -> None:
+        table, columns = EXPORT_COLUMNS[job.kind]
+        time_column = TIME_COLUMN[job.kind]
+        scope = (
+            f"account_id = $1 AND product_id = $2 AND ($3::timestamptz IS NULL OR {time_column} >= $3) "
+            f"AND ($4::timestamptz IS NULL OR {time_column} < $4)"
+        )
+        args = (job.account_id, job.product_id, job.since, job.until)
+        total = await self.db.fetchval(
+            f"SELECT count(*) FROM {table} WHERE {scope} AND id > $5", *args, job.after_id or 0
+        )
+        buffer = io.StringIO()
+        writer = csv.writer(buffer) if job.format == "csv" else None
+        if writer is not None:
+            writer.writerow(columns)
+        else:
+            buffer.write("[")
+        last_id = job.after_id or 0
+        first_id: int | None = None
+        written = 0
+        while True:
+            rows = await self.db.fetch(
+                f"SELECT {', '.join(columns)} FROM {table} WHERE {scope} AND id > $5 ORDER BY id LIMIT $6",
+                *args,
+                last_id,
+                CHUNK,
+            )
+            if not rows:
+                break
+            for row in rows:
+                if writer is not None:
+                    writer.writerow([_cell(row[c]) for c in columns])
+                else:
+                    record = {c: _cell(row[c]) if isinstance(row[c], datetime) else row[c] for c in columns}
+                    buffer.write(("," if written else "") + json.dumps(record, separators=(",", ":")))
+                written += 1
+            first_id = first_id if first_id is not None else rows[0]["id"]
+            last_id = rows[-1]["id"]
+            await self.db.execute(
+                "UPDATE exports SET progress = $2, rows = $3, heartbeat_at = now() WHERE id = $1",
+                job.id,
+                min(written / total, 1.0) if total else 1.0,
+                written,
+            )
+        if writer is None:
+            buffer.write("]")
+        content = buffer.getvalue().encode("utf-8")
+        await self.db.execute(
+            """UPDATE exports SET status = 'finished', progress = 1, rows = $2, size = $3, hash = $4,
+                   content = $5, first_cursor = $6, last_cursor = $7, finished_at = now()
+               WHERE id = $1""",
+            job.id,
+            written,
+            len(content),
+            hashlib.sha256(content).hexdigest(),
+            content,
+            first_id,
+            last_id if written else job.after_id,
+        )
+
+
+async def download_export(request: web.Request) -> web.Response:
+    """The file of a finished export, for a bearer token of the export's account."""
+    from gateway.state import state_of
+    from resolvers.node import InvalidId, pk_of
+
+    state = state_of(request)
+    token = bearer_token(request.headers.get("Authorization"))
+    principal = await principal_for_token(state.db, token) if token else None
+    if principal is None or not principal.can(Permission.READ):
+        return web.json_response({"error": "Authentication required"}, status=401)
+    try:
+        export_id = pk_of(request.match_info["id"], "Export")
+    except InvalidId:
+        return web.json_response({"error": "Export not found"}, status=404)
+    row = await state.db.fetchrow(
+        "SELECT format, status, content, hash FROM exports WHERE id = $1 AND account_id = $2",
+        export_id,
+        principal.account_id,
+    )
+    if row is None:
+        return web.json_response({"error": "Export not found"}, status=404)
+    if row["status"] != "finished":
+        return web.json_response({"error": f"Export is {row['status']}"}, status=409)
+    is_csv = row["format"] == "csv"
+    return web.Response(
+        body=row["content"],
+        content_type="text/csv" if is_csv else "application/json",
+        charset="utf-8",
+        headers={
+            "Content-Disposition": f'attachment; filename="export-{export_id}.{row["format"]}"',
+            "Digest": f"sha-256={row['hash']}",
+        },
+    )

@@ -1,0 +1,30 @@
+"""What one gateway process holds while it runs: settings, the database pool, the executor, the engine."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from aiohttp import web
+
+from gateway.config import Settings
+from gateway.db import Database
+from gateway.executor import Executor
+
+if TYPE_CHECKING:
+    from gateway.ingest.engine import IngestEngine
+
+
+@dataclass
+class AppState:
+    settings: Settings
+    db: Database
+    executor: Executor
+    engine: IngestEngine | None = None
+
+
+STATE_KEY = web.AppKey("state", AppState)
+
+
+def state_of(request: web.Request) -> AppState:
+    return request.app[STATE_KEY]

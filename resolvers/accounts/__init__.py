@@ -1,0 +1,1 @@
+"""The accounts domain of the graph."""

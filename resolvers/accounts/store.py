@@ -1,0 +1,40 @@
+"""Creating accounts with their first user, and finding a user by email and password."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from gateway.auth import Permission, hash_password, verify_password
+from gateway.db import Database
+from resolvers.tokens.store import issue_token
+
+
+@dataclass(frozen=True)
+class NewAccount:
+    account_id: int
+    user_id: int
+    token: str
+
+
+async def create_account(db: Database, name: str, email: str, password: str) -> NewAccount:
+    """An account, its admin user and an admin token, in one transaction."""
+    async with db.transaction() as tx:
+        account_id = await tx.fetchval("INSERT INTO accounts (name) VALUES ($1) RETURNING id", name)
+        user_id = await tx.fetchval(
+            "INSERT INTO users (account_id, email, password_hash) VALUES ($1, $2, $3) RETURNING id",
+            account_id,
+            email,
+            hash_password(password),
+        )
+        issued = await issue_token(tx, account_id, f"admin token of {email}", [Permission.ADMIN], user_id)
+    return NewAccount(account_id=int(account_id), user_id=int(user_id), token=issued.secret)
+
+
+async def check_login(db: Database, email: str, password: str) -> tuple[int, int] | None:
+    """(account id, user id) when the password is right, else None."""
+    row = await db.fetchrow(
+        "SELECT id, account_id, password_hash FROM users WHERE lower(email) = lower($1)", email
+    )
+    if row is None or not verify_password(password, row["password_hash"]):
+        return None
+    return int(row["account_id"]), int(row["id"])

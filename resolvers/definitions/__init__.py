@@ -1,0 +1,1 @@
+"""The definitions domain of the graph."""

@@ -1,0 +1,104 @@
+"""The Event type: one occurrence of an event; a pageview is an event with a path, title and referrer."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Annotated
+
+import asyncpg
+import strawberry
+from strawberry.scalars import JSON
+
+from resolvers.context import Context, ctx_of
+from resolvers.node import Node, fetch_node, register_node
+from resolvers.pagination import ById, Listing, Order
+
+if TYPE_CHECKING:
+    from resolvers.devices.types import Device
+    from resolvers.products.types import Product
+    from resolvers.sessions.types import Session
+
+
+@strawberry.federation.type(keys=["id"], description="One occurrence of an event (or a pageview).")
+class Event(Node):
+    product_pk: strawberry.Private[int]
+    device_pk: strawberry.Private[int | None]
+    session_pk: strawberry.Private[int | None]
+    key: str
+    count: int
+    sum: float | None
+    duration: float | None = strawberry.field(description="Seconds the event lasted, if the SDK timed it.")
+    segmentation: JSON | None
+    timestamp: datetime
+    path: str | None = strawberry.field(description="Pageviews: the page's path.")
+    title: str | None
+    referrer: str | None
+
+    @classmethod
+    def from_row(cls, row: asyncpg.Record) -> Event:
+        return cls(
+            pk=row["id"],
+            product_pk=row["product_id"],
+            device_pk=row["device_id"],
+            session_pk=row["session_id"],
+            key=row["key"],
+            count=row["count"],
+            sum=row["sum"],
+            duration=row["duration"],
+            segmentation=row["segmentation"],
+            timestamp=row["occurred_at"],
+            path=row["path"],
+            title=row["title"],
+            referrer=row["referrer"],
+        )
+
+    @classmethod
+    async def resolve_reference(cls, info: strawberry.Info, id: strawberry.ID) -> Event | None:
+        found = await fetch_node(ctx_of(info), id)
+        return found if isinstance(found, Event) else None
+
+    @strawberry.field(description="Whether this occurrence is a pageview.")
+    def is_pageview(self) -> bool:
+        return self.path is not None
+
+    @strawberry.field(description="The device that sent the event.")
+    async def device(
+        self, info: strawberry.Info
+    ) -> Annotated[Device, strawberry.lazy("resolvers.devices.types")] | None:
+        from resolvers.devices.types import load_device
+
+        return None if self.device_pk is None else await load_device(ctx_of(info), self.device_pk)
+
+    @strawberry.field(description="The session the event happened in, if any.")
+    async def session(
+        self, info: strawberry.Info
+    ) -> Annotated[Session, strawberry.lazy("resolvers.sessions.types")] | None:
+        from resolvers.sessions.types import load_session
+
+        return None if self.session_pk is None else await load_session(ctx_of(info), self.session_pk)
+
+    @strawberry.field(description="The product that received the event.")
+    async def product(self, info: strawberry.Info) -> Annotated[Product, strawberry.lazy("resolvers.products.types")]:
+        from resolvers.products.types import load_product
+
+        found = await load_product(ctx_of(info), self.product_pk)
+        assert found is not None
+        return found
+
+
+EVENT_COLUMNS = (
+    "t.id, t.product_id, t.device_id, t.session_id, t.key, t.count, t.sum, t.duration, t.segmentation, "
+    "t.occurred_at, t.path, t.title, t.referrer"
+)
+EVENT_ORDER = Order("t.occurred_at")
+PRODUCT_EVENTS = Listing("events", "product_id", EVENT_COLUMNS, Event.from_row)
+DEVICE_EVENTS = Listing("events", "device_id", EVENT_COLUMNS, Event.from_row)
+SESSION_EVENTS = Listing("events", "session_id", EVENT_COLUMNS, Event.from_row)
+EVENT_BY_ID = ById("events", EVENT_COLUMNS, Event.from_row)
+
+
+async def load_event(ctx: Context, pk: int) -> Event | None:
+    return await EVENT_BY_ID.load(ctx, pk)
+
+
+register_node("Event", load_event)

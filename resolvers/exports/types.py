@@ -1,0 +1,116 @@
+"""The Export type: an asynchronous job that writes a product's raw data to a downloadable file."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from typing import TYPE_CHECKING, Annotated
+
+import asyncpg
+import strawberry
+
+from resolvers.context import Context, ctx_of
+from resolvers.node import Node, fetch_node, register_node
+from resolvers.pagination import ById, Listing, Order
+
+if TYPE_CHECKING:
+    from resolvers.products.types import Product
+
+
+@strawberry.enum(description="What an export contains.")
+class ExportKind(enum.Enum):
+    EVENTS = "events"
+    SESSIONS = "sessions"
+    DEVICES = "devices"
+
+
+@strawberry.enum(description="The file format of an export.")
+class ExportFormat(enum.Enum):
+    CSV = "csv"
+    JSON = "json"
+
+
+@strawberry.enum(description="Where an export job is.")
+class ExportStatus(enum.Enum):
+    PENDING = "pending"
+    RUNNING = "running"
+    FINISHED = "finished"
+    FAILED = "failed"
+
+
+@strawberry.federation.type(keys=["id"], description="An export job and, once finished, its file.")
+class Export(Node):
+    account_pk: strawberry.Private[int]
+    product_pk: strawberry.Private[int]
+    kind: ExportKind
+    format: ExportFormat
+    status: ExportStatus
+    progress: float = strawberry.field(description="From 0 to 1.")
+    rows: int
+    size: int = strawberry.field(description="Bytes of the file.")
+    hash: str | None = strawberry.field(description="SHA-256 of the file, hex.")
+    error: str | None
+    since: datetime | None
+    until: datetime | None
+    first_cursor: str | None = strawberry.field(description="Id of the first exported row.")
+    last_cursor: str | None = strawberry.field(
+        description="Id of the last exported row: start the next export after it to continue."
+    )
+    created_at: datetime
+    finished_at: datetime | None
+
+    @classmethod
+    def from_row(cls, row: asyncpg.Record) -> Export:
+        return cls(
+            pk=row["id"],
+            account_pk=row["account_id"],
+            product_pk=row["product_id"],
+            kind=ExportKind(row["kind"]),
+            format=ExportFormat(row["format"]),
+            status=ExportStatus(row["status"]),
+            progress=row["progress"],
+            rows=row["rows"],
+            size=row["size"],
+            hash=row["hash"],
+            error=row["error"],
+            since=row["since"],
+            until=row["until"],
+            first_cursor=None if row["first_cursor"] is None else str(row["first_cursor"]),
+            last_cursor=None if row["last_cursor"] is None else str(row["last_cursor"]),
+            created_at=row["created_at"],
+            finished_at=row["finished_at"],
+        )
+
+    @classmethod
+    async def resolve_reference(cls, info: strawberry.Info, id: strawberry.ID) -> Export | None:
+        found = await fetch_node(ctx_of(info), id)
+        return found if isinstance(found, Export) else None
+
+    @strawberry.field(description="Where to download the file (with the same bearer token) once finished.")
+    def download_url(self) -> str | None:
+        return f"/exports/{self.id()}/download" if self.status is ExportStatus.FINISHED else None
+
+    @strawberry.field(description="The product exported.")
+    async def product(self, info: strawberry.Info) -> Annotated[Product, strawberry.lazy("resolvers.products.types")]:
+        from resolvers.products.types import load_product
+
+        found = await load_product(ctx_of(info), self.product_pk)
+        assert found is not None
+        return found
+
+
+EXPORT_COLUMNS = (
+    "t.id, t.account_id, t.product_id, t.kind, t.format, t.status, t.progress, t.rows, t.size, t.hash, t.error, "
+    "t.since, t.until, t.first_cursor, t.last_cursor, t.created_at, t.finished_at"
+)
+EXPORT_ORDER = Order("t.id")
+ACCOUNT_EXPORTS = Listing("exports", "account_id", EXPORT_COLUMNS, Export.from_row)
+PRODUCT_EXPORTS = Listing("exports", "product_id", EXPORT_COLUMNS, Export.from_row)
+EXPORT_BY_ID = ById("exports", EXPORT_COLUMNS, Export.from_row)
+
+
+async def load_export(ctx: Context, pk: int) -> Export | None:
+    return await EXPORT_BY_ID.load(ctx, pk)
+
+
+register_node("Export", load_export)

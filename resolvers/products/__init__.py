@@ -1,0 +1,1 @@
+"""The products domain of the graph."""

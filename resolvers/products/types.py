@@ -1,0 +1,202 @@
+"""The Product type: one concept for a Countly app, GoatCounter site, KISSmetrics product, FollowAnalytics app."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from typing import TYPE_CHECKING, Annotated
+
+import asyncpg
+import strawberry
+
+from resolvers.context import Context, ctx_of
+from resolvers.filters import TimeRange, device_condition, time_conditions
+from resolvers.node import Node, fetch_node, register_node
+from resolvers.pagination import ById, Condition, Connection, Listing, Order, page_request
+
+if TYPE_CHECKING:
+    from resolvers.accounts.types import Account
+    from resolvers.definitions.types import EventDefinition, PropertyDefinition
+    from resolvers.devices.types import Device
+    from resolvers.events.types import Event
+    from resolvers.exports.types import Export
+    from resolvers.reports.types import Report
+    from resolvers.segments.types import Segment
+    from resolvers.sessions.types import Session
+
+
+@strawberry.enum(description="Whether a product accepts incoming data.")
+class ProductStatus(enum.Enum):
+    ACTIVE = "active"
+    PAUSED = "paused"
+
+
+@strawberry.enum(description="Order of events in a list.")
+class EventOrder(enum.Enum):
+    NEWEST_FIRST = "newest"
+    OLDEST_FIRST = "oldest"
+
+
+@strawberry.federation.type(keys=["id"], description="An app or web site that sends analytics data.")
+class Product(Node):
+    account_pk: strawberry.Private[int]
+    name: str
+    url: str | None
+    status: ProductStatus
+    environment: str
+    timezone: str = strawberry.field(description="IANA time zone in which the product's data is bucketed.")
+    app_key: str = strawberry.field(description="The write key legacy SDKs send (Countly `app_key`).")
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def from_row(cls, row: asyncpg.Record) -> Product:
+        return cls(
+            pk=row["id"],
+            account_pk=row["account_id"],
+            name=row["name"],
+            url=row["url"],
+            status=ProductStatus(row["status"]),
+            environment=row["environment"],
+            timezone=row["timezone"],
+            app_key=row["app_key"],
+            created_at=row["created_at"],
+            updated_at=row["updated_at"],
+        )
+
+    @classmethod
+    async def resolve_reference(cls, info: strawberry.Info, id: strawberry.ID) -> Product | None:
+        found = await fetch_node(ctx_of(info), id)
+        return found if isinstance(found, Product) else None
+
+    @strawberry.field(description="The account the product belongs to.")
+    async def account(self, info: strawberry.Info) -> Annotated[Account, strawberry.lazy("resolvers.accounts.types")]:
+        from resolvers.accounts.types import load_account
+
+        found = await load_account(ctx_of(info), self.account_pk)
+        assert found is not None
+        return found
+
+    @strawberry.field(description="Sessions of the product, newest first.")
+    async def sessions(
+        self,
+        info: strawberry.Info,
+        first: int | None = None,
+        after: str | None = None,
+        period: TimeRange | None = None,
+        device: strawberry.ID | None = None,
+    ) -> Connection[Annotated[Session, strawberry.lazy("resolvers.sessions.types")]]:
+        from resolvers.sessions.types import PRODUCT_SESSIONS, SESSION_ORDER
+
+        ctx = ctx_of(info)
+        conditions = time_conditions("t.started_at", period) + device_condition(device)
+        request = page_request(ctx, first, after, SESSION_ORDER, conditions)
+        return await PRODUCT_SESSIONS.connection(ctx, self.pk, request)
+
+    @strawberry.field(description="Event occurrences (pageviews included), newest first unless ordered.")
+    async def events(
+        self,
+        info: strawberry.Info,
+        first: int | None = None,
+        after: str | None = None,
+        period: TimeRange | None = None,
+        key: str | None = None,
+        device: strawberry.ID | None = None,
+        order_by: EventOrder = EventOrder.NEWEST_FIRST,
+    ) -> Connection[Annotated[Event, strawberry.lazy("resolvers.events.types")]]:
+        from resolvers.events.types import PRODUCT_EVENTS
+
+        ctx = ctx_of(info)
+        conditions = time_conditions("t.occurred_at", period) + device_condition(device)
+        if key is not None:
+            conditions.append(Condition("t.key = {}", key))
+        order = Order("t.occurred_at", descending=order_by is EventOrder.NEWEST_FIRST)
+        request = page_request(ctx, first, after, order, conditions)
+        return await PRODUCT_EVENTS.connection(ctx, self.pk, request)
+
+    @strawberry.field(description="Devices (people) seen by the product, most recently seen first.")
+    async def devices(
+        self,
+        info: strawberry.Info,
+        first: int | None = None,
+        after: str | None = None,
+        last_seen: TimeRange | None = None,
+    ) -> Connection[Annotated[Device, strawberry.lazy("resolvers.devices.types")]]:
+        from resolvers.devices.types import DEVICE_ORDER, PRODUCT_DEVICES
+
+        ctx = ctx_of(info)
+        request = page_request(ctx, first, after, DEVICE_ORDER, time_conditions("t.last_seen", last_seen))
+        return await PRODUCT_DEVICES.connection(ctx, self.pk, request)
+
+    @strawberry.field(description="Saved reports of the product.")
+    async def reports(
+        self, info: strawberry.Info, first: int | None = None, after: str | None = None
+    ) -> Connection[Annotated[Report, strawberry.lazy("resolvers.reports.types")]]:
+        from resolvers.reports.types import PRODUCT_REPORTS, REPORT_ORDER
+
+        ctx = ctx_of(info)
+        return await PRODUCT_REPORTS.connection(ctx, self.pk, page_request(ctx, first, after, REPORT_ORDER))
+
+    @strawberry.field(description="Device segments of the product.")
+    async def segments(
+        self, info: strawberry.Info, first: int | None = None, after: str | None = None
+    ) -> Connection[Annotated[Segment, strawberry.lazy("resolvers.segments.types")]]:
+        from resolvers.segments.types import PRODUCT_SEGMENTS, SEGMENT_ORDER
+
+        ctx = ctx_of(info)
+        return await PRODUCT_SEGMENTS.connection(ctx, self.pk, page_request(ctx, first, after, SEGMENT_ORDER))
+
+    @strawberry.field(description="Export jobs of the product.")
+    async def exports(
+        self, info: strawberry.Info, first: int | None = None, after: str | None = None
+    ) -> Connection[Annotated[Export, strawberry.lazy("resolvers.exports.types")]]:
+        from resolvers.exports.types import EXPORT_ORDER, PRODUCT_EXPORTS
+
+        ctx = ctx_of(info)
+        return await PRODUCT_EXPORTS.connection(ctx, self.pk, page_request(ctx, first, after, EXPORT_ORDER))
+
+    @strawberry.field(description="Event names the product has received, most used first.")
+    async def event_definitions(
+        self, info: strawberry.Info, first: int | None = None, after: str | None = None
+    ) -> Connection[Annotated[EventDefinition, strawberry.lazy("resolvers.definitions.types")]]:
+        from resolvers.definitions.types import DEFINITION_ORDER, EVENT_DEFINITIONS
+
+        ctx = ctx_of(info)
+        request = page_request(ctx, first, after, DEFINITION_ORDER)
+        return await EVENT_DEFINITIONS.connection(ctx, self.pk, request)
+
+    @strawberry.field(description="Properties seen on events (segmentation keys) and devices (user details).")
+    async def properties(
+        self, info: strawberry.Info, first: int | None = None, after: str | None = None
+    ) -> Connection[Annotated[PropertyDefinition, strawberry.lazy("resolvers.definitions.types")]]:
+        from resolvers.definitions.types import PROPERTY_DEFINITIONS, PROPERTY_ORDER
+
+        ctx = ctx_of(info)
+        request = page_request(ctx, first, after, PROPERTY_ORDER)
+        return await PROPERTY_DEFINITIONS.connection(ctx, self.pk, request)
+
+
+PRODUCT_COLUMNS = (
+    "t.id, t.account_id, t.name, t.url, t.status, t.environment, t.timezone, t.app_key, t.created_at, t.updated_at"
+)
+PRODUCT_ORDER = Order("t.id", descending=False)
+PRODUCTS = Listing("products", "account_id", PRODUCT_COLUMNS, Product.from_row, product_column="id")
+PRODUCT_BY_ID = ById("products", PRODUCT_COLUMNS, Product.from_row, product_column="id")
+
+
+async def load_product(ctx: Context, pk: int) -> Product | None:
+    return await PRODUCT_BY_ID.load(ctx, pk)
+
+
+register_node("Product", load_product)
+
+
+async def require_product_pk(ctx: Context, global_id: strawberry.ID) -> int:
+    """The primary key of one of the caller's products; a foreign or unknown id is reported as not found."""
+    from resolvers.errors import NotFound
+    from resolvers.inputs import own_pk
+
+    pk = own_pk(global_id, "Product")
+    if await load_product(ctx, pk) is None:
+        raise NotFound("Product")
+    return pk

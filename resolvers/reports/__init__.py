@@ -1,0 +1,1 @@
+"""The reports domain of the graph."""

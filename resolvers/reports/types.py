@@ -1,0 +1,77 @@
+"""The Report type: a saved analysis (a dashboard, a funnel, a people search) with its definition."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Annotated
+
+import asyncpg
+import strawberry
+from strawberry.scalars import JSON
+
+from resolvers.context import Context, ctx_of
+from resolvers.node import Node, fetch_node, register_node
+from resolvers.pagination import ById, Listing, Order
+
+if TYPE_CHECKING:
+    from resolvers.accounts.types import Account
+    from resolvers.products.types import Product
+
+
+@strawberry.federation.type(keys=["id"], description="A saved report.")
+class Report(Node):
+    account_pk: strawberry.Private[int]
+    product_pk: strawberry.Private[int | None]
+    name: str
+    type: str = strawberry.field(description="What kind of report, e.g. `dashboard`, `funnel`, `people_search`.")
+    definition: JSON
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def from_row(cls, row: asyncpg.Record) -> Report:
+        return cls(
+            pk=row["id"],
+            account_pk=row["account_id"],
+            product_pk=row["product_id"],
+            name=row["name"],
+            type=row["type"],
+            definition=row["definition"],
+            created_at=row["created_at"],
+            updated_at=row["updated_at"],
+        )
+
+    @classmethod
+    async def resolve_reference(cls, info: strawberry.Info, id: strawberry.ID) -> Report | None:
+        found = await fetch_node(ctx_of(info), id)
+        return found if isinstance(found, Report) else None
+
+    @strawberry.field(description="The product the report is about; null for account-wide reports.")
+    async def product(
+        self, info: strawberry.Info
+    ) -> Annotated[Product, strawberry.lazy("resolvers.products.types")] | None:
+        from resolvers.products.types import load_product
+
+        return None if self.product_pk is None else await load_product(ctx_of(info), self.product_pk)
+
+    @strawberry.field(description="The account of the report.")
+    async def account(self, info: strawberry.Info) -> Annotated[Account, strawberry.lazy("resolvers.accounts.types")]:
+        from resolvers.accounts.types import load_account
+
+        found = await load_account(ctx_of(info), self.account_pk)
+        assert found is not None
+        return found
+
+
+REPORT_COLUMNS = "t.id, t.account_id, t.product_id, t.name, t.type, t.definition, t.created_at, t.updated_at"
+REPORT_ORDER = Order("t.id", descending=False)
+ACCOUNT_REPORTS = Listing("reports", "account_id", REPORT_COLUMNS, Report.from_row)
+PRODUCT_REPORTS = Listing("reports", "product_id", REPORT_COLUMNS, Report.from_row)
+REPORT_BY_ID = ById("reports", REPORT_COLUMNS, Report.from_row)
+
+
+async def load_report(ctx: Context, pk: int) -> Report | None:
+    return await REPORT_BY_ID.load(ctx, pk)
+
+
+register_node("Report", load_report)

@@ -1,0 +1,135 @@
+"""The graph's root: Query and Mutation assembled from the domains, and the executable schema.
+
+The schema is an Apollo Federation v2 subgraph (entities carry `@key(fields: "id")`), so a federation router
+can compose it with other graphs; `schema.graphql` at the project's root is printed from it.
+"""
+
+from __future__ import annotations
+
+import strawberry
+
+from gateway.auth import Permission
+from resolvers.accounts.mutations import AccountMutations
+from resolvers.accounts.types import Account, load_account
+from resolvers.context import ctx_of
+from resolvers.definitions.types import EventDefinition, PropertyDefinition
+from resolvers.devices.types import Device
+from resolvers.events.types import Event
+from resolvers.exports.mutations import ExportMutations
+from resolvers.exports.types import ACCOUNT_EXPORTS, EXPORT_ORDER, Export
+from resolvers.node import Node, fetch_node
+from resolvers.pagination import Connection, page_request
+from resolvers.products.mutations import ProductMutations
+from resolvers.products.types import PRODUCT_ORDER, PRODUCTS, Product
+from resolvers.reports.mutations import ReportMutations
+from resolvers.reports.types import ACCOUNT_REPORTS, REPORT_ORDER, Report
+from resolvers.segments.mutations import SegmentMutations
+from resolvers.segments.types import ACCOUNT_SEGMENTS, SEGMENT_ORDER, Segment
+from resolvers.sessions.types import Session
+from resolvers.tokens.mutations import TokenMutations
+from resolvers.tokens.types import ApiToken
+from resolvers.users.types import User
+
+MAX_NODES_PER_CALL = 100
+
+
+@strawberry.type(description="What the caller's credential is and may do.")
+class Viewer:
+    account: Account
+    permissions: list[str]
+
+
+@strawberry.type
+class Query:
+    @strawberry.field(description="Any object by its global id; null when it does not exist or is not yours.")
+    async def node(self, info: strawberry.Info, id: strawberry.ID) -> Node | None:
+        return await fetch_node(ctx_of(info), id)  # type: ignore[no-any-return]
+
+    @strawberry.field(description=f"Several objects by global id (at most {MAX_NODES_PER_CALL}), in order.")
+    async def nodes(self, info: strawberry.Info, ids: list[strawberry.ID]) -> list[Node | None]:
+        from resolvers.errors import UserError
+
+        if len(ids) > MAX_NODES_PER_CALL:
+            raise UserError(f"At most {MAX_NODES_PER_CALL} ids per call")
+        import asyncio
+
+        ctx = ctx_of(info)
+        return list(await asyncio.gather(*(fetch_node(ctx, i) for i in ids)))
+
+    @strawberry.field(description="The caller's account.")
+    async def account(self, info: strawberry.Info) -> Account:
+        ctx = ctx_of(info)
+        found = await load_account(ctx, ctx.account_id)
+        assert found is not None
+        return found
+
+    @strawberry.field(description="The caller's credential: its account and permissions.")
+    async def viewer(self, info: strawberry.Info) -> Viewer:
+        ctx = ctx_of(info)
+        principal = ctx.require(Permission.READ)
+        account = await load_account(ctx, principal.account_id)
+        assert account is not None
+        return Viewer(account=account, permissions=sorted(p.value for p in principal.permissions))
+
+    @strawberry.field(description="The products of the caller's account.")
+    async def products(
+        self, info: strawberry.Info, first: int | None = None, after: str | None = None
+    ) -> Connection[Product]:
+        ctx = ctx_of(info)
+        return await PRODUCTS.connection(ctx, ctx.account_id, page_request(ctx, first, after, PRODUCT_ORDER))
+
+    @strawberry.field(description="The saved reports of the caller's account.")
+    async def reports(
+        self, info: strawberry.Info, first: int | None = None, after: str | None = None
+    ) -> Connection[Report]:
+        ctx = ctx_of(info)
+        return await ACCOUNT_REPORTS.connection(ctx, ctx.account_id, page_request(ctx, first, after, REPORT_ORDER))
+
+    @strawberry.field(description="The device segments of the caller's account.")
+    async def segments(
+        self, info: strawberry.Info, first: int | None = None, after: str | None = None
+    ) -> Connection[Segment]:
+        ctx = ctx_of(info)
+        return await ACCOUNT_SEGMENTS.connection(
+            ctx, ctx.account_id, page_request(ctx, first, after, SEGMENT_ORDER)
+        )
+
+    @strawberry.field(description="The export jobs of the caller's account, newest first.")
+    async def exports(
+        self, info: strawberry.Info, first: int | None = None, after: str | None = None
+    ) -> Connection[Export]:
+        ctx = ctx_of(info)
+        return await ACCOUNT_EXPORTS.connection(ctx, ctx.account_id, page_request(ctx, first, after, EXPORT_ORDER))
+
+
+@strawberry.type
+class Mutation(
+    AccountMutations,
+    TokenMutations,
+    ProductMutations,
+    ReportMutations,
+    SegmentMutations,
+    ExportMutations,
+):
+    pass
+
+
+schema = strawberry.federation.Schema(
+    query=Query,
+    mutation=Mutation,
+    types=[
+        Account,
+        Product,
+        Device,
+        Session,
+        Event,
+        EventDefinition,
+        PropertyDefinition,
+        Report,
+        Segment,
+        Export,
+        ApiToken,
+        User,
+    ],
+    federation_version="2.5",
+)

@@ -1,0 +1,1 @@
+"""The sessions domain of the graph."""

@@ -1,0 +1,1 @@
+"""The tokens domain of the graph."""
