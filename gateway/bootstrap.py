@@ -49,19 +49,25 @@ async def bootstrap(db: Database, data_dir: Path, account: str) -> Credentials:
         account_id, token = created.account_id, created.token
     else:
         account_id = row["id"]
-        user = await db.fetchrow("SELECT id, email FROM users WHERE account_id = $1 ORDER BY id LIMIT 1", account_id)
+        user = await db.fetchrow(
+            "SELECT id, email FROM users WHERE account_id = $1 ORDER BY id LIMIT 1", account_id
+        )
         email = user["email"] if user else ""
         password = saved["password"] if saved else ""
         token = saved["token"] if saved else ""
         principal = await principal_for_token(db, token) if token else None
         if principal is None or principal.account_id != account_id:
-            issued = await issue_token(db, account_id, "bootstrap token", [Permission.ADMIN], user["id"] if user else None)
+            issued = await issue_token(
+                db, account_id, "bootstrap token", [Permission.ADMIN], user["id"] if user else None
+            )
             token = issued.secret
         if not password and user is not None:
             from gateway.auth import hash_password
 
             password = secrets.token_urlsafe(12)
-            await db.execute("UPDATE users SET password_hash = $2 WHERE id = $1", user["id"], hash_password(password))
+            await db.execute(
+                "UPDATE users SET password_hash = $2 WHERE id = $1", user["id"], hash_password(password)
+            )
     product = await db.fetchrow(
         "SELECT id, app_key FROM products WHERE account_id = $1 ORDER BY id LIMIT 1", account_id
     )
@@ -82,8 +88,12 @@ async def bootstrap(db: Database, data_dir: Path, account: str) -> Credentials:
         password=password,
         account=account,
     )
-    data_dir.mkdir(parents=True, exist_ok=True)
+    _save(path, credentials)
+    return credentials
+
+
+def _save(path: Path, credentials: Credentials) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as handle:
         json.dump(asdict(credentials), handle, indent=2)
-    return credentials

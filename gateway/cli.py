@@ -14,7 +14,9 @@ from gateway.config import Settings
 
 def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--data-dir", help="where the embedded PostgreSQL lives (GATEWAY_DATA_DIR, ./.data)")
-    parser.add_argument("--database-url", help="use this PostgreSQL instead of the embedded one (DATABASE_URL)")
+    parser.add_argument(
+        "--database-url", help="use this PostgreSQL instead of the embedded one (DATABASE_URL)"
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -92,7 +92,7 @@ class Database:
 class Transaction:
     """A connection in an open transaction, with the same counted methods as `Database`."""
 
-    def __init__(self, conn: asyncpg.Connection) -> None:
+    def __init__(self, conn: asyncpg.Connection | asyncpg.pool.PoolConnectionProxy) -> None:
         self.conn = conn
 
     async def fetch(self, sql: str, *args: Any) -> list[asyncpg.Record]:
@@ -115,6 +115,8 @@ class Transaction:
         _tick()
         await self.conn.executemany(sql, args)
 
-    async def copy_records(self, table: str, records: Sequence[Sequence[Any]], columns: Sequence[str]) -> None:
+    async def copy_records(
+        self, table: str, records: Sequence[Sequence[Any]], columns: Sequence[str]
+    ) -> None:
         _tick()
         await self.conn.copy_records_to_table(table, records=records, columns=list(columns))

@@ -34,14 +34,40 @@ STALE_SECONDS = 30
 EXPORT_COLUMNS: dict[str, tuple[str, list[str]]] = {
     "events": (
         "events",
-        ["id", "device_id", "session_id", "key", "count", "sum", "duration", "segmentation", "occurred_at",
-         "path", "title", "referrer"],
+        [
+            "id",
+            "device_id",
+            "session_id",
+            "key",
+            "count",
+            "sum",
+            "duration",
+            "segmentation",
+            "occurred_at",
+            "path",
+            "title",
+            "referrer",
+        ],
     ),
     "sessions": ("sessions", ["id", "device_id", "started_at", "duration", "ended_at"]),
     "devices": (
         "devices",
-        ["id", "device_key", "first_seen", "last_seen", "os", "os_version", "device", "resolution", "carrier",
-         "app_version", "locale", "country", "city", "properties"],
+        [
+            "id",
+            "device_key",
+            "first_seen",
+            "last_seen",
+            "os",
+            "os_version",
+            "device",
+            "resolution",
+            "carrier",
+            "app_version",
+            "locale",
+            "country",
+            "city",
+            "properties",
+        ],
     ),
 }
 TIME_COLUMN = {"events": "occurred_at", "sessions": "started_at", "devices": "last_seen"}
@@ -83,11 +109,12 @@ class ExportWorker:
         self.db = db
         self._task: asyncio.Task[None] | None = None
         self._wake = asyncio.Event()
-        self._listener: asyncpg.Connection | None = None
+        self._listener: asyncpg.pool.PoolConnectionProxy | None = None
 
     async def start(self) -> None:
-        self._listener = await self.db.pool.acquire()
-        await self._listener.add_listener("exports", self._notified)
+        listener = await self.db.pool.acquire()
+        await listener.add_listener("exports", self._notified)
+        self._listener = listener
         self._task = asyncio.create_task(self._loop())
 
     async def stop(self) -> None:

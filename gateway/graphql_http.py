@@ -133,7 +133,9 @@ def error_body(errors: list[GraphQLError]) -> dict[str, Any]:
     return {"errors": [error.formatted for error in errors]}
 
 
-def _respond(body: dict[str, Any], status: int, media_type: str, headers: dict[str, str] | None = None) -> web.Response:
+def _respond(
+    body: dict[str, Any], status: int, media_type: str, headers: dict[str, str] | None = None
+) -> web.Response:
     return web.Response(
         body=json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode("utf-8"),
         status=status,
@@ -168,7 +170,11 @@ async def _serve(
         return error_body(error.errors), 400 if media_type == GRAPHQL_RESPONSE else 200, {}
     kind = operation.kind(params.operation_name)
     if kind is None:
-        message = "Unknown operation name" if params.operation_name else "Give `operationName`: the document has several"
+        message = (
+            "Unknown operation name"
+            if params.operation_name
+            else "Give `operationName`: the document has several"
+        )
         return {"errors": [{"message": message}]}, 400 if media_type == GRAPHQL_RESPONSE else 200, {}
     if request.method == "GET" and kind is not OperationType.QUERY:
         raise HTTPProblem(405, f"A {kind.value} must be sent with POST", {"Allow": "POST"})

@@ -18,7 +18,9 @@ from graphql import (
 from graphql.validation import NoSchemaIntrospectionCustomRule
 
 
-def _depth(selection_set: SelectionSetNode | None, fragments: dict[str, FragmentDefinitionNode], seen: set[str]) -> int:
+def _depth(
+    selection_set: SelectionSetNode | None, fragments: dict[str, FragmentDefinitionNode], seen: set[str]
+) -> int:
     if selection_set is None:
         return 0
     deepest = 0
@@ -41,7 +43,9 @@ def _depth(selection_set: SelectionSetNode | None, fragments: dict[str, Fragment
     return deepest
 
 
-def _count_aliases(selection_set: SelectionSetNode | None, fragments: dict[str, FragmentDefinitionNode], seen: set[str]) -> int:
+def _count_aliases(
+    selection_set: SelectionSetNode | None, fragments: dict[str, FragmentDefinitionNode], seen: set[str]
+) -> int:
     if selection_set is None:
         return 0
     total = 0
@@ -59,13 +63,18 @@ def _count_aliases(selection_set: SelectionSetNode | None, fragments: dict[str, 
     return total
 
 
-def validation_rules(*, max_depth: int, max_aliases: int, introspection: bool) -> list[type[ASTValidationRule]]:
+def validation_rules(
+    *, max_depth: int, max_aliases: int, introspection: bool
+) -> list[type[ASTValidationRule]]:
     """The gateway's own rules, to run after the specification's."""
 
     class DepthAndAliasLimit(ASTValidationRule):
         def enter_operation_definition(self, node: OperationDefinitionNode, *_: Any) -> None:
-            context: ValidationContext = self.context
-            fragments = {f.name.value: f for f in context.document.definitions if isinstance(f, FragmentDefinitionNode)}
+            context = self.context
+            assert isinstance(context, ValidationContext)
+            fragments = {
+                f.name.value: f for f in context.document.definitions if isinstance(f, FragmentDefinitionNode)
+            }
             depth = _depth(node.selection_set, fragments, set())
             if depth > max_depth:
                 context.report_error(

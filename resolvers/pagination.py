@@ -209,7 +209,9 @@ class Listing(Generic[T]):
             rows_by_parent = await self._fetch_group(ctx, request, parents)
             for parent in parents:
                 rows = rows_by_parent.get(parent, [])
-                found[PageKey(parent, request)] = Page(rows=rows[: request.first], has_next=len(rows) > request.first)
+                found[PageKey(parent, request)] = Page(
+                    rows=rows[: request.first], has_next=len(rows) > request.first
+                )
         return [found[key] for key in keys]
 
     async def _fetch_group(

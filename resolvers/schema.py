@@ -17,6 +17,7 @@ from resolvers.devices.types import Device
 from resolvers.events.types import Event
 from resolvers.exports.mutations import ExportMutations
 from resolvers.exports.types import ACCOUNT_EXPORTS, EXPORT_ORDER, Export
+from resolvers.ingest.mutations import IngestMutations
 from resolvers.node import Node, fetch_node
 from resolvers.pagination import Connection, page_request
 from resolvers.products.mutations import ProductMutations
@@ -83,7 +84,9 @@ class Query:
         self, info: strawberry.Info, first: int | None = None, after: str | None = None
     ) -> Connection[Report]:
         ctx = ctx_of(info)
-        return await ACCOUNT_REPORTS.connection(ctx, ctx.account_id, page_request(ctx, first, after, REPORT_ORDER))
+        return await ACCOUNT_REPORTS.connection(
+            ctx, ctx.account_id, page_request(ctx, first, after, REPORT_ORDER)
+        )
 
     @strawberry.field(description="The device segments of the caller's account.")
     async def segments(
@@ -99,7 +102,9 @@ class Query:
         self, info: strawberry.Info, first: int | None = None, after: str | None = None
     ) -> Connection[Export]:
         ctx = ctx_of(info)
-        return await ACCOUNT_EXPORTS.connection(ctx, ctx.account_id, page_request(ctx, first, after, EXPORT_ORDER))
+        return await ACCOUNT_EXPORTS.connection(
+            ctx, ctx.account_id, page_request(ctx, first, after, EXPORT_ORDER)
+        )
 
 
 @strawberry.type
@@ -110,6 +115,7 @@ class Mutation(
     ReportMutations,
     SegmentMutations,
     ExportMutations,
+    IngestMutations,
 ):
     pass
 

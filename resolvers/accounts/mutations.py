@@ -50,12 +50,16 @@ class AccountMutations:
         if len(input.password) < MIN_PASSWORD:
             raise UserError(f"`password` must have at least {MIN_PASSWORD} characters")
         try:
-            created = await create_account(ctx.db, check_text("name", input.name), input.email, input.password)
+            created = await create_account(
+                ctx.db, check_text("name", input.name), input.email, input.password
+            )
         except asyncpg.UniqueViolationError as exc:
             raise UserError("An account with that name or a user with that email exists already") from exc
         from resolvers.node import to_global_id
 
-        return CreateAccountPayload(account_id=to_global_id("Account", created.account_id), token=created.token)
+        return CreateAccountPayload(
+            account_id=to_global_id("Account", created.account_id), token=created.token
+        )
 
     @strawberry.mutation(description="Rename the caller's account.")
     async def update_account(self, info: strawberry.Info, name: str) -> Account:

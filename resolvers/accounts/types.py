@@ -42,7 +42,7 @@ class Account(Node):
     async def products(
         self, info: strawberry.Info, first: int | None = None, after: str | None = None
     ) -> Connection[Annotated[Product, strawberry.lazy("resolvers.products.types")]]:
-        from resolvers.products.types import PRODUCTS, PRODUCT_ORDER
+        from resolvers.products.types import PRODUCT_ORDER, PRODUCTS
 
         ctx = ctx_of(info)
         return await PRODUCTS.connection(ctx, self.pk, page_request(ctx, first, after, PRODUCT_ORDER))

@@ -42,7 +42,9 @@ class EventDefinition(Node):
         )
 
     @strawberry.field(description="The product of the definition.")
-    async def product(self, info: strawberry.Info) -> Annotated[Product, strawberry.lazy("resolvers.products.types")]:
+    async def product(
+        self, info: strawberry.Info
+    ) -> Annotated[Product, strawberry.lazy("resolvers.products.types")]:
         from resolvers.products.types import load_product
 
         found = await load_product(ctx_of(info), self.product_pk)
@@ -79,13 +81,15 @@ class PropertyDefinition(Node):
 EVENT_DEFINITION_COLUMNS = (
     "t.id, t.product_id, t.name, t.display_name, t.description, t.visible, t.total, t.first_used, t.last_used"
 )
-PROPERTY_COLUMNS = (
-    "t.id, t.product_id, t.scope, t.name, t.display_name, t.description, t.data_type, t.first_seen, t.last_seen"
-)
+PROPERTY_COLUMNS = "t.id, t.product_id, t.scope, t.name, t.display_name, t.description, t.data_type, t.first_seen, t.last_seen"
 DEFINITION_ORDER = Order("t.id", descending=False)
 PROPERTY_ORDER = Order("t.id", descending=False)
-EVENT_DEFINITIONS = Listing("event_definitions", "product_id", EVENT_DEFINITION_COLUMNS, EventDefinition.from_row)
-PROPERTY_DEFINITIONS = Listing("property_definitions", "product_id", PROPERTY_COLUMNS, PropertyDefinition.from_row)
+EVENT_DEFINITIONS = Listing(
+    "event_definitions", "product_id", EVENT_DEFINITION_COLUMNS, EventDefinition.from_row
+)
+PROPERTY_DEFINITIONS = Listing(
+    "property_definitions", "product_id", PROPERTY_COLUMNS, PropertyDefinition.from_row
+)
 EVENT_DEFINITION_BY_ID = ById("event_definitions", EVENT_DEFINITION_COLUMNS, EventDefinition.from_row)
 PROPERTY_BY_ID = ById("property_definitions", PROPERTY_COLUMNS, PropertyDefinition.from_row)
 

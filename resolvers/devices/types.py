@@ -23,7 +23,9 @@ if TYPE_CHECKING:
 @strawberry.federation.type(keys=["id"], description="A device or person seen by a product.")
 class Device(Node):
     product_pk: strawberry.Private[int]
-    device_id: str = strawberry.field(description="The id the SDK sent (Countly device_id, KISSmetrics person).")
+    device_id: str = strawberry.field(
+        description="The id the SDK sent (Countly device_id, KISSmetrics person)."
+    )
     first_seen: datetime
     last_seen: datetime
     os: str | None
@@ -63,7 +65,9 @@ class Device(Node):
         return found if isinstance(found, Device) else None
 
     @strawberry.field(description="The product that saw the device.")
-    async def product(self, info: strawberry.Info) -> Annotated[Product, strawberry.lazy("resolvers.products.types")]:
+    async def product(
+        self, info: strawberry.Info
+    ) -> Annotated[Product, strawberry.lazy("resolvers.products.types")]:
         from resolvers.products.types import load_product
 
         found = await load_product(ctx_of(info), self.product_pk)

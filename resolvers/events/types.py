@@ -78,7 +78,9 @@ class Event(Node):
         return None if self.session_pk is None else await load_session(ctx_of(info), self.session_pk)
 
     @strawberry.field(description="The product that received the event.")
-    async def product(self, info: strawberry.Info) -> Annotated[Product, strawberry.lazy("resolvers.products.types")]:
+    async def product(
+        self, info: strawberry.Info
+    ) -> Annotated[Product, strawberry.lazy("resolvers.products.types")]:
         from resolvers.products.types import load_product
 
         found = await load_product(ctx_of(info), self.product_pk)

@@ -91,7 +91,9 @@ class Export(Node):
         return f"/exports/{self.id()}/download" if self.status is ExportStatus.FINISHED else None
 
     @strawberry.field(description="The product exported.")
-    async def product(self, info: strawberry.Info) -> Annotated[Product, strawberry.lazy("resolvers.products.types")]:
+    async def product(
+        self, info: strawberry.Info
+    ) -> Annotated[Product, strawberry.lazy("resolvers.products.types")]:
         from resolvers.products.types import load_product
 
         found = await load_product(ctx_of(info), self.product_pk)

@@ -65,7 +65,9 @@ class ProductMutations:
         return Product.from_row(row)
 
     @strawberry.mutation(description="Change a product.")
-    async def update_product(self, info: strawberry.Info, id: strawberry.ID, input: UpdateProductInput) -> Product:
+    async def update_product(
+        self, info: strawberry.Info, id: strawberry.ID, input: UpdateProductInput
+    ) -> Product:
         ctx = ctx_of(info)
         principal = ctx.require(Permission.ADMIN)
         changes: dict[str, object] = {}

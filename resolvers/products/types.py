@@ -70,7 +70,9 @@ class Product(Node):
         return found if isinstance(found, Product) else None
 
     @strawberry.field(description="The account the product belongs to.")
-    async def account(self, info: strawberry.Info) -> Annotated[Account, strawberry.lazy("resolvers.accounts.types")]:
+    async def account(
+        self, info: strawberry.Info
+    ) -> Annotated[Account, strawberry.lazy("resolvers.accounts.types")]:
         from resolvers.accounts.types import load_account
 
         found = await load_account(ctx_of(info), self.account_pk)
@@ -176,9 +178,7 @@ class Product(Node):
         return await PROPERTY_DEFINITIONS.connection(ctx, self.pk, request)
 
 
-PRODUCT_COLUMNS = (
-    "t.id, t.account_id, t.name, t.url, t.status, t.environment, t.timezone, t.app_key, t.created_at, t.updated_at"
-)
+PRODUCT_COLUMNS = "t.id, t.account_id, t.name, t.url, t.status, t.environment, t.timezone, t.app_key, t.created_at, t.updated_at"
 PRODUCT_ORDER = Order("t.id", descending=False)
 PRODUCTS = Listing("products", "account_id", PRODUCT_COLUMNS, Product.from_row, product_column="id")
 PRODUCT_BY_ID = ById("products", PRODUCT_COLUMNS, Product.from_row, product_column="id")

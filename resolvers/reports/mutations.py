@@ -31,7 +31,9 @@ class CreateReportInput:
     name: str
     type: str
     definition: JSON = strawberry.field(default_factory=dict)
-    product_id: strawberry.ID | None = strawberry.field(default=None, description="Null: account-wide report.")
+    product_id: strawberry.ID | None = strawberry.field(
+        default=None, description="Null: account-wide report."
+    )
 
 
 @strawberry.input(description="Changes to a report; omitted fields stay as they are.")
@@ -60,7 +62,9 @@ class ReportMutations:
         return Report.from_row(row)
 
     @strawberry.mutation(description="Change a report.")
-    async def update_report(self, info: strawberry.Info, id: strawberry.ID, input: UpdateReportInput) -> Report:
+    async def update_report(
+        self, info: strawberry.Info, id: strawberry.ID, input: UpdateReportInput
+    ) -> Report:
         ctx = ctx_of(info)
         principal = ctx.require(Permission.WRITE)
         changes: dict[str, object] = {}

@@ -23,7 +23,9 @@ class Report(Node):
     account_pk: strawberry.Private[int]
     product_pk: strawberry.Private[int | None]
     name: str
-    type: str = strawberry.field(description="What kind of report, e.g. `dashboard`, `funnel`, `people_search`.")
+    type: str = strawberry.field(
+        description="What kind of report, e.g. `dashboard`, `funnel`, `people_search`."
+    )
     definition: JSON
     created_at: datetime
     updated_at: datetime
@@ -55,7 +57,9 @@ class Report(Node):
         return None if self.product_pk is None else await load_product(ctx_of(info), self.product_pk)
 
     @strawberry.field(description="The account of the report.")
-    async def account(self, info: strawberry.Info) -> Annotated[Account, strawberry.lazy("resolvers.accounts.types")]:
+    async def account(
+        self, info: strawberry.Info
+    ) -> Annotated[Account, strawberry.lazy("resolvers.accounts.types")]:
         from resolvers.accounts.types import load_account
 
         found = await load_account(ctx_of(info), self.account_pk)

@@ -62,7 +62,9 @@ class SegmentMutations:
         return Segment.from_row(row)
 
     @strawberry.mutation(description="Change a segment.")
-    async def update_segment(self, info: strawberry.Info, id: strawberry.ID, input: UpdateSegmentInput) -> Segment:
+    async def update_segment(
+        self, info: strawberry.Info, id: strawberry.ID, input: UpdateSegmentInput
+    ) -> Segment:
         ctx = ctx_of(info)
         principal = ctx.require(Permission.WRITE)
         changes: dict[str, object] = {}

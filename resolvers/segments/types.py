@@ -31,7 +31,9 @@ SEGMENT_ATTRIBUTES: dict[str, str] = {
 }
 
 
-@strawberry.input(description="Device attributes a segment matches; each listed attribute must be one of its values.")
+@strawberry.input(
+    description="Device attributes a segment matches; each listed attribute must be one of its values."
+)
 class SegmentFilterInput:
     os: list[str] | None = None
     os_version: list[str] | None = None
@@ -100,7 +102,9 @@ class Segment(Node):
         return found if isinstance(found, Segment) else None
 
     @strawberry.field(description="The product whose devices the segment groups.")
-    async def product(self, info: strawberry.Info) -> Annotated[Product, strawberry.lazy("resolvers.products.types")]:
+    async def product(
+        self, info: strawberry.Info
+    ) -> Annotated[Product, strawberry.lazy("resolvers.products.types")]:
         from resolvers.products.types import load_product
 
         found = await load_product(ctx_of(info), self.product_pk)

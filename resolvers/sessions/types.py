@@ -43,7 +43,9 @@ class Session(Node):
         return found if isinstance(found, Session) else None
 
     @strawberry.field(description="The device of the session.")
-    async def device(self, info: strawberry.Info) -> Annotated[Device, strawberry.lazy("resolvers.devices.types")]:
+    async def device(
+        self, info: strawberry.Info
+    ) -> Annotated[Device, strawberry.lazy("resolvers.devices.types")]:
         from resolvers.devices.types import load_device
 
         found = await load_device(ctx_of(info), self.device_pk)
@@ -51,7 +53,9 @@ class Session(Node):
         return found
 
     @strawberry.field(description="The product of the session.")
-    async def product(self, info: strawberry.Info) -> Annotated[Product, strawberry.lazy("resolvers.products.types")]:
+    async def product(
+        self, info: strawberry.Info
+    ) -> Annotated[Product, strawberry.lazy("resolvers.products.types")]:
         from resolvers.products.types import load_product
 
         found = await load_product(ctx_of(info), self.product_pk)

@@ -19,4 +19,8 @@ async def test_account_and_products(http: aiohttp.ClientSession, server: Server,
     account = reply.data["account"]
     assert account["id"] == tenant.account_id
     assert account["products"]["totalCount"] == 1
-    assert account["products"]["nodes"][0] == {"id": tenant.product_id, "appKey": tenant.app_key, "timezone": "UTC"}
+    assert account["products"]["nodes"][0] == {
+        "id": tenant.product_id,
+        "appKey": tenant.app_key,
+        "timezone": "UTC",
+    }
