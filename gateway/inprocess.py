@@ -1,0 +1,37 @@
+"""Running a GraphQL operation inside the process, for the REST shims.
+
+A shim authenticates its caller the vendor's way, then runs its operation document here, on the same schema,
+executor, limits and error masking as `/graphql`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+from graphql import ExecutionResult
+
+from gateway.app_keys import REQUEST_ID
+from gateway.auth import Principal
+from gateway.state import state_of
+from resolvers.context import Context
+
+
+async def run_operation(
+    request: web.Request,
+    principal: Principal | None,
+    document: str,
+    variables: dict[str, Any] | None = None,
+    operation_name: str | None = None,
+) -> ExecutionResult:
+    """Execute `document` as `principal`; request errors raise `gateway.executor.RequestError`."""
+    state = state_of(request)
+    context = Context(
+        db=state.db,
+        principal=principal,
+        limits=state.settings.limits,
+        engine=state.engine,
+        request_id=request.get(REQUEST_ID, ""),
+    )
+    operation = state.executor.prepare(document)
+    return await state.executor.run(operation, context, variables, operation_name)
