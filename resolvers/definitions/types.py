@@ -9,6 +9,7 @@ import asyncpg
 import strawberry
 
 from resolvers.context import Context, ctx_of
+from resolvers.errors import found
 from resolvers.node import Node, register_node
 from resolvers.pagination import ById, Listing, Order
 
@@ -47,9 +48,7 @@ class EventDefinition(Node):
     ) -> Annotated[Product, strawberry.lazy("resolvers.products.types")]:
         from resolvers.products.types import load_product
 
-        found = await load_product(ctx_of(info), self.product_pk)
-        assert found is not None
-        return found
+        return found(await load_product(ctx_of(info), self.product_pk), "Product")
 
 
 @strawberry.type(description="A property: a segmentation key of events, or a user detail of devices.")

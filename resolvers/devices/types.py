@@ -10,6 +10,7 @@ import strawberry
 from strawberry.scalars import JSON
 
 from resolvers.context import Context, ctx_of
+from resolvers.errors import found
 from resolvers.filters import TimeRange, time_conditions
 from resolvers.node import Node, fetch_node, register_node
 from resolvers.pagination import ById, Connection, Listing, Order, page_request
@@ -70,9 +71,7 @@ class Device(Node):
     ) -> Annotated[Product, strawberry.lazy("resolvers.products.types")]:
         from resolvers.products.types import load_product
 
-        found = await load_product(ctx_of(info), self.product_pk)
-        assert found is not None
-        return found
+        return found(await load_product(ctx_of(info), self.product_pk), "Product")
 
     @strawberry.field(description="The device's sessions, newest first.")
     async def sessions(

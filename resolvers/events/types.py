@@ -10,6 +10,7 @@ import strawberry
 from strawberry.scalars import JSON
 
 from resolvers.context import Context, ctx_of
+from resolvers.errors import found
 from resolvers.node import Node, fetch_node, register_node
 from resolvers.pagination import ById, Listing, Order
 
@@ -83,9 +84,7 @@ class Event(Node):
     ) -> Annotated[Product, strawberry.lazy("resolvers.products.types")]:
         from resolvers.products.types import load_product
 
-        found = await load_product(ctx_of(info), self.product_pk)
-        assert found is not None
-        return found
+        return found(await load_product(ctx_of(info), self.product_pk), "Product")
 
 
 EVENT_COLUMNS = (

@@ -10,6 +10,7 @@ import asyncpg
 import strawberry
 
 from resolvers.context import Context, ctx_of
+from resolvers.errors import NotFound, found
 from resolvers.filters import TimeRange, device_condition, time_conditions
 from resolvers.node import Node, fetch_node, register_node
 from resolvers.pagination import ById, Condition, Connection, Listing, Order, page_request
@@ -75,9 +76,7 @@ class Product(Node):
     ) -> Annotated[Account, strawberry.lazy("resolvers.accounts.types")]:
         from resolvers.accounts.types import load_account
 
-        found = await load_account(ctx_of(info), self.account_pk)
-        assert found is not None
-        return found
+        return found(await load_account(ctx_of(info), self.account_pk), "Account")
 
     @strawberry.field(description="Sessions of the product, newest first.")
     async def sessions(
@@ -193,7 +192,6 @@ register_node("Product", load_product)
 
 async def require_product_pk(ctx: Context, global_id: strawberry.ID) -> int:
     """The primary key of one of the caller's products; a foreign or unknown id is reported as not found."""
-    from resolvers.errors import NotFound
     from resolvers.inputs import own_pk
 
     pk = own_pk(global_id, "Product")

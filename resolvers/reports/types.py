@@ -10,6 +10,7 @@ import strawberry
 from strawberry.scalars import JSON
 
 from resolvers.context import Context, ctx_of
+from resolvers.errors import found
 from resolvers.node import Node, fetch_node, register_node
 from resolvers.pagination import ById, Listing, Order
 
@@ -62,9 +63,7 @@ class Report(Node):
     ) -> Annotated[Account, strawberry.lazy("resolvers.accounts.types")]:
         from resolvers.accounts.types import load_account
 
-        found = await load_account(ctx_of(info), self.account_pk)
-        assert found is not None
-        return found
+        return found(await load_account(ctx_of(info), self.account_pk), "Account")
 
 
 REPORT_COLUMNS = "t.id, t.account_id, t.product_id, t.name, t.type, t.definition, t.created_at, t.updated_at"

@@ -9,7 +9,7 @@ import asyncpg
 import strawberry
 
 from resolvers.context import Context, ctx_of
-from resolvers.errors import UserError
+from resolvers.errors import UserError, found
 from resolvers.node import Node, fetch_node, register_node
 from resolvers.pagination import ById, Connection, Listing, Order, page_request
 
@@ -107,9 +107,7 @@ class Segment(Node):
     ) -> Annotated[Product, strawberry.lazy("resolvers.products.types")]:
         from resolvers.products.types import load_product
 
-        found = await load_product(ctx_of(info), self.product_pk)
-        assert found is not None
-        return found
+        return found(await load_product(ctx_of(info), self.product_pk), "Product")
 
     @strawberry.field(description="The devices that match the segment's filter, most recently seen first.")
     async def devices(

@@ -9,6 +9,7 @@ import asyncpg
 import strawberry
 
 from resolvers.context import Context, ctx_of
+from resolvers.errors import found
 from resolvers.node import Node, fetch_node, register_node
 from resolvers.pagination import ById, Connection, Listing, Order, page_request
 
@@ -48,9 +49,7 @@ class Session(Node):
     ) -> Annotated[Device, strawberry.lazy("resolvers.devices.types")]:
         from resolvers.devices.types import load_device
 
-        found = await load_device(ctx_of(info), self.device_pk)
-        assert found is not None
-        return found
+        return found(await load_device(ctx_of(info), self.device_pk), "Device")
 
     @strawberry.field(description="The product of the session.")
     async def product(
@@ -58,9 +57,7 @@ class Session(Node):
     ) -> Annotated[Product, strawberry.lazy("resolvers.products.types")]:
         from resolvers.products.types import load_product
 
-        found = await load_product(ctx_of(info), self.product_pk)
-        assert found is not None
-        return found
+        return found(await load_product(ctx_of(info), self.product_pk), "Product")
 
     @strawberry.field(description="Events recorded during the session, newest first.")
     async def events(
