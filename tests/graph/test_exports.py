@@ -1,0 +1,76 @@
+"""Exports: a started job is carried out by the worker and its file downloads with its hash."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import hashlib
+import io
+import json
+
+import aiohttp
+
+from gateway.db import Database
+from tests.conftest import Server, Tenant, gql
+from tests.graph.seed import seed_product_tree
+
+STATUS = """query($id: ID!) { node(id: $id) { ... on Export {
+  status progress rows size hash firstCursor lastCursor downloadUrl error kind format } } }"""
+
+
+async def _finished(http: aiohttp.ClientSession, server: Server, tenant: Tenant, export_id: str) -> dict:
+    for _ in range(100):
+        reply = await gql(http, server, STATUS, {"id": export_id}, tenant.token)
+        export = reply.data["node"]
+        if export["status"] in ("FINISHED", "FAILED"):
+            return dict(export)
+        await asyncio.sleep(0.1)
+    raise AssertionError("the export did not finish")
+
+
+async def test_csv_and_json_exports_with_continuation(
+    http: aiohttp.ClientSession, server: Server, db: Database, tenant: Tenant
+) -> None:
+    from resolvers.node import to_global_id
+
+    [product] = await seed_product_tree(
+        db, tenant.account_pk, products=1, sessions_per_product=3, events_per_session=4
+    )
+    product_id = str(to_global_id("Product", product))
+    started = await gql(
+        http,
+        server,
+        "mutation($p: ID!) { startExport(input: {productId: $p, kind: EVENTS, format: CSV}) { id status } }",
+        {"p": product_id},
+        tenant.token,
+    )
+    assert started.data["startExport"]["status"] == "PENDING"
+    export = await _finished(http, server, tenant, started.data["startExport"]["id"])
+    assert export["status"] == "FINISHED" and export["rows"] == 12 and export["progress"] == 1.0
+    async with http.get(
+        server.url + export["downloadUrl"], headers={"Authorization": f"Bearer {tenant.token}"}
+    ) as r:
+        assert r.status == 200 and r.content_type == "text/csv"
+        content = await r.read()
+    assert len(content) == export["size"] and hashlib.sha256(content).hexdigest() == export["hash"]
+    rows = list(csv.DictReader(io.StringIO(content.decode())))
+    assert len(rows) == 12 and {row["key"] for row in rows} == {"tap"}
+
+    # someone else's token cannot download it
+    async with http.get(server.url + export["downloadUrl"]) as r:
+        assert r.status == 401
+
+    more = await gql(
+        http,
+        server,
+        "mutation($p: ID!, $after: String) { startExport(input: {productId: $p, format: JSON, afterCursor: $after}) { id } }",
+        {"p": product_id, "after": str(int(export["lastCursor"]) - 2)},
+        tenant.token,
+    )
+    tail = await _finished(http, server, tenant, more.data["startExport"]["id"])
+    assert tail["rows"] == 2 and tail["lastCursor"] == export["lastCursor"]
+    async with http.get(
+        server.url + tail["downloadUrl"], headers={"Authorization": f"Bearer {tenant.token}"}
+    ) as r:
+        records = json.loads(await r.read())
+    assert [rec["id"] for rec in records] == [int(export["lastCursor"]) - 1, int(export["lastCursor"])]
