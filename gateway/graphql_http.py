@@ -146,6 +146,10 @@ def _respond(
 
 
 async def graphql_handler(request: web.Request) -> web.StreamResponse:
+    if request.method == "GET" and request.headers.get("Upgrade", "").lower() == "websocket":
+        from gateway.subscriptions import serve_websocket
+
+        return await serve_websocket(request)
     if request.method == "GET" and wants_graphiql(request) and state_of(request).settings.graphiql:
         return graphiql_response()
     media_type = reply_media_type(request)
