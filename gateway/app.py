@@ -17,6 +17,8 @@ from gateway.graphiql import add_graphiql_routes
 from gateway.graphql_http import graphql_handler
 from gateway.health import healthz
 from gateway.ingest.engine import IngestEngine
+from gateway.live import LIVE_KEY, LiveFeed
+from gateway.persisted import PersistedQueries, adapter_documents
 from gateway.state import STATE_KEY, AppState
 
 log = logging.getLogger(__name__)
@@ -54,7 +56,12 @@ def create_app(settings: Settings, database_url: str) -> web.Application:
     async def resources(app: web.Application) -> AsyncIterator[None]:
         from resolvers.schema import schema
 
-        db = await Database.connect(database_url, min_size=settings.pool_min, max_size=settings.pool_max)
+        db = await Database.connect(
+            database_url,
+            min_size=settings.pool_min,
+            max_size=settings.pool_max,
+            statement_timeout=settings.limits.request_timeout,
+        )
         limits = settings.limits
         executor = Executor(
             schema._schema,
@@ -67,8 +74,15 @@ def create_app(settings: Settings, database_url: str) -> web.Application:
         await engine.start()
         worker = ExportWorker(db)
         await worker.start()
-        app[STATE_KEY] = AppState(settings=settings, db=db, executor=executor, engine=engine)
+        app[LIVE_KEY] = feed = LiveFeed(db)
+        await feed.start()
+        persisted = PersistedQueries(db)
+        await persisted.register_trusted(adapter_documents())
+        app[STATE_KEY] = AppState(
+            settings=settings, db=db, executor=executor, persisted=persisted, engine=engine
+        )
         yield
+        await feed.stop()
         await worker.stop()
         await engine.stop()
         await db.close()

@@ -61,6 +61,8 @@ class Settings:
     pool_max: int = field(default_factory=lambda: _env_int("GATEWAY_POOL_MAX", 10))
     introspection: bool = field(default_factory=lambda: _env_bool("GATEWAY_INTROSPECTION", True))
     graphiql: bool = field(default_factory=lambda: _env_bool("GATEWAY_GRAPHIQL", True))
+    # only registered documents may run (the shims' own are always registered)
+    trusted_documents: bool = field(default_factory=lambda: _env_bool("GATEWAY_TRUSTED_DOCUMENTS", False))
     log_level: str = field(default_factory=lambda: _env("GATEWAY_LOG_LEVEL", "INFO") or "INFO")
     # group commit: how long the ingestion engine waits for more requests before it commits a batch
     ingest_window_ms: float = field(default_factory=lambda: _env_float("GATEWAY_INGEST_WINDOW_MS", 2.0))

@@ -52,9 +52,18 @@ class Database:
         self.pool = pool
 
     @classmethod
-    async def connect(cls, url: str, *, min_size: int = 2, max_size: int = 10) -> Database:
+    async def connect(
+        cls, url: str, *, min_size: int = 2, max_size: int = 10, statement_timeout: float | None = None
+    ) -> Database:
+        """A pool; `statement_timeout` (seconds) bounds every statement on the server side too."""
+        settings = {"statement_timeout": str(int(statement_timeout * 1000))} if statement_timeout else {}
         pool = await asyncpg.create_pool(
-            url, min_size=min_size, max_size=max_size, init=_init_connection, command_timeout=60
+            url,
+            min_size=min_size,
+            max_size=max_size,
+            init=_init_connection,
+            command_timeout=60,
+            server_settings=settings,
         )
         assert pool is not None
         return cls(pool)

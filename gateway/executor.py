@@ -14,8 +14,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from graphql import (
+    ASTValidationRule,
     DocumentNode,
     ExecutionResult,
+    FragmentDefinitionNode,
     GraphQLError,
     GraphQLSchema,
     OperationDefinitionNode,
@@ -60,6 +62,10 @@ class Operation:
     document: DocumentNode
     query: str
 
+    @property
+    def fragments(self) -> dict[str, FragmentDefinitionNode]:
+        return {d.name.value: d for d in self.document.definitions if isinstance(d, FragmentDefinitionNode)}
+
     def definition(self, operation_name: str | None) -> OperationDefinitionNode | None:
         return get_operation_ast(self.document, operation_name)
 
@@ -89,6 +95,12 @@ class Executor:
     introspection: bool = True
     cache_size: int = 1000
     _cache: OrderedDict[str, Operation] = field(default_factory=OrderedDict)
+    _rules: list[type[ASTValidationRule]] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self._rules = list(specified_rules) + validation_rules(
+            max_depth=self.max_depth, max_aliases=self.max_aliases, introspection=self.introspection
+        )
 
     def prepare(self, query: str) -> Operation:
         """A validated operation for `query` (from the cache when it was seen before)."""
@@ -100,10 +112,7 @@ class Executor:
             document = parse(query, max_tokens=self.max_tokens)
         except GraphQLError as error:
             raise RequestError([error]) from None
-        rules = list(specified_rules) + validation_rules(
-            max_depth=self.max_depth, max_aliases=self.max_aliases, introspection=self.introspection
-        )
-        errors = validate(self.schema, document, rules)
+        errors = validate(self.schema, document, self._rules)
         if errors:
             raise RequestError(list(errors))
         operation = Operation(document=document, query=query)

@@ -12,16 +12,20 @@ import asyncio
 import json
 import logging
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from aiohttp import web
 from graphql import ExecutionResult, GraphQLError, OperationType
 
 from gateway.app_keys import REQUEST_ID
-from gateway.auth import bearer_token, principal_for_token
+from gateway.auth import Principal, bearer_token
+from gateway.cost import cost_points, estimate_nodes
 from gateway.db import start_counting
 from gateway.executor import Executor, RequestError, anonymous_allowed, needs_permission
 from gateway.graphiql import graphiql_response, wants_graphiql
+from gateway.persisted import sha256_hex
+from gateway.ratelimit import Budget, authenticate_and_charge
 from gateway.state import AppState, state_of
 from resolvers.context import Context
 
@@ -34,7 +38,7 @@ STATEMENTS_HEADER = "X-SQL-Statements"
 
 @dataclass
 class GraphQLRequest:
-    query: str
+    query: str | None
     variables: dict[str, Any] | None
     operation_name: str | None
     extensions: dict[str, Any] | None
@@ -86,9 +90,9 @@ def _parse_params(raw: Any) -> GraphQLRequest:
         raise HTTPProblem(400, "`operationName` must be a string")
     if extensions is not None and not isinstance(extensions, dict):
         raise HTTPProblem(400, "`extensions` must be an object")
-    if not query:
+    if not query and not (extensions and "persistedQuery" in extensions):
         raise HTTPProblem(400, "`query` is missing")
-    return GraphQLRequest(query, variables, operation_name, extensions)
+    return GraphQLRequest(query or None, variables, operation_name, extensions)
 
 
 def _json_param(request: web.Request, name: str) -> Any:
@@ -166,52 +170,114 @@ async def graphql_handler(request: web.Request) -> web.StreamResponse:
 async def _serve(
     request: web.Request, state: AppState, media_type: str
 ) -> tuple[dict[str, Any], int, dict[str, str]]:
+    request_error = 400 if media_type == GRAPHQL_RESPONSE else 200
     params = await read_request(request, state.settings.limits.max_body_bytes)
+    query = await _resolve_document(state, params)
+    if query is None:
+        return _problem("PersistedQueryNotFound", "PERSISTED_QUERY_NOT_FOUND"), 200, {}
     executor: Executor = state.executor
     try:
-        operation = executor.prepare(params.query)
+        operation = executor.prepare(query)
     except RequestError as error:
-        return error_body(error.errors), 400 if media_type == GRAPHQL_RESPONSE else 200, {}
-    kind = operation.kind(params.operation_name)
-    if kind is None:
+        return error_body(error.errors), request_error, {}
+    definition = operation.definition(params.operation_name)
+    if definition is None:
         message = (
             "Unknown operation name"
             if params.operation_name
             else "Give `operationName`: the document has several"
         )
-        return {"errors": [{"message": message}]}, 400 if media_type == GRAPHQL_RESPONSE else 200, {}
+        return {"errors": [{"message": message}]}, request_error, {}
+    kind = definition.operation
     if request.method == "GET" and kind is not OperationType.QUERY:
         raise HTTPProblem(405, f"A {kind.value} must be sent with POST", {"Allow": "POST"})
 
+    limits = state.settings.limits
+    nodes = estimate_nodes(
+        executor.schema, definition, operation.fragments, params.variables, limits.max_page_size
+    )
+    if nodes > limits.max_nodes:
+        message = (
+            f"Query may return up to {nodes} nodes; the maximum is {limits.max_nodes}. Ask for smaller pages."
+        )
+        return _problem(message, "QUERY_TOO_LARGE"), request_error, {}
+
     token = bearer_token(request.headers.get("Authorization"))
-    principal = await principal_for_token(state.db, token) if token else None
+    principal: Principal | None = None
+    budget: Budget | None = None
+    if token:
+        charged = await authenticate_and_charge(
+            state.db, token, cost_points(nodes), limits.cost_budget_per_hour
+        )
+        if charged is not None:
+            principal, budget = charged
     if principal is None and (token is not None or not anonymous_allowed(operation, params.operation_name)):
         raise HTTPProblem(
             401,
             "Invalid token" if token else "Authentication required: send Authorization: Bearer <token>",
             {"WWW-Authenticate": 'Bearer realm="graphql"'},
         )
+    budget_headers = budget.headers() if budget else {}
+    if budget is not None and budget.exceeded:
+        message = f"Hourly query budget of {budget.limit} points used up; it resets at {budget.reset_at.isoformat()}"
+        retry = {"Retry-After": str(max(1, int((budget.reset_at - datetime.now(UTC)).total_seconds())))}
+        return _problem(message, "RATE_LIMITED"), 429, {**budget_headers, **retry}
     context = Context(
         db=state.db,
         principal=principal,
-        limits=state.settings.limits,
+        limits=limits,
         engine=state.engine,
         request_id=request.get(REQUEST_ID, ""),
+        budget=budget,
     )
     try:
         result = await asyncio.wait_for(
             executor.run(operation, context, params.variables, params.operation_name),
-            timeout=state.settings.limits.request_timeout,
+            timeout=limits.request_timeout,
         )
     except RequestError as error:
-        return error_body(error.errors), 400 if media_type == GRAPHQL_RESPONSE else 200, {}
+        return error_body(error.errors), request_error, budget_headers
     except TimeoutError:
-        return (
-            {"errors": [{"message": "The request took too long", "extensions": {"code": "TIMEOUT"}}]},
-            504,
-            {},
-        )
-    return _result_body(result)
+        return _problem("The request took too long", "TIMEOUT"), 504, budget_headers
+    body, status, headers = _result_body(result)
+    return body, status, {**headers, **budget_headers}
+
+
+def _problem(message: str, code: str) -> dict[str, Any]:
+    return {"errors": [{"message": message, "extensions": {"code": code}}]}
+
+
+async def _resolve_document(state: AppState, params: GraphQLRequest) -> str | None:
+    """The document to run: the query itself, or the persisted one its hash names (None: not found)."""
+    persisted = (params.extensions or {}).get("persistedQuery")
+    if persisted is None:
+        if state.settings.trusted_documents:
+            found = await state.persisted.lookup(sha256_hex(params.query or ""))
+            if found is None or not found[1]:
+                raise HTTPProblem(403, "Only registered (trusted) documents may run on this gateway")
+        return params.query
+    if not isinstance(persisted, dict) or persisted.get("version") != 1:
+        raise HTTPProblem(400, "Unsupported persistedQuery version: use 1")
+    sha256 = persisted.get("sha256Hash")
+    if not isinstance(sha256, str) or len(sha256) != 64:
+        raise HTTPProblem(400, "persistedQuery.sha256Hash must be a SHA-256 hex digest")
+    sha256 = sha256.lower()
+    if params.query is None:
+        found = await state.persisted.lookup(sha256)
+        if found is None:
+            return None
+        if state.settings.trusted_documents and not found[1]:
+            raise HTTPProblem(403, "Only registered (trusted) documents may run on this gateway")
+        return found[0]
+    if sha256_hex(params.query) != sha256:
+        raise HTTPProblem(400, "provided sha does not match query")
+    if state.settings.trusted_documents:
+        found = await state.persisted.lookup(sha256)
+        if found is None or not found[1]:
+            raise HTTPProblem(403, "Only registered (trusted) documents may run on this gateway")
+    else:
+        await state.persisted.remember(sha256, params.query)
+    return params.query
 
 
 def _result_body(result: ExecutionResult) -> tuple[dict[str, Any], int, dict[str, str]]:

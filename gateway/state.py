@@ -10,6 +10,7 @@ from aiohttp import web
 from gateway.config import Settings
 from gateway.db import Database
 from gateway.executor import Executor
+from gateway.persisted import PersistedQueries
 
 if TYPE_CHECKING:
     from gateway.ingest.engine import IngestEngine
@@ -20,6 +21,7 @@ class AppState:
     settings: Settings
     db: Database
     executor: Executor
+    persisted: PersistedQueries
     engine: IngestEngine | None = None
 
 

@@ -12,6 +12,7 @@ from strawberry.dataloader import DataLoader
 from gateway.auth import Permission, Principal
 from gateway.config import Limits
 from gateway.db import Database
+from gateway.ratelimit import Budget
 
 if TYPE_CHECKING:
     from gateway.ingest.engine import IngestEngine
@@ -37,6 +38,8 @@ class Context:
     limits: Limits = field(default_factory=Limits)
     engine: IngestEngine | None = None
     request_id: str = ""
+    # the caller's query-cost budget after this request was charged (None for shims and anonymous calls)
+    budget: Budget | None = None
     _loaders: dict[Any, DataLoader[Any, Any]] = field(default_factory=dict)
 
     def loader(self, batch: BatchFn[K, V]) -> DataLoader[K, V]:

@@ -6,6 +6,8 @@ can compose it with other graphs; `schema.graphql` at the project's root is prin
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import strawberry
 
 from gateway.auth import Permission
@@ -18,6 +20,7 @@ from resolvers.events.types import Event
 from resolvers.exports.mutations import ExportMutations
 from resolvers.exports.types import ACCOUNT_EXPORTS, EXPORT_ORDER, Export
 from resolvers.ingest.mutations import IngestMutations
+from resolvers.live.subscriptions import Subscription
 from resolvers.node import Node, fetch_node
 from resolvers.pagination import Connection, page_request
 from resolvers.products.mutations import ProductMutations
@@ -38,6 +41,15 @@ MAX_NODES_PER_CALL = 100
 class Viewer:
     account: Account
     permissions: list[str]
+
+
+@strawberry.type(description="The caller's hourly query-cost budget, after this query was charged.")
+class RateLimit:
+    limit: int = strawberry.field(description="Points per hour.")
+    cost: int = strawberry.field(description="Points this query cost (estimated nodes / 100, at least 1).")
+    used: int
+    remaining: int
+    reset_at: datetime
 
 
 @strawberry.type
@@ -71,6 +83,19 @@ class Query:
         account = await load_account(ctx, principal.account_id)
         assert account is not None
         return Viewer(account=account, permissions=sorted(p.value for p in principal.permissions))
+
+    @strawberry.field(description="The query-cost budget of the caller's token (null for other credentials).")
+    def rate_limit(self, info: strawberry.Info) -> RateLimit | None:
+        budget = ctx_of(info).budget
+        if budget is None:
+            return None
+        return RateLimit(
+            limit=budget.limit,
+            cost=budget.cost,
+            used=budget.used,
+            remaining=budget.remaining,
+            reset_at=budget.reset_at,
+        )
 
     @strawberry.field(description="The products of the caller's account.")
     async def products(
@@ -123,6 +148,7 @@ class Mutation(
 schema = strawberry.federation.Schema(
     query=Query,
     mutation=Mutation,
+    subscription=Subscription,
     types=[
         Account,
         Product,

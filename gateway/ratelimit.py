@@ -1,0 +1,70 @@
+"""The hourly query-cost budget of each token, kept in PostgreSQL so that all worker processes share it.
+
+Looking up the token and charging the query's cost is one statement, so the budget costs no extra round
+trip. The reply reports the budget in `X-RateLimit-Limit`, `X-RateLimit-Remaining` and `X-RateLimit-Reset`
+(epoch seconds), like GitHub's GraphQL API.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from gateway.auth import Principal, expand_permissions, hash_token
+from gateway.db import Database
+
+
+@dataclass(frozen=True)
+class Budget:
+    limit: int
+    cost: int
+    used: int
+    reset_at: datetime
+
+    @property
+    def remaining(self) -> int:
+        return max(0, self.limit - self.used)
+
+    @property
+    def exceeded(self) -> bool:
+        return self.used > self.limit
+
+    def headers(self) -> dict[str, str]:
+        return {
+            "X-RateLimit-Limit": str(self.limit),
+            "X-RateLimit-Remaining": str(self.remaining),
+            "X-RateLimit-Reset": str(int(self.reset_at.timestamp())),
+            "X-RateLimit-Used": str(self.used),
+        }
+
+
+_AUTHENTICATE_AND_CHARGE = """
+WITH token AS (
+    SELECT id, account_id, permissions FROM api_tokens WHERE token_hash = $1
+), charge AS (
+    INSERT INTO rate_limits (token_id, window_start, used)
+    SELECT id, date_trunc('hour', now()), $2 FROM token
+    ON CONFLICT (token_id, window_start) DO UPDATE SET used = rate_limits.used + excluded.used
+    RETURNING used, window_start
+)
+SELECT token.id, token.account_id, token.permissions, charge.used, charge.window_start
+FROM token, charge
+"""
+
+
+async def authenticate_and_charge(
+    db: Database, token: str, cost: int, limit: int
+) -> tuple[Principal, Budget] | None:
+    """The token's principal and its budget after charging `cost`; None for an unknown token."""
+    if not token or len(token) > 512:
+        return None
+    row = await db.fetchrow(_AUTHENTICATE_AND_CHARGE, hash_token(token), cost)
+    if row is None:
+        return None
+    principal = Principal(
+        account_id=row["account_id"], permissions=expand_permissions(row["permissions"]), token_id=row["id"]
+    )
+    budget = Budget(
+        limit=limit, cost=cost, used=row["used"], reset_at=row["window_start"] + timedelta(hours=1)
+    )
+    return principal, budget
