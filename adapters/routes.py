@@ -7,4 +7,6 @@ from aiohttp import web
 
 def add_adapter_routes(app: web.Application) -> None:
     """Register the REST shims; each vendor package adds its own routes here."""
-    return None
+    from adapters.countly.routes import add_countly_routes
+
+    add_countly_routes(app)

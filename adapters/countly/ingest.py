@@ -1,0 +1,60 @@
+"""Running the `record` mutation for Countly writes and turning its outcomes into Countly's replies."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from aiohttp import web
+
+from adapters.countly import replies
+from adapters.countly.operations import operation
+from gateway.auth import Principal
+from gateway.executor import RequestError
+from gateway.inprocess import run_operation
+
+log = logging.getLogger(__name__)
+
+# outcome of the record mutation → (status, result, info)
+OUTCOME_REPLIES: dict[str, tuple[int, str, str | None]] = {
+    "STORED": (200, "Success", None),
+    "DUPLICATE": (200, "Success", "Request ignored: Duplicate request"),
+    "IGNORED_DEVICE": (200, "Ignoring device_id", None),
+    "CHECKSUM_MISMATCH": (200, "Request does not match checksum", None),
+    "CHECKSUM_MISSING": (200, "Request does not have checksum", None),
+    "PRODUCT_PAUSED": (400, "App is currently not accepting data", None),
+    "UNKNOWN_PRODUCT": (400, "App does not exist", None),
+}
+
+
+@dataclass
+class WriteRejected(Exception):
+    """The graph refused the write; `status` and `message` are what the client is told."""
+
+    status: int
+    message: str
+
+
+async def record(request: web.Request, principal: Principal, items: list[dict[str, Any]]) -> list[str]:
+    """The outcome name of each RecordInput, recorded for the principal's product; raises WriteRejected."""
+    try:
+        result = await run_operation(request, principal, operation("record"), {"requests": items})
+    except RequestError as exc:
+        raise WriteRejected(400, str(exc)) from None
+    if result.errors:
+        error = result.errors[0]
+        code = (error.extensions or {}).get("code")
+        if code == "INTERNAL_SERVER_ERROR":
+            raise WriteRejected(500, "Internal server error")
+        raise WriteRejected(400, error.message)
+    rows = (result.data or {}).get("record") or []
+    return [str(row["outcome"]) for row in rows]
+
+
+def outcome_reply(outcome: str, callback: str | None) -> web.Response:
+    """Countly's reply to one write request with this outcome."""
+    status, text, info = OUTCOME_REPLIES.get(outcome, (200, "Success", None))
+    if info is not None:
+        return replies.message(status, text, callback, info=info)
+    return replies.message(status, text, callback)

@@ -1,0 +1,65 @@
+"""Countly's replies: `{"result": message}` messages and data documents, as JSON or JSONP, with its escaping."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from aiohttp import web
+
+CONTENT_TYPE = "application/json; charset=utf-8"
+CORS_HEADERS = {
+    "Access-Control-Allow-Origin": "*",
+    "Access-Control-Allow-Methods": "POST, GET, OPTIONS",
+    "Access-Control-Allow-Headers": "countly-token, Content-Type",
+}
+_CALLBACK = re.compile(r"^[A-Za-z_$][A-Za-z0-9_$.]{0,99}$")
+_DATA_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;"})
+_MESSAGE_ESCAPES = str.maketrans({"<": "&lt;", ">": "&gt;"})
+
+
+def escape_data(value: Any) -> Any:
+    """Every string value of a data document HTML-escaped (`" ' & < >`); keys are left as they are."""
+    if isinstance(value, str):
+        return value.translate(_DATA_ESCAPES)
+    if isinstance(value, dict):
+        return {key: escape_data(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [escape_data(item) for item in value]
+    return value
+
+
+def _respond(status: int, body: Any, callback: str | None) -> web.Response:
+    text = json.dumps(body, ensure_ascii=False, separators=(",", ":"))
+    if callback and _CALLBACK.match(callback):
+        text = f"{callback}({text})"
+    response = web.Response(status=status, text=text)
+    response.headers["Content-Type"] = CONTENT_TYPE
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    return response
+
+
+def message(status: int, text: str, callback: str | None = None, **extra: str) -> web.Response:
+    """A message reply `{"result": text}` (plus e.g. `info`), `< >` escaped."""
+    body: dict[str, str] = {"result": text.translate(_MESSAGE_ESCAPES)}
+    body.update({key: value.translate(_MESSAGE_ESCAPES) for key, value in extra.items()})
+    return _respond(status, body, callback)
+
+
+def data(document: Any, callback: str | None = None, status: int = 200) -> web.Response:
+    """A data reply: the document with its string values HTML-escaped."""
+    return _respond(status, escape_data(document), callback)
+
+
+def options() -> web.Response:
+    """The answer to a CORS preflight."""
+    response = web.Response(status=200, text="")
+    response.headers.update(CORS_HEADERS)
+    return response
+
+
+def method_not_allowed() -> web.Response:
+    response = message(405, "Method not allowed")
+    response.headers["Allow"] = "GET, POST, OPTIONS"
+    return response

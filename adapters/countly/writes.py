@@ -1,0 +1,170 @@
+"""The write API: a Countly `/i` request (or one `/i/bulk` item) as a `RecordInput` of the `record` mutation.
+
+Only translation happens here: parameter names, JSON-in-string decoding, dropping what Countly would ignore
+(unparseable JSON, events without a key, non-scalar metric values) and the request's duplicate hash and signed
+text, which Countly defines over the raw request. Sessions, caps, uniques and checksums are the engine's.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import time
+from typing import Any
+
+from adapters.countly.params import CountlyRequest, as_float, as_int, as_text, json_param, truthy
+
+INT32_MAX = 2**31 - 1
+MAX_EVENTS = 1000
+MAX_KEY_CHARS = 500
+_DYNAMIC = re.compile(r"[?&]?((?:rr|checksum|checksum256)=[^&\n]+)")
+_SCALARS = (str, int, float, bool)
+
+
+def _clamp(value: int | None) -> int | None:
+    if value is None:
+        return None
+    return max(-INT32_MAX, min(INT32_MAX, value))
+
+
+def dedupe_hash(payload: str, timestamp: str | None, now_ms: int | None = None) -> str:
+    """Countly's request hash: sha1 of the payload without `rr`/checksums, then the timestamp (or now, ms)."""
+    cleaned = _DYNAMIC.sub("", payload)
+    suffix = timestamp if timestamp else str(now_ms if now_ms is not None else int(time.time() * 1000))
+    return hashlib.sha1(cleaned.encode("utf-8")).hexdigest() + suffix
+
+
+def request_payload(req: CountlyRequest) -> str:
+    """The text a request's duplicate hash is taken over: its query string, then `&` and the POST body."""
+    payload = req.query_string
+    if req.method == "POST":
+        payload += "&" + req.body_text
+    return payload
+
+
+def _strip_checksums(text: str, params: dict[str, Any]) -> str:
+    for name in ("checksum", "checksum256"):
+        value = as_text(params.get(name))
+        if value:
+            text = text.replace(f"&{name}={value}", "", 1).replace(f"{name}={value}", "", 1)
+    return text
+
+
+def signed_payload(req: CountlyRequest) -> str:
+    """What the client signed: the POST body when it carries the checksum, else the query string."""
+    in_body = any(f"{name}=" in req.body_text for name in ("checksum", "checksum256"))
+    text = req.body_text if req.method == "POST" and (in_body or not req.query_string) else req.query_string
+    return _strip_checksums(text, req.params)
+
+
+def _segmentation(value: Any) -> dict[str, Any] | None:
+    decoded = json_param(value)
+    if not isinstance(decoded, dict):
+        return None
+    kept = {str(k): v for k, v in decoded.items() if isinstance(v, _SCALARS) and str(k)}
+    return {k: (as_float(v) if isinstance(v, float) else v) for k, v in kept.items() if v is not None} or None
+
+
+def event_input(raw: Any) -> dict[str, Any] | None:
+    """One `events[]` item as an EventOccurrenceInput, or None when Countly would ignore it (no usable key)."""
+    if not isinstance(raw, dict):
+        return None
+    key = as_text(raw.get("key"))
+    if key is None or not key.strip() or len(key.strip()) > MAX_KEY_CHARS:
+        return None
+    count = as_int(raw.get("count"))
+    event: dict[str, Any] = {"key": key, "count": _clamp(count) if count is not None else 1}
+    total = as_float(raw.get("sum"))
+    if total is not None:
+        event["sum"] = total
+    duration = as_float(raw.get("dur"))
+    if duration is not None:
+        event["duration"] = duration
+    segmentation = _segmentation(raw.get("segmentation"))
+    if segmentation:
+        event["segmentation"] = segmentation
+    timestamp = as_text(raw.get("timestamp"))
+    if timestamp:
+        event["timestamp"] = timestamp
+    return event
+
+
+def _events(value: Any) -> list[dict[str, Any]]:
+    decoded = json_param(value)
+    if isinstance(decoded, dict):
+        decoded = [decoded]
+    if not isinstance(decoded, list):
+        return []
+    events = [e for e in (event_input(item) for item in decoded) if e is not None]
+    return events[:MAX_EVENTS]
+
+
+def _metrics(value: Any) -> dict[str, Any] | None:
+    decoded = json_param(value)
+    if not isinstance(decoded, dict):
+        return None
+    kept = {str(k): v for k, v in decoded.items() if isinstance(v, _SCALARS) and not isinstance(v, bool)}
+    return {k: v for k, v in kept.items() if not isinstance(v, float) or as_float(v) is not None} or None
+
+
+def _object(value: Any) -> dict[str, Any] | None:
+    decoded = json_param(value)
+    return decoded if isinstance(decoded, dict) and decoded else None
+
+
+def record_input(
+    params: dict[str, Any],
+    device_id: str,
+    dedupe: str | None,
+    checksum_payload: str | None,
+) -> dict[str, Any]:
+    """The RecordInput variables of one write request."""
+    item: dict[str, Any] = {"deviceId": device_id, "dedupeHash": dedupe}
+    timestamp = as_text(params.get("timestamp"))
+    if timestamp:
+        item["timestamp"] = timestamp
+    if truthy(params.get("begin_session")):
+        item["beginSession"] = True
+    if truthy(params.get("end_session")):
+        item["endSession"] = True
+    duration = as_int(params.get("session_duration"))
+    if duration is not None:
+        item["sessionDuration"] = _clamp(duration)
+    metrics = _metrics(params.get("metrics"))
+    if metrics:
+        item["metrics"] = metrics
+    events = _events(params.get("events"))
+    if events:
+        item["events"] = events
+    details = _object(params.get("user_details"))
+    if details:
+        item["userDetails"] = details
+    optional = {
+        "oldDeviceId": "old_device_id",
+        "country": "country_code",
+        "city": "city",
+        "location": "location",
+        "checksum": "checksum",
+        "checksum256": "checksum256",
+    }
+    for field, name in optional.items():
+        value = as_text(params.get(name))
+        if value is not None:
+            item[field] = value
+    if checksum_payload is not None:
+        item["checksumPayload"] = checksum_payload
+    return item
+
+
+def bulk_item_payload(item: dict[str, Any]) -> str:
+    """The text standing for one `/i/bulk` item in its duplicate hash and checksum: the item as a query string."""
+    from urllib.parse import quote
+
+    parts = []
+    for key, value in item.items():
+        text = as_text(value)
+        if text is None:
+            text = json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+        parts.append(f"{quote(str(key), safe='')}={quote(text, safe='')}")
+    return "&".join(parts)
