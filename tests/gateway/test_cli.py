@@ -5,56 +5,13 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
-import sys
-import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-GATEWAY = [sys.executable, "-m", "gateway.cli"]
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _request(
-    url: str, body: dict[str, Any] | None = None, token: str | None = None, accept: str = ""
-) -> tuple[int, Any, str]:
-    headers = {"Content-Type": "application/json"}
-    if token:
-        headers["Authorization"] = f"Bearer {token}"
-    if accept:
-        headers["Accept"] = accept
-    data = json.dumps(body).encode() if body is not None else None
-    request = urllib.request.Request(url, data=data, headers=headers)
-    try:
-        with urllib.request.urlopen(request, timeout=10) as response:
-            text = response.read().decode()
-            return response.status, text, response.headers.get("Content-Type", "")
-    except urllib.error.HTTPError as error:
-        return error.code, error.read().decode(), error.headers.get("Content-Type", "")
-
-
-def _wait_healthy(url: str, process: subprocess.Popen[bytes], seconds: float = 30) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        assert process.poll() is None, "the gateway exited during start-up"
-        try:
-            status, _, _ = _request(url + "/healthz")
-            if status == 200:
-                return
-        except OSError:
-            pass
-        time.sleep(0.2)
-    raise AssertionError("the gateway did not become healthy")
+from tests.process import GATEWAY, free_port, http_request, wait_healthy
 
 
 def test_bootstrap_on_embedded_postgres_is_idempotent(tmp_path: Path) -> None:
@@ -102,7 +59,7 @@ def credentials(migrated: str, tmp_path: Path) -> dict[str, Any]:
 
 
 def test_serve_with_two_workers(migrated: str, tmp_path: Path, credentials: dict[str, Any]) -> None:
-    port = _free_port()
+    port = free_port()
     url = f"http://127.0.0.1:{port}"
     process = subprocess.Popen(
         [
@@ -121,13 +78,13 @@ def test_serve_with_two_workers(migrated: str, tmp_path: Path, credentials: dict
         stderr=subprocess.PIPE,
     )
     try:
-        _wait_healthy(url, process)
-        status, body, _ = _request(url + "/healthz")
+        wait_healthy(url, process)
+        status, body, _ = http_request(url + "/healthz")
         assert json.loads(body) == {"status": "ok", "database": "reachable"}
         children = subprocess.check_output(["pgrep", "-P", str(process.pid), "-a"]).decode().splitlines()
         assert len([line for line in children if "spawn_main" in line]) == 2, children
         for _ in range(10):
-            status, body, _ = _request(
+            status, body, _ = http_request(
                 url + "/graphql",
                 {"query": "{ account { name } products { nodes { id } } }"},
                 credentials["token"],
@@ -136,7 +93,7 @@ def test_serve_with_two_workers(migrated: str, tmp_path: Path, credentials: dict
             data = json.loads(body)["data"]
             assert data["account"]["name"] == credentials["account"]
             assert data["products"]["nodes"] == [{"id": credentials["product_id"]}]
-        status, page, content_type = _request(url + "/graphql", accept="text/html")
+        status, page, content_type = http_request(url + "/graphql", accept="text/html")
         assert status == 200 and content_type.startswith("text/html") and "graphiql" in page.lower()
     finally:
         process.send_signal(signal.SIGTERM)
@@ -147,4 +104,4 @@ def test_serve_with_two_workers(migrated: str, tmp_path: Path, credentials: dict
             raise
     assert process.returncode == 0, process.stderr.read().decode() if process.stderr else ""
     with pytest.raises(OSError):
-        _request(url + "/healthz")
+        http_request(url + "/healthz")
