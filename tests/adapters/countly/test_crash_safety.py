@@ -23,6 +23,7 @@ async def _client(
     tenant: Tenant,
     client: int,
     acknowledged: list[str],
+    enough: asyncio.Event,
     stop: asyncio.Event,
 ) -> None:
     sequence = 0
