@@ -18,6 +18,7 @@ from gateway.graphql_http import graphql_handler
 from gateway.health import healthz
 from gateway.ingest.engine import IngestEngine
 from gateway.live import LIVE_KEY, LiveFeed
+from gateway.metrics import add_metrics, metrics_middleware
 from gateway.persisted import PersistedQueries, adapter_documents
 from gateway.state import STATE_KEY, AppState
 
@@ -51,7 +52,10 @@ async def request_id_middleware(request: web.Request, handler: Handler) -> web.S
 
 def create_app(settings: Settings, database_url: str) -> web.Application:
     """The application of one gateway process, connected to `database_url` when it starts."""
-    app = web.Application(client_max_size=settings.limits.max_body_bytes, middlewares=[request_id_middleware])
+    app = web.Application(
+        client_max_size=settings.limits.max_body_bytes,
+        middlewares=[request_id_middleware, metrics_middleware],
+    )
 
     async def resources(app: web.Application) -> AsyncIterator[None]:
         from resolvers.schema import schema
@@ -91,6 +95,7 @@ def create_app(settings: Settings, database_url: str) -> web.Application:
     app.router.add_route("GET", "/graphql", graphql_handler)
     app.router.add_route("POST", "/graphql", graphql_handler)
     app.router.add_get("/healthz", healthz)
+    add_metrics(app)
     app.router.add_get("/exports/{id}/download", download_export)
     add_graphiql_routes(app)
     from adapters.routes import add_adapter_routes

@@ -18,12 +18,13 @@ from typing import Any
 from aiohttp import web
 from graphql import ExecutionResult, GraphQLError, OperationType
 
-from gateway.app_keys import REQUEST_ID
+from gateway.app_keys import ERROR_CODES, OPERATION, REQUEST_ID
 from gateway.auth import Principal, bearer_token
 from gateway.cost import cost_points, estimate_nodes
 from gateway.db import start_counting
 from gateway.executor import Executor, RequestError, anonymous_allowed, needs_permission
 from gateway.graphiql import graphiql_response, wants_graphiql
+from gateway.metrics import error_codes
 from gateway.persisted import sha256_hex
 from gateway.ratelimit import Budget, authenticate_and_charge
 from gateway.state import AppState, state_of
@@ -188,6 +189,7 @@ async def _serve(
             else "Give `operationName`: the document has several"
         )
         return {"errors": [{"message": message}]}, request_error, {}
+    request[OPERATION] = definition.name.value if definition.name else "anonymous"
     kind = definition.operation
     if request.method == "GET" and kind is not OperationType.QUERY:
         raise HTTPProblem(405, f"A {kind.value} must be sent with POST", {"Allow": "POST"})
@@ -239,6 +241,7 @@ async def _serve(
         return error_body(error.errors), request_error, budget_headers
     except TimeoutError:
         return _problem("The request took too long", "TIMEOUT"), 504, budget_headers
+    request[ERROR_CODES] = error_codes(result.errors)
     body, status, headers = _result_body(result)
     return body, status, {**headers, **budget_headers}
 

@@ -29,7 +29,8 @@ class BadPageRequest(ValueError):
     """A page request the graph refuses (page too large, malformed cursor)."""
 
 
-@strawberry.type(description="Where a page sits in its connection.")
+# shareable: every Relay-style subgraph declares its own PageInfo, and a federation router composes them
+@strawberry.federation.type(shareable=True, description="Where a page sits in its connection.")
 class PageInfo:
     has_next_page: bool
     has_previous_page: bool

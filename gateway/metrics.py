@@ -1,0 +1,277 @@
+"""Prometheus metrics at `GET /metrics` (text exposition format 0.0.4) and one JSON access log line per request.
+
+Written by hand (no `prometheus-client` dependency): a few counters and histograms kept in plain dicts, and
+values read at scrape time from the ingestion engine (`IngestEngine.stats`) and the asyncpg pool.
+
+Series:
+- `gateway_http_requests_total{route,method,status}` and `gateway_http_request_duration_seconds{route}`
+  (histogram). `route` is the route's pattern (`/exports/{id}/download`), never the raw path; requests that
+  match no route are `route="unmatched"`, so scanners cannot blow up the number of series.
+- `gateway_graphql_operation_duration_seconds{operation}` (histogram) for `/graphql` requests whose document
+  parsed: the operation's name, or `anonymous`. Names come from clients, so at most `MAX_OPERATIONS` distinct
+  names get a series of their own; the rest are counted as `other`.
+- `gateway_graphql_errors_total{code}`: errors of executed operations by `extensions.code` (`UNKNOWN` when an
+  error has none). The GraphQL endpoint hands the codes over on the request (`ERROR_CODES`); no reply body
+  is read here.
+- `gateway_ingest_{requests,batches,transactions,retries,failures}_total`: the engine's counters.
+- `gateway_db_pool_{size,idle,in_use,max}`: the asyncpg pool right now.
+
+Every gateway worker process (`serve --workers N`) has counters of its own and answers `/metrics` with them
+only. A scrape through a shared port therefore sees one worker at a time; that is acceptable here because each
+series is monotonic per process and Prometheus' `rate()`/`increase()` tolerate the resulting resets only
+approximately — for exact fleet-wide numbers scrape each worker (or each host with one worker) separately.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+import time
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from typing import Any
+
+from aiohttp import web
+from graphql import GraphQLError
+
+from gateway.app_keys import ERROR_CODES, OPERATION, REQUEST_ID
+
+access_log = logging.getLogger("gateway.access")
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+LabelValues = tuple[str, ...]
+
+CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+BUCKETS: tuple[float, ...] = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)
+MAX_OPERATIONS = 500
+UNMATCHED = "unmatched"
+
+
+def _escape(value: str) -> str:
+    return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+
+
+def _labels(names: Sequence[str], values: Sequence[str], extra: str = "") -> str:
+    parts = [f'{name}="{_escape(value)}"' for name, value in zip(names, values, strict=True)]
+    if extra:
+        parts.append(extra)
+    return "{" + ",".join(parts) + "}" if parts else ""
+
+
+def _number(value: float) -> str:
+    if math.isinf(value):
+        return "+Inf" if value > 0 else "-Inf"
+    if float(value).is_integer():
+        return str(int(value))
+    return repr(float(value))
+
+
+class Counter:
+    def __init__(self, name: str, help_text: str, labels: Sequence[str] = ()) -> None:
+        self.name, self.help, self.label_names = name, help_text, tuple(labels)
+        self.values: dict[LabelValues, float] = {}
+
+    def inc(self, labels: LabelValues = (), amount: float = 1.0) -> None:
+        self.values[labels] = self.values.get(labels, 0.0) + amount
+
+    def render(self) -> Iterable[str]:
+        yield f"# HELP {self.name} {self.help}"
+        yield f"# TYPE {self.name} counter"
+        for labels, value in sorted(self.values.items()):
+            yield f"{self.name}{_labels(self.label_names, labels)} {_number(value)}"
+
+
+class Histogram:
+    def __init__(
+        self, name: str, help_text: str, labels: Sequence[str] = (), buckets: Sequence[float] = BUCKETS
+    ) -> None:
+        self.name, self.help, self.label_names = name, help_text, tuple(labels)
+        self.buckets = tuple(sorted(buckets))
+        # per label set: [count per bucket (not cumulative) ..., count above the last bucket], sum
+        self.values: dict[LabelValues, tuple[list[int], list[float]]] = {}
+
+    def observe(self, labels: LabelValues, value: float) -> None:
+        counts, total = self.values.setdefault(labels, ([0] * (len(self.buckets) + 1), [0.0]))
+        for i, bound in enumerate(self.buckets):
+            if value <= bound:
+                counts[i] += 1
+                break
+        else:
+            counts[-1] += 1
+        total[0] += value
+
+    def render(self) -> Iterable[str]:
+        yield f"# HELP {self.name} {self.help}"
+        yield f"# TYPE {self.name} histogram"
+        for labels, (counts, total) in sorted(self.values.items()):
+            cumulative = 0
+            for bound, count in zip((*self.buckets, math.inf), counts, strict=True):
+                cumulative += count
+                le = f'le="{_number(bound)}"'
+                yield f"{self.name}_bucket{_labels(self.label_names, labels, le)} {cumulative}"
+            yield f"{self.name}_sum{_labels(self.label_names, labels)} {_number(total[0])}"
+            yield f"{self.name}_count{_labels(self.label_names, labels)} {cumulative}"
+
+
+def _gauge(name: str, help_text: str, value: float) -> Iterable[str]:
+    yield f"# HELP {name} {help_text}"
+    yield f"# TYPE {name} gauge"
+    yield f"{name} {_number(value)}"
+
+
+def _counter_value(name: str, help_text: str, value: float) -> Iterable[str]:
+    yield f"# HELP {name} {help_text}"
+    yield f"# TYPE {name} counter"
+    yield f"{name} {_number(value)}"
+
+
+class Metrics:
+    """The metrics of one gateway process."""
+
+    def __init__(self) -> None:
+        self.requests = Counter(
+            "gateway_http_requests_total",
+            "HTTP requests by route, method and status.",
+            ("route", "method", "status"),
+        )
+        self.latency = Histogram(
+            "gateway_http_request_duration_seconds", "HTTP request latency by route.", ("route",)
+        )
+        self.operations = Histogram(
+            "gateway_graphql_operation_duration_seconds",
+            "Latency of /graphql requests by GraphQL operation name.",
+            ("operation",),
+        )
+        self.errors = Counter("gateway_graphql_errors_total", "GraphQL errors by extensions.code.", ("code",))
+        self._operation_names: set[str] = set()
+
+    def operation_label(self, name: str) -> str:
+        if name in self._operation_names:
+            return name
+        if len(self._operation_names) >= MAX_OPERATIONS:
+            return "other"
+        self._operation_names.add(name)
+        return name
+
+    def record(
+        self,
+        route: str,
+        method: str,
+        status: int,
+        seconds: float,
+        operation: str | None,
+        codes: Sequence[str],
+    ) -> None:
+        self.requests.inc((route, method, str(status)))
+        self.latency.observe((route,), seconds)
+        if operation is not None:
+            self.operations.observe((self.operation_label(operation),), seconds)
+        for code in codes:
+            self.errors.inc((code,))
+
+    def render(self, app: web.Application) -> str:
+        lines: list[str] = []
+        for metric in (self.requests, self.latency, self.operations, self.errors):
+            lines.extend(metric.render())
+        lines.extend(_process_values(app))
+        return "\n".join(lines) + "\n"
+
+
+def _process_values(app: web.Application) -> Iterable[str]:
+    """Values read at scrape time: the ingestion engine's counters and the database pool's gauges."""
+    from gateway.state import STATE_KEY
+
+    state = app.get(STATE_KEY)
+    if state is None:
+        return
+    engine = state.engine
+    if engine is not None:
+        stats = engine.stats
+        yield from _counter_value(
+            "gateway_ingest_requests_total", "Tracking requests the ingestion engine stored.", stats.requests
+        )
+        yield from _counter_value(
+            "gateway_ingest_batches_total",
+            "Group-commit batches the ingestion engine flushed.",
+            stats.batches,
+        )
+        yield from _counter_value(
+            "gateway_ingest_transactions_total", "Transactions the ingestion engine ran.", stats.transactions
+        )
+        yield from _counter_value(
+            "gateway_ingest_retries_total",
+            "Transactions retried after a deadlock or serialization failure.",
+            stats.retries,
+        )
+        yield from _counter_value(
+            "gateway_ingest_failures_total", "Requests the ingestion engine could not store.", stats.failures
+        )
+    pool = state.db.pool
+    size, idle = pool.get_size(), pool.get_idle_size()
+    yield from _gauge("gateway_db_pool_size", "Open connections of the database pool.", size)
+    yield from _gauge("gateway_db_pool_idle", "Idle connections of the database pool.", idle)
+    yield from _gauge("gateway_db_pool_in_use", "Connections of the database pool in use.", size - idle)
+    yield from _gauge("gateway_db_pool_max", "Maximum size of the database pool.", pool.get_max_size())
+
+
+METRICS_KEY = web.AppKey("metrics", Metrics)
+
+
+def error_codes(errors: Sequence[GraphQLError] | None) -> list[str]:
+    """The `extensions.code` of each error (`UNKNOWN` without one), for `ERROR_CODES`."""
+    return [str((error.extensions or {}).get("code") or "UNKNOWN") for error in errors or ()]
+
+
+def route_of(request: web.Request) -> str:
+    resource = request.match_info.route.resource
+    if resource is None or request.match_info.http_exception is not None:
+        return UNMATCHED
+    return resource.canonical
+
+
+@web.middleware
+async def metrics_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Count and time every request and write its access log line; runs inside the request-id middleware."""
+    started = time.perf_counter()
+    status = 500
+    try:
+        response = await handler(request)
+        status = response.status
+        return response
+    except web.HTTPException as exc:
+        status = exc.status
+        raise
+    except asyncio.CancelledError:
+        status = 499  # the client went away before the reply (nginx's convention)
+        raise
+    finally:
+        seconds = time.perf_counter() - started
+        route = route_of(request)
+        operation = request.get(OPERATION)
+        metrics = request.app.get(METRICS_KEY)
+        if metrics is not None:
+            metrics.record(route, request.method, status, seconds, operation, request.get(ERROR_CODES, ()))
+        extra: dict[str, Any] = {
+            "request_id": request.get(REQUEST_ID, ""),
+            "route": route,
+            "status": status,
+            "duration_ms": round(seconds * 1000, 3),
+            "method": request.method,
+            "path": request.path,
+        }
+        if operation is not None:
+            extra["operation"] = operation
+        access_log.info("request %s %s", request.method, request.path, extra=extra)
+
+
+async def metrics_handler(request: web.Request) -> web.Response:
+    metrics = request.app[METRICS_KEY]
+    return web.Response(
+        body=metrics.render(request.app).encode("utf-8"), headers={"Content-Type": CONTENT_TYPE}
+    )
+
+
+def add_metrics(app: web.Application) -> None:
+    """Give `app` its metrics and the `GET /metrics` route (the middleware is in the app's list)."""
+    app[METRICS_KEY] = Metrics()
+    app.router.add_get("/metrics", metrics_handler)
