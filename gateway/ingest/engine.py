@@ -1,0 +1,192 @@
+"""Group commit: concurrent `submit()` calls share one transaction.
+
+Submitters queue their requests and wait. A single flusher task collects the queue for `window_ms` (or until
+`max_batch` requests are waiting), writes everything in ONE transaction and then answers every submitter, so
+an acknowledgement always means "committed". If the shared transaction fails, each submitter's requests are
+retried in a transaction of their own, so one bad request fails only its own submitter. Deadlocks and
+serialization failures (possible when several gateway processes ingest into one database) are retried.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from dataclasses import dataclass
+
+import asyncpg
+
+from gateway.db import Database
+from gateway.ingest.model import Outcome, TrackRequest
+from gateway.ingest.writer import write_batch
+
+log = logging.getLogger(__name__)
+
+RETRYABLE = (asyncpg.exceptions.DeadlockDetectedError, asyncpg.exceptions.SerializationError)
+MAX_ATTEMPTS = 5
+
+
+@dataclass
+class EngineStats:
+    """Counters for tests, benchmarks and metrics."""
+
+    requests: int = 0
+    batches: int = 0
+    transactions: int = 0
+    retries: int = 0
+    failures: int = 0
+
+
+@dataclass
+class _Pending:
+    requests: list[TrackRequest]
+    future: asyncio.Future[list[Outcome]]
+
+
+def _fail(pending: _Pending, error: BaseException) -> None:
+    if not pending.future.done():
+        pending.future.set_exception(error)
+
+
+class IngestEngine:
+    """Validates and stores tracking requests with group commit; see the module docstring."""
+
+    def __init__(self, db: Database, window_ms: float = 2.0, max_batch: int = 500, parallel: int = 2) -> None:
+        self.db = db
+        # batches in flight at once: the next batch is planned while the previous one commits
+        self._slots = asyncio.Semaphore(max(1, parallel))
+        self._inflight: set[asyncio.Task[None]] = set()
+        self.window_ms = window_ms
+        self.max_batch = max(1, max_batch)
+        self.stats = EngineStats()
+        self._queue: list[_Pending] = []
+        self._queued = 0
+        self._wake = asyncio.Event()
+        self._full = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._stopping = False
+
+    async def start(self) -> None:
+        """Start the flusher task (idempotent)."""
+        if self._task is None or self._task.done():
+            self._stopping = False
+            self._task = asyncio.create_task(self._run(), name="ingest-flusher")
+
+    async def stop(self) -> None:
+        """Commit everything still queued, then stop the flusher."""
+        self._stopping = True
+        self._wake.set()
+        self._full.set()
+        if self._task is not None:
+            await self._task
+            self._task = None
+        if self._inflight:
+            await asyncio.gather(*self._inflight)
+        while self._queue:
+            await self._flush(self._take())
+
+    async def submit(self, requests: list[TrackRequest]) -> list[Outcome]:
+        """Store `requests`; returns one outcome per request once the data is durably committed."""
+        if not requests:
+            return []
+        if self._stopping:
+            raise RuntimeError("the ingest engine is stopped")
+        if self._task is None or self._task.done():
+            await self.start()
+        future: asyncio.Future[list[Outcome]] = asyncio.get_running_loop().create_future()
+        self._queue.append(_Pending(list(requests), future))
+        self._queued += len(requests)
+        self._wake.set()
+        if self._queued >= self.max_batch:
+            self._full.set()
+        return await future
+
+    # -- the flusher --------------------------------------------------------------------------------------
+
+    async def _run(self) -> None:
+        while True:
+            if not self._queue:
+                if self._stopping:
+                    return
+                self._wake.clear()
+                await self._wake.wait()
+                continue
+            if self._queued < self.max_batch and self.window_ms > 0 and not self._stopping:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._full.wait(), self.window_ms / 1000.0)
+            await self._slots.acquire()
+            batch = self._take()
+            task = asyncio.create_task(self._guarded_flush(batch))
+            self._inflight.add(task)
+            task.add_done_callback(self._inflight.discard)
+
+    async def _guarded_flush(self, batch: list[_Pending]) -> None:
+        try:
+            await self._flush(batch)
+        except Exception as error:  # noqa: BLE001 - never let the flusher die
+            log.exception("ingest flush failed")
+            for pending in batch:
+                _fail(pending, error)
+        finally:
+            self._slots.release()
+
+    def _take(self) -> list[_Pending]:
+        """Whole submitters from the head of the queue, up to `max_batch` requests (at least one)."""
+        taken: list[_Pending] = []
+        count = 0
+        while self._queue and (not taken or count + len(self._queue[0].requests) <= self.max_batch):
+            pending = self._queue.pop(0)
+            taken.append(pending)
+            count += len(pending.requests)
+        self._queued -= count
+        if self._queued < self.max_batch:
+            self._full.clear()
+        if not self._queue:
+            self._wake.clear()
+        return taken
+
+    async def _flush(self, batch: list[_Pending]) -> None:
+        self.stats.batches += 1
+        requests = [r for pending in batch for r in pending.requests]
+        try:
+            outcomes = await self._commit(requests)
+        except Exception as error:
+            if len(batch) == 1:
+                self.stats.failures += 1
+                _fail(batch[0], error)
+                return
+            log.warning(
+                "group commit of %d submitters failed (%s); committing them one by one", len(batch), error
+            )
+            for pending in batch:
+                try:
+                    result = await self._commit(pending.requests)
+                except Exception as single_error:  # noqa: BLE001 - reported to that submitter
+                    self.stats.failures += 1
+                    _fail(pending, single_error)
+                else:
+                    if not pending.future.done():
+                        pending.future.set_result(result)
+            return
+        offset = 0
+        for pending in batch:
+            size = len(pending.requests)
+            if not pending.future.done():
+                pending.future.set_result(outcomes[offset : offset + size])
+            offset += size
+
+    async def _commit(self, requests: list[TrackRequest]) -> list[Outcome]:
+        """One transaction for `requests`, retried on deadlock / serialization failure."""
+        for attempt in range(1, MAX_ATTEMPTS + 1):
+            try:
+                self.stats.transactions += 1
+                async with self.db.transaction() as tx:
+                    outcomes = await write_batch(tx, requests)
+                self.stats.requests += len(requests)
+                return outcomes
+            except RETRYABLE:
+                if attempt == MAX_ATTEMPTS:
+                    raise
+                self.stats.retries += 1
+                await asyncio.sleep(0.005 * attempt)
+        raise AssertionError("unreachable")

@@ -1,0 +1,507 @@
+"""Countly's counting rules applied to one batch of requests, in memory.
+
+`Planner` walks the requests of a batch in order against the locked device rows and accumulates everything
+the batch must write: new and updated sessions, event rows, device state, the rollup deltas (sessions / users
+per metric value, events per key and segmentation value, at every grain) and the definitions. Nothing here
+touches the database; `writer.py` turns the plan into a fixed handful of bulk statements.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from gateway.ingest.buckets import GRAINS, BucketCalculator, Buckets
+from gateway.ingest.model import EventInput, Outcome, TrackRequest
+from gateway.ingest.timestamps import parse_timestamp
+
+IGNORED_DEVICE_KEY = "00000000-0000-0000-0000-000000000000"
+SESSION_COOLDOWN = timedelta(seconds=15)
+MAX_SESSION_DURATION = 86400
+NEGATIVE_DURATION = 30
+INT32_MAX = 2_147_483_647
+# device columns holding the latest metric values (plus city and location)
+METRIC_COLUMNS: tuple[str, ...] = (
+    "os",
+    "os_version",
+    "device",
+    "resolution",
+    "carrier",
+    "app_version",
+    "locale",
+)
+DEVICE_COLUMNS: tuple[str, ...] = (*METRIC_COLUMNS, "country", "city", "location")
+# the metric dimensions of the session rollups
+METRIC_DIMENSIONS: tuple[str, ...] = (*METRIC_COLUMNS, "country")
+ALL_GRAINS: tuple[int, ...] = tuple(range(len(GRAINS)))
+T, N, U, D, E = range(5)
+
+SessionKey = tuple[int, str, str, datetime, str]  # product, dimension, grain, bucket, value
+EventKey = tuple[int, str, str, str, datetime, str]  # product, key, seg_key, grain, bucket, seg_value
+EventCell = tuple[int, str, str, str, int]  # product, key, seg_key, seg_value, 15-minute UTC slot
+
+
+@dataclass
+class ProductInfo:
+    """The product columns ingestion needs."""
+
+    id: int
+    account_id: int
+    status: str
+    salt: str | None
+    timezone: str
+
+
+@dataclass
+class DeviceState:
+    """A locked device row, mutated in memory while the batch is planned."""
+
+    id: int
+    account_id: int
+    product_id: int
+    device_key: str
+    inserted: bool
+    first_seen: datetime
+    last_seen: datetime
+    attrs: dict[str, str | None]
+    properties: dict[str, Any]
+    open_session_id: int | None
+    last_session_end: datetime | None
+    last_request_hash: str | None
+    last_begin_at: datetime | None
+    last_session_id: int | None
+    touched: bool = False
+    merged_into: DeviceState | None = None
+
+    def final(self) -> DeviceState:
+        """The device this one was merged into (itself when it was not)."""
+        device = self
+        while device.merged_into is not None:
+            device = device.merged_into
+        return device
+
+
+@dataclass
+class NewSession:
+    """A session started in this batch; `temp_id` is negative until real ids are allocated."""
+
+    temp_id: int
+    account_id: int
+    product_id: int
+    device_id: int
+    started_at: datetime
+    duration: int = 0
+    ended_at: datetime | None = None
+
+
+@dataclass
+class SessionUpdate:
+    """A change to a session that already exists in the database."""
+
+    duration_delta: int = 0
+    ended_at: datetime | None = None
+    set_end: bool = False
+
+
+@dataclass
+class EventRow:
+    """One `events` row; `session_id` may be a temporary (negative) id."""
+
+    account_id: int
+    product_id: int
+    device_id: int
+    session_id: int | None
+    key: str
+    count: int
+    sum: float | None
+    duration: float | None
+    segmentation: dict[str, Any] | None
+    occurred_at: datetime
+    path: str | None
+    title: str | None
+    referrer: str | None
+
+
+def normalize_duration(raw: int | float | str | None) -> int:
+    """Countly's rule: above 86400 s is capped, negative becomes 30 s."""
+    try:
+        seconds = int(float(raw))  # type: ignore[arg-type]
+    except (TypeError, ValueError, OverflowError):
+        return 0
+    if seconds < 0:
+        return NEGATIVE_DURATION
+    return min(seconds, MAX_SESSION_DURATION)
+
+
+def verify_checksum(request: TrackRequest, salt: str) -> Outcome | None:
+    """CHECKSUM_MISSING / CHECKSUM_MISMATCH, or None when the request carries a valid checksum."""
+    if not request.checksum and not request.checksum256:
+        return Outcome.CHECKSUM_MISSING
+    data = ((request.checksum_payload or "") + salt).encode("utf-8")
+    if request.checksum256:
+        expected, given = hashlib.sha256(data).hexdigest().upper(), request.checksum256.upper()
+    else:
+        expected, given = hashlib.sha1(data).hexdigest().upper(), (request.checksum or "").upper()  # noqa: S324
+    return None if hmac.compare_digest(expected, given) else Outcome.CHECKSUM_MISMATCH
+
+
+def precheck(request: TrackRequest, product: ProductInfo | None) -> Outcome | None:
+    """The outcome of a request that is refused before any device is touched, else None."""
+    if product is None or product.account_id != request.account_id:
+        return Outcome.UNKNOWN_PRODUCT
+    if product.status == "paused":
+        return Outcome.PRODUCT_PAUSED
+    if product.salt:
+        refused = verify_checksum(request, product.salt)
+        if refused is not None:
+            return refused
+    if not request.device_key or request.device_key == IGNORED_DEVICE_KEY:
+        return Outcome.IGNORED_DEVICE
+    return None
+
+
+def segment_value(value: Any) -> str | None:
+    """A segmentation value as the string rollups are keyed by; None for values that are not scalars."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() else repr(value)
+    if isinstance(value, str):
+        return value
+    return None
+
+
+def _data_type(value: Any) -> str:
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int | float):
+        return "number"
+    if isinstance(value, dict | list):
+        return "object"
+    return "string"
+
+
+def _metric_values(request: TrackRequest) -> dict[str, str]:
+    values: dict[str, str] = {}
+    for name, raw in (request.metrics or {}).items():
+        dimension = name[1:] if name.startswith("_") else name
+        if dimension in METRIC_COLUMNS and raw is not None and str(raw) != "":
+            values[dimension] = str(raw)
+    if request.country:
+        values["country"] = request.country
+    return values
+
+
+def _event_count(raw: Any) -> int:
+    try:
+        count = int(raw)
+    except (TypeError, ValueError, OverflowError):
+        return 1
+    return 1 if count <= 0 else min(count, INT32_MAX)
+
+
+def _float_or_none(raw: Any) -> float | None:
+    if raw is None or isinstance(raw, bool):
+        return None
+    try:
+        value = float(raw)
+    except (TypeError, ValueError, OverflowError):
+        return None
+    return value if value == value and abs(value) != float("inf") else None
+
+
+@dataclass
+class Planner:
+    """Accumulates the writes of one batch; see the module docstring."""
+
+    products: dict[int, ProductInfo]
+    now: datetime
+    session_rollups: dict[SessionKey, list[int]] = field(default_factory=dict)
+    # per (product, key, segment, 15-minute slot): [c, s, dur]; expanded to grains by `event_rollups()`
+    event_cells: dict[EventCell, list[float]] = field(default_factory=dict)
+    # (product, name) -> [total, first_used, last_used]
+    event_definitions: dict[tuple[int, str], list[Any]] = field(default_factory=dict)
+    # (product, scope, name) -> [data_type, first_seen, last_seen]
+    property_definitions: dict[tuple[int, str, str], list[Any]] = field(default_factory=dict)
+    events: list[EventRow] = field(default_factory=list)
+    new_sessions: dict[int, NewSession] = field(default_factory=dict)
+    session_updates: dict[int, SessionUpdate] = field(default_factory=dict)
+    merged: list[DeviceState] = field(default_factory=list)
+    # product -> counters for the NOTIFY payload
+    notices: dict[int, dict[str, int]] = field(default_factory=dict)
+    _calculators: dict[int, BucketCalculator] = field(default_factory=dict)
+
+    # -- public ---------------------------------------------------------------------------------------------
+
+    def apply(
+        self, request: TrackRequest, at: datetime, device: DeviceState, old: DeviceState | None
+    ) -> Outcome:
+        """Apply one accepted request to its (locked) device; returns STORED or DUPLICATE."""
+        device = device.final()
+        if request.dedupe_hash is not None and request.dedupe_hash == device.last_request_hash:
+            return Outcome.DUPLICATE
+        if old is not None and old.final() is not device:
+            self._merge(old.final(), device)
+        product = self.products[device.product_id]
+        calc = self._calculator(product)
+        buckets = calc.buckets(at)
+        device.touched = True
+        device.last_request_hash = request.dedupe_hash
+        device.last_seen = max(device.last_seen, at)
+        device.first_seen = min(device.first_seen, at)
+        notice = self.notices.setdefault(product.id, {"requests": 0, "events": 0, "sessions": 0})
+        notice["requests"] += 1
+        values = _metric_values(request)
+
+        if request.begin_session:
+            self._begin_session(product, device, at, buckets, calc, values, notice)
+        for event in request.events:
+            if self._event(product, device, event, at, calc):
+                notice["events"] += 1
+        if request.session_duration is not None:
+            seconds = normalize_duration(request.session_duration)
+            self._bump_session(product.id, "", "", buckets, D, seconds, ALL_GRAINS)
+            if device.open_session_id is not None:
+                self._add_duration(device.open_session_id, seconds)
+        if request.end_session:
+            if device.open_session_id is not None:
+                self._set_end(device.open_session_id, at)
+                device.last_session_id = device.open_session_id
+                device.open_session_id = None
+            device.last_session_end = at
+        self._bump_session(product.id, "", "", buckets, E, 1, ALL_GRAINS)
+
+        device.attrs.update(values)
+        if request.city:
+            device.attrs["city"] = request.city
+        if request.location is not None:
+            device.attrs["location"] = request.location or None
+        if request.user_details:
+            self._user_details(product, device, request.user_details, at)
+        return Outcome.STORED
+
+    def resolve_session(self, session_id: int | None, ids: dict[int, int]) -> int | None:
+        """A real session id for a possibly temporary one."""
+        if session_id is None or session_id > 0:
+            return session_id
+        return ids[session_id]
+
+    # -- sessions and users ---------------------------------------------------------------------------------
+
+    def _begin_session(
+        self,
+        product: ProductInfo,
+        device: DeviceState,
+        at: datetime,
+        buckets: Buckets,
+        calc: BucketCalculator,
+        values: dict[str, str],
+        notice: dict[str, int],
+    ) -> None:
+        if (
+            device.open_session_id is None
+            and device.last_session_end is not None
+            and device.last_session_id is not None
+            and timedelta(0) <= at - device.last_session_end <= SESSION_COOLDOWN
+        ):
+            # a begin right after an end only extends the previous session
+            device.open_session_id = device.last_session_id
+            self._set_end(device.last_session_id, None)
+            return
+        if device.open_session_id is not None:
+            self._set_end(device.open_session_id, at)
+        temp_id = -(len(self.new_sessions) + 1)
+        self.new_sessions[temp_id] = NewSession(temp_id, product.account_id, product.id, device.id, at)
+        device.open_session_id = device.last_session_id = temp_id
+        notice["sessions"] += 1
+
+        is_new = device.last_begin_at is None
+        previous = calc.local(device.last_begin_at) if device.last_begin_at is not None else None
+        unique = tuple(i for i in ALL_GRAINS if previous is None or previous < buckets[i])
+        self._bump_session(product.id, "", "", buckets, T, 1, ALL_GRAINS)
+        if is_new:
+            self._bump_session(product.id, "", "", buckets, N, 1, ALL_GRAINS)
+        self._bump_session(product.id, "", "", buckets, U, 1, unique)
+        for dimension, value in values.items():
+            self._bump_session(product.id, dimension, value, buckets, T, 1, ALL_GRAINS)
+            if is_new:
+                self._bump_session(product.id, dimension, value, buckets, N, 1, ALL_GRAINS)
+            # a user whose value changed is unique for the new value in every period
+            grains = unique if device.attrs.get(dimension) == value else ALL_GRAINS
+            self._bump_session(product.id, dimension, value, buckets, U, 1, grains)
+        if device.last_begin_at is None or at > device.last_begin_at:
+            device.last_begin_at = at
+
+    def _bump_session(
+        self,
+        product_id: int,
+        dimension: str,
+        value: str,
+        buckets: Buckets,
+        letter: int,
+        amount: int,
+        grains: tuple[int, ...],
+    ) -> None:
+        rollups = self.session_rollups
+        for i in grains:
+            key = (product_id, dimension, GRAINS[i], buckets[i], value)
+            row = rollups.get(key)
+            if row is None:
+                row = rollups[key] = [0, 0, 0, 0, 0]
+            row[letter] += amount
+
+    def _set_end(self, session_id: int, ended_at: datetime | None) -> None:
+        if session_id < 0:
+            self.new_sessions[session_id].ended_at = ended_at
+        else:
+            update = self.session_updates.setdefault(session_id, SessionUpdate())
+            update.ended_at, update.set_end = ended_at, True
+
+    def _add_duration(self, session_id: int, seconds: int) -> None:
+        if session_id < 0:
+            session = self.new_sessions[session_id]
+            session.duration = min(session.duration + seconds, INT32_MAX)
+        else:
+            self.session_updates.setdefault(session_id, SessionUpdate()).duration_delta += seconds
+
+    # -- events ---------------------------------------------------------------------------------------------
+
+    def _event(
+        self,
+        product: ProductInfo,
+        device: DeviceState,
+        event: EventInput,
+        at: datetime,
+        calc: BucketCalculator,
+    ) -> bool:
+        key = event.key
+        if not isinstance(key, str) or not key:
+            return False
+        occurred = parse_timestamp(event.timestamp, self.now) if event.timestamp is not None else at
+        count = _event_count(event.count)
+        total = _float_or_none(event.sum)
+        duration = _float_or_none(event.duration)
+        segmentation = event.segmentation if isinstance(event.segmentation, dict) else None
+        self.events.append(
+            EventRow(
+                product.account_id,
+                product.id,
+                device.id,
+                device.open_session_id,
+                key,
+                count,
+                total,
+                duration,
+                segmentation,
+                occurred,
+                event.path,
+                event.title,
+                event.referrer,
+            )
+        )
+        slot = calc.slot(occurred)
+        s, dur = total or 0.0, duration or 0.0
+        cells = self.event_cells
+        self._bump_cell(cells, (product.id, key, "", "", slot), count, s, dur)
+        if segmentation:
+            for seg_key, raw in segmentation.items():
+                value = segment_value(raw)
+                if value is None or not seg_key:
+                    continue
+                self._bump_cell(cells, (product.id, key, seg_key, value, slot), count, s, dur)
+                self._define_property(product.id, "event", seg_key, raw, occurred)
+        definition = self.event_definitions.get((product.id, key))
+        if definition is None:
+            self.event_definitions[(product.id, key)] = [count, occurred, occurred]
+        else:
+            definition[0] += count
+            definition[1] = min(definition[1], occurred)
+            definition[2] = max(definition[2], occurred)
+        return True
+
+    @staticmethod
+    def _bump_cell(
+        cells: dict[EventCell, list[float]], cell: EventCell, count: int, total: float, duration: float
+    ) -> None:
+        row = cells.get(cell)
+        if row is None:
+            cells[cell] = [count, total, duration]
+        else:
+            row[0] += count
+            row[1] += total
+            row[2] += duration
+
+    def event_rollups(self) -> dict[EventKey, list[float]]:
+        """The event rollup deltas of the batch, per grain and bucket."""
+        rollups: dict[EventKey, list[float]] = {}
+        for (product_id, key, seg_key, seg_value, slot), (count, total, duration) in self.event_cells.items():
+            buckets = self._calculators[product_id].buckets_of_slot(slot)
+            for i, grain in enumerate(GRAINS):
+                rkey = (product_id, key, seg_key, grain, buckets[i], seg_value)
+                row = rollups.get(rkey)
+                if row is None:
+                    rollups[rkey] = [count, total, duration]
+                else:
+                    row[0] += count
+                    row[1] += total
+                    row[2] += duration
+        return rollups
+
+    # -- devices --------------------------------------------------------------------------------------------
+
+    def _define_property(self, product_id: int, scope: str, name: str, value: Any, at: datetime) -> None:
+        key = (product_id, scope, name)
+        found = self.property_definitions.get(key)
+        if found is None:
+            self.property_definitions[key] = [_data_type(value), at, at]
+        else:
+            found[1] = min(found[1], at)
+            found[2] = max(found[2], at)
+
+    def _user_details(
+        self, product: ProductInfo, device: DeviceState, details: dict[str, Any], at: datetime
+    ) -> None:
+        merged: dict[str, Any] = {}
+        for name, value in details.items():
+            if name == "custom" and isinstance(value, dict):
+                for custom_name, custom_value in value.items():
+                    # Countly's update operators ({"$inc": 1}, ...) are not supported: such values are skipped
+                    if custom_name and not isinstance(custom_value, dict):
+                        merged[str(custom_name)] = custom_value
+            elif name and value is not None:
+                merged[str(name)] = value
+        for name, value in merged.items():
+            self._define_property(product.id, "device", name, value, at)
+        device.properties = {**device.properties, **merged}
+
+    def _merge(self, old: DeviceState, device: DeviceState) -> None:
+        """Merge `old` into `device`: earliest first_seen, missing attributes, properties, session state."""
+        if not old.inserted or old.touched:
+            device.first_seen = min(device.first_seen, old.first_seen)
+            if old.last_begin_at is not None and (
+                device.last_begin_at is None or old.last_begin_at > device.last_begin_at
+            ):
+                device.last_begin_at = old.last_begin_at
+            for name, value in old.attrs.items():
+                if device.attrs.get(name) is None:
+                    device.attrs[name] = value
+            device.properties = {**old.properties, **device.properties}
+            if device.open_session_id is None and device.last_session_id is None:
+                device.open_session_id = old.open_session_id
+                device.last_session_id = old.last_session_id
+                device.last_session_end = old.last_session_end
+        old.merged_into = device
+        old.touched = False
+        device.touched = True
+        self.merged.append(old)
+
+    def _calculator(self, product: ProductInfo) -> BucketCalculator:
+        calc = self._calculators.get(product.id)
+        if calc is None:
+            calc = self._calculators[product.id] = BucketCalculator(product.timezone)
+        return calc

@@ -1,0 +1,225 @@
+"""Writes one batch of requests inside one open transaction.
+
+Order of locks (the same in every gateway process, so concurrent processes do not deadlock): the batch's
+device rows sorted by (product_id, device_key), then new rows (sessions, events), then rollup and definition
+rows, each upsert sorted by its key. A batch costs a fixed number of statements, whatever its size.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+import asyncpg
+
+from gateway.db import Transaction
+from gateway.ingest import sql
+from gateway.ingest.model import Outcome, TrackRequest
+from gateway.ingest.rules import DEVICE_COLUMNS, DeviceState, EventRow, Planner, ProductInfo, precheck
+from gateway.ingest.timestamps import parse_timestamp
+
+DeviceKey = tuple[int, str]
+
+
+def _device_state(row: asyncpg.Record) -> DeviceState:
+    return DeviceState(
+        id=row["id"],
+        account_id=row["account_id"],
+        product_id=row["product_id"],
+        device_key=row["device_key"],
+        inserted=row["inserted"],
+        first_seen=row["first_seen"],
+        last_seen=row["last_seen"],
+        attrs={name: row[name] for name in DEVICE_COLUMNS},
+        properties=dict(row["properties"] or {}),
+        open_session_id=row["open_session_id"],
+        last_session_end=row["last_session_end"],
+        last_request_hash=row["last_request_hash"],
+        last_begin_at=row["last_begin_at"],
+        last_session_id=row["last_session_id"],
+    )
+
+
+async def write_batch(tx: Transaction, requests: list[TrackRequest]) -> list[Outcome]:
+    """Validate, count and store `requests` in the open transaction `tx`; one outcome per request."""
+    now = datetime.now(UTC)
+    product_ids = sorted({r.product_id for r in requests})
+    products = {
+        row["id"]: ProductInfo(row["id"], row["account_id"], row["status"], row["salt"], row["timezone"])
+        for row in await tx.fetch(sql.PRODUCTS, product_ids)
+    }
+    outcomes: list[Outcome | None] = [precheck(r, products.get(r.product_id)) for r in requests]
+    times = [parse_timestamp(r.timestamp, now) for r in requests]
+
+    # every device the accepted requests name (old devices of a merge included), earliest time first seen
+    wanted: dict[DeviceKey, tuple[int, datetime]] = {}
+    for request, outcome, at in zip(requests, outcomes, times, strict=True):
+        if outcome is not None:
+            continue
+        names = [request.device_key]
+        if request.old_device_key and request.old_device_key != request.device_key:
+            names.append(request.old_device_key)
+        for name in names:
+            key = (request.product_id, name)
+            seen = wanted.get(key)
+            if seen is None or at < seen[1]:
+                wanted[key] = (request.account_id, at)
+    if not wanted:
+        return [o or Outcome.STORED for o in outcomes]
+
+    ordered = sorted(wanted)
+    rows = await tx.fetch(
+        sql.LOCK_DEVICES,
+        [wanted[k][0] for k in ordered],
+        [k[0] for k in ordered],
+        [k[1] for k in ordered],
+        [wanted[k][1] for k in ordered],
+    )
+    devices = {(row["product_id"], row["device_key"]): _device_state(row) for row in rows}
+
+    planner = Planner(products, now)
+    for i, (request, at) in enumerate(zip(requests, times, strict=True)):
+        if outcomes[i] is not None:
+            continue
+        old = None
+        if request.old_device_key and request.old_device_key != request.device_key:
+            old = devices[(request.product_id, request.old_device_key)]
+        outcomes[i] = planner.apply(request, at, devices[(request.product_id, request.device_key)], old)
+
+    await _store(tx, planner, list(devices.values()))
+    return [o or Outcome.STORED for o in outcomes]
+
+
+async def _store(tx: Transaction, plan: Planner, devices: list[DeviceState]) -> None:
+    ids: dict[int, int] = {}
+    if plan.new_sessions:
+        allocated = await tx.fetch(sql.SESSION_IDS, len(plan.new_sessions))
+        ids = dict(zip(sorted(plan.new_sessions, reverse=True), (r["id"] for r in allocated), strict=True))
+        await tx.copy_records(
+            "sessions",
+            [
+                (
+                    ids[s.temp_id],
+                    s.account_id,
+                    s.product_id,
+                    s.device_id,
+                    s.started_at,
+                    s.duration,
+                    s.ended_at,
+                )
+                for s in plan.new_sessions.values()
+            ],
+            sql.SESSION_COLUMNS,
+        )
+    if plan.session_updates:
+        updates = sorted(plan.session_updates.items())
+        await tx.execute(
+            sql.UPDATE_SESSIONS,
+            [i for i, _ in updates],
+            [u.duration_delta for _, u in updates],
+            [u.ended_at for _, u in updates],
+            [u.set_end for _, u in updates],
+        )
+    if plan.events:
+        await tx.execute(
+            sql.INSERT_EVENTS, [_event_json(e, plan.resolve_session(e.session_id, ids)) for e in plan.events]
+        )
+    if plan.merged:
+        olds = [d.id for d in plan.merged]
+        targets = [d.final().id for d in plan.merged]
+        await tx.execute(sql.MOVE_SESSIONS, olds, targets)
+        await tx.execute(sql.MOVE_EVENTS, olds, targets)
+        await tx.execute(sql.DELETE_DEVICES, olds)
+    touched = sorted((d for d in devices if d.touched and d.merged_into is None), key=lambda d: d.id)
+    if touched:
+        await tx.execute(
+            sql.UPDATE_DEVICES,
+            [d.id for d in touched],
+            [d.first_seen for d in touched],
+            [d.last_seen for d in touched],
+            *[[d.attrs.get(name) for d in touched] for name in DEVICE_COLUMNS],
+            [d.properties for d in touched],
+            [plan.resolve_session(d.open_session_id, ids) for d in touched],
+            [d.last_session_end for d in touched],
+            [d.last_request_hash for d in touched],
+            [d.last_begin_at for d in touched],
+            [plan.resolve_session(d.last_session_id, ids) for d in touched],
+        )
+    await _store_rollups(tx, plan)
+
+
+def _event_json(e: EventRow, session_id: int | None) -> dict[str, Any]:
+    row: dict[str, Any] = {
+        "a": e.account_id,
+        "p": e.product_id,
+        "d": e.device_id,
+        "k": e.key,
+        "c": e.count,
+        "t": e.occurred_at.timestamp(),
+    }
+    if session_id is not None:
+        row["s"] = session_id
+    if e.sum is not None:
+        row["su"] = e.sum
+    if e.duration is not None:
+        row["du"] = e.duration
+    if e.segmentation:
+        row["sg"] = e.segmentation
+    if e.path is not None:
+        row["pa"] = e.path
+    if e.title is not None:
+        row["ti"] = e.title
+    if e.referrer is not None:
+        row["re"] = e.referrer
+    return row
+
+
+async def _store_rollups(tx: Transaction, plan: Planner) -> None:
+    accounts = {p.id: p.account_id for p in plan.products.values()}
+    if plan.session_rollups:
+        keys = sorted(plan.session_rollups)
+        values = [plan.session_rollups[k] for k in keys]
+        await tx.execute(
+            sql.UPSERT_SESSION_ROLLUPS,
+            [accounts[k[0]] for k in keys],
+            *[[k[i] for k in keys] for i in range(5)],
+            *[[v[i] for v in values] for i in range(5)],
+        )
+    event_rollups = plan.event_rollups()
+    if event_rollups:
+        ekeys = sorted(event_rollups)
+        evalues = [event_rollups[k] for k in ekeys]
+        await tx.execute(
+            sql.UPSERT_EVENT_ROLLUPS,
+            [accounts[k[0]] for k in ekeys],
+            *[[k[i] for k in ekeys] for i in range(6)],
+            [int(v[0]) for v in evalues],
+            [v[1] for v in evalues],
+            [v[2] for v in evalues],
+        )
+    if plan.event_definitions:
+        dkeys = sorted(plan.event_definitions)
+        dvalues = [plan.event_definitions[k] for k in dkeys]
+        await tx.execute(
+            sql.UPSERT_EVENT_DEFINITIONS,
+            [accounts[k[0]] for k in dkeys],
+            [k[0] for k in dkeys],
+            [k[1] for k in dkeys],
+            *[[v[i] for v in dvalues] for i in range(3)],
+        )
+    if plan.property_definitions:
+        pkeys = sorted(plan.property_definitions)
+        pvalues = [plan.property_definitions[k] for k in pkeys]
+        await tx.execute(
+            sql.UPSERT_PROPERTY_DEFINITIONS,
+            [accounts[k[0]] for k in pkeys],
+            *[[k[i] for k in pkeys] for i in range(3)],
+            *[[v[i] for v in pvalues] for i in range(3)],
+        )
+    if plan.notices:
+        payloads = [
+            json.dumps({"product_id": pid, "account_id": accounts[pid], **counts}, separators=(",", ":"))
+            for pid, counts in sorted(plan.notices.items())
+        ]
+        await tx.execute(sql.NOTIFY, payloads)
