@@ -17,6 +17,7 @@ from resolvers.pagination import ById, Condition, Connection, Listing, Order, pa
 
 if TYPE_CHECKING:
     from resolvers.accounts.types import Account
+    from resolvers.analytics.types import ProductAnalytics
     from resolvers.definitions.types import EventDefinition, PropertyDefinition
     from resolvers.devices.types import Device
     from resolvers.events.types import Event
@@ -77,6 +78,12 @@ class Product(Node):
         from resolvers.accounts.types import load_account
 
         return found(await load_account(ctx_of(info), self.account_pk), "Account")
+
+    @strawberry.field(description="Aggregated analytics (sessions, users, metrics, events) read from rollups.")
+    def analytics(self) -> Annotated[ProductAnalytics, strawberry.lazy("resolvers.analytics.types")]:
+        from resolvers.analytics.types import ProductAnalytics
+
+        return ProductAnalytics(account_id=self.account_pk, product_id=self.pk, timezone=self.timezone)
 
     @strawberry.field(description="Sessions of the product, newest first.")
     async def sessions(

@@ -1,0 +1,54 @@
+"""The SQL of the analytics reads; parameterised, every statement filtered by account AND product.
+
+`$since` / `$until` are timestamptz and are turned into the product's local time in SQL, because the rollup
+buckets are local times. A bucket is returned when it overlaps [since, until).
+"""
+
+from __future__ import annotations
+
+# the end of a bucket: weeks end early at the end of the year (Countly's w53 is one or two days long)
+_BUCKET_FILTER = """
+  AND r.bucket < ($4::timestamptz AT TIME ZONE p.timezone)
+  AND r.bucket > ($3::timestamptz AT TIME ZONE p.timezone) - $6::text::interval
+  AND CASE WHEN r.grain = 'w'
+           THEN LEAST(r.bucket + interval '7 days', date_trunc('year', r.bucket) + interval '1 year')
+           ELSE r.bucket + $6::text::interval END > ($3::timestamptz AT TIME ZONE p.timezone)
+"""
+
+# $1 account, $2 product, $3 since, $4 until, $5 grain, $6 grain interval, $7 dimension
+SESSION_SERIES = (
+    """
+SELECT r.bucket, r.value, r.t, r.n, r.u, r.d, r.e
+FROM session_rollups r
+JOIN products p ON p.id = r.product_id AND p.account_id = $1
+WHERE r.account_id = $1 AND r.product_id = $2 AND r.dimension = $7 AND r.grain = $5
+"""
+    + _BUCKET_FILTER
+    + """
+ORDER BY r.bucket, r.value
+"""
+)
+
+# $1 account, $2 product, $3 since, $4 until, $5 grain, $6 grain interval, $7 keys, $8 segmentation key
+EVENT_SERIES = (
+    """
+SELECT r.key, r.seg_value, r.bucket, r.c, r.s, r.dur
+FROM event_rollups r
+JOIN products p ON p.id = r.product_id AND p.account_id = $1
+WHERE r.account_id = $1 AND r.product_id = $2 AND r.key = ANY($7::text[]) AND r.seg_key = $8 AND r.grain = $5
+"""
+    + _BUCKET_FILTER
+    + """
+ORDER BY r.key, r.bucket, r.seg_value
+"""
+)
+
+# keys and segmentation values, from the yearly rollup rows
+EVENT_KEYS = """
+SELECT DISTINCT r.key, r.seg_key, r.seg_value
+FROM event_rollups r
+WHERE r.account_id = $1 AND r.product_id = $2 AND r.grain = 'y'
+ORDER BY r.key, r.seg_key, r.seg_value
+"""
+
+PRODUCT_TIMEZONE = "SELECT timezone FROM products WHERE account_id = $1 AND id = $2"

@@ -1,0 +1,255 @@
+"""Strawberry types of the analytics graph: `ProductAnalytics` (attached to Product by the lead).
+
+Totals of `uniqueUsers` over a range are the sum of the per-bucket uniques (exact when the range is one bucket
+of the chosen granularity, an upper bound otherwise), as in Countly's period totals.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections import defaultdict
+from datetime import datetime
+
+import strawberry
+
+from gateway.ingest.buckets import zone_of
+from resolvers.analytics.queries import event_keys, event_series, session_series
+from resolvers.context import ctx_of
+
+
+@strawberry.enum
+class Granularity(enum.Enum):
+    HOUR = "h"
+    DAY = "d"
+    WEEK = "w"
+    MONTH = "m"
+    YEAR = "y"
+
+
+@strawberry.enum
+class Metric(enum.Enum):
+    OS = "os"
+    OS_VERSION = "os_version"
+    DEVICE = "device"
+    RESOLUTION = "resolution"
+    CARRIER = "carrier"
+    APP_VERSION = "app_version"
+    LOCALE = "locale"
+    COUNTRY = "country"
+
+
+@strawberry.type(description="Session and user counters of one time bucket.")
+class SessionBucket:
+    bucket: datetime = strawberry.field(description="Bucket start, in the product's timezone.")
+    sessions: int
+    new_users: int
+    unique_users: int
+    duration: int = strawberry.field(description="Total session duration, seconds.")
+    requests: int
+
+
+@strawberry.type(description="Sessions and users over a range, with a series of buckets.")
+class SessionStats:
+    sessions: int
+    new_users: int
+    unique_users: int
+    duration: int
+    requests: int
+    series: list[SessionBucket]
+
+
+@strawberry.type(description="Sessions and users of one metric value (dots are kept as sent).")
+class MetricValue:
+    value: str
+    sessions: int
+    new_users: int
+    unique_users: int
+
+
+@strawberry.type(description="Event counters of one time bucket.")
+class EventBucket:
+    bucket: datetime
+    count: int
+    sum: float
+    duration: float
+
+
+@strawberry.type(description="One segmentation value of an event key.")
+class EventSegmentStats:
+    value: str
+    count: int
+    sum: float
+    duration: float
+    series: list[EventBucket]
+
+
+@strawberry.type(description="Totals and series of one event key.")
+class EventKeyStats:
+    key: str
+    count: int
+    sum: float
+    duration: float
+    series: list[EventBucket]
+    segments: list[EventSegmentStats]
+
+
+@strawberry.type(description="Event counters of the requested keys.")
+class EventStats:
+    count: int
+    sum: float
+    duration: float
+    series: list[EventBucket] = strawberry.field(description="All requested keys merged.")
+    keys: list[EventKeyStats]
+
+
+@strawberry.type(description="A segmentation key of an event and the values seen for it.")
+class EventSegmentation:
+    key: str
+    values: list[str]
+
+
+@strawberry.type(description="An event key with its segmentation keys.")
+class EventKeyInfo:
+    key: str
+    segmentations: list[EventSegmentation]
+
+
+def _buckets(points: dict[datetime, list[float]], timezone: str) -> list[EventBucket]:
+    zone = zone_of(timezone)
+    return [
+        EventBucket(bucket=b.replace(tzinfo=zone), count=int(v[0]), sum=v[1], duration=v[2])
+        for b, v in sorted(points.items())
+    ]
+
+
+@strawberry.type(description="Analytics of one product, read from time-bucketed rollups.")
+class ProductAnalytics:
+    account_id: strawberry.Private[int]
+    product_id: strawberry.Private[int]
+    timezone: strawberry.Private[str]
+
+    @strawberry.field(description="Sessions, new/unique users, duration and requests per bucket.")
+    async def sessions(
+        self,
+        info: strawberry.Info,
+        since: datetime,
+        until: datetime,
+        granularity: Granularity = Granularity.DAY,
+    ) -> SessionStats:
+        points = await session_series(
+            ctx_of(info).db, self.account_id, self.product_id, since, until, granularity.value
+        )
+        zone = zone_of(self.timezone)
+        series = [
+            SessionBucket(
+                bucket=p.bucket.replace(tzinfo=zone),
+                sessions=p.t,
+                new_users=p.n,
+                unique_users=p.u,
+                duration=p.d,
+                requests=p.e,
+            )
+            for p in points
+        ]
+        return SessionStats(
+            sessions=sum(b.sessions for b in series),
+            new_users=sum(b.new_users for b in series),
+            unique_users=sum(b.unique_users for b in series),
+            duration=sum(b.duration for b in series),
+            requests=sum(b.requests for b in series),
+            series=series,
+        )
+
+    @strawberry.field(description="Sessions and users per value of a metric (daily buckets summed).")
+    async def breakdown(
+        self, info: strawberry.Info, metric: Metric, since: datetime, until: datetime
+    ) -> list[MetricValue]:
+        points = await session_series(
+            ctx_of(info).db, self.account_id, self.product_id, since, until, "d", metric.value
+        )
+        totals: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
+        for p in points:
+            row = totals[p.value]
+            row[0] += p.t
+            row[1] += p.n
+            row[2] += p.u
+        ranked = sorted(totals.items(), key=lambda kv: (-kv[1][0], kv[0]))
+        return [MetricValue(value=v, sessions=t, new_users=n, unique_users=u) for v, (t, n, u) in ranked]
+
+    @strawberry.field(
+        description="Count, sum and duration of events per bucket, optionally per segment value."
+    )
+    async def events(
+        self,
+        info: strawberry.Info,
+        keys: list[str],
+        since: datetime,
+        until: datetime,
+        granularity: Granularity = Granularity.DAY,
+        segmentation: str | None = None,
+    ) -> EventStats:
+        db = ctx_of(info).db
+        totals = await event_series(
+            db, self.account_id, self.product_id, keys, since, until, granularity.value
+        )
+        per_key: dict[str, dict[datetime, list[float]]] = defaultdict(dict)
+        merged: dict[datetime, list[float]] = {}
+        for p in totals:
+            for target in (per_key[p.key], merged):
+                row = target.setdefault(p.bucket, [0, 0.0, 0.0])
+                row[0] += p.c
+                row[1] += p.s
+                row[2] += p.dur
+        per_segment: dict[str, dict[str, dict[datetime, list[float]]]] = defaultdict(
+            lambda: defaultdict(dict)
+        )
+        if segmentation:
+            for p in await event_series(
+                db, self.account_id, self.product_id, keys, since, until, granularity.value, segmentation
+            ):
+                per_segment[p.key][p.segment][p.bucket] = [p.c, p.s, p.dur]
+        key_stats = []
+        for key in keys:
+            series = _buckets(per_key.get(key, {}), self.timezone)
+            segments = [
+                EventSegmentStats(
+                    value=value,
+                    count=sum(b.count for b in seg_series),
+                    sum=sum(b.sum for b in seg_series),
+                    duration=sum(b.duration for b in seg_series),
+                    series=seg_series,
+                )
+                for value, points in sorted(per_segment.get(key, {}).items())
+                for seg_series in [_buckets(points, self.timezone)]
+            ]
+            key_stats.append(
+                EventKeyStats(
+                    key=key,
+                    count=sum(b.count for b in series),
+                    sum=sum(b.sum for b in series),
+                    duration=sum(b.duration for b in series),
+                    series=series,
+                    segments=segments,
+                )
+            )
+        all_series = _buckets(merged, self.timezone)
+        return EventStats(
+            count=sum(b.count for b in all_series),
+            sum=sum(b.sum for b in all_series),
+            duration=sum(b.duration for b in all_series),
+            series=all_series,
+            keys=key_stats,
+        )
+
+    @strawberry.field(description="The product's event keys with their segmentation keys and values.")
+    async def event_keys(self, info: strawberry.Info) -> list[EventKeyInfo]:
+        found = await event_keys(ctx_of(info).db, self.account_id, self.product_id)
+        return [
+            EventKeyInfo(
+                key=key,
+                segmentations=[
+                    EventSegmentation(key=seg, values=values) for seg, values in found.segments[key].items()
+                ],
+            )
+            for key in found.keys
+        ]
