@@ -79,7 +79,9 @@ class Product(Node):
 
         return found(await load_account(ctx_of(info), self.account_pk), "Account")
 
-    @strawberry.field(description="Aggregated analytics (sessions, users, metrics, events) read from rollups.")
+    @strawberry.field(
+        description="Aggregated analytics (sessions, users, metrics, events) read from rollups."
+    )
     def analytics(self) -> Annotated[ProductAnalytics, strawberry.lazy("resolvers.analytics.types")]:
         from resolvers.analytics.types import ProductAnalytics
 
