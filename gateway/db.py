@@ -40,8 +40,19 @@ def _tick(n: int = 1) -> None:
         counter.count += n
 
 
+def _jsonb_encode(value: Any) -> bytes:
+    # binary jsonb is a version byte and the JSON text; binary (not text) so that COPY can carry jsonb too
+    return b"\x01" + json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+
+
+def _jsonb_decode(data: bytes) -> Any:
+    return json.loads(data[1:])
+
+
 async def _init_connection(conn: asyncpg.Connection) -> None:
-    await conn.set_type_codec("jsonb", encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
+    await conn.set_type_codec(
+        "jsonb", encoder=_jsonb_encode, decoder=_jsonb_decode, schema="pg_catalog", format="binary"
+    )
     await conn.set_type_codec("json", encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
 
 

@@ -36,13 +36,22 @@ WHERE s.id = u.id
 
 # The rows travel as ONE json document (encoded by the C json encoder, decoded by the server): much cheaper
 # than 13 typed arrays for thousands of rows. Missing keys are NULL; `t` is epoch seconds.
-INSERT_EVENTS = """
-INSERT INTO events (account_id, product_id, device_id, session_id, key, count, sum, duration, segmentation,
-                    occurred_at, path, title, referrer)
-SELECT x.a, x.p, x.d, x.s, x.k, x.c, x.su, x.du, x.sg, to_timestamp(x.t), x.pa, x.ti, x.re
-FROM json_to_recordset($1::json) AS x(a bigint, p bigint, d bigint, s bigint, k text, c integer, su float8,
-                                     du float8, sg jsonb, t float8, pa text, ti text, re text)
-"""
+# the columns of the events COPY, in the order the writer sends them
+EVENT_COLUMNS = (
+    "account_id",
+    "product_id",
+    "device_id",
+    "session_id",
+    "key",
+    "count",
+    "sum",
+    "duration",
+    "segmentation",
+    "occurred_at",
+    "path",
+    "title",
+    "referrer",
+)
 
 MOVE_SESSIONS = """
 UPDATE sessions AS s SET device_id = m.new_id

@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
-from typing import Any
 
 import asyncpg
 
 from gateway.db import Transaction
 from gateway.ingest import sql
 from gateway.ingest.model import Outcome, TrackRequest
-from gateway.ingest.rules import DEVICE_COLUMNS, DeviceState, EventRow, Planner, ProductInfo, precheck
+from gateway.ingest.rules import DEVICE_COLUMNS, DeviceState, Planner, ProductInfo, precheck
 from gateway.ingest.timestamps import parse_timestamp
 
 DeviceKey = tuple[int, str]
@@ -122,8 +121,27 @@ async def _store(tx: Transaction, plan: Planner, devices: list[DeviceState]) -> 
             [u.set_end for _, u in updates],
         )
     if plan.events:
-        await tx.execute(
-            sql.INSERT_EVENTS, [_event_json(e, plan.resolve_session(e.session_id, ids)) for e in plan.events]
+        await tx.copy_records(
+            "events",
+            [
+                (
+                    e.account_id,
+                    e.product_id,
+                    e.device_id,
+                    plan.resolve_session(e.session_id, ids),
+                    e.key,
+                    e.count,
+                    e.sum,
+                    e.duration,
+                    e.segmentation or None,
+                    e.occurred_at,
+                    e.path,
+                    e.title,
+                    e.referrer,
+                )
+                for e in plan.events
+            ],
+            sql.EVENT_COLUMNS,
         )
     if plan.merged:
         olds = [d.id for d in plan.merged]
@@ -147,32 +165,6 @@ async def _store(tx: Transaction, plan: Planner, devices: list[DeviceState]) -> 
             [plan.resolve_session(d.last_session_id, ids) for d in touched],
         )
     await _store_rollups(tx, plan)
-
-
-def _event_json(e: EventRow, session_id: int | None) -> dict[str, Any]:
-    row: dict[str, Any] = {
-        "a": e.account_id,
-        "p": e.product_id,
-        "d": e.device_id,
-        "k": e.key,
-        "c": e.count,
-        "t": e.occurred_at.timestamp(),
-    }
-    if session_id is not None:
-        row["s"] = session_id
-    if e.sum is not None:
-        row["su"] = e.sum
-    if e.duration is not None:
-        row["du"] = e.duration
-    if e.segmentation:
-        row["sg"] = e.segmentation
-    if e.path is not None:
-        row["pa"] = e.path
-    if e.title is not None:
-        row["ti"] = e.title
-    if e.referrer is not None:
-        row["re"] = e.referrer
-    return row
 
 
 async def _store_rollups(tx: Transaction, plan: Planner) -> None:
