@@ -71,3 +71,9 @@ class Node:
     @strawberry.field(description="The object's global id.")
     def id(self) -> strawberry.ID:
         return to_global_id(type(self).__name__, self.pk)
+
+    @classmethod
+    async def resolve_reference(cls, info: strawberry.Info, id: strawberry.ID) -> Any:
+        """Federation's entity lookup: the same account-scoped loaders as `node(id:)`."""
+        found = await fetch_node(info.context, id)
+        return found if isinstance(found, cls) else None

@@ -31,13 +31,6 @@ class Account(Node):
     def from_row(cls, row: asyncpg.Record) -> Account:
         return cls(pk=row["id"], name=row["name"], created_at=row["created_at"], updated_at=row["updated_at"])
 
-    @classmethod
-    async def resolve_reference(cls, info: strawberry.Info, id: strawberry.ID) -> Account | None:
-        from resolvers.node import fetch_node
-
-        found = await fetch_node(ctx_of(info), id)
-        return found if isinstance(found, Account) else None
-
     @strawberry.field(description="The account's products (apps, sites).")
     async def products(
         self, info: strawberry.Info, first: int | None = None, after: str | None = None

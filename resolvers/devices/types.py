@@ -12,7 +12,7 @@ from strawberry.scalars import JSON
 from resolvers.context import Context, ctx_of
 from resolvers.errors import found
 from resolvers.filters import TimeRange, time_conditions
-from resolvers.node import Node, fetch_node, register_node
+from resolvers.node import Node, register_node
 from resolvers.pagination import ById, Connection, Listing, Order, page_request
 
 if TYPE_CHECKING:
@@ -59,11 +59,6 @@ class Device(Node):
             city=row["city"],
             properties=row["properties"],
         )
-
-    @classmethod
-    async def resolve_reference(cls, info: strawberry.Info, id: strawberry.ID) -> Device | None:
-        found = await fetch_node(ctx_of(info), id)
-        return found if isinstance(found, Device) else None
 
     @strawberry.field(description="The product that saw the device.")
     async def product(

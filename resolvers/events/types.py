@@ -11,7 +11,7 @@ from strawberry.scalars import JSON
 
 from resolvers.context import Context, ctx_of
 from resolvers.errors import found
-from resolvers.node import Node, fetch_node, register_node
+from resolvers.node import Node, register_node
 from resolvers.pagination import ById, Listing, Order
 
 if TYPE_CHECKING:
@@ -52,11 +52,6 @@ class Event(Node):
             title=row["title"],
             referrer=row["referrer"],
         )
-
-    @classmethod
-    async def resolve_reference(cls, info: strawberry.Info, id: strawberry.ID) -> Event | None:
-        found = await fetch_node(ctx_of(info), id)
-        return found if isinstance(found, Event) else None
 
     @strawberry.field(description="Whether this occurrence is a pageview.")
     def is_pageview(self) -> bool:

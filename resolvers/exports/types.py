@@ -11,7 +11,7 @@ import strawberry
 
 from resolvers.context import Context, ctx_of
 from resolvers.errors import found
-from resolvers.node import Node, fetch_node, register_node
+from resolvers.node import Node, register_node
 from resolvers.pagination import ById, Listing, Order
 
 if TYPE_CHECKING:
@@ -81,11 +81,6 @@ class Export(Node):
             created_at=row["created_at"],
             finished_at=row["finished_at"],
         )
-
-    @classmethod
-    async def resolve_reference(cls, info: strawberry.Info, id: strawberry.ID) -> Export | None:
-        found = await fetch_node(ctx_of(info), id)
-        return found if isinstance(found, Export) else None
 
     @strawberry.field(description="Where to download the file (with the same bearer token) once finished.")
     def download_url(self) -> str | None:

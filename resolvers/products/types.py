@@ -12,7 +12,7 @@ import strawberry
 from resolvers.context import Context, ctx_of
 from resolvers.errors import NotFound, found
 from resolvers.filters import TimeRange, device_condition, time_conditions
-from resolvers.node import Node, fetch_node, register_node
+from resolvers.node import Node, register_node
 from resolvers.pagination import ById, Condition, Connection, Listing, Order, page_request
 
 if TYPE_CHECKING:
@@ -65,11 +65,6 @@ class Product(Node):
             created_at=row["created_at"],
             updated_at=row["updated_at"],
         )
-
-    @classmethod
-    async def resolve_reference(cls, info: strawberry.Info, id: strawberry.ID) -> Product | None:
-        found = await fetch_node(ctx_of(info), id)
-        return found if isinstance(found, Product) else None
 
     @strawberry.field(description="The account the product belongs to.")
     async def account(

@@ -11,7 +11,7 @@ from strawberry.scalars import JSON
 
 from resolvers.context import Context, ctx_of
 from resolvers.errors import found
-from resolvers.node import Node, fetch_node, register_node
+from resolvers.node import Node, register_node
 from resolvers.pagination import ById, Listing, Order
 
 if TYPE_CHECKING:
@@ -43,11 +43,6 @@ class Report(Node):
             created_at=row["created_at"],
             updated_at=row["updated_at"],
         )
-
-    @classmethod
-    async def resolve_reference(cls, info: strawberry.Info, id: strawberry.ID) -> Report | None:
-        found = await fetch_node(ctx_of(info), id)
-        return found if isinstance(found, Report) else None
 
     @strawberry.field(description="The product the report is about; null for account-wide reports.")
     async def product(

@@ -10,7 +10,7 @@ import strawberry
 
 from resolvers.context import Context, ctx_of
 from resolvers.errors import UserError, found
-from resolvers.node import Node, fetch_node, register_node
+from resolvers.node import Node, register_node
 from resolvers.pagination import ById, Connection, Listing, Order, page_request
 
 if TYPE_CHECKING:
@@ -95,11 +95,6 @@ class Segment(Node):
             created_at=row["created_at"],
             updated_at=row["updated_at"],
         )
-
-    @classmethod
-    async def resolve_reference(cls, info: strawberry.Info, id: strawberry.ID) -> Segment | None:
-        found = await fetch_node(ctx_of(info), id)
-        return found if isinstance(found, Segment) else None
 
     @strawberry.field(description="The product whose devices the segment groups.")
     async def product(

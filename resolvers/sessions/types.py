@@ -10,7 +10,7 @@ import strawberry
 
 from resolvers.context import Context, ctx_of
 from resolvers.errors import found
-from resolvers.node import Node, fetch_node, register_node
+from resolvers.node import Node, register_node
 from resolvers.pagination import ById, Connection, Listing, Order, page_request
 
 if TYPE_CHECKING:
@@ -37,11 +37,6 @@ class Session(Node):
             duration=row["duration"],
             ended_at=row["ended_at"],
         )
-
-    @classmethod
-    async def resolve_reference(cls, info: strawberry.Info, id: strawberry.ID) -> Session | None:
-        found = await fetch_node(ctx_of(info), id)
-        return found if isinstance(found, Session) else None
 
     @strawberry.field(description="The device of the session.")
     async def device(
