@@ -191,6 +191,9 @@ async def _serve(
         return {"errors": [{"message": message}]}, request_error, {}
     request[OPERATION] = definition.name.value if definition.name else "anonymous"
     kind = definition.operation
+    if kind is OperationType.SUBSCRIPTION:
+        message = "Subscriptions run over a websocket on /graphql (subprotocol graphql-transport-ws)"
+        return _problem(message, "SUBSCRIPTION_NEEDS_WEBSOCKET"), request_error, {}
     if request.method == "GET" and kind is not OperationType.QUERY:
         raise HTTPProblem(405, f"A {kind.value} must be sent with POST", {"Allow": "POST"})
 

@@ -50,6 +50,14 @@ class Inbox:
         self._flag.clear()
 
 
+def _alive(conn: Any) -> bool:
+    """Whether a pooled connection is still open (the pool detaches the proxy of a terminated one)."""
+    try:
+        return not conn.is_closed()
+    except asyncpg.InterfaceError:
+        return False
+
+
 class LiveFeed:
     """The process's one LISTEN connection and the inboxes of its subscribers, by product id."""
 
@@ -90,7 +98,7 @@ class LiveFeed:
     def server_pid(self) -> int | None:
         """The PostgreSQL backend of the LISTEN connection (tests terminate it to exercise reconnection)."""
         conn = self._conn
-        return int(conn.get_server_pid()) if conn is not None and not conn.is_closed() else None
+        return int(conn.get_server_pid()) if conn is not None and _alive(conn) else None
 
     async def _run(self) -> None:
         failures = 0
@@ -124,7 +132,7 @@ class LiveFeed:
             while True:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(lost.wait(), self.check_interval)
-                if lost.is_set() or conn.is_closed():
+                if lost.is_set() or not _alive(conn):
                     raise ConnectionError("the LISTEN connection was closed")
                 # a half-open TCP connection is only noticed by using it
                 await conn.fetchval("SELECT 1", timeout=10)
@@ -133,17 +141,17 @@ class LiveFeed:
             self._conn = None
             with contextlib.suppress(Exception):
                 conn.remove_termination_listener(on_termination)
-            if not conn.is_closed():
+            if _alive(conn):
                 with contextlib.suppress(Exception):
                     await conn.remove_listener(self.channel, self._on_notification)
             with contextlib.suppress(Exception):
                 await self.db.pool.release(conn)
 
-    def _on_notification(self, _conn: Any, _pid: int, _channel: str, payload: str) -> None:
+    def _on_notification(self, _conn: Any, _pid: int, _channel: str, payload: object) -> None:
         try:
-            product_id = int(json.loads(payload)["product_id"])
+            product_id = int(json.loads(str(payload))["product_id"])
         except (ValueError, KeyError, TypeError):
-            log.warning("live feed: ignoring a malformed notification %r", payload[:200])
+            log.warning("live feed: ignoring a malformed notification %r", str(payload)[:200])
             return
         for inbox in self._inboxes.get(product_id, ()):
             inbox.notify()
@@ -210,7 +218,8 @@ class KeysetCursor(Generic[T]):
     async def horizon(self, db: Database) -> int:
         """The last id allocated in the table so far (0 when none)."""
         value = await db.fetchval(
-            "SELECT coalesce(pg_sequence_last_value(pg_get_serial_sequence($1, 'id')::regclass), 0)", self.table
+            "SELECT coalesce(pg_sequence_last_value(pg_get_serial_sequence($1, 'id')::regclass), 0)",
+            self.table,
         )
         return int(value or 0)
 

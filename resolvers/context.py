@@ -54,6 +54,10 @@ class Context:
             self._loaders[batch] = found
         return found
 
+    def forget_loaded(self) -> None:
+        """Drop the request's loader caches (a long subscription must not keep every row it ever loaded)."""
+        self._loaders.clear()
+
     def require(self, permission: Permission) -> Principal:
         """The principal, if it holds `permission`; raises otherwise."""
         if self.principal is None:

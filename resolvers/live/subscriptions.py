@@ -53,7 +53,7 @@ async def _activity(
             more = True
             while more:
                 # loaders cache per context: a long-lived subscription starts afresh for every update
-                ctx._loaders.clear()
+                ctx.forget_loaded()
                 new_events, more_events = await events.next_page(ctx.db)
                 new_sessions, more_sessions = await sessions.next_page(ctx.db)
                 more = more_events or more_sessions

@@ -429,3 +429,17 @@ async def test_introspection_can_be_switched_off(
     async with gateway_with(migrated, tmp_path) as server:
         reply = await gql(http, server, "{ __schema { queryType { name } } }", token=tenant.token)
         assert reply.data == {"__schema": {"queryType": {"name": "Query"}}}
+
+
+async def test_subscriptions_over_http_are_refused(
+    http: aiohttp.ClientSession, server: Server, tenant: Tenant
+) -> None:
+    reply = await gql(
+        http,
+        server,
+        "subscription($p: ID!) { productActivity(productId: $p) { __typename } }",
+        {"p": tenant.product_id},
+        tenant.token,
+    )
+    assert reply.status == 400 and "data" not in reply.body
+    assert reply.errors[0]["extensions"]["code"] == "SUBSCRIPTION_NEEDS_WEBSOCKET"

@@ -1,0 +1,378 @@
+"""Subscriptions over websockets (graphql-transport-ws), fed by PostgreSQL LISTEN/NOTIFY across processes."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+
+from gateway import subscriptions
+from gateway.db import Database
+from gateway.live import LIVE_KEY
+from tests.conftest import Server, Tenant, gql, new_tenant
+
+PROTOCOL = "graphql-transport-ws"
+GATEWAY = [sys.executable, "-m", "gateway.cli"]
+
+ACTIVITY = """subscription($p: ID!) {
+  productActivity(productId: $p) {
+    events { id key count segmentation isPageview path product { id } session { id } }
+    sessions { id duration device { id } }
+  }
+}"""
+RECORD_EVENTS = """mutation($p: ID!, $d: String!, $e: [EventOccurrenceInput!]!) {
+  recordEvents(productId: $p, deviceId: $d, events: $e) { outcome }
+}"""
+RECORD_SESSION = """mutation($p: ID!, $d: String!) {
+  recordSession(productId: $p, deviceId: $d, action: BEGIN) { outcome }
+}"""
+
+
+def ws_url(base: str) -> str:
+    return base.replace("http://", "ws://", 1) + "/graphql"
+
+
+async def receive(ws: aiohttp.ClientWebSocketResponse, timeout: float = 5.0) -> dict[str, Any]:  # noqa: ASYNC109
+    message = await ws.receive(timeout=timeout)
+    assert message.type is aiohttp.WSMsgType.TEXT, (message.type, message.data, message.extra)
+    return dict(json.loads(message.data))
+
+
+async def closed_with(ws: aiohttp.ClientWebSocketResponse, timeout: float = 5.0) -> int | None:  # noqa: ASYNC109
+    """The close code the server ended the socket with (messages before it are skipped)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        message = await ws.receive(timeout=max(0.1, deadline - time.monotonic()))
+        if message.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED, aiohttp.WSMsgType.CLOSING):
+            return ws.close_code
+
+
+async def connect(
+    http: aiohttp.ClientSession, base: str, token: str | None = None, **init: Any
+) -> aiohttp.ClientWebSocketResponse:
+    ws = await http.ws_connect(ws_url(base), protocols=(PROTOCOL,))
+    assert ws.protocol == PROTOCOL
+    if token is not None:
+        await ws.send_json(
+            {"type": "connection_init", "payload": {"Authorization": f"Bearer {token}", **init}}
+        )
+        assert await receive(ws) == {"type": "connection_ack"}
+    return ws
+
+
+async def start_activity(ws: aiohttp.ClientWebSocketResponse, op_id: str, product_id: str) -> None:
+    await ws.send_json(
+        {"type": "subscribe", "id": op_id, "payload": {"query": ACTIVITY, "variables": {"p": product_id}}}
+    )
+
+
+async def wait_subscribed(server: Server, product_pk: int, count: int = 1) -> None:
+    feed = server.app[LIVE_KEY]
+    for _ in range(200):
+        if feed.subscriber_count(product_pk) >= count:
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError("the subscription did not register with the live feed")
+
+
+async def record(http: aiohttp.ClientSession, server: Server, tenant: Tenant, keys: list[str]) -> None:
+    reply = await gql(
+        http,
+        server,
+        RECORD_EVENTS,
+        {"p": tenant.product_id, "d": "phone-1", "e": [{"key": k, "segmentation": {"k": k}} for k in keys]},
+        token=tenant.token,
+    )
+    assert reply.data == {"recordEvents": {"outcome": "STORED"}}, reply.body
+
+
+async def collect_keys(ws: aiohttp.ClientWebSocketResponse, op_id: str, wanted: int) -> list[str]:
+    keys: list[str] = []
+    while len(keys) < wanted:
+        message = await receive(ws)
+        assert message["type"] == "next" and message["id"] == op_id, message
+        assert "errors" not in message["payload"], message
+        keys += [e["key"] for e in message["payload"]["data"]["productActivity"]["events"]]
+    return keys
+
+
+# -- in process ---------------------------------------------------------------------------------------------
+
+
+async def test_subscribe_receives_events_then_complete(
+    server: Server, http: aiohttp.ClientSession, tenant: Tenant
+) -> None:
+    ws = await connect(http, server.url, tenant.token)
+    await ws.send_json({"type": "ping", "payload": {"n": 1}})
+    assert await receive(ws) == {"type": "pong", "payload": {"n": 1}}
+    await start_activity(ws, "a1", tenant.product_id)
+    await wait_subscribed(server, tenant.product_pk)
+
+    await record(http, server, tenant, ["signup"])
+    message = await receive(ws)
+    assert message["type"] == "next" and message["id"] == "a1"
+    activity = message["payload"]["data"]["productActivity"]
+    assert [e["key"] for e in activity["events"]] == ["signup"]
+    event = activity["events"][0]
+    assert event["segmentation"] == {"k": "signup"} and event["count"] == 1 and not event["isPageview"]
+    assert event["product"] == {"id": tenant.product_id}
+
+    # a session begins: the new session arrives, with its relations resolved
+    reply = await gql(http, server, RECORD_SESSION, {"p": tenant.product_id, "d": "phone-2"}, tenant.token)
+    assert reply.data == {"recordSession": {"outcome": "STORED"}}, reply.body
+    message = await receive(ws)
+    sessions = message["payload"]["data"]["productActivity"]["sessions"]
+    assert len(sessions) == 1 and sessions[0]["device"]["id"]
+
+    # several writes, each delivered exactly once and in order
+    await asyncio.gather(*(record(http, server, tenant, [f"e{i}"]) for i in range(5)))
+    assert sorted(await collect_keys(ws, "a1", 5)) == [f"e{i}" for i in range(5)]
+
+    # another tenant's writes never reach this subscriber
+    other = await new_tenant(_db(server))
+    await record(http, server, other, ["foreign"])
+    await record(http, server, tenant, ["mine"])
+    assert await collect_keys(ws, "a1", 1) == ["mine"]
+
+    # complete: the server stops the operation and sends nothing more for it
+    await ws.send_json({"type": "complete", "id": "a1"})
+    feed = server.app[LIVE_KEY]
+    for _ in range(200):
+        if feed.subscriber_count(tenant.product_pk) == 0:
+            break
+        await asyncio.sleep(0.01)
+    assert feed.subscriber_count(tenant.product_pk) == 0
+    await record(http, server, tenant, ["after-complete"])
+    await ws.send_json({"type": "ping"})
+    assert await receive(ws) == {"type": "pong"}
+    # the id is free again
+    await start_activity(ws, "a1", tenant.product_id)
+    await wait_subscribed(server, tenant.product_pk)
+    await ws.close()
+
+
+def _db(server: Server) -> Database:
+    from gateway.state import STATE_KEY
+
+    return server.app[STATE_KEY].db
+
+
+async def test_foreign_or_unknown_product_is_not_found(
+    server: Server, http: aiohttp.ClientSession, tenant: Tenant
+) -> None:
+    other = await new_tenant(_db(server))
+    ws = await connect(http, server.url, tenant.token)
+    await start_activity(ws, "x", other.product_id)
+    message = await receive(ws)
+    assert message["type"] == "error" and message["id"] == "x", message
+    assert [e["extensions"]["code"] for e in message["payload"]] == ["NOT_FOUND"]
+    await start_activity(ws, "y", "UHJvZHVjdDo5OTk5OTk5OTk=")
+    message = await receive(ws)
+    assert message["type"] == "error" and message["payload"][0]["extensions"]["code"] in (
+        "NOT_FOUND",
+        "BAD_USER_INPUT",
+    )
+    # a validation error is an error message too, and the socket stays usable
+    await ws.send_json({"type": "subscribe", "id": "z", "payload": {"query": "subscription { nope }"}})
+    message = await receive(ws)
+    assert message["type"] == "error" and message["id"] == "z"
+    await ws.send_json({"type": "subscribe", "id": "q", "payload": {"query": "{ viewer { permissions } }"}})
+    assert (await receive(ws))["payload"]["data"]["viewer"]["permissions"]
+    assert await receive(ws) == {"type": "complete", "id": "q"}
+    await ws.close()
+
+
+async def test_auth_and_protocol_close_codes(
+    server: Server, http: aiohttp.ClientSession, tenant: Tenant, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # a bad token, or none, is refused: 4403 Forbidden
+    ws = await connect(http, server.url)
+    await ws.send_json({"type": "connection_init", "payload": {"Authorization": "Bearer agw_nope"}})
+    assert await closed_with(ws) == 4403
+    ws = await connect(http, server.url)
+    await ws.send_json({"type": "connection_init"})
+    assert await closed_with(ws) == 4403
+    # subscribing before the acknowledgement: 4401 Unauthorized
+    ws = await connect(http, server.url)
+    await start_activity(ws, "1", tenant.product_id)
+    assert await closed_with(ws) == 4401
+    # the token may come as `token`, or in the upgrade request's header
+    ws = await http.ws_connect(ws_url(server.url), protocols=(PROTOCOL,))
+    await ws.send_json({"type": "connection_init", "payload": {"token": tenant.token}})
+    assert await receive(ws) == {"type": "connection_ack"}
+    # a second init: 4429
+    await ws.send_json({"type": "connection_init", "payload": {"token": tenant.token}})
+    assert await closed_with(ws) == 4429
+    ws = await http.ws_connect(
+        ws_url(server.url), protocols=(PROTOCOL,), headers={"Authorization": f"Bearer {tenant.token}"}
+    )
+    await ws.send_json({"type": "connection_init", "payload": {}})
+    assert await receive(ws) == {"type": "connection_ack"}
+    # the same id twice while running: 4409
+    await start_activity(ws, "dup", tenant.product_id)
+    await start_activity(ws, "dup", tenant.product_id)
+    assert await closed_with(ws) == 4409
+    # invalid messages: 4400
+    for bad in ("not json", json.dumps({"no": "type"}), json.dumps({"type": "next", "id": "1"})):
+        ws = await connect(http, server.url, tenant.token)
+        await ws.send_str(bad)
+        assert await closed_with(ws) == 4400, bad
+    ws = await connect(http, server.url, tenant.token)
+    await ws.send_json({"type": "subscribe", "id": "1", "payload": {"query": 5}})
+    assert await closed_with(ws) == 4400
+    # no subprotocol: 4406; no init in time: 4408
+    ws = await http.ws_connect(ws_url(server.url))
+    assert await closed_with(ws) == 4406
+    monkeypatch.setattr(subscriptions, "INIT_TIMEOUT", 0.2)
+    ws = await http.ws_connect(ws_url(server.url), protocols=(PROTOCOL,))
+    assert await closed_with(ws) == 4408
+
+
+async def test_subscription_over_http_is_refused(
+    server: Server, http: aiohttp.ClientSession, tenant: Tenant
+) -> None:
+    # GraphQL over HTTP does not stream: the operation fails instead of hanging
+    reply = await gql(http, server, ACTIVITY, {"p": tenant.product_id}, token=tenant.token)
+    assert reply.errors and not reply.data
+
+
+async def test_listen_connection_reconnects(
+    server: Server, http: aiohttp.ClientSession, tenant: Tenant
+) -> None:
+    feed = server.app[LIVE_KEY]
+    ws = await connect(http, server.url, tenant.token)
+    await start_activity(ws, "r", tenant.product_id)
+    await wait_subscribed(server, tenant.product_pk)
+    pid = feed.server_pid
+    assert pid is not None
+    assert await _db(server).fetchval("SELECT pg_terminate_backend($1)", pid)
+    for _ in range(300):
+        if feed.server_pid not in (None, pid):
+            break
+        await asyncio.sleep(0.02)
+    assert feed.server_pid not in (None, pid), "the feed did not reconnect"
+    await record(http, server, tenant, ["after-reconnect"])
+    assert await collect_keys(ws, "r", 1) == ["after-reconnect"]
+    await ws.close()
+
+
+# -- two processes ------------------------------------------------------------------------------------------
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture
+def credentials(migrated: str, tmp_path: Path) -> dict[str, Any]:
+    result = subprocess.run(
+        [*GATEWAY, "bootstrap", "--json", "--account", f"live-{tmp_path.name}", "--data-dir", str(tmp_path)]
+        + ["--database-url", migrated],
+        capture_output=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr.decode()
+    return dict(json.loads(result.stdout))
+
+
+@pytest.fixture
+async def two_gateways(migrated: str, tmp_path: Path) -> AsyncIterator[list[str]]:
+    """Two separate `serve` processes on two ports, sharing only the database."""
+    processes: list[tuple[subprocess.Popen[bytes], str]] = []
+    env = {**os.environ, "GATEWAY_POOL_MIN": "1"}
+    for i in range(2):
+        port = _free_port()
+        process = subprocess.Popen(  # noqa: ASYNC220 (starting a child is quick)
+            [
+                *GATEWAY,
+                "serve",
+                "--port",
+                str(port),
+                "--database-url",
+                migrated,
+                "--data-dir",
+                str(tmp_path / str(i)),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            env=env,
+        )
+        processes.append((process, f"http://127.0.0.1:{port}"))
+    try:
+        async with aiohttp.ClientSession() as http:
+            for process, url in processes:
+                for _ in range(150):
+                    assert process.poll() is None, process.stderr.read().decode() if process.stderr else ""
+                    try:
+                        async with http.get(url + "/healthz") as response:
+                            if response.status == 200:
+                                break
+                    except aiohttp.ClientError:
+                        pass
+                    await asyncio.sleep(0.1)
+                else:
+                    raise AssertionError("a gateway did not become healthy")
+        yield [url for _, url in processes]
+    finally:
+        for process, _ in processes:
+            process.send_signal(signal.SIGTERM)
+        for process, _ in processes:
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+
+async def test_events_written_by_another_process_arrive(
+    two_gateways: list[str], credentials: dict[str, Any], http: aiohttp.ClientSession
+) -> None:
+    reader, writer = two_gateways
+    token, product_id = credentials["token"], credentials["product_id"]
+    ws = await connect(http, reader, token)
+    await start_activity(ws, "live", product_id)
+    writer_server = Server(url=writer, app=None, settings=None)  # type: ignore[arg-type]
+
+    async def write(key: str, device: str) -> None:
+        # a fresh HTTP connection per write, each answered by the other process
+        async with aiohttp.ClientSession() as fresh:
+            reply = await gql(
+                fresh,
+                writer_server,
+                RECORD_EVENTS,
+                {"p": product_id, "d": device, "e": [{"key": key}]},
+                token=token,
+            )
+            assert reply.data == {"recordEvents": {"outcome": "STORED"}}, reply.body
+
+    # the subscription starts in its own task on the reader: probe until the first write comes through
+    for attempt in range(50):
+        await write(f"probe-{attempt}", "probe")
+        try:
+            message = await receive(ws, timeout=0.2)
+        except TimeoutError:
+            continue
+        assert message["type"] == "next", message
+        break
+    else:
+        raise AssertionError("nothing written on the other process arrived")
+    for i in range(3):
+        await write(f"remote-{i}", f"device-{i}")
+    keys: list[str] = []
+    while len([k for k in keys if k.startswith("remote-")]) < 3:
+        keys += await collect_keys(ws, "live", 1)
+    assert sorted(k for k in keys if k.startswith("remote-")) == ["remote-0", "remote-1", "remote-2"]
+    await ws.send_json({"type": "complete", "id": "live"})
+    await ws.close()
