@@ -1,24 +1,54 @@
 """The documents `/o` and `/o/analytics/*` answer with, fetched from the graph and reshaped.
 
-`get_events` reads the product's event definitions. The time-bucketed documents (sessions, users, locations,
-devices, carriers, device details, app versions, events) and the dashboard/countries summaries need the
-`Product.analytics` field (`resolvers/analytics/`), which does not exist yet: until it does they answer
-501 `{"result":"Not implemented"}`, never a 500.
+Every document comes from `Product.analytics` (`resolvers/analytics/`) through the `.graphql` operations beside
+this module:
+
+- `sessions`, `users`, `locations`: the users document: totals (`t n u d e`) and, per country code, `t n u`,
+  at year, month, Countly week (`w<N>`, uniques only), day and hour; `meta.countries`.
+- `devices`, `carriers`: per device / carrier value; `meta.devices` / `meta.carriers`.
+- `device_details`, `app_versions`: per OS, OS version, resolution and app version value, merged in one
+  document; `meta.os`, `meta.os_versions`, `meta.resolutions`, `meta.app_versions`.
+- `events`: `c s dur` of one key (`event`), several merged (`events=["a","b"]`) or the first key not starting
+  with `[CLY]`; per value of `segmentation` when asked; `meta.segments`.
+- the time range is the `period` plus the previous period of equal length (as Countly fetches it), or with
+  `action=refresh` today plus the current month and week.
+- `get_events`, `/o/analytics/dashboard` and `/o/analytics/countries`.
+
+No data at all is `{}`.
 """
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from aiohttp import web
 
+from adapters.countly import shapes
 from adapters.countly.operations import operation
-from adapters.countly.params import CountlyRequest
+from adapters.countly.params import CountlyRequest, json_param
+from adapters.countly.periods import Period, parse_period
 from gateway.auth import Principal
 from gateway.executor import RequestError
 from gateway.inprocess import run_operation
 
 LIMITS = {"event_limit": 500, "event_segmentation_limit": 100, "event_segmentation_value_limit": 1000}
+GRAIN_LETTERS = {"YEAR": "y", "MONTH": "m", "WEEK": "w", "DAY": "d", "HOUR": "h"}
+ALL_GRAINS = ["YEAR", "MONTH", "WEEK", "DAY", "HOUR"]
+REFRESH_GRAINS = ["MONTH", "WEEK", "DAY", "HOUR"]
+MAX_EVENT_KEYS = 100
+TOP_COUNTRIES = 10
+DEFAULT_PERIODS = (("30days", "30days"), ("7days", "7days"), ("today", "hour"))
+# the metric values a segmented document holds, and the `meta` list each one is named in
+DEVICE_DETAILS_META = {
+    "OS": "os",
+    "OS_VERSION": "os_versions",
+    "RESOLUTION": "resolutions",
+    "APP_VERSION": "app_versions",
+}
 
 
 class ReadFailed(Exception):
@@ -40,33 +70,326 @@ async def _query(
     if result.errors:
         error = result.errors[0]
         code = (error.extensions or {}).get("code")
-        raise ReadFailed(500 if code == "INTERNAL_SERVER_ERROR" else 400, error.message)
+        if code == "INTERNAL_SERVER_ERROR":
+            raise ReadFailed(500, "Internal server error")
+        raise ReadFailed(400, error.message)
     return result.data or {}
+
+
+async def _analytics(
+    request: web.Request, principal: Principal, name: str, variables: dict[str, Any]
+) -> dict[str, Any]:
+    data = await _query(request, principal, name, variables)
+    return ((data.get("node") or {}).get("analytics")) or {}
+
+
+def _local(value: str) -> datetime:
+    """A bucket start printed with the product's offset, as the local wall-clock time it stands for."""
+    return datetime.fromisoformat(value).replace(tzinfo=None)
+
+
+def _iso(moment: datetime) -> str:
+    return moment.isoformat()
+
+
+@dataclass(frozen=True)
+class Window:
+    """The UTC range a time document covers and the grains it holds."""
+
+    since: datetime
+    until: datetime
+    grains: list[str]
+
+
+def read_window(req: CountlyRequest, timezone: str) -> Window:
+    """`action=refresh`: today (with the current month and week); else the period and the one before it."""
+    if req.text("action") == "refresh":
+        period = parse_period("hour", timezone)
+        return Window(period.utc(period.start), period.utc(period.end), REFRESH_GRAINS)
+    period = parse_period(req.params.get("period"), timezone)
+    return Window(period.utc(period.previous_start), period.utc(period.end), ALL_GRAINS)
+
+
+# -- sessions / users / locations, devices, carriers, device details ------------------------------------------
+
+
+async def _session_document(
+    request: web.Request,
+    principal: Principal,
+    product_id: str,
+    timezone: str,
+    req: CountlyRequest,
+    metrics: dict[str, str],
+    totals: bool,
+) -> dict[str, Any]:
+    window = read_window(req, timezone)
+    analytics = await _analytics(
+        request,
+        principal,
+        "rollups",
+        {
+            "id": product_id,
+            "since": _iso(window.since),
+            "until": _iso(window.until),
+            "grains": window.grains,
+            "metrics": list(metrics),
+            "totals": totals,
+        },
+    )
+    buckets: list[shapes.Bucket] = []
+    meta: dict[str, list[str]] = {name: [] for name in metrics.values()}
+    for row in analytics.get("rollups") or []:
+        grain = GRAIN_LETTERS[row["grain"]]
+        metric = row.get("metric")
+        if metric is None:
+            counts = {
+                "t": row["sessions"],
+                "n": row["newUsers"],
+                "u": row["uniqueUsers"],
+                "d": row["duration"],
+                "e": row["requests"],
+            }
+            value = None
+        else:
+            counts = {"t": row["sessions"], "n": row["newUsers"], "u": row["uniqueUsers"]}
+            value = row["value"]
+            listed = meta[metrics[metric]]
+            if shapes.clean_value(value) not in listed:
+                listed.append(shapes.clean_value(value))
+        if grain == "w":
+            counts = {"u": counts["u"]}
+        buckets.append(shapes.Bucket(grain, _local(row["bucket"]), counts, value))
+    document = shapes.time_document(buckets)
+    if not document:
+        return {}
+    document["meta"] = {name: sorted(values) for name, values in meta.items()}
+    return document
+
+
+async def users_document(
+    request: web.Request, principal: Principal, product_id: str, timezone: str, req: CountlyRequest
+) -> dict[str, Any]:
+    """`method=sessions|users|locations`: the totals with the per-country values, `meta.countries`."""
+    return await _session_document(
+        request, principal, product_id, timezone, req, {"COUNTRY": "countries"}, totals=True
+    )
+
+
+async def devices_document(
+    request: web.Request, principal: Principal, product_id: str, timezone: str, req: CountlyRequest
+) -> dict[str, Any]:
+    """`method=devices`: per device model."""
+    return await _session_document(
+        request, principal, product_id, timezone, req, {"DEVICE": "devices"}, totals=False
+    )
+
+
+async def carriers_document(
+    request: web.Request, principal: Principal, product_id: str, timezone: str, req: CountlyRequest
+) -> dict[str, Any]:
+    """`method=carriers`: per carrier."""
+    return await _session_document(
+        request, principal, product_id, timezone, req, {"CARRIER": "carriers"}, totals=False
+    )
+
+
+async def device_details_document(
+    request: web.Request, principal: Principal, product_id: str, timezone: str, req: CountlyRequest
+) -> dict[str, Any]:
+    """`method=device_details|app_versions`: per OS, OS version, resolution and app version."""
+    return await _session_document(
+        request, principal, product_id, timezone, req, DEVICE_DETAILS_META, totals=False
+    )
+
+
+# -- events ----------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class EventCatalog:
+    """The app's event keys in order of arrival and, per key, its segmentation keys and their values."""
+
+    keys: list[str]
+    segments: dict[str, dict[str, list[str]]]
+
+
+async def event_catalog(request: web.Request, principal: Principal, product_id: str) -> EventCatalog:
+    data = await _query(request, principal, "event_keys", {"id": product_id})
+    node = data.get("node") or {}
+    nodes = (node.get("eventDefinitions") or {}).get("nodes") or []
+    keys = [item["name"] for item in nodes if item.get("visible", True)]
+    segments: dict[str, dict[str, list[str]]] = {}
+    for info in (node.get("analytics") or {}).get("eventKeys") or []:
+        segments[info["key"]] = {seg["key"]: list(seg["values"]) for seg in info.get("segmentations") or []}
+    return EventCatalog(keys, segments)
 
 
 async def get_events_document(
     request: web.Request, principal: Principal, product_id: str, timezone: str, req: CountlyRequest
 ) -> dict[str, Any]:
     """`method=get_events`: event keys, their segmentation keys, and Countly's limits (only limits when empty)."""
-    data = await _query(request, principal, "event_keys", {"id": product_id})
-    nodes = ((data.get("node") or {}).get("eventDefinitions") or {}).get("nodes") or []
-    keys = [node["name"] for node in nodes if node.get("visible", True)]
-    if not keys:
+    catalog = await event_catalog(request, principal, product_id)
+    if not catalog.keys:
         return {"limits": LIMITS}
     return {
-        "list": keys,
-        "segments": {key: [] for key in keys},
+        "list": catalog.keys,
+        "segments": {key: list(catalog.segments.get(key, {})) for key in catalog.keys},
         "map": {},
-        "order": keys,
+        "order": catalog.keys,
         "limits": LIMITS,
     }
 
 
-async def _pending(
+def _event_keys(req: CountlyRequest, catalog: EventCatalog) -> list[str]:
+    """`events=["a","b"]`, else `event=KEY`, else the first key not starting with `[CLY]`."""
+    asked = json_param(req.params.get("events"))
+    if isinstance(asked, list):
+        keys = [key for key in asked if isinstance(key, str) and key]
+        if keys:
+            return list(dict.fromkeys(keys))[:MAX_EVENT_KEYS]
+    event = req.text("event")
+    if event:
+        return [event]
+    for key in catalog.keys:
+        if not key.startswith("[CLY]"):
+            return [key]
+    return []
+
+
+async def events_document(
     request: web.Request, principal: Principal, product_id: str, timezone: str, req: CountlyRequest
-) -> Any:
-    raise ReadFailed(501, "Not implemented")
+) -> dict[str, Any]:
+    """`method=events`: `c s dur` per bucket of the event key(s), per segmentation value when asked."""
+    window = read_window(req, timezone)
+    catalog = await event_catalog(request, principal, product_id)
+    keys = _event_keys(req, catalog)
+    if not keys:
+        return {}
+    segmentation = req.text("segmentation") or None
+    analytics = await _analytics(
+        request,
+        principal,
+        "event_rollups",
+        {
+            "id": product_id,
+            "keys": keys,
+            "since": _iso(window.since),
+            "until": _iso(window.until),
+            "grains": [grain for grain in window.grains if grain != "WEEK"],
+            "segmentation": segmentation,
+        },
+    )
+    buckets = [
+        shapes.Bucket(
+            GRAIN_LETTERS[row["grain"]],
+            _local(row["bucket"]),
+            {"c": row["count"], "s": row["sum"], "dur": row["duration"]},
+            row["segment"] if segmentation else None,
+        )
+        for row in analytics.get("eventRollups") or []
+    ]
+    document = shapes.time_document(buckets)
+    if not document:
+        return {}
+    if len(keys) == 1:
+        known = catalog.segments.get(keys[0], {})
+        meta: dict[str, Any] = {"segments": list(known)}
+        if segmentation:
+            meta[segmentation] = sorted({shapes.clean_value(b.value) for b in buckets if b.value is not None})
+        document["meta"] = meta
+    return document
 
 
-users_document = devices_document = carriers_document = device_details_document = _pending
-events_document = dashboard_summary = countries_summary = _pending
+# -- /o/analytics/dashboard and /o/analytics/countries -----------------------------------------------------------
+
+
+def summary_periods(req: CountlyRequest, timezone: str) -> list[tuple[str, Period]]:
+    """(output key, period): 30days, 7days and today, or only the `period` asked when it is another one."""
+    raw = req.params.get("period")
+    if raw is None or raw == "" or raw == "30days":
+        return [(name, parse_period(value, timezone)) for name, value in DEFAULT_PERIODS]
+    name = raw if isinstance(raw, str) else json.dumps(raw, separators=(",", ":"))
+    return [(name, parse_period("hour" if raw == "today" else raw, timezone))]
+
+
+async def _summaries(
+    request: web.Request,
+    principal: Principal,
+    product_id: str,
+    periods: Iterable[Period],
+    metrics: list[str],
+) -> list[dict[str, Any]]:
+    ranges = []
+    for period in periods:
+        ranges.append({"since": _iso(period.utc(period.start)), "until": _iso(period.utc(period.end))})
+        ranges.append(
+            {"since": _iso(period.utc(period.previous_start)), "until": _iso(period.utc(period.start))}
+        )
+    analytics = await _analytics(
+        request, principal, "periods", {"id": product_id, "ranges": ranges, "metrics": metrics}
+    )
+    return list(analytics.get("periods") or [])
+
+
+def _values(summary: dict[str, Any], metric: str) -> list[dict[str, Any]]:
+    for breakdown in summary.get("metrics") or []:
+        if breakdown["metric"] == metric:
+            return list(breakdown["values"])
+    return []
+
+
+def _day_label(bucket: str) -> str:
+    moment = _local(bucket)
+    return f"{moment.day} {moment.strftime('%b')}"
+
+
+async def dashboard_summary(
+    request: web.Request, principal: Principal, product_id: str, timezone: str, req: CountlyRequest
+) -> dict[str, Any]:
+    """`/o/analytics/dashboard`: session numbers with their change, top metric values and the period label."""
+    periods = summary_periods(req, timezone)
+    found = await _summaries(
+        request, principal, product_id, [p for _, p in periods], ["OS", "RESOLUTION", "CARRIER"]
+    )
+    document: dict[str, Any] = {}
+    for index, (name, period) in enumerate(periods):
+        current, previous = found[2 * index], found[2 * index + 1]
+        numbers = shapes.dashboard_numbers(
+            _totals(current), _totals(previous), bool(current["uniqueUsersEstimated"])
+        )
+        top = {
+            "platforms": shapes.bars((v["value"], v["sessions"]) for v in _values(current, "OS")),
+            "resolutions": shapes.bars((v["value"], v["sessions"]) for v in _values(current, "RESOLUTION")),
+            "carriers": shapes.bars((v["value"], v["sessions"]) for v in _values(current, "CARRIER")),
+            "users": shapes.bars((_day_label(d["bucket"]), d["uniqueUsers"]) for d in current["days"]),
+        }
+        document[name] = {"dashboard": numbers, "top": top, "period": period.label}
+    return document
+
+
+def _totals(summary: dict[str, Any]) -> shapes.Totals:
+    return shapes.Totals.of(
+        {
+            "t": summary["sessions"],
+            "n": summary["newUsers"],
+            "u": summary["uniqueUsers"],
+            "d": summary["duration"],
+            "e": summary["requests"],
+        }
+    )
+
+
+async def countries_summary(
+    request: web.Request, principal: Principal, product_id: str, timezone: str, req: CountlyRequest
+) -> dict[str, Any]:
+    """`/o/analytics/countries`: the top 10 countries by sessions, with their sessions, users and new users."""
+    periods = summary_periods(req, timezone)
+    found = await _summaries(request, principal, product_id, [p for _, p in periods], ["COUNTRY"])
+    document: dict[str, Any] = {}
+    for index, (name, _period) in enumerate(periods):
+        rows = [
+            shapes.CountryRow(v["value"], {"t": v["sessions"], "u": v["uniqueUsers"], "n": v["newUsers"]})
+            for v in _values(found[2 * index], "COUNTRY")
+        ]
+        document[name] = shapes.country_rows(rows, TOP_COUNTRIES)
+    return document

@@ -72,7 +72,8 @@ def parse_period(raw: object, timezone: str, now: datetime | None = None) -> Per
         text = DEFAULT_PERIOD
     if isinstance(raw, list) or (text is not None and text.startswith("[")):
         return _range(raw if isinstance(raw, list) else text, timezone)
-    assert text is not None
+    if text is None:
+        raise BadPeriod(repr(raw)[:100])
     if text == "hour":
         end = today + timedelta(days=1)
         label = _span("00:00", f"{current.hour:02d}:{current.minute:02d}")
@@ -118,7 +119,7 @@ def _range(raw: object, timezone: str) -> Period:
         last = datetime.fromtimestamp(end_ms / 1000, tz).replace(tzinfo=None)
     except (TypeError, ValueError, OverflowError, OSError) as exc:
         raise BadPeriod(str(raw)) from exc
-    if last < start or (last - start).days > MAX_RANGE_DAYS:
+    if last < start or (last - start).days > MAX_RANGE_DAYS or not (1971 <= start.year and last.year <= 2200):
         raise BadPeriod(str(raw))
     start = start.replace(hour=0, minute=0, second=0, microsecond=0)
     end = last.replace(hour=0, minute=0, second=0, microsecond=0) + timedelta(days=1)

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from gateway.db import Database
+from gateway.ingest.buckets import week_start, zone_of
 from resolvers.analytics import sql
 
 # grain letter -> the interval of one bucket (weeks are shortened at the end of a year in SQL)
@@ -118,4 +119,213 @@ async def event_keys(db: Database, account_id: int, product_id: int) -> EventKey
             result.segments[key] = {}
         if row["seg_key"]:
             result.segments[key].setdefault(row["seg_key"], []).append(row["seg_value"])
+    return result
+
+
+# -- several grains in one statement (Countly's nested documents) and period summaries (its dashboard) ----------
+
+ALL_GRAINS: tuple[str, ...] = ("y", "m", "w", "d", "h")
+
+
+@dataclass(frozen=True)
+class RollupRow:
+    """One stored session rollup row; `dimension` '' (and `value` '') are the totals."""
+
+    grain: str
+    bucket: datetime  # bucket start, naive, in the product's local time
+    dimension: str
+    value: str
+    t: int
+    n: int
+    u: int
+    d: int
+    e: int
+
+
+@dataclass(frozen=True)
+class EventRollupRow:
+    """One stored event rollup row; `segment` is '' for the per-key totals."""
+
+    key: str
+    grain: str
+    bucket: datetime
+    segment: str
+    c: int
+    s: float
+    dur: float
+
+
+def _grains(grains: list[str] | tuple[str, ...]) -> list[str]:
+    return sorted({_check_grain(grain) for grain in grains}) or list(ALL_GRAINS)
+
+
+async def session_rollups(
+    db: Database,
+    account_id: int,
+    product_id: int,
+    start: datetime,
+    end: datetime,
+    grains: list[str] | tuple[str, ...] = ALL_GRAINS,
+    dimensions: list[str] | tuple[str, ...] = ("",),
+) -> list[RollupRow]:
+    """The stored rows of every asked grain and dimension whose bucket overlaps [start, end)."""
+    for dimension in dimensions:
+        if dimension not in DIMENSIONS:
+            raise ValueError(f"unknown dimension {dimension!r}")
+    rows = await db.fetch(
+        sql.SESSION_ROLLUPS, account_id, product_id, start, end, _grains(grains), list(dimensions)
+    )
+    return [
+        RollupRow(
+            str(r["grain"]), r["bucket"], r["dimension"], r["value"], r["t"], r["n"], r["u"], r["d"], r["e"]
+        )
+        for r in rows
+    ]
+
+
+async def event_rollups(
+    db: Database,
+    account_id: int,
+    product_id: int,
+    keys: list[str],
+    start: datetime,
+    end: datetime,
+    grains: list[str] | tuple[str, ...] = ALL_GRAINS,
+    segmentation: str | None = None,
+) -> list[EventRollupRow]:
+    """The stored rows of `keys` (per value of `segmentation` when given) overlapping [start, end)."""
+    rows = await db.fetch(
+        sql.EVENT_ROLLUPS,
+        account_id,
+        product_id,
+        start,
+        end,
+        _grains(grains),
+        list(keys),
+        segmentation or "",
+    )
+    return [
+        EventRollupRow(r["key"], str(r["grain"]), r["bucket"], r["seg_value"], r["c"], r["s"], r["dur"])
+        for r in rows
+    ]
+
+
+@dataclass
+class PeriodTotals:
+    """Session numbers of one local, day-aligned range [start, end) with unique users (estimated or exact)."""
+
+    start: datetime
+    end: datetime
+    t: int = 0
+    n: int = 0
+    u: int = 0
+    d: int = 0
+    e: int = 0
+    u_exact: bool = True
+    days: list[RollupRow] = field(default_factory=list)
+    # dimension -> value -> [t, n, u] (daily uniques summed)
+    metrics: dict[str, dict[str, list[int]]] = field(default_factory=dict)
+
+
+def local_day_range(start: datetime, end: datetime, timezone: str) -> tuple[datetime, datetime]:
+    """[start, end) (aware) as local midnights: start floored, end raised to the next midnight."""
+    zone = zone_of(timezone)
+    first = start.astimezone(zone).replace(tzinfo=None, hour=0, minute=0, second=0, microsecond=0)
+    last_moment = end.astimezone(zone).replace(tzinfo=None)
+    last = last_moment.replace(hour=0, minute=0, second=0, microsecond=0)
+    if last < last_moment:
+        last += timedelta(days=1)
+    return first, max(last, first + timedelta(days=1))
+
+
+def _next_month(day: datetime) -> datetime:
+    return (
+        day.replace(year=day.year + 1, month=1, day=1)
+        if day.month == 12
+        else day.replace(month=day.month + 1, day=1)
+    )
+
+
+def unique_users(start: datetime, end: datetime, stored: dict[tuple[str, datetime], int]) -> tuple[int, bool]:
+    """Unique users of the local day range [start, end) from stored per-bucket uniques.
+
+    Exact when the range is one stored bucket (a day, a Countly week, a month or a year). Otherwise the
+    smallest of three upper bounds: the sum over the largest whole buckets tiling the range, the sum over the
+    months covering it and the sum over the weeks covering it (Countly's estimate).
+    """
+    units: list[tuple[str, datetime]] = []
+    day = start
+    while day < end:
+        year_end = day.replace(year=day.year + 1, month=1, day=1)
+        month_end = _next_month(day)
+        week = week_start(day)
+        if day.month == 1 and day.day == 1 and year_end <= end:
+            units.append(("y", day))
+            day = year_end
+        elif day.day == 1 and month_end <= end:
+            units.append(("m", day))
+            day = month_end
+        elif week == day and min(week + timedelta(days=7), year_end) <= end:
+            units.append(("w", day))
+            day = min(week + timedelta(days=7), year_end)
+        else:
+            units.append(("d", day))
+            day += timedelta(days=1)
+    tiled = sum(stored.get(unit, 0) for unit in units)
+    if len(units) == 1:
+        return tiled, True
+    months: set[datetime] = set()
+    weeks: set[datetime] = set()
+    day = start
+    while day < end:
+        months.add(day.replace(day=1))
+        weeks.add(week_start(day))
+        day += timedelta(days=1)
+    by_month = sum(stored.get(("m", month), 0) for month in months)
+    by_week = sum(stored.get(("w", week), 0) for week in weeks)
+    return min(tiled, by_month, by_week), False
+
+
+async def period_totals(
+    db: Database,
+    account_id: int,
+    product_id: int,
+    timezone: str,
+    ranges: list[tuple[datetime, datetime]],
+    dimensions: list[str],
+) -> list[PeriodTotals]:
+    """Totals of each range (local days) and, per metric dimension, per value; two statements in all."""
+    if not ranges:
+        return []
+    zone = zone_of(timezone)
+    local = [local_day_range(start, end, timezone) for start, end in ranges]
+    first = min(start for start, _ in local).replace(tzinfo=zone)
+    last = max(end for _, end in local).replace(tzinfo=zone)
+    rows = await session_rollups(db, account_id, product_id, first, last, ("d", "w", "m", "y"), ("",))
+    metric_rows = (
+        await session_rollups(db, account_id, product_id, first, last, ("d",), dimensions)
+        if dimensions
+        else []
+    )
+    stored = {(row.grain, row.bucket): row.u for row in rows}
+    days = [row for row in rows if row.grain == "d"]
+    result = []
+    for start, end in local:
+        totals = PeriodTotals(start=start, end=end)
+        totals.days = [row for row in days if start <= row.bucket < end]
+        for row in totals.days:
+            totals.t += row.t
+            totals.n += row.n
+            totals.d += row.d
+            totals.e += row.e
+        totals.u, totals.u_exact = unique_users(start, end, stored)
+        for dimension in dimensions:
+            totals.metrics[dimension] = {}
+        for row in metric_rows:
+            if start <= row.bucket < end:
+                counts = totals.metrics[row.dimension].setdefault(row.value, [0, 0, 0])
+                counts[0] += row.t
+                counts[1] += row.n
+                counts[2] += row.u
+        result.append(totals)
     return result

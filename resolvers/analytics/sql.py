@@ -52,3 +52,55 @@ ORDER BY r.key, r.seg_key, r.seg_value
 """
 
 PRODUCT_TIMEZONE = "SELECT timezone FROM products WHERE account_id = $1 AND id = $2"
+
+# the end of a bucket of any grain (weeks end early at the end of the year)
+_ANY_GRAIN_END = """
+CASE r.grain
+  WHEN 'h' THEN r.bucket + interval '1 hour'
+  WHEN 'd' THEN r.bucket + interval '1 day'
+  WHEN 'w' THEN LEAST(r.bucket + interval '7 days', date_trunc('year', r.bucket) + interval '1 year')
+  WHEN 'm' THEN r.bucket + interval '1 month'
+  ELSE r.bucket + interval '1 year'
+END
+"""
+
+# buckets of several grains overlapping [$3, $4); the lower bound keeps the (grain, bucket) index usable
+_ANY_GRAIN_FILTER = (
+    """
+  AND r.bucket < ($4::timestamptz AT TIME ZONE p.timezone)
+  AND r.bucket > ($3::timestamptz AT TIME ZONE p.timezone) - interval '1 year'
+  AND """
+    + _ANY_GRAIN_END
+    + """ > ($3::timestamptz AT TIME ZONE p.timezone)
+"""
+)
+
+# $1 account, $2 product, $3 since, $4 until, $5 grains, $6 dimensions ('' = the totals)
+SESSION_ROLLUPS = (
+    """
+SELECT r.grain, r.bucket, r.dimension, r.value, r.t, r.n, r.u, r.d, r.e
+FROM session_rollups r
+JOIN products p ON p.id = r.product_id AND p.account_id = $1
+WHERE r.account_id = $1 AND r.product_id = $2
+  AND r.dimension = ANY($6::text[]) AND r.grain = ANY($5::text[])
+"""
+    + _ANY_GRAIN_FILTER
+    + """
+ORDER BY r.grain, r.bucket, r.dimension, r.value
+"""
+)
+
+# $1 account, $2 product, $3 since, $4 until, $5 grains, $6 keys, $7 segmentation key ('' = per-key totals)
+EVENT_ROLLUPS = (
+    """
+SELECT r.key, r.grain, r.bucket, r.seg_value, r.c, r.s, r.dur
+FROM event_rollups r
+JOIN products p ON p.id = r.product_id AND p.account_id = $1
+WHERE r.account_id = $1 AND r.product_id = $2
+  AND r.key = ANY($6::text[]) AND r.seg_key = $7 AND r.grain = ANY($5::text[])
+"""
+    + _ANY_GRAIN_FILTER
+    + """
+ORDER BY r.key, r.grain, r.bucket, r.seg_value
+"""
+)

@@ -13,7 +13,14 @@ from datetime import datetime
 import strawberry
 
 from gateway.ingest.buckets import zone_of
-from resolvers.analytics.queries import event_keys, event_series, session_series
+from resolvers.analytics.queries import (
+    event_keys,
+    event_rollups,
+    event_series,
+    period_totals,
+    session_rollups,
+    session_series,
+)
 from resolvers.context import ctx_of
 
 
@@ -112,6 +119,72 @@ class EventSegmentation:
 class EventKeyInfo:
     key: str
     segmentations: list[EventSegmentation]
+
+
+MAX_RANGES = 12
+MAX_EVENT_KEYS = 100
+
+
+@strawberry.type(
+    description="One stored session rollup bucket of any grain: totals (metric null) or one metric value."
+)
+class RollupBucket:
+    grain: Granularity
+    bucket: datetime = strawberry.field(description="Bucket start, in the product's timezone.")
+    metric: Metric | None = strawberry.field(description="The metric of `value`; null for the totals.")
+    value: str = strawberry.field(description="The metric value as sent (dots kept); '' for the totals.")
+    sessions: int
+    new_users: int
+    unique_users: int = strawberry.field(description="Exact unique users of this bucket.")
+    duration: int = strawberry.field(description="Total session duration, seconds (totals only).")
+    requests: int = strawberry.field(description="Requests (totals only).")
+
+
+@strawberry.type(
+    description="One stored event rollup bucket of any grain: per key, or per segmentation value."
+)
+class EventRollupBucket:
+    key: str
+    grain: Granularity
+    bucket: datetime = strawberry.field(description="Bucket start, in the product's timezone.")
+    segment: str = strawberry.field(description="The segmentation value; '' for the key's totals.")
+    count: int
+    sum: float
+    duration: float
+
+
+@strawberry.input(description="A closed-open time range [since, until) of an analytics period.")
+class AnalyticsRange:
+    since: datetime
+    until: datetime
+
+
+@strawberry.type(description="Sessions and users of one metric in a period, per value.")
+class MetricBreakdown:
+    metric: Metric
+    values: list[MetricValue]
+
+
+@strawberry.type(
+    description="Totals of one period (whole local days), with daily buckets and metric breakdowns."
+)
+class PeriodSummary:
+    since: datetime = strawberry.field(description="First local midnight of the period.")
+    until: datetime = strawberry.field(description="Local midnight after the period.")
+    sessions: int
+    new_users: int
+    unique_users: int = strawberry.field(
+        description="Exact when the period is one stored bucket (day, week, month, year), else an estimate."
+    )
+    unique_users_estimated: bool
+    duration: int
+    requests: int
+    days: list[SessionBucket]
+    metrics: list[MetricBreakdown]
+
+
+def _grain_letters(grains: list[Granularity] | None) -> list[str]:
+    return [grain.value for grain in grains] if grains else ["y", "m", "w", "d", "h"]
 
 
 def _buckets(points: dict[datetime, list[float]], timezone: str) -> list[EventBucket]:
@@ -253,3 +326,143 @@ class ProductAnalytics:
             )
             for key in found.keys
         ]
+
+    @strawberry.field(
+        description="Stored session buckets of several grains at once (hour, day, Countly week, month, year) "
+        "overlapping [since, until): the totals and/or the values of metrics, each with its exact uniques."
+    )
+    async def rollups(
+        self,
+        info: strawberry.Info,
+        since: datetime,
+        until: datetime,
+        grains: list[Granularity] | None = None,
+        metrics: list[Metric] | None = None,
+        totals: bool = True,
+    ) -> list[RollupBucket]:
+        dimensions = ([""] if totals else []) + [metric.value for metric in metrics or []]
+        if not dimensions:
+            return []
+        rows = await session_rollups(
+            ctx_of(info).db,
+            self.account_id,
+            self.product_id,
+            since,
+            until,
+            _grain_letters(grains),
+            dimensions,
+        )
+        zone = zone_of(self.timezone)
+        return [
+            RollupBucket(
+                grain=Granularity(row.grain),
+                bucket=row.bucket.replace(tzinfo=zone),
+                metric=Metric(row.dimension) if row.dimension else None,
+                value=row.value,
+                sessions=row.t,
+                new_users=row.n,
+                unique_users=row.u,
+                duration=row.d,
+                requests=row.e,
+            )
+            for row in rows
+        ]
+
+    @strawberry.field(
+        description="Stored event buckets of several grains at once overlapping [since, until), per key, "
+        "or per value of one segmentation key."
+    )
+    async def event_rollups(
+        self,
+        info: strawberry.Info,
+        keys: list[str],
+        since: datetime,
+        until: datetime,
+        grains: list[Granularity] | None = None,
+        segmentation: str | None = None,
+    ) -> list[EventRollupBucket]:
+        if not keys:
+            return []
+        rows = await event_rollups(
+            ctx_of(info).db,
+            self.account_id,
+            self.product_id,
+            keys[:MAX_EVENT_KEYS],
+            since,
+            until,
+            [grain for grain in _grain_letters(grains) if grain != "w"] or ["y"],
+            segmentation,
+        )
+        zone = zone_of(self.timezone)
+        return [
+            EventRollupBucket(
+                key=row.key,
+                grain=Granularity(row.grain),
+                bucket=row.bucket.replace(tzinfo=zone),
+                segment=row.segment,
+                count=row.c,
+                sum=row.s,
+                duration=row.dur,
+            )
+            for row in rows
+        ]
+
+    @strawberry.field(
+        description="Totals of several periods (each widened to whole local days; at most 12) and, per "
+        "metric, per value ranked by sessions; two statements whatever the number of periods."
+    )
+    async def periods(
+        self,
+        info: strawberry.Info,
+        ranges: list[AnalyticsRange],
+        metrics: list[Metric] | None = None,
+    ) -> list[PeriodSummary]:
+        dimensions = [metric.value for metric in metrics or []]
+        found = await period_totals(
+            ctx_of(info).db,
+            self.account_id,
+            self.product_id,
+            self.timezone,
+            [(r.since, r.until) for r in ranges[:MAX_RANGES]],
+            dimensions,
+        )
+        zone = zone_of(self.timezone)
+        summaries = []
+        for totals in found:
+            breakdowns = []
+            for dimension in dimensions:
+                ranked = sorted(totals.metrics[dimension].items(), key=lambda kv: (-kv[1][0], kv[0]))
+                breakdowns.append(
+                    MetricBreakdown(
+                        metric=Metric(dimension),
+                        values=[
+                            MetricValue(value=v, sessions=t, new_users=n, unique_users=u)
+                            for v, (t, n, u) in ranked
+                        ],
+                    )
+                )
+            summaries.append(
+                PeriodSummary(
+                    since=totals.start.replace(tzinfo=zone),
+                    until=totals.end.replace(tzinfo=zone),
+                    sessions=totals.t,
+                    new_users=totals.n,
+                    unique_users=totals.u,
+                    unique_users_estimated=not totals.u_exact,
+                    duration=totals.d,
+                    requests=totals.e,
+                    days=[
+                        SessionBucket(
+                            bucket=row.bucket.replace(tzinfo=zone),
+                            sessions=row.t,
+                            new_users=row.n,
+                            unique_users=row.u,
+                            duration=row.d,
+                            requests=row.e,
+                        )
+                        for row in totals.days
+                    ],
+                    metrics=breakdowns,
+                )
+            )
+        return summaries

@@ -72,4 +72,21 @@ async def test_sdk_session_and_events(
     )
     assert answer.status == 200
     assert set(answer.body["list"]) == {"purchase", "level_up"}
-    # per-key segmentation keys need Product.analytics (not in the graph yet)
+    assert answer.body["segments"]["purchase"] == ["plan"]
+    assert answer.body["segments"]["level_up"] == []
+
+    def year_totals(document: dict[str, object], letters: str) -> dict[str, float]:
+        years = [value for key, value in document.items() if key.isdigit() and isinstance(value, dict)]
+        return {letter: sum(year.get(letter, 0) for year in years) for letter in letters}
+
+    read = {"app_id": tenant.product_id, "api_key": tenant.token}
+    sessions = await get(http, server, "/o", method="sessions", **read)
+    assert sessions.status == 200
+    assert year_totals(sessions.body, "tnd") == {"t": 1, "n": 1, "d": 45}
+    purchase = await get(http, server, "/o", method="events", event="purchase", **read)
+    assert year_totals(purchase.body, "cs") == {"c": 3, "s": pytest.approx(10.0)}
+    assert purchase.body["meta"]["segments"] == ["plan"]
+    by_plan = await get(http, server, "/o", method="events", event="purchase", segmentation="plan", **read)
+    assert sorted(by_plan.body["meta"]["plan"]) == ["free", "pro"]
+    levels_doc = await get(http, server, "/o", method="events", event="level_up", **read)
+    assert year_totals(levels_doc.body, "c") == {"c": 3}
