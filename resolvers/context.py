@@ -54,6 +54,16 @@ class Context:
             self._loaders[batch] = found
         return found
 
+    def keyed_loader(
+        self, key: Hashable, load: Callable[[list[K]], Awaitable[Sequence[V]]]
+    ) -> DataLoader[K, V]:
+        """The request's DataLoader for `key`, made from `load` on first use (for loaders built at run time)."""
+        found = self._loaders.get(key)
+        if found is None:
+            found = DataLoader(load_fn=load)
+            self._loaders[key] = found
+        return found
+
     def forget_loaded(self) -> None:
         """Drop the request's loader caches (a long subscription must not keep every row it ever loaded)."""
         self._loaders.clear()

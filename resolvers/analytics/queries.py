@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from gateway.db import Database
 from gateway.ingest.buckets import week_start, zone_of
 from resolvers.analytics import sql
+from resolvers.analytics.batching import RowSource
 
 # grain letter -> the interval of one bucket (weeks are shortened at the end of a year in SQL)
 GRAIN_INTERVALS: dict[str, str] = {"h": "1 hour", "d": "1 day", "w": "7 days", "m": "1 month", "y": "1 year"}
@@ -65,7 +65,7 @@ def _check_grain(grain: str) -> str:
 
 
 async def session_series(
-    db: Database,
+    db: RowSource,
     account_id: int,
     product_id: int,
     start: datetime,
@@ -78,13 +78,13 @@ async def session_series(
         raise ValueError(f"unknown dimension {dimension!r}")
     grain = _check_grain(grain)
     rows = await db.fetch(
-        sql.SESSION_SERIES, account_id, product_id, start, end, grain, GRAIN_INTERVALS[grain], dimension
+        sql.SESSION_SERIES, account_id, [product_id], start, end, grain, GRAIN_INTERVALS[grain], dimension
     )
     return [SessionPoint(r["bucket"], r["value"], r["t"], r["n"], r["u"], r["d"], r["e"]) for r in rows]
 
 
 async def event_series(
-    db: Database,
+    db: RowSource,
     account_id: int,
     product_id: int,
     keys: list[str],
@@ -98,7 +98,7 @@ async def event_series(
     rows = await db.fetch(
         sql.EVENT_SERIES,
         account_id,
-        product_id,
+        [product_id],
         start,
         end,
         grain,
@@ -109,10 +109,10 @@ async def event_series(
     return [EventPoint(r["key"], r["seg_value"], r["bucket"], r["c"], r["s"], r["dur"]) for r in rows]
 
 
-async def event_keys(db: Database, account_id: int, product_id: int) -> EventKeys:
+async def event_keys(db: RowSource, account_id: int, product_id: int) -> EventKeys:
     """Every event key of the product with its segmentation keys and values."""
     result = EventKeys()
-    for row in await db.fetch(sql.EVENT_KEYS, account_id, product_id):
+    for row in await db.fetch(sql.EVENT_KEYS, account_id, [product_id]):
         key = row["key"]
         if key not in result.segments:
             result.keys.append(key)
@@ -160,7 +160,7 @@ def _grains(grains: list[str] | tuple[str, ...]) -> list[str]:
 
 
 async def session_rollups(
-    db: Database,
+    db: RowSource,
     account_id: int,
     product_id: int,
     start: datetime,
@@ -173,7 +173,7 @@ async def session_rollups(
         if dimension not in DIMENSIONS:
             raise ValueError(f"unknown dimension {dimension!r}")
     rows = await db.fetch(
-        sql.SESSION_ROLLUPS, account_id, product_id, start, end, _grains(grains), list(dimensions)
+        sql.SESSION_ROLLUPS, account_id, [product_id], start, end, _grains(grains), list(dimensions)
     )
     return [
         RollupRow(
@@ -184,7 +184,7 @@ async def session_rollups(
 
 
 async def event_rollups(
-    db: Database,
+    db: RowSource,
     account_id: int,
     product_id: int,
     keys: list[str],
@@ -197,7 +197,7 @@ async def event_rollups(
     rows = await db.fetch(
         sql.EVENT_ROLLUPS,
         account_id,
-        product_id,
+        [product_id],
         start,
         end,
         _grains(grains),
@@ -287,7 +287,7 @@ def unique_users(start: datetime, end: datetime, stored: dict[tuple[str, datetim
 
 
 async def period_totals(
-    db: Database,
+    db: RowSource,
     account_id: int,
     product_id: int,
     timezone: str,

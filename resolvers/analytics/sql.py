@@ -1,4 +1,7 @@
-"""The SQL of the analytics reads; parameterised, every statement filtered by account AND product.
+"""The SQL of the analytics reads; parameterised, every statement filtered by account AND products.
+
+`$2` is always an array of product ids and every row names its product (`_product`), so that one statement
+answers the same read for all the products of a request (see `batching.py`).
 
 `$since` / `$until` are timestamptz and are turned into the product's local time in SQL, because the rollup
 buckets are local times. A bucket is returned when it overlaps [since, until).
@@ -18,10 +21,10 @@ _BUCKET_FILTER = """
 # $1 account, $2 product, $3 since, $4 until, $5 grain, $6 grain interval, $7 dimension
 SESSION_SERIES = (
     """
-SELECT r.bucket, r.value, r.t, r.n, r.u, r.d, r.e
+SELECT r.product_id AS _product, r.bucket, r.value, r.t, r.n, r.u, r.d, r.e
 FROM session_rollups r
 JOIN products p ON p.id = r.product_id AND p.account_id = $1
-WHERE r.account_id = $1 AND r.product_id = $2 AND r.dimension = $7 AND r.grain = $5
+WHERE r.account_id = $1 AND r.product_id = ANY($2::bigint[]) AND r.dimension = $7 AND r.grain = $5
 """
     + _BUCKET_FILTER
     + """
@@ -32,10 +35,10 @@ ORDER BY r.bucket, r.value
 # $1 account, $2 product, $3 since, $4 until, $5 grain, $6 grain interval, $7 keys, $8 segmentation key
 EVENT_SERIES = (
     """
-SELECT r.key, r.seg_value, r.bucket, r.c, r.s, r.dur
+SELECT r.product_id AS _product, r.key, r.seg_value, r.bucket, r.c, r.s, r.dur
 FROM event_rollups r
 JOIN products p ON p.id = r.product_id AND p.account_id = $1
-WHERE r.account_id = $1 AND r.product_id = $2 AND r.key = ANY($7::text[]) AND r.seg_key = $8 AND r.grain = $5
+WHERE r.account_id = $1 AND r.product_id = ANY($2::bigint[]) AND r.key = ANY($7::text[]) AND r.seg_key = $8 AND r.grain = $5
 """
     + _BUCKET_FILTER
     + """
@@ -45,13 +48,12 @@ ORDER BY r.key, r.bucket, r.seg_value
 
 # keys and segmentation values, from the yearly rollup rows
 EVENT_KEYS = """
-SELECT DISTINCT r.key, r.seg_key, r.seg_value
+SELECT DISTINCT r.product_id AS _product, r.key, r.seg_key, r.seg_value
 FROM event_rollups r
-WHERE r.account_id = $1 AND r.product_id = $2 AND r.grain = 'y'
-ORDER BY r.key, r.seg_key, r.seg_value
+WHERE r.account_id = $1 AND r.product_id = ANY($2::bigint[]) AND r.grain = 'y'
+ORDER BY r.product_id, r.key, r.seg_key, r.seg_value
 """
 
-PRODUCT_TIMEZONE = "SELECT timezone FROM products WHERE account_id = $1 AND id = $2"
 
 # the end of a bucket of any grain (weeks end early at the end of the year)
 _ANY_GRAIN_END = """
@@ -78,10 +80,10 @@ _ANY_GRAIN_FILTER = (
 # $1 account, $2 product, $3 since, $4 until, $5 grains, $6 dimensions ('' = the totals)
 SESSION_ROLLUPS = (
     """
-SELECT r.grain, r.bucket, r.dimension, r.value, r.t, r.n, r.u, r.d, r.e
+SELECT r.product_id AS _product, r.grain, r.bucket, r.dimension, r.value, r.t, r.n, r.u, r.d, r.e
 FROM session_rollups r
 JOIN products p ON p.id = r.product_id AND p.account_id = $1
-WHERE r.account_id = $1 AND r.product_id = $2
+WHERE r.account_id = $1 AND r.product_id = ANY($2::bigint[])
   AND r.dimension = ANY($6::text[]) AND r.grain = ANY($5::text[])
 """
     + _ANY_GRAIN_FILTER
@@ -93,10 +95,10 @@ ORDER BY r.grain, r.bucket, r.dimension, r.value
 # $1 account, $2 product, $3 since, $4 until, $5 grains, $6 keys, $7 segmentation key ('' = per-key totals)
 EVENT_ROLLUPS = (
     """
-SELECT r.key, r.grain, r.bucket, r.seg_value, r.c, r.s, r.dur
+SELECT r.product_id AS _product, r.key, r.grain, r.bucket, r.seg_value, r.c, r.s, r.dur
 FROM event_rollups r
 JOIN products p ON p.id = r.product_id AND p.account_id = $1
-WHERE r.account_id = $1 AND r.product_id = $2
+WHERE r.account_id = $1 AND r.product_id = ANY($2::bigint[])
   AND r.key = ANY($6::text[]) AND r.seg_key = $7 AND r.grain = ANY($5::text[])
 """
     + _ANY_GRAIN_FILTER

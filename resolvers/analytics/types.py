@@ -13,6 +13,7 @@ from datetime import datetime
 import strawberry
 
 from gateway.ingest.buckets import zone_of
+from resolvers.analytics.batching import ProductRows
 from resolvers.analytics.queries import (
     event_keys,
     event_rollups,
@@ -201,6 +202,10 @@ class ProductAnalytics:
     product_id: strawberry.Private[int]
     timezone: strawberry.Private[str]
 
+    def _rows(self, info: strawberry.Info) -> ProductRows:
+        # reads of all the products of one request are batched into one statement per read shape
+        return ProductRows(ctx_of(info), self.product_id)
+
     @strawberry.field(description="Sessions, new/unique users, duration and requests per bucket.")
     async def sessions(
         self,
@@ -210,7 +215,7 @@ class ProductAnalytics:
         granularity: Granularity = Granularity.DAY,
     ) -> SessionStats:
         points = await session_series(
-            ctx_of(info).db, self.account_id, self.product_id, since, until, granularity.value
+            self._rows(info), self.account_id, self.product_id, since, until, granularity.value
         )
         zone = zone_of(self.timezone)
         series = [
@@ -238,7 +243,7 @@ class ProductAnalytics:
         self, info: strawberry.Info, metric: Metric, since: datetime, until: datetime
     ) -> list[MetricValue]:
         points = await session_series(
-            ctx_of(info).db, self.account_id, self.product_id, since, until, "d", metric.value
+            self._rows(info), self.account_id, self.product_id, since, until, "d", metric.value
         )
         totals: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
         for p in points:
@@ -261,7 +266,7 @@ class ProductAnalytics:
         granularity: Granularity = Granularity.DAY,
         segmentation: str | None = None,
     ) -> EventStats:
-        db = ctx_of(info).db
+        db = self._rows(info)
         totals = await event_series(
             db, self.account_id, self.product_id, keys, since, until, granularity.value
         )
@@ -316,7 +321,7 @@ class ProductAnalytics:
 
     @strawberry.field(description="The product's event keys with their segmentation keys and values.")
     async def event_keys(self, info: strawberry.Info) -> list[EventKeyInfo]:
-        found = await event_keys(ctx_of(info).db, self.account_id, self.product_id)
+        found = await event_keys(self._rows(info), self.account_id, self.product_id)
         return [
             EventKeyInfo(
                 key=key,
@@ -344,7 +349,7 @@ class ProductAnalytics:
         if not dimensions:
             return []
         rows = await session_rollups(
-            ctx_of(info).db,
+            self._rows(info),
             self.account_id,
             self.product_id,
             since,
@@ -384,7 +389,7 @@ class ProductAnalytics:
         if not keys:
             return []
         rows = await event_rollups(
-            ctx_of(info).db,
+            self._rows(info),
             self.account_id,
             self.product_id,
             keys[:MAX_EVENT_KEYS],
@@ -419,7 +424,7 @@ class ProductAnalytics:
     ) -> list[PeriodSummary]:
         dimensions = [metric.value for metric in metrics or []]
         found = await period_totals(
-            ctx_of(info).db,
+            self._rows(info),
             self.account_id,
             self.product_id,
             self.timezone,

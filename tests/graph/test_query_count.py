@@ -57,3 +57,37 @@ async def test_statement_count_does_not_grow_with_list_sizes(
     assert small == large, (small, large)
     # token lookup + one statement per level and relation, never per item
     assert large <= 12, large
+
+
+ANALYTICS = """
+query Analytics($n: Int!) {
+  products(first: $n) {
+    nodes {
+      analytics {
+        sessions(since: "2026-01-01T00:00:00Z", until: "2026-02-01T00:00:00Z", granularity: DAY) {
+          sessions series { bucket sessions }
+        }
+        breakdown(metric: OS, since: "2026-01-01T00:00:00Z", until: "2026-02-01T00:00:00Z") { value sessions }
+        events(keys: ["tap"], since: "2026-01-01T00:00:00Z", until: "2026-02-01T00:00:00Z") { count }
+        eventKeys { key }
+        periods(ranges: [{since: "2026-01-01T00:00:00Z", until: "2026-01-08T00:00:00Z"}]) { sessions }
+      }
+    }
+  }
+}
+"""
+
+
+async def test_analytics_of_many_products_is_batched(
+    http: aiohttp.ClientSession, server: Server, db: Database
+) -> None:
+    counts = []
+    for scale in (2, 12):
+        tenant = await new_tenant(db)
+        await seed_product_tree(db, tenant.account_pk, products=scale - 1, sessions_per_product=1)
+        reply = await gql(http, server, ANALYTICS, {"n": scale}, token=tenant.token)
+        assert reply.errors is None, reply.body
+        assert len(reply.data["products"]["nodes"]) == scale
+        counts.append(reply.statements)
+    print(f"analytics statements: {counts}")
+    assert counts[0] == counts[1], counts
