@@ -30,6 +30,7 @@ from graphql import (
 )
 from graphql.pyutils import is_awaitable
 
+from gateway.fast_execution import LeafFastExecutor
 from gateway.limits import validation_rules
 from resolvers.context import Context, NotAuthenticated, NotPermitted
 from resolvers.errors import UserError
@@ -135,6 +136,7 @@ class Executor:
             context_value=context,
             variable_values=variables,
             operation_name=operation_name,
+            executor_class=LeafFastExecutor,
         )
         if is_awaitable(result):
             result = await result

@@ -14,6 +14,7 @@ from typing import Any
 
 import strawberry
 
+from gateway.fast_execution import cheap_field
 from resolvers.context import Context
 
 NodeFetcher = Callable[[Context, int], Awaitable[Any]]
@@ -69,6 +70,7 @@ class Node:
     pk: strawberry.Private[int]
 
     @strawberry.field(description="The object's global id.")
+    @cheap_field
     def id(self) -> strawberry.ID:
         return to_global_id(type(self).__name__, self.pk)
 

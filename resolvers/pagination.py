@@ -20,6 +20,7 @@ from typing import Any, Generic, TypeVar
 import asyncpg
 import strawberry
 
+from gateway.fast_execution import cheap_field
 from resolvers.context import Context
 
 T = TypeVar("T")
@@ -40,19 +41,35 @@ class PageInfo:
 
 @strawberry.type(description="One item of a page and its cursor.")
 class Edge(Generic[T]):
-    cursor: str
     node: T
+    # the sort value and id the cursor encodes; encoded only when a client asks for the cursor
+    sort_value: strawberry.Private[Any]
+    pk: strawberry.Private[int]
+
+    @strawberry.field(description="Where this item sits, for `after`.")
+    @cheap_field
+    def cursor(self) -> str:
+        return encode_cursor(self.sort_value, self.pk)
 
 
 @strawberry.type(description="A page of a list, with the cursor to the next page and the list's size.")
 class Connection(Generic[T]):
-    edges: list[Edge[T]]
     page_info: PageInfo
+    # the page's items and, per item, the (sort value, id) of its cursor; edges are built only when asked for
+    _nodes: strawberry.Private[list[T]]
+    _keys: strawberry.Private[list[tuple[Any, int]]]
     _count: strawberry.Private[Callable[[], Awaitable[int]]]
+
+    @strawberry.field(description="The items of this page with their cursors.")
+    def edges(self) -> list[Edge[T]]:
+        return [
+            Edge(node=node, sort_value=value, pk=pk)
+            for node, (value, pk) in zip(self._nodes, self._keys, strict=True)
+        ]
 
     @strawberry.field(description="The items of this page (the nodes of `edges`).")
     def nodes(self) -> list[T]:
-        return [edge.node for edge in self.edges]
+        return self._nodes
 
     @strawberry.field(description="How many items the whole list has, with the same filters.")
     async def total_count(self) -> int:
@@ -168,19 +185,22 @@ class Listing(Generic[T]):
     async def connection(self, ctx: Context, parent_id: int, request: PageRequest) -> Connection[T]:
         page = await ctx.loader(self._page_batch).load(PageKey(parent_id, request))
         column = request.order.column.removeprefix("t.")
-        edges = [Edge(cursor=encode_cursor(row[column], row["id"]), node=self.make(row)) for row in page.rows]
+        make = self.make
+        nodes = [make(row) for row in page.rows]
+        keys = [(row[column], row["id"]) for row in page.rows]
 
         async def count() -> int:
             return await ctx.loader(self._count_batch).load((parent_id, request.conditions))
 
         return Connection(
-            edges=edges,
             page_info=PageInfo(
                 has_next_page=page.has_next,
                 has_previous_page=request.after is not None,
-                start_cursor=edges[0].cursor if edges else None,
-                end_cursor=edges[-1].cursor if edges else None,
+                start_cursor=encode_cursor(*keys[0]) if keys else None,
+                end_cursor=encode_cursor(*keys[-1]) if keys else None,
             ),
+            _nodes=nodes,
+            _keys=keys,
             _count=count,
         )
 
