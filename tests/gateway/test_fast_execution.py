@@ -1,0 +1,54 @@
+"""The leaf shortcut of the executor gives exactly graphql-core's results, errors included."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from graphql import execute, parse
+
+from gateway.auth import principal_for_token
+from gateway.db import Database
+from gateway.fast_execution import LeafFastExecutor
+from resolvers.context import Context
+from resolvers.schema import schema
+from tests.conftest import Tenant
+from tests.graph.seed import seed_product_tree
+
+QUERIES = [
+    "{ products { nodes { id name status timezone __typename } } }",
+    "{ products { edges { cursor node { id appKey } } pageInfo { hasNextPage endCursor } } }",
+    """{ products(first: 5) { nodes { n: name events(first: 7) { nodes { key k2: key count sum segmentation
+         timestamp path isPageview ... on Event { duration } } } } } }""",
+    """fragment S on Session { duration endedAt startedAt }
+       { products { nodes { sessions(first: 3) { nodes { ...S device { deviceId os country properties } } } } } }""",
+    "{ exports { nodes { kind format status } } }",  # a value the schema cannot serialize
+]
+
+
+async def _both(db: Database, tenant: Tenant, query: str) -> tuple[Any, Any]:
+    principal = await principal_for_token(db, tenant.token)
+    results = []
+    for executor_class in (None, LeafFastExecutor):
+        context = Context(db=db, principal=principal)
+        result = await execute(
+            schema._schema, parse(query), context_value=context, executor_class=executor_class
+        )  # type: ignore[misc]
+        results.append((result.data, [(e.message, e.path) for e in result.errors or []]))
+    return results[0], results[1]
+
+
+@pytest.mark.parametrize("query", QUERIES)
+async def test_same_results_as_graphql_core(db: Database, tenant: Tenant, query: str) -> None:
+    await seed_product_tree(db, tenant.account_pk, products=3, sessions_per_product=4, events_per_session=3)
+    await db.execute(
+        "UPDATE events SET sum = 1.5, segmentation = '{\"a\": 1}', path = '/x' WHERE account_id = $1 AND id % 2 = 0",
+        tenant.account_pk,
+    )
+    await db.execute(
+        "INSERT INTO exports (account_id, product_id, kind, format) VALUES ($1, $2, 'hologram', 'csv')",
+        tenant.account_pk,
+        tenant.product_pk,
+    )
+    plain, fast = await _both(db, tenant, query)
+    assert fast == plain
