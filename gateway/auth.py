@@ -12,6 +12,7 @@ import enum
 import hashlib
 import hmac
 import secrets
+import time
 from dataclasses import dataclass
 
 from gateway.db import Database
@@ -118,10 +119,35 @@ class AppKeyProduct:
     status: str
 
 
+# app key -> (what it opens, monotonic expiry): SDKs send the key with every request, so it is looked up
+# once per few seconds and process, not once per request; pausing a product takes effect within the TTL
+APP_KEY_TTL = 5.0
+UNKNOWN_APP_KEY_TTL = 1.0
+_app_keys: dict[str, tuple[AppKeyProduct | None, float]] = {}
+_APP_KEY_CACHE_SIZE = 10_000
+
+
 async def product_for_app_key(db: Database, app_key: str) -> AppKeyProduct | None:
     """Access to the one product an app key names: legacy SDKs write, and old readers read, with it alone."""
     if not app_key or len(app_key) > 512:
         return None
+    now = time.monotonic()
+    cached = _app_keys.get(app_key)
+    if cached is not None and cached[1] > now:
+        return cached[0]
+    found = await _lookup_app_key(db, app_key)
+    if len(_app_keys) >= _APP_KEY_CACHE_SIZE:
+        _app_keys.clear()
+    _app_keys[app_key] = (found, now + (APP_KEY_TTL if found else UNKNOWN_APP_KEY_TTL))
+    return found
+
+
+def forget_app_keys() -> None:
+    """Empty the app key cache (after a product's key or status changed in this process)."""
+    _app_keys.clear()
+
+
+async def _lookup_app_key(db: Database, app_key: str) -> AppKeyProduct | None:
     row = await db.fetchrow("SELECT id, account_id, status FROM products WHERE app_key = $1", app_key)
     if row is None:
         return None

@@ -49,6 +49,14 @@ def _jsonb_decode(data: bytes) -> Any:
     return json.loads(data[1:])
 
 
+async def _keep_session(conn: asyncpg.Connection) -> None:
+    """Nothing to reset when a connection returns to the pool.
+
+    asyncpg's default sends `RESET ALL; UNLISTEN *; ...` on every release, a round trip per statement here.
+    The gateway sets no session state on pooled connections (listeners hold theirs for good), so none is needed.
+    """
+
+
 async def _init_connection(conn: asyncpg.Connection) -> None:
     await conn.set_type_codec(
         "jsonb", encoder=_jsonb_encode, decoder=_jsonb_decode, schema="pg_catalog", format="binary"
@@ -73,6 +81,7 @@ class Database:
             min_size=min_size,
             max_size=max_size,
             init=_init_connection,
+            reset=_keep_session,
             command_timeout=60,
             server_settings=settings,
         )

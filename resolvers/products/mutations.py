@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import strawberry
 
-from gateway.auth import Permission
+from gateway.auth import Permission, forget_app_keys
 from resolvers.context import ctx_of
 from resolvers.errors import NotFound, UserError
 from resolvers.inputs import check_text, own_pk, set_clause, unset
@@ -92,6 +92,7 @@ class ProductMutations:
         )
         if row is None:
             raise NotFound("Product")
+        forget_app_keys()
         return Product.from_row(row)
 
     @strawberry.mutation(description="Delete a product and all its data.")
@@ -105,4 +106,5 @@ class ProductMutations:
         )
         if deleted is None:
             raise NotFound("Product")
+        forget_app_keys()
         return DeletePayload(deleted_id=id)
