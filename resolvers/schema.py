@@ -19,7 +19,7 @@ from resolvers.devices.types import Device
 from resolvers.events.types import Event
 from resolvers.exports.mutations import ExportMutations
 from resolvers.exports.types import ACCOUNT_EXPORTS, EXPORT_ORDER, Export
-from resolvers.ingest.mutations import IngestMutations
+from resolvers.ingest.mutations import IngestMutations, install_record_resolver
 from resolvers.live.subscriptions import Subscription
 from resolvers.node import Node, fetch_node
 from resolvers.pagination import Connection, page_request
@@ -165,3 +165,5 @@ schema = strawberry.federation.Schema(
     ],
     federation_version="2.5",
 )
+
+install_record_resolver(schema._schema)
