@@ -34,7 +34,8 @@ schema: $(STAMP)
 	$(BIN)/analytics-gateway export-schema -o schema.graphql
 
 bench: $(STAMP) node_modules/.installed
-	$(BIN)/python -m bench.run
+	$(BIN)/pip install --quiet -e '.[test,bench]'
+	$(BIN)/python -m bench.run $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) node_modules .mypy_cache .pytest_cache .ruff_cache

@@ -37,6 +37,15 @@ def build_parser() -> argparse.ArgumentParser:
     bootstrap.add_argument("--account", default="default", help="account name (default: default)")
     bootstrap.add_argument("--json", action="store_true", help="print the credentials as one JSON object")
 
+    seed = commands.add_parser("seed", help="fill an account with a reproducible synthetic data set (COPY)")
+    _common(seed)
+    seed.add_argument("--devices", type=int, required=True, help="devices in total")
+    seed.add_argument("--events", type=int, required=True, help="events in total")
+    seed.add_argument("--products", type=int, default=1, help="products to spread them over (default: 1)")
+    seed.add_argument("--seed", type=int, default=1, help="random seed: the same number gives the same rows")
+    seed.add_argument("--days", type=int, default=60, help="the data spans this many days up to now")
+    seed.add_argument("--account", default="default", help="account name (default: default)")
+
     schema = commands.add_parser("export-schema", help="print the GraphQL schema (SDL)")
     schema.add_argument("-o", "--output", help="write to this file instead of standard output")
     return parser
@@ -79,6 +88,23 @@ def main(argv: list[str] | None = None) -> None:
         print(f"applied migrations: {applied}" if applied else "database is up to date")
     elif command == "bootstrap":
         asyncio.run(_bootstrap(settings, args.account, args.json))
+    elif command == "seed":
+        from gateway.seed import run_seed
+        from gateway.server import database_url
+
+        result = asyncio.run(
+            run_seed(
+                database_url(settings),
+                settings.data_dir,
+                account=args.account,
+                devices=args.devices,
+                events=args.events,
+                products=args.products,
+                seed_number=args.seed,
+                days=args.days,
+            )
+        )
+        print(json.dumps(asdict(result)))
 
 
 async def _bootstrap(settings: Settings, account: str, as_json: bool) -> None:

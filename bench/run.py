@@ -1,0 +1,845 @@
+"""`python -m bench.run` (`make bench`): the whole benchmark suite on loopback.
+
+Starts a dedicated embedded PostgreSQL in `bench/.data`, seeds the data sets (cached between runs), starts the
+gateway (one worker), a bare aiohttp ceiling and PostGraphile 4 as subprocesses, runs every workload for several
+rounds and writes `bench/results/results.json`, `summary.md` and PNG charts. See bench/README.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import random
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import asdict
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+import aiohttp
+import psutil
+
+from bench.load import LoadResult, Req, median, run_load
+from bench.peer import PEER_DEVICES_SESSIONS, PEER_PRODUCTS_EVENTS, start_postgraphile
+
+ROOT = Path(__file__).resolve().parent.parent
+PY = sys.executable
+
+# -- the gateway's queries (same shapes as the peer's in bench/peer.py) -------------------------------------
+
+NESTED_PRODUCTS_EVENTS = """
+query($products: Int!, $events: Int!) {
+  products(first: $products) {
+    nodes { id name events(first: $events) { nodes { key timestamp count } } }
+  }
+}
+"""
+
+NESTED_DEVICES_SESSIONS = """
+query($products: Int!, $devices: Int!, $sessions: Int!) {
+  products(first: $products) {
+    nodes {
+      id name
+      devices(first: $devices) {
+        nodes { deviceId os sessions(first: $sessions) { nodes { startedAt duration } } }
+      }
+    }
+  }
+}
+"""
+
+# The GraphQL equivalent of /o?method=sessions + method=events + /o/analytics/dashboard over 30 days:
+# session/user totals and daily series, one event key's daily series, and the event keys.
+ANALYTICS_QUERY = """
+query($id: ID!, $since: DateTime!, $until: DateTime!, $key: String!) {
+  node(id: $id) {
+    ... on Product {
+      analytics {
+        sessions(since: $since, until: $until, granularity: DAY) {
+          sessions newUsers uniqueUsers duration requests
+          series { bucket sessions newUsers uniqueUsers duration requests }
+        }
+        events(keys: [$key], since: $since, until: $until, granularity: DAY) {
+          count sum duration series { bucket count sum duration }
+        }
+        eventKeys { key }
+      }
+    }
+  }
+}
+"""
+
+
+def analytics_variables(product_id: str, days: int = 30) -> dict[str, Any]:
+    until = datetime.now(UTC).replace(microsecond=0)
+    since = until - timedelta(days=days)
+    return {"id": product_id, "since": since.isoformat(), "until": until.isoformat(), "key": "purchase"}
+
+
+TARGETS = {
+    "ingest_vs_ceiling": 0.5,
+    "bulk_events_per_s": 50_000,
+    "nested_vs_peer": 1.0,
+    "analytics_p95_ms": 25.0,
+    "analytics_ratio": 1.3,
+    "rss_mb": 200.0,
+}
+
+
+# -- processes ----------------------------------------------------------------------------------------------
+
+
+class RssMonitor:
+    """Samples the resident memory of the gateway's processes; the peak per process since `start`."""
+
+    def __init__(self, pid: int) -> None:
+        self.proc = psutil.Process(pid)
+        self.peak = 0
+        self._task: asyncio.Task[None] | None = None
+
+    def sample(self) -> int:
+        """The RSS of the largest process (a worker, or the single process when --workers 1)."""
+        try:
+            procs = [self.proc, *self.proc.children(recursive=True)]
+            largest = max(p.memory_info().rss for p in procs)
+        except (psutil.Error, ValueError):
+            return self.peak
+        self.peak = max(self.peak, largest)
+        return largest
+
+    async def _run(self) -> None:
+        while True:
+            self.sample()
+            await asyncio.sleep(0.05)
+
+    def start(self) -> None:
+        self.peak = 0
+        self._task = asyncio.create_task(self._run())
+
+    async def stop(self) -> float:
+        if self._task is not None:
+            self._task.cancel()
+            try:
+                await self._task
+            except asyncio.CancelledError:
+                pass
+        self.sample()
+        return round(self.peak / 2**20, 1)
+
+
+async def wait_http(url: str, limit: float = 60.0, proc: subprocess.Popen[bytes] | None = None) -> None:
+    deadline = time.monotonic() + limit
+    async with aiohttp.ClientSession() as session:
+        while time.monotonic() < deadline:
+            if proc is not None and proc.poll() is not None:
+                raise RuntimeError(f"{url}: process exited with {proc.returncode}")
+            try:
+                async with session.get(url, timeout=aiohttp.ClientTimeout(total=2)) as resp:
+                    if resp.status < 500:
+                        return
+            except (aiohttp.ClientError, TimeoutError):
+                pass
+            await asyncio.sleep(0.25)
+    raise RuntimeError(f"{url} did not answer in {limit:.0f}s")
+
+
+def spawn(command: list[str], log_path: Path, env: dict[str, str] | None) -> subprocess.Popen[bytes]:
+    """A subprocess in the project root, its output in `log_path`."""
+    return subprocess.Popen(command, cwd=ROOT, env=env, stdout=log_path.open("wb"), stderr=subprocess.STDOUT)
+
+
+def stop(proc: subprocess.Popen[bytes] | None) -> None:
+    if proc is None or proc.poll() is not None:
+        return
+    proc.send_signal(signal.SIGTERM)
+    try:
+        proc.wait(15)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(5)
+
+
+# -- data sets ----------------------------------------------------------------------------------------------
+
+
+def read_markers(path: Path) -> dict[str, Any]:
+    """What each benchmark account was seeded with (so later runs reuse the data)."""
+    return json.loads(path.read_text()) if path.exists() else {}
+
+
+def write_markers(path: Path, markers: dict[str, Any]) -> None:
+    path.write_text(json.dumps(markers, indent=1))
+
+
+async def ensure_dataset(
+    url: str, data_dir: Path, account: str, params: dict[str, int], log: Callable[[str], None]
+) -> dict[str, Any]:
+    """Seed `account` with `params` unless the marker says it already holds exactly that; its credentials."""
+    from gateway.bootstrap import bootstrap
+    from gateway.db import Database
+    from gateway.seed import run_seed
+
+    marker_path = data_dir / "seeded.json"
+    markers = read_markers(marker_path)
+    info: dict[str, Any] = {"account": account, **params}
+    if markers.get(account, {}).get("params") != params:
+        log(f"seeding {account}: {params}")
+        result = await run_seed(
+            url,
+            data_dir,
+            account=account,
+            devices=params["devices"],
+            events=params["events"],
+            products=params["products"],
+            seed_number=params["seed"],
+        )
+        markers[account] = {"params": params, "seed_result": asdict(result)}
+        write_markers(marker_path, markers)
+    info["seed_result"] = markers[account]["seed_result"]
+    db = await Database.connect(url, min_size=1, max_size=2)
+    try:
+        credentials = await bootstrap(db, data_dir, account)
+        info["account_pk"] = await db.fetchval("SELECT id FROM accounts WHERE name = $1", account)
+    finally:
+        await db.close()
+    info["token"] = credentials.token
+    info["product_id"] = credentials.product_id
+    info["app_key"] = credentials.app_key
+    return info
+
+
+# -- workloads ----------------------------------------------------------------------------------------------
+
+
+def countly_ok(_status: int, body: bytes) -> bool:
+    try:
+        return bool(json.loads(body).get("result"))
+    except (ValueError, AttributeError):
+        return False
+
+
+def graphql_ok(_status: int, body: bytes) -> bool:
+    try:
+        doc = json.loads(body)
+    except ValueError:
+        return False
+    return isinstance(doc, dict) and not doc.get("errors") and doc.get("data") is not None
+
+
+def json_ok(_status: int, body: bytes) -> bool:
+    try:
+        return isinstance(json.loads(body), dict)
+    except ValueError:
+        return False
+
+
+class Bench:
+    def __init__(self, args: argparse.Namespace) -> None:
+        self.args = args
+        self.rounds: int = args.rounds
+        self.duration: float = args.duration
+        self.results: dict[str, Any] = {"workloads": {}, "errors": []}
+        self.monitor: RssMonitor | None = None
+
+    def log(self, message: str) -> None:
+        print(f"[bench {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+    async def workload(
+        self,
+        name: str,
+        build_for_round: Callable[[int], Callable[[int], Req]],
+        *,
+        concurrency: int,
+        check: Callable[[int, bytes], bool] | None = None,
+        keep_headers: tuple[str, ...] = (),
+        monitor: RssMonitor | None = None,
+        extra: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """Run `rounds` rounds of one workload; the median of each figure, plus the per-round figures."""
+        self.log(f"{name}: {self.rounds} x {self.duration:.0f}s at concurrency {concurrency}")
+        # warm-up: a few requests (connections, caches, prepared statements)
+        await run_load(build_for_round(-1), concurrency=min(concurrency, 4), max_requests=20, check=check)
+        rounds: list[LoadResult] = []
+        if monitor:
+            monitor.start()
+        for r in range(self.rounds):
+            rounds.append(
+                await run_load(
+                    build_for_round(r),
+                    concurrency=concurrency,
+                    duration=self.duration,
+                    check=check,
+                    keep_headers=keep_headers,
+                )
+            )
+        peak = await monitor.stop() if monitor else None
+        summaries = [r.summary() for r in rounds]
+
+        def med(key: str) -> float | None:
+            values = [s[key] for s in summaries if s[key] is not None]
+            return None if not values else round(float(median(values) or 0), 2)
+
+        out: dict[str, Any] = {
+            "name": name,
+            "concurrency": concurrency,
+            "rounds": summaries,
+            "rps": med("rps"),
+            "units_per_s": med("units_per_s"),
+            "p50_ms": med("p50_ms"),
+            "p95_ms": med("p95_ms"),
+            "p99_ms": med("p99_ms"),
+            "failed": sum(s["failed"] for s in summaries),
+            "requests": sum(s["requests"] for s in summaries),
+            "errors": [e for s in summaries for e in s["errors"]][:5],
+            "peak_rss_mb": peak,
+        }
+        for header in keep_headers:
+            values = [int(v) for r in rounds for v in r.headers.get(header, []) if v.isdigit()]
+            if values:
+                out["sql_statements"] = {"min": min(values), "max": max(values)}
+        if extra:
+            out.update(extra)
+        self.results["workloads"][name] = out
+        self.log(
+            f"  {name}: {out['rps']} req/s, {out['units_per_s']} units/s, p50 {out['p50_ms']} "
+            f"p95 {out['p95_ms']} p99 {out['p99_ms']} ms, failed {out['failed']}, rss {peak} MB"
+        )
+        return out
+
+
+def ingest_builder(base: str, app_key: str, run: str, events_per_request: int) -> Callable[[int], Req]:
+    """`/i` requests cycling begin_session (with metrics) -> events -> end_session per device."""
+    metrics = json.dumps(
+        {"_os": "Android", "_os_version": "14", "_device": "Pixel 8", "_app_version": "1.2.3"}
+    )
+    keys = ("purchase", "login", "search", "share")
+
+    def build(i: int) -> Req:
+        device, step = divmod(i, 3)
+        params: dict[str, Any] = {
+            "app_key": app_key,
+            "device_id": f"load-{run}-{device}",
+            "timestamp": int(time.time() * 1000),
+            "sdk_name": "bench",
+        }
+        units = 0
+        if step == 0:
+            params["begin_session"] = 1
+            params["metrics"] = metrics
+        elif step == 1:
+            params["events"] = json.dumps(
+                [
+                    {"key": keys[(i + k) % 4], "count": 1, "sum": 1.5, "segmentation": {"source": "bench"}}
+                    for k in range(events_per_request)
+                ]
+            )
+            units = events_per_request
+        else:
+            params["end_session"] = 1
+            params["session_duration"] = 30
+        return Req("GET", f"{base}/i?{urlencode(params)}", units=units)
+
+    return build
+
+
+def bulk_builder(
+    base: str, app_key: str, run: str, per_call: int, events_per_item: int
+) -> Callable[[int], Req]:
+    """`/i/bulk` calls of `per_call` requests, each carrying `events_per_item` events."""
+    keys = ("purchase", "login", "search", "share", "level_up")
+
+    def build(i: int) -> Req:
+        now = int(time.time() * 1000)
+        items = [
+            {
+                "device_id": f"bulk-{run}-{(i * per_call + k) % 20000}",
+                "timestamp": now,
+                "events": [
+                    {"key": keys[(k + e) % 5], "count": 1, "segmentation": {"plan": "pro"}}
+                    for e in range(events_per_item)
+                ],
+            }
+            for k in range(per_call)
+        ]
+        body = urlencode({"app_key": app_key, "requests": json.dumps(items)}).encode()
+        return Req(
+            "POST",
+            f"{base}/i/bulk",
+            data=body,
+            headers={"Content-Type": "application/x-www-form-urlencoded"},
+            units=per_call * events_per_item,
+        )
+
+    return build
+
+
+def graphql_builder(
+    url: str, query: str, variables: dict[str, Any], token: str | None
+) -> Callable[[int], Req]:
+    headers = {"Content-Type": "application/json", "Accept": "application/json"}
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    body = json.dumps({"query": query, "variables": variables}).encode()
+
+    def build(_i: int) -> Req:
+        return Req("POST", url, data=body, headers=headers)
+
+    return build
+
+
+def fixed(build: Callable[[int], Req]) -> Callable[[int], Callable[[int], Req]]:
+    """The same request builder for every round."""
+    return lambda _round: build
+
+
+def get_builder(url: str) -> Callable[[int], Req]:
+    def build(_i: int) -> Req:
+        return Req("GET", url)
+
+    return build
+
+
+async def one_request(req: Req) -> tuple[int, dict[str, str], bytes]:
+    async with (
+        aiohttp.ClientSession() as session,
+        session.request(req.method, req.url, data=req.data, headers=req.headers) as resp,
+    ):
+        return resp.status, dict(resp.headers), await resp.read()
+
+
+# -- profiling ----------------------------------------------------------------------------------------------
+
+
+def start_profile(pid: int, seconds: float, out: Path) -> subprocess.Popen[bytes] | None:
+    """py-spy (sampling, no restart) on the gateway for `seconds`; raw collapsed stacks in `out`."""
+    spy = Path(PY).parent / "py-spy"
+    if not spy.exists():
+        return None
+    return subprocess.Popen(
+        [
+            str(spy),
+            "record",
+            "-p",
+            str(pid),
+            "-d",
+            str(int(seconds)),
+            "-r",
+            "200",
+            "-f",
+            "raw",
+            "-o",
+            str(out),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+
+
+def summarize_profile(path: Path, top: int = 15) -> dict[str, Any]:
+    """Self and inclusive shares of the hottest functions in py-spy's collapsed stacks."""
+    if not path.exists():
+        return {"error": "no profile"}
+    self_counts: dict[str, int] = {}
+    incl_counts: dict[str, int] = {}
+    total = 0
+    for line in path.read_text().splitlines():
+        stack, _, count_text = line.rpartition(" ")
+        if not count_text.isdigit():
+            continue
+        count = int(count_text)
+        total += count
+        frames = stack.split(";")
+        if frames:
+            self_counts[frames[-1]] = self_counts.get(frames[-1], 0) + count
+        for frame in set(frames):
+            incl_counts[frame] = incl_counts.get(frame, 0) + count
+    if not total:
+        return {"error": "empty profile"}
+
+    def share(counts: dict[str, int], only_project: bool) -> list[tuple[str, float]]:
+        items = sorted(counts.items(), key=lambda kv: -kv[1])
+        if only_project:
+            items = [
+                kv for kv in items if any(f"{p}/" in kv[0] for p in ("gateway", "resolvers", "adapters"))
+            ]
+        return [(name, round(100 * c / total, 1)) for name, c in items[:top]]
+
+    return {
+        "samples": total,
+        "self": share(self_counts, False),
+        "inclusive_project": share(incl_counts, True),
+    }
+
+
+# -- main ---------------------------------------------------------------------------------------------------
+
+
+async def run(args: argparse.Namespace) -> dict[str, Any]:
+    from gateway.embedded import start_embedded
+
+    bench = Bench(args)
+    log = bench.log
+    data_dir = ROOT / "bench" / ".data"
+    out_dir = Path(args.output)
+    url = start_embedded(data_dir)
+    log(f"database {url}")
+
+    small, large = (args.events_small, args.events_large)
+    # quick runs keep their own (small) accounts, so they do not replace the full-size data sets
+    prefix = "bench-quick" if args.quick else "bench"
+    seed_start = time.monotonic()
+    datasets = {
+        "nested": await ensure_dataset(
+            url,
+            data_dir,
+            f"{prefix}-nested",
+            {"devices": 2000, "events": args.events_nested, "products": 20, "seed": args.seed},
+            log,
+        ),
+        "small": await ensure_dataset(
+            url,
+            data_dir,
+            f"{prefix}-small",
+            {"devices": max(1000, small // 20), "events": small, "products": 1, "seed": args.seed},
+            log,
+        ),
+    }
+    if not args.skip_large:
+        datasets["large"] = await ensure_dataset(
+            url,
+            data_dir,
+            f"{prefix}-large",
+            {"devices": max(1000, large // 20), "events": large, "products": 1, "seed": args.seed},
+            log,
+        )
+    ingest = await ensure_dataset(
+        url, data_dir, "bench-ingest", {"devices": 10, "events": 100, "products": 1, "seed": args.seed}, log
+    )
+    bench.results["seeding_seconds_this_run"] = round(time.monotonic() - seed_start, 1)
+    bench.results["datasets"] = {
+        k: {kk: vv for kk, vv in v.items() if kk not in ("token", "app_key")} for k, v in datasets.items()
+    }
+
+    gw_port, ceil_port, peer_port = args.port, args.port + 1, args.port + 2
+    gw_base = f"http://127.0.0.1:{gw_port}"
+    env = {
+        **os.environ,
+        "GATEWAY_COST_BUDGET": "100000000",
+        "GATEWAY_MAX_NODES": "10000000",
+        "GATEWAY_LOG_LEVEL": "WARNING",
+        "GATEWAY_DATA_DIR": str(data_dir),
+    }
+    logs = out_dir / "logs"
+    gateway = spawn(
+        [
+            PY,
+            "-m",
+            "gateway.cli",
+            "serve",
+            "--port",
+            str(gw_port),
+            "--database-url",
+            url,
+            "--workers",
+            str(args.workers),
+        ],
+        logs / "gateway.log",
+        env,
+    )
+    ceiling = spawn([PY, "-m", "bench.ceiling", "--port", str(ceil_port)], logs / "ceiling.log", None)
+    peer = None if args.no_peer else start_postgraphile(url, peer_port, logs / "postgraphile.log")
+    try:
+        await wait_http(f"{gw_base}/healthz", proc=gateway)
+        await wait_http(f"http://127.0.0.1:{ceil_port}/i", proc=ceiling)
+        peer_ok = False
+        if peer is not None:
+            try:
+                await wait_http(f"http://127.0.0.1:{peer_port}/graphql", proc=peer, limit=90)
+                peer_ok = True
+            except RuntimeError as exc:
+                bench.results["errors"].append(f"PostGraphile did not start: {exc}")
+        monitor = RssMonitor(gateway.pid)
+        bench.monitor = monitor
+        bench.results["gateway_idle_rss_mb"] = round(monitor.sample() / 2**20, 1)
+        await workloads(
+            bench, datasets, ingest, gw_base, ceil_port, peer_port if peer_ok else None, gateway.pid
+        )
+    finally:
+        stop(gateway)
+        stop(ceiling)
+        stop(peer)
+    bench.results["meta"] = {
+        "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "machine": {
+            "cpus": os.cpu_count(),
+            "memory_gb": round(psutil.virtual_memory().total / 2**30, 1),
+            "python": platform.python_version(),
+            "platform": platform.platform(),
+        },
+        "args": vars(args),
+        "targets": TARGETS,
+    }
+    return bench.results
+
+
+async def workloads(
+    bench: Bench,
+    datasets: dict[str, dict[str, Any]],
+    ingest: dict[str, Any],
+    gw_base: str,
+    ceil_port: int,
+    peer_port: int | None,
+    gw_pid: int,
+) -> None:
+    args = bench.args
+    monitor = bench.monitor
+    results = bench.results
+    run_id = f"{int(time.time())}-{random.randrange(1_000_000)}"
+    conc = args.concurrency
+    profiles: dict[str, Any] = {}
+    groups = set(args.only.split(",")) if args.only else None
+    nested = datasets["nested"]
+    gql = f"{gw_base}/graphql"
+
+    def want(group: str) -> bool:
+        return groups is None or group in groups
+
+    if want("ingest"):
+        # 1. ceiling: the same /i requests against a bare aiohttp app
+        ceil_base = f"http://127.0.0.1:{ceil_port}"
+        await bench.workload(
+            "ceiling",
+            lambda r: ingest_builder(ceil_base, "x", f"{run_id}-c{r}", args.events_per_request),
+            concurrency=conc,
+            check=countly_ok,
+        )
+
+        # 2. ingestion
+        key = ingest["app_key"]
+        await bench.workload(
+            "ingest_i",
+            lambda r: ingest_builder(gw_base, key, f"{run_id}-i{r}", args.events_per_request),
+            concurrency=conc,
+            check=countly_ok,
+            monitor=monitor,
+            extra={"events_per_request": args.events_per_request},
+        )
+        if args.profile:
+            profiles["ingest_i"] = await profile_round(
+                bench,
+                gw_pid,
+                "ingest_i",
+                ingest_builder(gw_base, key, f"{run_id}-ip", args.events_per_request),
+                conc,
+            )
+        await bench.workload(
+            "ingest_bulk",
+            lambda r: bulk_builder(gw_base, key, f"{run_id}-b{r}", 50, args.bulk_events),
+            concurrency=max(2, conc // 8),
+            check=countly_ok,
+            monitor=monitor,
+            extra={"requests_per_call": 50, "events_per_item": args.bulk_events},
+        )
+        if args.profile:
+            profiles["ingest_bulk"] = await profile_round(
+                bench,
+                gw_pid,
+                "ingest_bulk",
+                bulk_builder(gw_base, key, f"{run_id}-bp", 50, args.bulk_events),
+                8,
+            )
+
+    if want("nested"):
+        # 3. nested reads vs PostGraphile
+        shapes = {
+            "products_events": (
+                NESTED_PRODUCTS_EVENTS,
+                {"products": 20, "events": 50},
+                PEER_PRODUCTS_EVENTS,
+            ),
+            "devices_sessions": (
+                NESTED_DEVICES_SESSIONS,
+                {"products": 5, "devices": 10, "sessions": 5},
+                PEER_DEVICES_SESSIONS,
+            ),
+        }
+        for shape, (query, variables, peer_query) in shapes.items():
+            await bench.workload(
+                f"nested_{shape}_gateway",
+                fixed(graphql_builder(gql, query, variables, nested["token"])),
+                concurrency=args.read_concurrency_nested,
+                check=graphql_ok,
+                keep_headers=("X-SQL-Statements",),
+                monitor=monitor,
+            )
+            if peer_port is not None:
+                await bench.workload(
+                    f"nested_{shape}_postgraphile",
+                    fixed(
+                        graphql_builder(
+                            f"http://127.0.0.1:{peer_port}/graphql",
+                            peer_query,
+                            {"account": str(nested["account_pk"])},
+                            None,
+                        )
+                    ),
+                    concurrency=args.read_concurrency_nested,
+                    check=graphql_ok,
+                )
+        if args.profile:
+            profiles["nested_products_events"] = await profile_round(
+                bench,
+                gw_pid,
+                "nested_products_events",
+                graphql_builder(gql, NESTED_PRODUCTS_EVENTS, {"products": 20, "events": 50}, nested["token"]),
+                args.read_concurrency_nested,
+            )
+
+    if want("analytics"):
+        # 4. analytics at scale
+        for scale in ("small", "large"):
+            data = datasets.get(scale)
+            if data is None:
+                continue
+            auth = {"api_key": data["token"], "app_id": data["product_id"]}
+            reads = {
+                "o_sessions": f"{gw_base}/o?{urlencode({**auth, 'method': 'sessions', 'period': '30days'})}",
+                "o_events": f"{gw_base}/o?{urlencode({**auth, 'method': 'events'})}",
+                "o_dashboard": f"{gw_base}/o/analytics/dashboard?{urlencode(auth)}",
+            }
+            for name, url in reads.items():
+                await bench.workload(
+                    f"analytics_{name}_{scale}",
+                    fixed(get_builder(url)),
+                    concurrency=args.read_concurrency,
+                    check=json_ok,
+                    keep_headers=("X-SQL-Statements",),
+                    monitor=monitor,
+                    extra={"events": data["events"]},
+                )
+            await bench.workload(
+                f"analytics_graphql_{scale}",
+                fixed(
+                    graphql_builder(
+                        gql, ANALYTICS_QUERY, analytics_variables(data["product_id"]), data["token"]
+                    )
+                ),
+                concurrency=args.read_concurrency,
+                check=graphql_ok,
+                keep_headers=("X-SQL-Statements",),
+                monitor=monitor,
+                extra={"events": data["events"]},
+            )
+
+    if want("statements"):
+        # 5. SQL round trips: statements per request as list sizes grow
+        sweeps: list[dict[str, Any]] = []
+        for products, events in ((1, 5), (5, 20), (20, 50), (20, 100)):
+            status, headers, body = await one_request(
+                graphql_builder(
+                    gql, NESTED_PRODUCTS_EVENTS, {"products": products, "events": events}, nested["token"]
+                )(0)
+            )
+            sweeps.append(
+                {
+                    "query": "products_events",
+                    "sizes": f"{products}x{events}",
+                    "status": status,
+                    "statements": headers.get("X-SQL-Statements"),
+                    "ok": graphql_ok(status, body),
+                }
+            )
+        for products, devices, sessions in ((1, 2, 2), (5, 10, 5), (20, 50, 10)):
+            variables = {"products": products, "devices": devices, "sessions": sessions}
+            status, headers, body = await one_request(
+                graphql_builder(gql, NESTED_DEVICES_SESSIONS, variables, nested["token"])(0)
+            )
+            sweeps.append(
+                {
+                    "query": "devices_sessions",
+                    "sizes": f"{products}x{devices}x{sessions}",
+                    "status": status,
+                    "statements": headers.get("X-SQL-Statements"),
+                    "ok": graphql_ok(status, body),
+                }
+            )
+        results["sql_statements"] = sweeps
+    if profiles:
+        results["profiles"] = profiles
+
+
+async def profile_round(
+    bench: Bench, pid: int, name: str, build: Callable[[int], Req], concurrency: int
+) -> dict[str, Any]:
+    out = Path(bench.args.output) / f"profile-{name}.txt"
+    seconds = max(5.0, bench.duration)
+    spy = start_profile(pid, seconds, out)
+    if spy is None:
+        return {"error": "py-spy not installed"}
+    await asyncio.sleep(0.5)
+    result = await run_load(build, concurrency=concurrency, duration=seconds)
+    try:
+        _, err = spy.communicate(timeout=seconds + 30)
+    except subprocess.TimeoutExpired:
+        spy.kill()
+        return {"error": "py-spy timed out"}
+    summary = summarize_profile(out)
+    summary["rps_while_profiled"] = round(result.rps, 1)
+    if spy.returncode:
+        summary["error"] = err.decode("utf-8", "replace")[-500:]
+    bench.log(f"  profile {name}: {summary.get('self', [])[:5]}")
+    return summary
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="small data sets, 2 short rounds")
+    parser.add_argument("--rounds", type=int, help="rounds per workload (default 3; quick 2)")
+    parser.add_argument("--duration", type=float, help="seconds per round (default 10; quick 3)")
+    parser.add_argument("--events-small", type=int, help="events of the smaller analytics set (default 1M)")
+    parser.add_argument("--events-large", type=int, help="events of the larger analytics set (default 10M)")
+    parser.add_argument("--events-nested", type=int, help="events over the 20 products of the nested set")
+    parser.add_argument("--skip-large", action="store_true", help="do not seed or read the large set")
+    parser.add_argument("--seed", type=int, default=1, help="seed of the generated data sets")
+    parser.add_argument("--concurrency", type=int, default=64, help="clients of the ingestion workloads")
+    parser.add_argument("--read-concurrency", type=int, default=4, help="clients of the analytics reads")
+    parser.add_argument("--read-concurrency-nested", type=int, default=16, help="clients of the nested reads")
+    parser.add_argument("--events-per-request", type=int, default=3, help="events of each /i events request")
+    parser.add_argument("--bulk-events", type=int, default=10, help="events of each request inside /i/bulk")
+    parser.add_argument("--port", type=int, default=18080, help="gateway port (+1 ceiling, +2 PostGraphile)")
+    parser.add_argument("--workers", type=int, default=1, help="gateway worker processes (default 1)")
+    parser.add_argument("--only", help="comma-separated workload groups: ingest,nested,analytics,statements")
+    parser.add_argument("--no-peer", action="store_true", help="do not start PostGraphile")
+    parser.add_argument("--profile", action="store_true", help="py-spy the gateway in extra rounds")
+    parser.add_argument("--output", default=str(ROOT / "bench" / "results"), help="where results go")
+    args = parser.parse_args(argv)
+    quick = args.quick
+    args.rounds = args.rounds or (2 if quick else 3)
+    args.duration = args.duration or (3.0 if quick else 10.0)
+    args.events_small = args.events_small or (20_000 if quick else 1_000_000)
+    args.events_large = args.events_large or (200_000 if quick else 10_000_000)
+    args.events_nested = args.events_nested or (40_000 if quick else 200_000)
+    return args
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(argv)
+    (Path(args.output) / "logs").mkdir(parents=True, exist_ok=True)
+    results = asyncio.run(run(args))
+    from bench.report import write_report
+
+    paths = write_report(results, Path(args.output))
+    for path in paths:
+        print(path)
+
+
+if __name__ == "__main__":
+    main()
