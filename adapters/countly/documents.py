@@ -123,6 +123,8 @@ async def _session_document(
     totals: bool,
 ) -> dict[str, Any]:
     window = read_window(req, timezone)
+    # per-value data stops at the day, as in Countly; an hour-only window has none
+    value_grains = [grain for grain in window.grains if grain != "HOUR"]
     analytics = await _analytics(
         request,
         principal,
@@ -132,13 +134,14 @@ async def _session_document(
             "since": _iso(window.since),
             "until": _iso(window.until),
             "grains": window.grains,
-            "metrics": list(metrics),
+            "valueGrains": value_grains,
+            "metrics": list(metrics) if value_grains else [],
             "totals": totals,
         },
     )
     buckets: list[shapes.Bucket] = []
     meta: dict[str, list[str]] = {name: [] for name in metrics.values()}
-    for row in analytics.get("rollups") or []:
+    for row in (analytics.get("totals") or []) + (analytics.get("values") or []):
         grain = GRAIN_LETTERS[row["grain"]]
         metric = row.get("metric")
         if metric is None:

@@ -176,15 +176,16 @@ USERS = {
                 "e": 6,
                 "TR": {"t": 1, "n": 1, "u": 1},
                 "US": {"t": 1, "n": 1, "u": 1},
-                "1": {"t": 1, "n": 1, "u": 1, "d": 60, "e": 5, "TR": {"t": 1, "n": 1, "u": 1}},
-                "10": {"t": 1, "n": 1, "u": 1, "e": 1, "US": {"t": 1, "n": 1, "u": 1}},
+                # per-value numbers stop at the day; hours hold only the totals
+                "1": {"t": 1, "n": 1, "u": 1, "d": 60, "e": 5},
+                "10": {"t": 1, "n": 1, "u": 1, "e": 1},
             },
             "16": {
                 "t": 1,
                 "u": 1,
                 "e": 1,
                 "TR": {"t": 1, "u": 1},
-                "11": {"t": 1, "u": 1, "e": 1, "TR": {"t": 1, "u": 1}},
+                "11": {"t": 1, "u": 1, "e": 1},
             },
         },
         "2": {
@@ -197,7 +198,7 @@ USERS = {
                 "u": 1,
                 "e": 1,
                 "TR": {"t": 1, "u": 1},
-                "12": {"t": 1, "u": 1, "e": 1, "TR": {"t": 1, "u": 1}},
+                "12": {"t": 1, "u": 1, "e": 1},
             },
         },
     },
@@ -240,17 +241,12 @@ async def test_metric_documents(http: aiohttp.ClientSession, server: Server, his
             "1": {
                 "Nexus 5": {"t": 2, "n": 1, "u": 1},
                 "iPhone14,2": {"t": 1, "n": 1, "u": 1},
-                "15": {
-                    "Nexus 5": {"t": 1, "n": 1, "u": 1},
-                    "iPhone14,2": {"t": 1, "n": 1, "u": 1},
-                    "1": {"Nexus 5": {"t": 1, "n": 1, "u": 1}},
-                    "10": {"iPhone14,2": {"t": 1, "n": 1, "u": 1}},
-                },
-                "16": {"Nexus 5": {"t": 1, "u": 1}, "11": {"Nexus 5": {"t": 1, "u": 1}}},
+                "15": {"Nexus 5": {"t": 1, "n": 1, "u": 1}, "iPhone14,2": {"t": 1, "n": 1, "u": 1}},
+                "16": {"Nexus 5": {"t": 1, "u": 1}},
             },
             "2": {
                 "Nexus 5": {"t": 1, "u": 1},
-                "1": {"Nexus 5": {"t": 1, "u": 1}, "12": {"Nexus 5": {"t": 1, "u": 1}}},
+                "1": {"Nexus 5": {"t": 1, "u": 1}},
             },
         },
         "meta": {"devices": ["Nexus 5", "iPhone14,2"]},
@@ -258,7 +254,11 @@ async def test_metric_documents(http: aiohttp.ClientSession, server: Server, his
     carriers = await ok(http, server, history, method="carriers", period=PERIOD)
     assert carriers["meta"] == {"carriers": ["Turkcell", "Vodafone"]}
     assert carriers["2024"]["Turkcell"] == {"t": 3, "n": 1, "u": 1}
-    assert carriers["2024"]["1"]["15"]["10"] == {"Vodafone": {"t": 1, "n": 1, "u": 1}}
+    assert carriers["2024"]["1"]["15"] == {
+        "Turkcell": {"t": 1, "n": 1, "u": 1},
+        "Vodafone": {"t": 1, "n": 1, "u": 1},
+    }
+    assert not any(key.isdigit() for key in carriers["2024"]["1"]["15"])  # no hours per value
 
     details = await ok(http, server, history, method="device_details", period=PERIOD)
     assert details == await ok(http, server, history, method="app_versions", period=PERIOD)
@@ -447,10 +447,11 @@ async def test_default_period_and_refresh(
     week = f"w{-(-at.timetuple().tm_yday // 7)}"
     both = {"TR": {"t": 1, "n": 1, "u": 1}, "US": {"t": 1, "n": 1, "u": 1}}
     today = {"t": 2, "n": 2, "u": 2, "d": 120, "e": 2, **both}
+    this_hour = {"t": 2, "n": 2, "u": 2, "d": 120, "e": 2}  # hours hold only the totals
     default = await ok(
         http, server, tenant, method="users"
     )  # 30days: the 40-days-old session is still fetched
-    assert default[year][month][day] == {**today, hour: today}
+    assert default[year][month][day] == {**today, hour: this_hour}
     assert default[year][week] == {"u": 2, "TR": {"u": 1}, "US": {"u": 1}}
     old = datetime.fromtimestamp((datetime.now(UTC) - timedelta(days=40)).timestamp(), TZ)
     assert str(old.day) in default[str(old.year)][str(old.month)]
@@ -458,18 +459,21 @@ async def test_default_period_and_refresh(
 
     refresh = await ok(http, server, tenant, method="users", action="refresh")
     assert refresh == {
-        year: {month: {**today, day: {**today, hour: today}}, week: {"u": 2, "TR": {"u": 1}, "US": {"u": 1}}},
+        year: {
+            month: {**today, day: {**today, hour: this_hour}},
+            week: {"u": 2, "TR": {"u": 1}, "US": {"u": 1}},
+        },
         "meta": {"countries": ["TR", "US"]},
     }
     refreshed_devices = await ok(http, server, tenant, method="carriers", action="refresh")
-    assert refreshed_devices[year][month][day][hour] == {
+    assert refreshed_devices[year][month][day] == {
         "Turkcell": {"t": 1, "n": 1, "u": 1},
         "Vodafone": {"t": 1, "n": 1, "u": 1},
     }
     for period in ("7days", "60days", "month", "day", "hour"):
         assert (await ok(http, server, tenant, method="users", period=period))[year][month][day] == {
             **today,
-            hour: today,
+            hour: this_hour,
         }
     assert await ok(http, server, tenant, method="users", period="yesterday") != {}
 
