@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+import orjson
 from aiohttp import web
 from graphql import ExecutionResult, GraphQLError, OperationType
 
@@ -142,12 +143,16 @@ def _respond(
     body: dict[str, Any], status: int, media_type: str, headers: dict[str, str] | None = None
 ) -> web.Response:
     return web.Response(
-        body=json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode("utf-8"),
-        status=status,
-        content_type=media_type,
-        charset="utf-8",
-        headers=headers,
+        body=encode_json(body), status=status, content_type=media_type, charset="utf-8", headers=headers
     )
+
+
+def encode_json(body: Any) -> bytes:
+    """UTF-8 JSON; orjson is several times faster than the standard library on large results."""
+    try:
+        return orjson.dumps(body)
+    except (orjson.JSONEncodeError, TypeError):  # e.g. integers beyond 64 bits in a JSON scalar
+        return json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
 
 
 async def graphql_handler(request: web.Request) -> web.StreamResponse:

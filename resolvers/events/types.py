@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from typing import TYPE_CHECKING, Annotated
 
@@ -9,6 +10,7 @@ import asyncpg
 import strawberry
 from strawberry.scalars import JSON
 
+from gateway.fast_execution import cheap_field
 from resolvers.context import Context, ctx_of
 from resolvers.errors import found
 from resolvers.node import Node, register_node
@@ -29,7 +31,8 @@ class Event(Node):
     count: int
     sum: float | None
     duration: float | None = strawberry.field(description="Seconds the event lasted, if the SDK timed it.")
-    segmentation: JSON | None
+    # the segmentation as stored (JSON text), decoded only when a client selects it
+    segmentation_text: strawberry.Private[str | None]
     timestamp: datetime
     path: str | None = strawberry.field(description="Pageviews: the page's path.")
     title: str | None
@@ -46,14 +49,20 @@ class Event(Node):
             count=row["count"],
             sum=row["sum"],
             duration=row["duration"],
-            segmentation=row["segmentation"],
+            segmentation_text=row["segmentation"],
             timestamp=row["occurred_at"],
             path=row["path"],
             title=row["title"],
             referrer=row["referrer"],
         )
 
+    @strawberry.field(description="Segmentation key → value pairs sent with the event.")
+    @cheap_field
+    def segmentation(self) -> JSON | None:
+        return None if self.segmentation_text is None else json.loads(self.segmentation_text)
+
     @strawberry.field(description="Whether this occurrence is a pageview.")
+    @cheap_field
     def is_pageview(self) -> bool:
         return self.path is not None
 
@@ -83,7 +92,7 @@ class Event(Node):
 
 
 EVENT_COLUMNS = (
-    "t.id, t.product_id, t.device_id, t.session_id, t.key, t.count, t.sum, t.duration, t.segmentation, "
+    "t.id, t.product_id, t.device_id, t.session_id, t.key, t.count, t.sum, t.duration, t.segmentation::text AS segmentation, "
     "t.occurred_at, t.path, t.title, t.referrer"
 )
 EVENT_ORDER = Order("t.occurred_at")
