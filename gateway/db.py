@@ -72,7 +72,13 @@ class Database:
 
     @classmethod
     async def connect(
-        cls, url: str, *, min_size: int = 2, max_size: int = 10, statement_timeout: float | None = None
+        cls,
+        url: str,
+        *,
+        min_size: int = 2,
+        max_size: int = 10,
+        statement_timeout: float | None = None,
+        command_timeout: float | None = 60,
     ) -> Database:
         """A pool; `statement_timeout` (seconds) bounds every statement on the server side too."""
         settings = {"statement_timeout": str(int(statement_timeout * 1000))} if statement_timeout else {}
@@ -82,7 +88,7 @@ class Database:
             max_size=max_size,
             init=_init_connection,
             reset=_keep_session,
-            command_timeout=60,
+            command_timeout=command_timeout,
             server_settings=settings,
         )
         assert pool is not None

@@ -12,7 +12,6 @@ carrying the session's events, and `end_session` with `session_duration` (at `en
 
 from __future__ import annotations
 
-import json
 import math
 import random
 import secrets
@@ -23,8 +22,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TextIO
-
-import asyncpg
 
 from gateway.db import Database
 
@@ -137,26 +134,8 @@ async def _reserve_ids(db: Database, table: str, count: int) -> int:
     return int(first)
 
 
-async def _text_json_codecs(conn: asyncpg.Connection) -> None:
-    # the same codecs as the gateway's pool
-    for name in ("jsonb", "json"):
-        await conn.set_type_codec(name, encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
-
-
-def _jsonb_encode(value: Any) -> bytes:
-    return b"\x01" + json.dumps(value, separators=(",", ":")).encode()
-
-
-def _jsonb_decode(data: bytes) -> Any:
-    return json.loads(data[1:])
-
-
 async def _copy(db: Database, table: str, columns: Sequence[str], rows: list[tuple[Any, ...]]) -> None:
-    # COPY is binary: jsonb needs a binary codec (the pool's codecs are text ones)
     async with db.pool.acquire() as conn:
-        await conn.set_type_codec(
-            "jsonb", encoder=_jsonb_encode, decoder=_jsonb_decode, schema="pg_catalog", format="binary"
-        )
         # the rows reference each other consistently by construction: skip the per-row foreign key
         # triggers when allowed (superuser, e.g. the embedded server), which makes COPY several times faster
         replica = await conn.fetchval("SELECT rolsuper FROM pg_roles WHERE rolname = current_user")
@@ -167,8 +146,6 @@ async def _copy(db: Database, table: str, columns: Sequence[str], rows: list[tup
         finally:
             if replica:
                 await conn.execute("SET session_replication_role = DEFAULT")
-            await conn.reset_type_codec("jsonb", schema="pg_catalog")
-            await conn.set_type_codec("jsonb", encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
 
 
 async def ensure_products(db: Database, account_id: int, count: int, timezone: str = "UTC") -> list[int]:
@@ -579,11 +556,7 @@ async def run_seed(
 
     await migrate(url)
     # no client-side statement timeout: aggregating the rollups of 10M events takes minutes
-    pool = await asyncpg.create_pool(
-        url, min_size=1, max_size=2, init=_text_json_codecs, command_timeout=None
-    )
-    assert pool is not None
-    db = Database(pool)
+    db = await Database.connect(url, min_size=1, max_size=2, command_timeout=None)
     try:
         await bootstrap(db, data_dir, account)
         account_id = await db.fetchval("SELECT id FROM accounts WHERE name = $1", account)
