@@ -1,10 +1,30 @@
-"""Small result types shared by mutations of several domains."""
+"""Small result types shared by mutations of several domains, and the one way to delete an owned row."""
 
 from __future__ import annotations
 
 import strawberry
 
+from gateway.auth import Permission
+from resolvers.context import Context
+from resolvers.errors import NotFound
+from resolvers.inputs import own_pk
+
 
 @strawberry.type(description="The id of what a delete mutation removed.")
 class DeletePayload:
     deleted_id: strawberry.ID
+
+
+async def delete_owned(
+    ctx: Context, permission: Permission, table: str, type_name: str, global_id: strawberry.ID
+) -> DeletePayload:
+    """Delete the caller's row of `table` (a name from code) named by `global_id`; foreign ids are not found."""
+    principal = ctx.require(permission)
+    deleted = await ctx.db.fetchval(
+        f"DELETE FROM {table} WHERE id = $1 AND account_id = $2 RETURNING id",
+        own_pk(global_id, type_name),
+        principal.account_id,
+    )
+    if deleted is None:
+        raise NotFound(type_name)
+    return DeletePayload(deleted_id=global_id)

@@ -11,7 +11,7 @@ from gateway.auth import Permission, forget_app_keys
 from resolvers.context import ctx_of
 from resolvers.errors import NotFound, UserError
 from resolvers.inputs import check_text, own_pk, set_clause, unset
-from resolvers.payloads import DeletePayload
+from resolvers.payloads import DeletePayload, delete_owned
 from resolvers.products.types import PRODUCT_COLUMNS, Product, ProductStatus
 
 
@@ -97,14 +97,6 @@ class ProductMutations:
 
     @strawberry.mutation(description="Delete a product and all its data.")
     async def delete_product(self, info: strawberry.Info, id: strawberry.ID) -> DeletePayload:
-        ctx = ctx_of(info)
-        principal = ctx.require(Permission.ADMIN)
-        deleted = await ctx.db.fetchval(
-            "DELETE FROM products WHERE id = $1 AND account_id = $2 RETURNING id",
-            own_pk(id, "Product"),
-            principal.account_id,
-        )
-        if deleted is None:
-            raise NotFound("Product")
+        deleted = await delete_owned(ctx_of(info), Permission.ADMIN, "products", "Product", id)
         forget_app_keys()
-        return DeletePayload(deleted_id=id)
+        return deleted

@@ -11,7 +11,7 @@ from gateway.auth import Permission
 from resolvers.context import ctx_of
 from resolvers.errors import NotFound, UserError
 from resolvers.inputs import check_text, own_pk, set_clause, unset
-from resolvers.payloads import DeletePayload
+from resolvers.payloads import DeletePayload, delete_owned
 from resolvers.products.types import require_product_pk
 from resolvers.segments.types import SEGMENT_COLUMNS, Segment, SegmentFilterInput
 
@@ -91,13 +91,4 @@ class SegmentMutations:
 
     @strawberry.mutation(description="Delete a segment (its devices stay).")
     async def delete_segment(self, info: strawberry.Info, id: strawberry.ID) -> DeletePayload:
-        ctx = ctx_of(info)
-        principal = ctx.require(Permission.WRITE)
-        deleted = await ctx.db.fetchval(
-            "DELETE FROM segments WHERE id = $1 AND account_id = $2 RETURNING id",
-            own_pk(id, "Segment"),
-            principal.account_id,
-        )
-        if deleted is None:
-            raise NotFound("Segment")
-        return DeletePayload(deleted_id=id)
+        return await delete_owned(ctx_of(info), Permission.WRITE, "segments", "Segment", id)

@@ -6,9 +6,9 @@ import strawberry
 
 from gateway.auth import Permission
 from resolvers.context import ctx_of
-from resolvers.errors import NotFound, UserError
-from resolvers.inputs import check_text, own_pk
-from resolvers.payloads import DeletePayload
+from resolvers.errors import UserError
+from resolvers.inputs import check_text
+from resolvers.payloads import DeletePayload, delete_owned
 from resolvers.tokens.store import issue_token
 from resolvers.tokens.types import TOKEN_COLUMNS, ApiToken, PermissionEnum
 
@@ -41,13 +41,4 @@ class TokenMutations:
 
     @strawberry.mutation(description="Revoke an API token.")
     async def delete_token(self, info: strawberry.Info, id: strawberry.ID) -> DeletePayload:
-        ctx = ctx_of(info)
-        principal = ctx.require(Permission.ADMIN)
-        deleted = await ctx.db.fetchval(
-            "DELETE FROM api_tokens WHERE id = $1 AND account_id = $2 RETURNING id",
-            own_pk(id, "ApiToken"),
-            principal.account_id,
-        )
-        if deleted is None:
-            raise NotFound("ApiToken")
-        return DeletePayload(deleted_id=id)
+        return await delete_owned(ctx_of(info), Permission.ADMIN, "api_tokens", "ApiToken", id)
