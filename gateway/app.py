@@ -14,7 +14,7 @@ from gateway.db import Database
 from gateway.executor import Executor
 from gateway.exports import ExportWorker, download_export
 from gateway.graphiql import add_graphiql_routes
-from gateway.graphql_http import graphql_handler
+from gateway.graphql_http import graphql_handler, graphql_preflight
 from gateway.health import healthz
 from gateway.ingest.engine import IngestEngine
 from gateway.live import LIVE_KEY, LiveFeed
@@ -94,6 +94,7 @@ def create_app(settings: Settings, database_url: str) -> web.Application:
     app.cleanup_ctx.append(resources)
     app.router.add_route("GET", "/graphql", graphql_handler)
     app.router.add_route("POST", "/graphql", graphql_handler)
+    app.router.add_route("OPTIONS", "/graphql", graphql_preflight)
     app.router.add_get("/healthz", healthz)
     add_metrics(app)
     app.router.add_get("/exports/{id}/download", download_export)

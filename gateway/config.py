@@ -61,6 +61,12 @@ class Settings:
     pool_max: int = field(default_factory=lambda: _env_int("GATEWAY_POOL_MAX", 10))
     introspection: bool = field(default_factory=lambda: _env_bool("GATEWAY_INTROSPECTION", True))
     graphiql: bool = field(default_factory=lambda: _env_bool("GATEWAY_GRAPHIQL", True))
+    # origins allowed to call /graphql from a browser ("*": any; tokens travel in headers, not cookies)
+    cors_origins: tuple[str, ...] = field(
+        default_factory=lambda: tuple(
+            o.strip() for o in (_env("GATEWAY_CORS_ORIGINS", "*") or "*").split(",") if o.strip()
+        )
+    )
     # only registered documents may run (the shims' own are always registered)
     trusted_documents: bool = field(default_factory=lambda: _env_bool("GATEWAY_TRUSTED_DOCUMENTS", False))
     log_level: str = field(default_factory=lambda: _env("GATEWAY_LOG_LEVEL", "INFO") or "INFO")

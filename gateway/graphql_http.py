@@ -21,6 +21,7 @@ from graphql import ExecutionResult, GraphQLError, OperationType
 
 from gateway.app_keys import ERROR_CODES, OPERATION, REQUEST_ID
 from gateway.auth import Principal, bearer_token
+from gateway.cors import cors_headers, preflight
 from gateway.cost import cost_points, estimate_nodes
 from gateway.db import start_counting
 from gateway.executor import Executor, RequestError, anonymous_allowed, needs_permission
@@ -169,8 +170,17 @@ async def graphql_handler(request: web.Request) -> web.StreamResponse:
         body, status, headers = await _serve(request, state, media_type)
     except HTTPProblem as problem:
         body, status, headers = {"errors": [{"message": str(problem)}]}, problem.status, problem.headers
-    headers = {**headers, STATEMENTS_HEADER: str(counter.count)}
+    headers = {
+        **headers,
+        STATEMENTS_HEADER: str(counter.count),
+        **cors_headers(request, state.settings.cors_origins),
+    }
     return _respond(body, status, media_type, headers)
+
+
+async def graphql_preflight(request: web.Request) -> web.Response:
+    """`OPTIONS /graphql`: what a browser asks before a cross-origin POST with a token."""
+    return preflight(request, state_of(request).settings.cors_origins)
 
 
 async def _serve(

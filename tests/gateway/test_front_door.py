@@ -443,3 +443,41 @@ async def test_subscriptions_over_http_are_refused(
     )
     assert reply.status == 400 and "data" not in reply.body
     assert reply.errors[0]["extensions"]["code"] == "SUBSCRIPTION_NEEDS_WEBSOCKET"
+
+
+async def test_cross_origin_browsers_may_call_graphql(
+    http: aiohttp.ClientSession, server: Server, tenant: Tenant
+) -> None:
+    origin = {"Origin": "https://app.example.test"}
+    preflight_headers = {
+        **origin,
+        "Access-Control-Request-Method": "POST",
+        "Access-Control-Request-Headers": "authorization, content-type",
+    }
+    async with http.options(server.url + "/graphql", headers=preflight_headers) as r:
+        assert r.status == 204
+        assert r.headers["Access-Control-Allow-Origin"] == "*"
+        assert "POST" in r.headers["Access-Control-Allow-Methods"]
+        assert "Authorization" in r.headers["Access-Control-Allow-Headers"]
+    status, body, headers = await post(
+        http, server, {"query": "{ account { id } }"}, {**origin, "Authorization": f"Bearer {tenant.token}"}
+    )
+    assert status == 200 and headers["Access-Control-Allow-Origin"] == "*"
+    assert "X-RateLimit-Remaining" in headers["Access-Control-Expose-Headers"]
+    status, _, headers = await post(http, server, {"query": "{ account { id } }"}, origin)
+    assert status == 401 and headers["Access-Control-Allow-Origin"] == "*"  # the page can read why
+
+
+async def test_cors_origins_can_be_narrowed(
+    http: aiohttp.ClientSession, migrated: str, tmp_path: Path, tenant: Tenant
+) -> None:
+    async with gateway_with(migrated, tmp_path, cors_origins=("https://ours.test",)) as server:
+        auth = {"Authorization": f"Bearer {tenant.token}"}
+        _, _, ours = await post(
+            http, server, {"query": "{ account { id } }"}, {**auth, "Origin": "https://ours.test"}
+        )
+        assert ours["Access-Control-Allow-Origin"] == "https://ours.test" and ours["Vary"] == "Origin"
+        _, _, theirs = await post(
+            http, server, {"query": "{ account { id } }"}, {**auth, "Origin": "https://evil.test"}
+        )
+        assert "Access-Control-Allow-Origin" not in theirs
