@@ -171,15 +171,12 @@ class ExportWorker:
         total = await self.db.fetchval(
             f"SELECT count(*) FROM {table} WHERE {scope} AND id > $5", *args, job.after_id or 0
         )
-        buffer = io.StringIO()
-        writer = csv.writer(buffer) if job.format == "csv" else None
-        if writer is not None:
-            writer.writerow(columns)
-        else:
-            buffer.write("[")
+        # a job taken over from a stopped worker starts again from scratch
+        await self.db.execute("DELETE FROM export_chunks WHERE export_id = $1", job.id)
+        file = ExportFile(job.id, job.format, columns)
+        await self._store(file, file.header())
         last_id = job.after_id or 0
         first_id: int | None = None
-        written = 0
         while True:
             rows = await self.db.fetch(
                 f"SELECT {', '.join(columns)} FROM {table} WHERE {scope} AND id > $5 ORDER BY id LIMIT $6",
@@ -189,39 +186,78 @@ class ExportWorker:
             )
             if not rows:
                 break
-            for row in rows:
-                if writer is not None:
-                    writer.writerow([_cell(row[c]) for c in columns])
-                else:
-                    record = {c: _cell(row[c]) if isinstance(row[c], datetime) else row[c] for c in columns}
-                    buffer.write(("," if written else "") + json.dumps(record, separators=(",", ":")))
-                written += 1
+            await self._store(file, file.rows(rows))
             first_id = first_id if first_id is not None else rows[0]["id"]
             last_id = rows[-1]["id"]
             await self.db.execute(
                 "UPDATE exports SET progress = $2, rows = $3, heartbeat_at = now() WHERE id = $1",
                 job.id,
-                min(written / total, 1.0) if total else 1.0,
-                written,
+                min(file.written / total, 1.0) if total else 1.0,
+                file.written,
             )
-        if writer is None:
-            buffer.write("]")
-        content = buffer.getvalue().encode("utf-8")
+        await self._store(file, file.footer())
         await self.db.execute(
             """UPDATE exports SET status = 'finished', progress = 1, rows = $2, size = $3, hash = $4,
-                   content = $5, first_cursor = $6, last_cursor = $7, finished_at = now()
+                   first_cursor = $5, last_cursor = $6, finished_at = now()
                WHERE id = $1""",
             job.id,
-            written,
-            len(content),
-            hashlib.sha256(content).hexdigest(),
-            content,
+            file.written,
+            file.size,
+            file.digest.hexdigest(),
             first_id,
-            last_id if written else job.after_id,
+            last_id if file.written else job.after_id,
         )
 
+    async def _store(self, file: ExportFile, data: bytes) -> None:
+        if not data:
+            return
+        file.size += len(data)
+        file.digest.update(data)
+        await self.db.execute(
+            "INSERT INTO export_chunks (export_id, seq, data) VALUES ($1, $2, $3)",
+            file.export_id,
+            file.chunks,
+            data,
+        )
+        file.chunks += 1
 
-async def download_export(request: web.Request) -> web.Response:
+
+class ExportFile:
+    """The file of one export as it is written, chunk by chunk: CSV with a header row, or one JSON array."""
+
+    def __init__(self, export_id: int, file_format: str, columns: list[str]) -> None:
+        self.export_id = export_id
+        self.csv = file_format == "csv"
+        self.columns = columns
+        self.written = 0
+        self.size = 0
+        self.chunks = 0
+        self.digest = hashlib.sha256()
+
+    def header(self) -> bytes:
+        if not self.csv:
+            return b"["
+        buffer = io.StringIO()
+        csv.writer(buffer).writerow(self.columns)
+        return buffer.getvalue().encode("utf-8")
+
+    def rows(self, rows: list[asyncpg.Record]) -> bytes:
+        buffer = io.StringIO()
+        writer = csv.writer(buffer) if self.csv else None
+        for row in rows:
+            if writer is not None:
+                writer.writerow([_cell(row[c]) for c in self.columns])
+            else:
+                record = {c: _cell(row[c]) if isinstance(row[c], datetime) else row[c] for c in self.columns}
+                buffer.write(("," if self.written else "") + json.dumps(record, separators=(",", ":")))
+            self.written += 1
+        return buffer.getvalue().encode("utf-8")
+
+    def footer(self) -> bytes:
+        return b"" if self.csv else b"]"
+
+
+async def download_export(request: web.Request) -> web.StreamResponse:
     """The file of a finished export, for a bearer token of the export's account."""
     from gateway.state import state_of
     from resolvers.node import InvalidId, pk_of
@@ -236,7 +272,7 @@ async def download_export(request: web.Request) -> web.Response:
     except InvalidId:
         return web.json_response({"error": "Export not found"}, status=404)
     row = await state.db.fetchrow(
-        "SELECT format, status, content, hash FROM exports WHERE id = $1 AND account_id = $2",
+        "SELECT format, status, size, hash FROM exports WHERE id = $1 AND account_id = $2",
         export_id,
         principal.account_id,
     )
@@ -244,13 +280,24 @@ async def download_export(request: web.Request) -> web.Response:
         return web.json_response({"error": "Export not found"}, status=404)
     if row["status"] != "finished":
         return web.json_response({"error": f"Export is {row['status']}"}, status=409)
-    is_csv = row["format"] == "csv"
-    return web.Response(
-        body=row["content"],
-        content_type="text/csv" if is_csv else "application/json",
-        charset="utf-8",
+    response = web.StreamResponse(
         headers={
+            "Content-Type": ("text/csv" if row["format"] == "csv" else "application/json")
+            + "; charset=utf-8",
+            "Content-Length": str(row["size"]),
             "Content-Disposition": f'attachment; filename="export-{export_id}.{row["format"]}"',
             "Digest": f"sha-256={row['hash']}",
-        },
+        }
     )
+    await response.prepare(request)
+    seq = 0
+    while True:
+        data = await state.db.fetchval(
+            "SELECT data FROM export_chunks WHERE export_id = $1 AND seq = $2", export_id, seq
+        )
+        if data is None:
+            break
+        await response.write(data)
+        seq += 1
+    await response.write_eof()
+    return response

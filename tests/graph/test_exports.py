@@ -9,6 +9,7 @@ import io
 import json
 
 import aiohttp
+import pytest
 
 from gateway.db import Database
 from tests.conftest import Server, Tenant, gql
@@ -29,9 +30,12 @@ async def _finished(http: aiohttp.ClientSession, server: Server, tenant: Tenant,
 
 
 async def test_csv_and_json_exports_with_continuation(
-    http: aiohttp.ClientSession, server: Server, db: Database, tenant: Tenant
+    http: aiohttp.ClientSession, server: Server, db: Database, tenant: Tenant, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from resolvers.node import to_global_id
+
+    # small chunks, so that the file is written and downloaded in several pieces
+    monkeypatch.setattr("gateway.exports.CHUNK", 5)
 
     [product] = await seed_product_tree(
         db, tenant.account_pk, products=1, sessions_per_product=3, events_per_session=4
@@ -55,6 +59,12 @@ async def test_csv_and_json_exports_with_continuation(
     assert len(content) == export["size"] and hashlib.sha256(content).hexdigest() == export["hash"]
     rows = list(csv.DictReader(io.StringIO(content.decode())))
     assert len(rows) == 12 and {row["key"] for row in rows} == {"tap"}
+    assert [int(row["id"]) for row in rows] == sorted(int(row["id"]) for row in rows)
+    chunks = await db.fetchval(
+        "SELECT count(*) FROM export_chunks c JOIN exports x ON x.id = c.export_id WHERE x.account_id = $1",
+        tenant.account_pk,
+    )
+    assert chunks == 4  # the header and three chunks of at most 5 rows
 
     # someone else's token cannot download it
     async with http.get(server.url + export["downloadUrl"]) as r:
