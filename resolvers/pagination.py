@@ -35,8 +35,19 @@ class BadPageRequest(ValueError):
 class PageInfo:
     has_next_page: bool
     has_previous_page: bool
-    start_cursor: str | None
-    end_cursor: str | None
+    # (sort value, id) of the first and last item; encoded only when a client asks for the cursors
+    first_key: strawberry.Private[tuple[Any, int] | None]
+    last_key: strawberry.Private[tuple[Any, int] | None]
+
+    @strawberry.field
+    @cheap_field
+    def start_cursor(self) -> str | None:
+        return None if self.first_key is None else encode_cursor(*self.first_key)
+
+    @strawberry.field
+    @cheap_field
+    def end_cursor(self) -> str | None:
+        return None if self.last_key is None else encode_cursor(*self.last_key)
 
 
 @strawberry.type(description="One item of a page and its cursor.")
@@ -196,8 +207,8 @@ class Listing(Generic[T]):
             page_info=PageInfo(
                 has_next_page=page.has_next,
                 has_previous_page=request.after is not None,
-                start_cursor=encode_cursor(*keys[0]) if keys else None,
-                end_cursor=encode_cursor(*keys[-1]) if keys else None,
+                first_key=keys[0] if keys else None,
+                last_key=keys[-1] if keys else None,
             ),
             _nodes=nodes,
             _keys=keys,
