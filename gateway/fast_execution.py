@@ -10,21 +10,27 @@ serialization errors) goes through the normal path, so results and errors are ex
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable, Iterable
 from operator import attrgetter
 from typing import Any
 
 from graphql import (
     GraphQLEnumType,
+    GraphQLField,
+    GraphQLInputObjectType,
+    GraphQLList,
     GraphQLNonNull,
     GraphQLObjectType,
     GraphQLOutputType,
     GraphQLResolveInfo,
     GraphQLScalarType,
+    GraphQLSchema,
 )
 from graphql.execution.collect_fields import FieldDetailsList, GroupedFieldSet
 from graphql.execution.executor import Executor
 from graphql.pyutils import AwaitableOrValue, Path
+from strawberry.utils.str_converters import to_camel_case
 
 # (response name, read the value from the source, serialize it, may it be null)
 LeafPlan = list[tuple[str, Callable[[Any], Any], Callable[[Any], Any], bool]]
@@ -177,3 +183,111 @@ def _read_all(plan: LeafPlan, source: Any) -> dict[str, Any] | None:
     except Exception:  # let graphql-core report it, with its path and locations
         return None
     return result
+
+
+# -- resolvers called directly ------------------------------------------------------------------------------
+
+
+def _converter(graphql_type: Any) -> Callable[[Any], Any] | None:
+    """Turns graphql-core's coerced value of `graphql_type` into what the Python resolver expects."""
+    if isinstance(graphql_type, GraphQLNonNull):
+        return _converter(graphql_type.of_type)
+    if isinstance(graphql_type, GraphQLList):
+        inner = _converter(graphql_type.of_type)
+        if inner is None:
+            return None
+        return lambda value: None if value is None else [inner(item) for item in value]
+    if isinstance(graphql_type, GraphQLScalarType):
+        return lambda value: value
+    definition = (graphql_type.extensions or {}).get("strawberry-definition")
+    if isinstance(graphql_type, GraphQLEnumType):
+        enum_class = getattr(definition, "wrapped_cls", None)
+        if enum_class is None:
+            return None
+        return lambda value: None if value is None else enum_class(value)
+    if isinstance(graphql_type, GraphQLInputObjectType):
+        origin = getattr(definition, "origin", None)
+        if origin is None:
+            return None
+        fields: dict[str, tuple[str, Callable[[Any], Any]]] = {}
+        for name, field in graphql_type.fields.items():
+            python_name = _python_name(definition, name)
+            convert = _converter(field.type)
+            if python_name is None or convert is None:
+                return None
+            fields[name] = (python_name, convert)
+
+        def build(value: Any) -> Any:
+            if value is None:
+                return None
+            return origin(**{fields[k][0]: fields[k][1](v) for k, v in value.items()})
+
+        return build
+    return None
+
+
+def _python_name(definition: Any, graphql_name: str) -> str | None:
+    for field in getattr(definition, "fields", ()):
+        if (field.graphql_name or to_camel_case(field.python_name)) == graphql_name:
+            return str(field.python_name)
+    return None
+
+
+def _direct_resolver(field: GraphQLField) -> Callable[..., Any] | None:
+    definition = (field.extensions or {}).get("strawberry-definition")
+    base = getattr(definition, "base_resolver", None)
+    function = getattr(base, "wrapped_func", None)
+    if (
+        function is None
+        or getattr(definition, "extensions", None)
+        or getattr(definition, "permission_classes", None)
+    ):
+        return None
+    parameters = list(inspect.signature(function).parameters)
+    if not parameters or parameters[0] != "self":
+        return None
+    assert definition is not None
+    wants_info = "info" in parameters
+    arguments: dict[str, tuple[str, Callable[[Any], Any]]] = {}
+    for argument in definition.arguments:
+        graphql_name = argument.graphql_name or to_camel_case(argument.python_name)
+        convert = _converter(field.args[graphql_name].type)
+        if convert is None:
+            return None
+        arguments[graphql_name] = (argument.python_name, convert)
+    expected = {"self", "info"} | {python for python, _ in arguments.values()}
+    if set(parameters) - expected:
+        return None
+
+    def resolve(source: Any, info: GraphQLResolveInfo, **kwargs: Any) -> Any:
+        values = {arguments[name][0]: arguments[name][1](value) for name, value in kwargs.items()}
+        if wants_info:
+            return function(source, info=info, **values)
+        return function(source, **values)
+
+    return resolve
+
+
+def install_direct_resolvers(schema: GraphQLSchema) -> int:
+    """Call the graph's read resolvers directly with graphql-core's info and converted arguments.
+
+    Strawberry wraps every resolver with its own info object, argument conversion and extension machinery;
+    for resolvers that take only `self`, `info` (used for `info.context`) and plain arguments, that wrapper
+    costs more than the resolver itself. Mutations and subscriptions keep Strawberry's path. Returns how
+    many resolvers were replaced.
+    """
+    skipped = {t.name for t in (schema.mutation_type, schema.subscription_type) if t is not None}
+    replaced = 0
+    for graphql_type in schema.type_map.values():
+        if not isinstance(graphql_type, GraphQLObjectType) or graphql_type.name in skipped:
+            continue
+        if graphql_type.name.startswith("_") or graphql_type.name.startswith("__"):
+            continue
+        for name, field in graphql_type.fields.items():
+            if name.startswith("_"):  # federation's _entities and _service stay Strawberry's
+                continue
+            direct = _direct_resolver(field)
+            if direct is not None:
+                field.resolve = direct
+                replaced += 1
+    return replaced

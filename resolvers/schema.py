@@ -11,6 +11,7 @@ from datetime import datetime
 import strawberry
 
 from gateway.auth import Permission
+from gateway.fast_execution import install_direct_resolvers
 from resolvers.accounts.mutations import AccountMutations
 from resolvers.accounts.types import Account, load_account
 from resolvers.context import ctx_of
@@ -145,25 +146,35 @@ class Mutation(
     pass
 
 
-schema = strawberry.federation.Schema(
-    query=Query,
-    mutation=Mutation,
-    subscription=Subscription,
-    types=[
-        Account,
-        Product,
-        Device,
-        Session,
-        Event,
-        EventDefinition,
-        PropertyDefinition,
-        Report,
-        Segment,
-        Export,
-        ApiToken,
-        User,
-    ],
-    federation_version="2.5",
-)
+ENTITY_TYPES = [
+    Account,
+    Product,
+    Device,
+    Session,
+    Event,
+    EventDefinition,
+    PropertyDefinition,
+    Report,
+    Segment,
+    Export,
+    ApiToken,
+    User,
+]
 
-install_record_resolver(schema._schema)
+
+def build_schema(direct_resolvers: bool = True) -> strawberry.federation.Schema:
+    """The executable graph; `direct_resolvers=False` keeps Strawberry's resolver path everywhere (tests)."""
+    built = strawberry.federation.Schema(
+        query=Query,
+        mutation=Mutation,
+        subscription=Subscription,
+        types=ENTITY_TYPES,
+        federation_version="2.5",
+    )
+    if direct_resolvers:
+        install_record_resolver(built._schema)
+        install_direct_resolvers(built._schema)
+    return built
+
+
+schema = build_schema()
