@@ -186,12 +186,14 @@ def _with_code(error: GraphQLError, code: str) -> GraphQLError:
 
 
 def needs_permission(errors: list[GraphQLError]) -> int | None:
-    """401 or 403 when every error of a result is a missing right, else None."""
+    """401, 403 or 429 when every error of a result is a missing right (or a refused attempt), else None."""
     codes = {(e.extensions or {}).get("code") for e in errors}
     if codes == {"UNAUTHENTICATED"}:
         return 401
     if codes == {"FORBIDDEN"}:
         return 403
+    if codes == {"RATE_LIMITED"}:
+        return 429
     return None
 
 

@@ -8,7 +8,7 @@ import asyncpg
 import strawberry
 
 from gateway.auth import Permission
-from resolvers.accounts.store import check_login, create_account
+from resolvers.accounts.store import check_login, create_account, login_blocked, record_failed_login
 from resolvers.accounts.types import Account, load_account
 from resolvers.context import ctx_of
 from resolvers.errors import NotFound, UserError
@@ -89,8 +89,11 @@ class AccountMutations:
     @strawberry.mutation(description="Log in with email and password; returns a new admin token.")
     async def login(self, info: strawberry.Info, email: str, password: str) -> LoginPayload:
         ctx = ctx_of(info)
+        if len(email) > 320 or await login_blocked(ctx.db, email):
+            raise UserError("Too many failed logins for this email; try again next hour", code="RATE_LIMITED")
         found = await check_login(ctx.db, email, password)
         if found is None:
+            await record_failed_login(ctx.db, email)
             raise UserError("Wrong email or password", code="UNAUTHENTICATED")
         account_id, user_id = found
         issued = await issue_token(ctx.db, account_id, f"login of {email}", [Permission.ADMIN], user_id)

@@ -38,3 +38,24 @@ async def check_login(db: Database, email: str, password: str) -> tuple[int, int
     if row is None or not verify_password(password, row["password_hash"]):
         return None
     return int(row["account_id"]), int(row["id"])
+
+
+# failed logins allowed per email and hour before every attempt is refused until the hour ends
+MAX_FAILED_LOGINS = 10
+
+
+async def login_blocked(db: Database, email: str) -> bool:
+    """Whether `email` used up its failed logins of this hour."""
+    failures = await db.fetchval(
+        "SELECT failures FROM login_failures WHERE email = lower($1) AND window_start = date_trunc('hour', now())",
+        email,
+    )
+    return failures is not None and failures >= MAX_FAILED_LOGINS
+
+
+async def record_failed_login(db: Database, email: str) -> None:
+    await db.execute(
+        """INSERT INTO login_failures (email, window_start, failures) VALUES (lower($1), date_trunc('hour', now()), 1)
+           ON CONFLICT (email, window_start) DO UPDATE SET failures = login_failures.failures + 1""",
+        email,
+    )

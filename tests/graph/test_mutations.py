@@ -275,3 +275,16 @@ async def test_record_and_read_back(http: aiohttp.ClientSession, server: Server,
         "purchase": 2,
         "pageview": 1,
     }
+
+
+async def test_failed_logins_are_limited(http: aiohttp.ClientSession, server: Server, tenant: Tenant) -> None:
+    from resolvers.accounts.store import MAX_FAILED_LOGINS
+
+    login = "mutation($e: String!, $p: String!) { login(email: $e, password: $p) { token } }"
+    for _ in range(MAX_FAILED_LOGINS):
+        wrong = await gql(http, server, login, {"e": tenant.email, "p": "not-the-password"})
+        assert wrong.status == 401
+    # the limit holds even for the right password, and for the same email in other letter case
+    blocked = await gql(http, server, login, {"e": tenant.email.upper(), "p": tenant.password})
+    assert blocked.status == 429
+    assert blocked.errors[0]["message"] == "Too many failed logins for this email; try again next hour"
