@@ -1,13 +1,16 @@
-"""Small result types shared by mutations of several domains, and the one way to delete an owned row."""
+"""Small result types shared by mutations of several domains, and the one way to change or delete an owned row."""
 
 from __future__ import annotations
 
+from typing import Any
+
+import asyncpg
 import strawberry
 
 from gateway.auth import Permission
 from resolvers.context import Context
 from resolvers.errors import NotFound
-from resolvers.inputs import own_pk
+from resolvers.inputs import own_pk, set_clause
 
 
 @strawberry.type(description="The id of what a delete mutation removed.")
@@ -28,3 +31,25 @@ async def delete_owned(
     if deleted is None:
         raise NotFound(type_name)
     return DeletePayload(deleted_id=global_id)
+
+
+async def update_owned(
+    ctx: Context,
+    principal_account: int,
+    table: str,
+    columns: str,
+    type_name: str,
+    global_id: strawberry.ID,
+    changes: dict[str, Any],
+) -> asyncpg.Record:
+    """Apply `changes` (column names from code) to the caller's row named by `global_id`; returns `columns`."""
+    assignments, values = set_clause(changes, 3)
+    row = await ctx.db.fetchrow(
+        f"UPDATE {table} AS t SET {assignments} WHERE t.id = $1 AND t.account_id = $2 RETURNING {columns}",
+        own_pk(global_id, type_name),
+        principal_account,
+        *values,
+    )
+    if row is None:
+        raise NotFound(type_name)
+    return row

@@ -9,9 +9,9 @@ import strawberry
 
 from gateway.auth import Permission, forget_app_keys
 from resolvers.context import ctx_of
-from resolvers.errors import NotFound, UserError
-from resolvers.inputs import check_text, own_pk, set_clause, unset
-from resolvers.payloads import DeletePayload, delete_owned
+from resolvers.errors import UserError
+from resolvers.inputs import check_text, unset
+from resolvers.payloads import DeletePayload, delete_owned, update_owned
 from resolvers.products.types import PRODUCT_COLUMNS, Product, ProductStatus
 
 
@@ -83,15 +83,9 @@ class ProductMutations:
             changes["status"] = input.status.value
         if input.salt is not strawberry.UNSET:
             changes["salt"] = input.salt or None
-        assignments, values = set_clause(changes, 3)
-        row = await ctx.db.fetchrow(
-            f"UPDATE products AS t SET {assignments} WHERE t.id = $1 AND t.account_id = $2 RETURNING {PRODUCT_COLUMNS}",
-            own_pk(id, "Product"),
-            principal.account_id,
-            *values,
+        row = await update_owned(
+            ctx, principal.account_id, "products", PRODUCT_COLUMNS, "Product", id, changes
         )
-        if row is None:
-            raise NotFound("Product")
         forget_app_keys()
         return Product.from_row(row)
 

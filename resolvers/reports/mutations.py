@@ -9,9 +9,9 @@ from strawberry.scalars import JSON
 
 from gateway.auth import Permission
 from resolvers.context import ctx_of
-from resolvers.errors import NotFound, UserError
-from resolvers.inputs import check_text, own_pk, set_clause, unset
-from resolvers.payloads import DeletePayload, delete_owned
+from resolvers.errors import UserError
+from resolvers.inputs import check_text, unset
+from resolvers.payloads import DeletePayload, delete_owned, update_owned
 from resolvers.products.types import require_product_pk
 from resolvers.reports.types import REPORT_COLUMNS, Report
 
@@ -74,15 +74,7 @@ class ReportMutations:
             changes["type"] = check_text("type", input.type or "", max_length=50)
         if not unset(input.definition):
             changes["definition"] = _check_definition(input.definition)
-        assignments, values = set_clause(changes, 3)
-        row = await ctx.db.fetchrow(
-            f"UPDATE reports AS t SET {assignments} WHERE t.id = $1 AND t.account_id = $2 RETURNING {REPORT_COLUMNS}",
-            own_pk(id, "Report"),
-            principal.account_id,
-            *values,
-        )
-        if row is None:
-            raise NotFound("Report")
+        row = await update_owned(ctx, principal.account_id, "reports", REPORT_COLUMNS, "Report", id, changes)
         return Report.from_row(row)
 
     @strawberry.mutation(description="Delete a report.")

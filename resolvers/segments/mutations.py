@@ -9,9 +9,9 @@ import strawberry
 
 from gateway.auth import Permission
 from resolvers.context import ctx_of
-from resolvers.errors import NotFound, UserError
-from resolvers.inputs import check_text, own_pk, set_clause, unset
-from resolvers.payloads import DeletePayload, delete_owned
+from resolvers.errors import UserError
+from resolvers.inputs import check_text, unset
+from resolvers.payloads import DeletePayload, delete_owned, update_owned
 from resolvers.products.types import require_product_pk
 from resolvers.segments.types import SEGMENT_COLUMNS, Segment, SegmentFilterInput
 
@@ -74,19 +74,12 @@ class SegmentMutations:
             changes["name"] = check_text("name", input.name or "")
         if isinstance(input.filter, SegmentFilterInput):
             changes["filter"] = input.filter.to_json()
-        assignments, values = set_clause(changes, 3)
         try:
-            row = await ctx.db.fetchrow(
-                f"UPDATE segments AS t SET {assignments} WHERE t.id = $1 AND t.account_id = $2 "
-                f"RETURNING {SEGMENT_COLUMNS}",
-                own_pk(id, "Segment"),
-                principal.account_id,
-                *values,
+            row = await update_owned(
+                ctx, principal.account_id, "segments", SEGMENT_COLUMNS, "Segment", id, changes
             )
         except asyncpg.UniqueViolationError as exc:
             raise UserError("The product already has a segment with that identifier") from exc
-        if row is None:
-            raise NotFound("Segment")
         return Segment.from_row(row)
 
     @strawberry.mutation(description="Delete a segment (its devices stay).")
