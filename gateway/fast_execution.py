@@ -36,6 +36,8 @@ from strawberry.utils.str_converters import to_camel_case
 LeafPlan = list[tuple[str, Callable[[Any], Any], Callable[[Any], Any], bool]]
 
 _plans: dict[tuple[int, tuple[tuple[str, str], ...]], LeafPlan | None] = {}
+# response names come from clients (aliases): the cache is bounded so that they cannot grow it without end
+_MAX_PLANS = 10_000
 
 # Strawberry resolvers that need nothing but the object itself, registered by the graph's types
 _cheap_resolvers: dict[Callable[..., Any], Callable[[Any], Any]] = {}
@@ -98,6 +100,8 @@ def _plan(parent_type: GraphQLObjectType, grouped_field_set: GroupedFieldSet) ->
             break
         assert plan is not None
         plan.append((response_name, reader, leaf[0], leaf[1]))
+    if len(_plans) >= _MAX_PLANS:
+        _plans.clear()
     _plans[key] = plan
     return plan
 
