@@ -10,10 +10,12 @@ serialization errors) goes through the normal path, so results and errors are ex
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import inspect
 from collections.abc import Callable, Iterable
 from operator import attrgetter
-from typing import Any
+from typing import Any, TypeVar
 
 from graphql import (
     GraphQLEnumType,
@@ -27,9 +29,11 @@ from graphql import (
     GraphQLScalarType,
     GraphQLSchema,
 )
+from graphql.error import GraphQLError
 from graphql.execution.collect_fields import FieldDetailsList, GroupedFieldSet
 from graphql.execution.executor import Executor
-from graphql.pyutils import AwaitableOrValue, Path
+from graphql.execution.values import get_argument_values
+from graphql.pyutils import AwaitableOrValue, Path, is_awaitable
 from strawberry.utils.str_converters import to_camel_case
 
 # (response name, read the value from the source, serialize it, may it be null)
@@ -46,6 +50,25 @@ _cheap_resolvers: dict[Callable[..., Any], Callable[[Any], Any]] = {}
 def cheap_field(function: Callable[[Any], Any]) -> Callable[[Any], Any]:
     """Mark a Strawberry method field (`def f(self) -> Scalar`) as callable without resolve info."""
     _cheap_resolvers[function] = function
+    return function
+
+
+# Strawberry resolvers whose loads can be prefetched for a whole list of parents, and their direct forms
+_prefetchable: set[Callable[..., Any]] = set()
+_prefetching_resolvers: set[Callable[..., Any]] = set()
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def prefetchable(function: F) -> F:
+    """Mark a resolver that is pure, loads only through `ctx.prefetch`-aware loaders and returns their result.
+
+    Such a resolver (`Listing.connection_now`) answers synchronously once its page is loaded. When graphql-core
+    completes a list of objects selecting this field, the executor first calls the resolver for every item
+    with `ctx.prefetch` set, which only registers the loads, awaits them all at once (one batch), and then
+    lets graphql-core resolve each item, now without an await per item.
+    """
+    _prefetchable.add(function)
     return function
 
 
@@ -164,9 +187,70 @@ class LeafFastExecutor(Executor):
                     completed.append(row)
                 else:
                     return completed
+            else:
+                waiting = self._prefetch(object_type, grouped_field_set, items, info)
+                if waiting:
+                    return self._complete_after(
+                        waiting, item_type, field_details_list, info, path, items, position_context
+                    )
         return super().complete_iterable_value(
             item_type, field_details_list, info, path, items, position_context
         )
+
+    def _prefetch(
+        self,
+        object_type: GraphQLObjectType,
+        grouped_field_set: GroupedFieldSet,
+        items: list[Any],
+        info: GraphQLResolveInfo,
+    ) -> list[Any]:
+        """Register the loads of the items' prefetchable fields; the loads to await (none: nothing to do).
+
+        The resolvers get the list field's info: prefetchable resolvers use it for `info.context` only.
+        Whatever goes wrong here (bad arguments, a resolver raising) is ignored: the normal path meets the
+        same problem and reports it where graphql-core would.
+        """
+        context = self.context_value
+        if len(items) < 2 or getattr(context, "prefetch", False) is not None:
+            return []
+        waiting: list[Any] = []
+        for details in grouped_field_set.values():
+            field = object_type.fields.get(details[0].node.name.value)
+            if field is None or field.resolve not in _prefetching_resolvers:
+                continue
+            try:
+                arguments = get_argument_values(field, details[0].node, self.variable_values)
+            except GraphQLError:
+                continue
+            resolve = field.resolve
+            context.prefetch = waiting
+            try:
+                for item in items:
+                    if item is not None:
+                        with contextlib.suppress(Exception):
+                            resolve(item, info, **arguments)
+            finally:
+                context.prefetch = None
+        return waiting
+
+    async def _complete_after(
+        self,
+        waiting: list[Any],
+        item_type: GraphQLOutputType,
+        field_details_list: FieldDetailsList,
+        info: GraphQLResolveInfo,
+        path: Path,
+        items: list[Any],
+        position_context: Any,
+    ) -> list[Any]:
+        # failed loads stay in the loaders' caches: the items' own resolvers meet and report them
+        await asyncio.gather(*waiting, return_exceptions=True)
+        completed = super().complete_iterable_value(
+            item_type, field_details_list, info, path, items, position_context
+        )
+        if is_awaitable(completed):
+            completed = await completed
+        return completed  # type: ignore[return-value]
 
 
 def _read_all(plan: LeafPlan, source: Any) -> dict[str, Any] | None:
@@ -269,6 +353,8 @@ def _direct_resolver(field: GraphQLField) -> Callable[..., Any] | None:
             return function(source, info=info, **values)
         return function(source, **values)
 
+    if function in _prefetchable:
+        _prefetching_resolvers.add(resolve)
     return resolve
 
 

@@ -40,6 +40,8 @@ class Context:
     request_id: str = ""
     # the caller's query-cost budget after this request was charged (None for shims and anonymous calls)
     budget: Budget | None = None
+    # while the executor prefetches a list's child fields, loads are collected here instead of awaited
+    prefetch: list[Awaitable[Any]] | None = None
     _loaders: dict[Any, DataLoader[Any, Any]] = field(default_factory=dict)
 
     def loader(self, batch: BatchFn[K, V]) -> DataLoader[K, V]:

@@ -9,6 +9,7 @@ import asyncpg
 import strawberry
 from strawberry.scalars import JSON
 
+from gateway.fast_execution import prefetchable
 from resolvers.context import Context, ctx_of
 from resolvers.errors import found
 from resolvers.filters import TimeRange, time_conditions
@@ -69,7 +70,8 @@ class Device(Node):
         return found(await load_product(ctx_of(info), self.product_pk), "Product")
 
     @strawberry.field(description="The device's sessions, newest first.")
-    async def sessions(
+    @prefetchable
+    def sessions(
         self,
         info: strawberry.Info,
         first: int | None = None,
@@ -80,10 +82,11 @@ class Device(Node):
 
         ctx = ctx_of(info)
         request = page_request(ctx, first, after, SESSION_ORDER, time_conditions("t.started_at", period))
-        return await DEVICE_SESSIONS.connection(ctx, self.pk, request)
+        return DEVICE_SESSIONS.connection_now(ctx, self.pk, request)
 
     @strawberry.field(description="The device's events, newest first.")
-    async def events(
+    @prefetchable
+    def events(
         self,
         info: strawberry.Info,
         first: int | None = None,
@@ -94,7 +97,7 @@ class Device(Node):
 
         ctx = ctx_of(info)
         request = page_request(ctx, first, after, EVENT_ORDER, time_conditions("t.occurred_at", period))
-        return await DEVICE_EVENTS.connection(ctx, self.pk, request)
+        return DEVICE_EVENTS.connection_now(ctx, self.pk, request)
 
 
 DEVICE_COLUMNS = (

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 import asyncpg
 import strawberry
 
+from gateway.fast_execution import prefetchable
 from resolvers.context import Context, ctx_of
 from resolvers.errors import NotFound, found
 from resolvers.filters import TimeRange, device_condition, time_conditions
@@ -83,7 +84,8 @@ class Product(Node):
         return ProductAnalytics(account_id=self.account_pk, product_id=self.pk, timezone=self.timezone)
 
     @strawberry.field(description="Sessions of the product, newest first.")
-    async def sessions(
+    @prefetchable
+    def sessions(
         self,
         info: strawberry.Info,
         first: int | None = None,
@@ -96,10 +98,11 @@ class Product(Node):
         ctx = ctx_of(info)
         conditions = time_conditions("t.started_at", period) + device_condition(device)
         request = page_request(ctx, first, after, SESSION_ORDER, conditions)
-        return await PRODUCT_SESSIONS.connection(ctx, self.pk, request)
+        return PRODUCT_SESSIONS.connection_now(ctx, self.pk, request)
 
     @strawberry.field(description="Event occurrences (pageviews included), newest first unless ordered.")
-    async def events(
+    @prefetchable
+    def events(
         self,
         info: strawberry.Info,
         first: int | None = None,
@@ -117,10 +120,11 @@ class Product(Node):
             conditions.append(Condition("t.key = {}", key))
         order = Order("t.occurred_at", descending=order_by is EventOrder.NEWEST_FIRST)
         request = page_request(ctx, first, after, order, conditions)
-        return await PRODUCT_EVENTS.connection(ctx, self.pk, request)
+        return PRODUCT_EVENTS.connection_now(ctx, self.pk, request)
 
     @strawberry.field(description="Devices (people) seen by the product, most recently seen first.")
-    async def devices(
+    @prefetchable
+    def devices(
         self,
         info: strawberry.Info,
         first: int | None = None,
@@ -131,54 +135,59 @@ class Product(Node):
 
         ctx = ctx_of(info)
         request = page_request(ctx, first, after, DEVICE_ORDER, time_conditions("t.last_seen", last_seen))
-        return await PRODUCT_DEVICES.connection(ctx, self.pk, request)
+        return PRODUCT_DEVICES.connection_now(ctx, self.pk, request)
 
     @strawberry.field(description="Saved reports of the product.")
-    async def reports(
+    @prefetchable
+    def reports(
         self, info: strawberry.Info, first: int | None = None, after: str | None = None
     ) -> Connection[Annotated[Report, strawberry.lazy("resolvers.reports.types")]]:
         from resolvers.reports.types import PRODUCT_REPORTS, REPORT_ORDER
 
         ctx = ctx_of(info)
-        return await PRODUCT_REPORTS.connection(ctx, self.pk, page_request(ctx, first, after, REPORT_ORDER))
+        return PRODUCT_REPORTS.connection_now(ctx, self.pk, page_request(ctx, first, after, REPORT_ORDER))
 
     @strawberry.field(description="Device segments of the product.")
-    async def segments(
+    @prefetchable
+    def segments(
         self, info: strawberry.Info, first: int | None = None, after: str | None = None
     ) -> Connection[Annotated[Segment, strawberry.lazy("resolvers.segments.types")]]:
         from resolvers.segments.types import PRODUCT_SEGMENTS, SEGMENT_ORDER
 
         ctx = ctx_of(info)
-        return await PRODUCT_SEGMENTS.connection(ctx, self.pk, page_request(ctx, first, after, SEGMENT_ORDER))
+        return PRODUCT_SEGMENTS.connection_now(ctx, self.pk, page_request(ctx, first, after, SEGMENT_ORDER))
 
     @strawberry.field(description="Export jobs of the product.")
-    async def exports(
+    @prefetchable
+    def exports(
         self, info: strawberry.Info, first: int | None = None, after: str | None = None
     ) -> Connection[Annotated[Export, strawberry.lazy("resolvers.exports.types")]]:
         from resolvers.exports.types import EXPORT_ORDER, PRODUCT_EXPORTS
 
         ctx = ctx_of(info)
-        return await PRODUCT_EXPORTS.connection(ctx, self.pk, page_request(ctx, first, after, EXPORT_ORDER))
+        return PRODUCT_EXPORTS.connection_now(ctx, self.pk, page_request(ctx, first, after, EXPORT_ORDER))
 
     @strawberry.field(description="Event names the product has received, most used first.")
-    async def event_definitions(
+    @prefetchable
+    def event_definitions(
         self, info: strawberry.Info, first: int | None = None, after: str | None = None
     ) -> Connection[Annotated[EventDefinition, strawberry.lazy("resolvers.definitions.types")]]:
         from resolvers.definitions.types import DEFINITION_ORDER, EVENT_DEFINITIONS
 
         ctx = ctx_of(info)
         request = page_request(ctx, first, after, DEFINITION_ORDER)
-        return await EVENT_DEFINITIONS.connection(ctx, self.pk, request)
+        return EVENT_DEFINITIONS.connection_now(ctx, self.pk, request)
 
     @strawberry.field(description="Properties seen on events (segmentation keys) and devices (user details).")
-    async def properties(
+    @prefetchable
+    def properties(
         self, info: strawberry.Info, first: int | None = None, after: str | None = None
     ) -> Connection[Annotated[PropertyDefinition, strawberry.lazy("resolvers.definitions.types")]]:
         from resolvers.definitions.types import PROPERTY_DEFINITIONS, PROPERTY_ORDER
 
         ctx = ctx_of(info)
         request = page_request(ctx, first, after, PROPERTY_ORDER)
-        return await PROPERTY_DEFINITIONS.connection(ctx, self.pk, request)
+        return PROPERTY_DEFINITIONS.connection_now(ctx, self.pk, request)
 
 
 PRODUCT_COLUMNS = "t.id, t.account_id, t.name, t.url, t.status, t.environment, t.timezone, t.app_key, t.created_at, t.updated_at"

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 import asyncpg
 import strawberry
 
+from gateway.fast_execution import prefetchable
 from resolvers.context import Context, ctx_of
 from resolvers.errors import found
 from resolvers.node import Node, register_node
@@ -55,13 +56,14 @@ class Session(Node):
         return found(await load_product(ctx_of(info), self.product_pk), "Product")
 
     @strawberry.field(description="Events recorded during the session, newest first.")
-    async def events(
+    @prefetchable
+    def events(
         self, info: strawberry.Info, first: int | None = None, after: str | None = None
     ) -> Connection[Annotated[Event, strawberry.lazy("resolvers.events.types")]]:
         from resolvers.events.types import EVENT_ORDER, SESSION_EVENTS
 
         ctx = ctx_of(info)
-        return await SESSION_EVENTS.connection(ctx, self.pk, page_request(ctx, first, after, EVENT_ORDER))
+        return SESSION_EVENTS.connection_now(ctx, self.pk, page_request(ctx, first, after, EVENT_ORDER))
 
 
 SESSION_COLUMNS = "t.id, t.product_id, t.device_id, t.started_at, t.duration, t.ended_at"

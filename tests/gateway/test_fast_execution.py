@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import pytest
@@ -23,6 +24,15 @@ QUERIES = [
     """fragment S on Session { duration endedAt startedAt }
        { products { nodes { sessions(first: 3) { nodes { ...S device { deviceId os country properties } } } } } }""",
     "{ exports { nodes { kind format status } } }",  # a value the schema cannot serialize
+    # child connections of list items, prefetched for the whole list
+    """{ products { nodes { name devices(first: 3) { nodes { deviceId sessions(first: 2) { totalCount
+         nodes { duration events(first: 2) { nodes { key } pageInfo { hasNextPage } } } } } } } } }""",
+    """query($n: Int) { products { nodes { events(first: $n, orderBy: OLDEST_FIRST) { nodes { key } }
+         sessions { edges { cursor } } reports { nodes { name } } } } }""",
+    # errors inside prefetched fields: reported per item, at graphql-core's paths
+    "{ products { nodes { name sessions(first: 100000) { nodes { duration } } } } }",
+    '{ products { nodes { devices(first: 2, after: "bad") { nodes { deviceId } } } } }',
+    '{ products { nodes { sessions(device: "nope") { nodes { duration } } events { totalCount } } } }',
 ]
 
 
@@ -32,7 +42,11 @@ async def _both(db: Database, tenant: Tenant, query: str) -> tuple[Any, Any]:
     for executor_class in (None, LeafFastExecutor):
         context = Context(db=db, principal=principal)
         result = await execute(
-            schema._schema, parse(query), context_value=context, executor_class=executor_class
+            schema._schema,
+            parse(query),
+            context_value=context,
+            variable_values={"n": 3},
+            executor_class=executor_class,
         )  # type: ignore[misc]
         results.append((result.data, [(e.message, e.path) for e in result.errors or []]))
     return results[0], results[1]
@@ -52,3 +66,40 @@ async def test_same_results_as_graphql_core(db: Database, tenant: Tenant, query:
     )
     plain, fast = await _both(db, tenant, query)
     assert fast == plain
+
+
+async def test_child_connections_of_a_list_are_loaded_before_its_items_complete(
+    db: Database, tenant: Tenant
+) -> None:
+    """graphql-core awaits each item's connection in a task of its own; prefetched, the items need none."""
+    await seed_product_tree(db, tenant.account_pk, products=2, sessions_per_product=12, events_per_session=1)
+    principal = await principal_for_token(db, tenant.token)
+    query = parse(
+        "{ products { nodes { devices(first: 10) { nodes { sessions(first: 2) { nodes { duration } } } } } } }"
+    )
+    loop = asyncio.get_running_loop()
+    created = 0
+
+    def counting_factory(loop: asyncio.AbstractEventLoop, coro: Any, **kwargs: Any) -> asyncio.Task[Any]:
+        nonlocal created
+        created += 1
+        return asyncio.Task(coro, loop=loop, **kwargs)
+
+    tasks = {}
+    results = {}
+    loop.set_task_factory(counting_factory)  # type: ignore[arg-type]
+    try:
+        for name, executor_class in (("graphql-core", None), ("fast", LeafFastExecutor)):
+            created = 0
+            context = Context(db=db, principal=principal)
+            result = await execute(
+                schema._schema, query, context_value=context, executor_class=executor_class
+            )  # type: ignore[misc]
+            assert not result.errors
+            tasks[name], results[name] = created, result.data
+    finally:
+        loop.set_task_factory(None)
+    assert results["fast"] == results["graphql-core"]
+    # graphql-core: a task per device (20); prefetched: the loaders' three batches and one per product
+    assert tasks["graphql-core"] >= 20, tasks
+    assert tasks["fast"] <= 8, tasks
