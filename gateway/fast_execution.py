@@ -99,9 +99,36 @@ def _leaf_type(parent_type: GraphQLObjectType, field_name: str) -> tuple[Callabl
     output = parent_type.fields[field_name].type
     nullable = not isinstance(output, GraphQLNonNull)
     named = output.of_type if isinstance(output, GraphQLNonNull) else output
-    if isinstance(named, GraphQLScalarType | GraphQLEnumType):
+    if isinstance(named, GraphQLEnumType):
+        return _enum_serializer(named), nullable
+    if isinstance(named, GraphQLScalarType):
         return named.serialize, nullable
     return None
+
+
+def _enum_serializer(enum_type: GraphQLEnumType) -> Callable[[Any], Any]:
+    """The enum's `serialize`, answering Python enum members from a dict.
+
+    Strawberry's enum type serializes a member by scanning all of its values; buckets of analytics carry one
+    or two enums each, thousands per Countly document. Members answer by the same rule (the first name whose
+    value equals the member's), anything else goes to the type's own `serialize`.
+    """
+    serialize = enum_type.serialize
+    wrapped = getattr(enum_type, "wrapped_cls", None)
+    if wrapped is None:
+        return serialize
+    names: dict[Any, str] = {}
+    for member in wrapped:
+        for name, value in enum_type.values.items():
+            if member.value == value.value:
+                names[member] = name
+                break
+
+    def fast(value: Any) -> Any:
+        name = names.get(value) if type(value) is wrapped else None
+        return serialize(value) if name is None else name
+
+    return fast
 
 
 def _plan(parent_type: GraphQLObjectType, grouped_field_set: GroupedFieldSet) -> LeafPlan | None:

@@ -6,11 +6,11 @@ import asyncio
 from typing import Any
 
 import pytest
-from graphql import execute, parse
+from graphql import GraphQLEnumType, GraphQLError, execute, parse
 
 from gateway.auth import principal_for_token
 from gateway.db import Database
-from gateway.fast_execution import LeafFastExecutor
+from gateway.fast_execution import LeafFastExecutor, _enum_serializer
 from resolvers.context import Context
 from resolvers.schema import schema
 from tests.conftest import Tenant
@@ -103,3 +103,17 @@ async def test_child_connections_of_a_list_are_loaded_before_its_items_complete(
     # graphql-core: a task per device (20); prefetched: the loaders' three batches and one per product
     assert tasks["graphql-core"] >= 20, tasks
     assert tasks["fast"] <= 8, tasks
+
+
+def test_enum_members_serialize_as_strawberry_does() -> None:
+    enums = [t for t in schema._schema.type_map.values() if isinstance(t, GraphQLEnumType)]
+    wrapped = [t for t in enums if getattr(t, "wrapped_cls", None) is not None]
+    assert len(wrapped) >= 5
+    for enum_type in wrapped:
+        fast = _enum_serializer(enum_type)
+        for member in enum_type.wrapped_cls:  # type: ignore[attr-defined]
+            assert fast(member) == enum_type.serialize(member)
+        for name, value in enum_type.values.items():  # raw values, as graphql-core itself accepts them
+            assert fast(value.value) == enum_type.serialize(value.value) == name
+        with pytest.raises(GraphQLError):
+            fast("no such value")
