@@ -33,11 +33,12 @@ from graphql.error import GraphQLError
 from graphql.execution.collect_fields import FieldDetailsList, GroupedFieldSet
 from graphql.execution.executor import Executor
 from graphql.execution.values import get_argument_values
-from graphql.pyutils import AwaitableOrValue, Path, is_awaitable
+from graphql.pyutils import AwaitableOrValue, Path, Undefined, gather_with_cancel, is_awaitable
 from strawberry.utils.str_converters import to_camel_case
 
 # (response name, read the value from the source, serialize it, may it be null)
-LeafPlan = list[tuple[str, Callable[[Any], Any], Callable[[Any], Any], bool]]
+LeafStep = tuple[str, Callable[[Any], Any], Callable[[Any], Any], bool]
+LeafPlan = list[LeafStep]
 
 _plans: dict[tuple[int, tuple[tuple[str, str], ...]], LeafPlan | None] = {}
 # response names come from clients (aliases): the cache is bounded so that they cannot grow it without end
@@ -160,6 +161,7 @@ class LeafFastExecutor(Executor):
     """graphql-core's executor with the plain-leaf shortcut described in the module docstring."""
 
     _leaf_plans: dict[int, LeafPlan | None]
+    _mixed_plans: dict[int, list[LeafStep | None] | None]
 
     def execute_fields(
         self,
@@ -183,7 +185,71 @@ class LeafFastExecutor(Executor):
             result = _read_all(plan, source_value)
             if result is not None:
                 return result
-        return super().execute_fields(parent_type, source_value, path, grouped_field_set, position_context)
+            return super().execute_fields(
+                parent_type, source_value, path, grouped_field_set, position_context
+            )
+        try:
+            mixed = self._mixed_plans
+        except AttributeError:
+            mixed = self._mixed_plans = {}
+        if marker in mixed:
+            leaves = mixed[marker]
+        else:
+            leaves = mixed[marker] = _mixed_plan(parent_type, grouped_field_set)
+        if leaves is None:
+            return super().execute_fields(
+                parent_type, source_value, path, grouped_field_set, position_context
+            )
+        return self._execute_mixed(
+            parent_type, source_value, path, grouped_field_set, position_context, leaves
+        )
+
+    def _execute_mixed(
+        self,
+        parent_type: GraphQLObjectType,
+        source_value: Any,
+        path: Path | None,
+        grouped_field_set: GroupedFieldSet,
+        position_context: Any,
+        leaves: list[LeafStep | None],
+    ) -> AwaitableOrValue[dict[str, Any]]:
+        """graphql-core's `execute_fields`, with the plain leaves among the fields read directly."""
+        results: dict[str, Any] = {}
+        awaitable_fields: list[str] = []
+        try:
+            for leaf, (response_name, field_details_list) in zip(
+                leaves, grouped_field_set.items(), strict=True
+            ):
+                if leaf is not None:
+                    value = _read_one(leaf, source_value)
+                    if value is not _FAILED:
+                        results[response_name] = value
+                        continue
+                field_path = Path(path, response_name, parent_type.name)
+                result = self.execute_field(
+                    parent_type, source_value, field_details_list, field_path, position_context
+                )
+                if result is not Undefined:
+                    results[response_name] = result
+                    if self.is_awaitable(result):
+                        awaitable_fields.append(response_name)
+        except Exception:
+            if awaitable_fields:
+                self.settle_in_background([results[field] for field in awaitable_fields])
+            raise
+        if not awaitable_fields:
+            return results
+
+        async def get_results() -> dict[str, Any]:
+            if len(awaitable_fields) == 1:
+                field = awaitable_fields[0]
+                results[field] = await results[field]
+            else:
+                awaited = await gather_with_cancel(*(results[field] for field in awaitable_fields))
+                results.update(zip(awaitable_fields, awaited, strict=True))
+            return results
+
+        return get_results()
 
     def complete_iterable_value(
         self,
@@ -278,6 +344,39 @@ class LeafFastExecutor(Executor):
         if is_awaitable(completed):
             completed = await completed
         return completed  # type: ignore[return-value]
+
+
+def _mixed_plan(
+    parent_type: GraphQLObjectType, grouped_field_set: GroupedFieldSet
+) -> list[LeafStep | None] | None:
+    """Per field of the set, how to read it when it is a plain leaf (None for the others); None if none is."""
+    steps: list[LeafStep | None] = []
+    for response_name, details in grouped_field_set.items():
+        node = details[0].node
+        step = None
+        if not (node.arguments or node.directives or node.selection_set or len(details) > 1):
+            reader = _reader(parent_type, node.name.value)
+            leaf = _leaf_type(parent_type, node.name.value) if reader is not None else None
+            if reader is not None and leaf is not None:
+                step = (response_name, reader, leaf[0], leaf[1])
+        steps.append(step)
+    return steps if any(step is not None for step in steps) else None
+
+
+_FAILED = object()
+
+
+def _read_one(step: LeafStep, source: Any) -> Any:
+    """One plain leaf's value, or _FAILED when it needs graphql-core's path (a null where none may be, an error)."""
+    _name, read, serialize, nullable = step
+    try:
+        value = read(source)
+        if value is None:
+            return None if nullable else _FAILED
+        serialized = serialize(value)
+    except Exception:  # let graphql-core report it, with its path and locations
+        return _FAILED
+    return _FAILED if serialized is None else serialized
 
 
 def _read_all(plan: LeafPlan, source: Any) -> dict[str, Any] | None:

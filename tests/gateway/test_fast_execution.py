@@ -24,6 +24,7 @@ QUERIES = [
     """fragment S on Session { duration endedAt startedAt }
        { products { nodes { sessions(first: 3) { nodes { ...S device { deviceId os country properties } } } } } }""",
     "{ exports { nodes { kind format status } } }",  # a value the schema cannot serialize
+    "{ exports { nodes { kind product { name } format } } }",  # the same among fields that are not leaves
     # child connections of list items, prefetched for the whole list
     """{ products { nodes { name devices(first: 3) { nodes { deviceId sessions(first: 2) { totalCount
          nodes { duration events(first: 2) { nodes { key } pageInfo { hasNextPage } } } } } } } } }""",
