@@ -317,7 +317,9 @@ class LeafFastExecutor(Executor):
             if field is None or field.resolve not in _prefetching_resolvers:
                 continue
             try:
-                arguments = get_argument_values(field, details[0].node, self.variable_values)
+                arguments = get_argument_values(
+                    field, details[0].node, self.variable_values, details[0].fragment_variable_values
+                )
             except GraphQLError:
                 continue
             resolve = field.resolve
