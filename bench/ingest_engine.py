@@ -1,6 +1,16 @@
-"""Throughput of IngestEngine.submit(): events/s for batches of 50 requests x 10 events.
+"""Throughput and CPU cost of IngestEngine.submit(), in isolation (no HTTP, no GraphQL).
 
-Usage: .venv/bin/python bench/ingest_engine.py [--batches 200] [--concurrency 16] [--devices 5000]
+Two shapes, like the gateway's ingestion workloads:
+- `bulk` (`/i/bulk`): submits of 50 requests x 10 events from 16 concurrent submitters;
+- `single` (`/i`): submits of one request with 1-3 events from 64 concurrent submitters.
+
+Each round submits fresh requests into the same database; the median of the rounds is reported. Besides wall
+time, the CPU time of this process per event / request is reported: PostgreSQL runs in other processes, so it
+is the engine's (and asyncpg's) Python cost, much less sensitive to what else runs on the machine.
+
+Usage: .venv/bin/python bench/ingest_engine.py [--mode bulk|single] [--rounds 5] [--batches N]
+       [--concurrency 16] [--devices 5000] [--cprofile FILE]
+Profile with py-spy: .venv/bin/py-spy record -r 200 -f raw -o out.txt -- .venv/bin/python bench/ingest_engine.py
 Starts a throw-away embedded PostgreSQL unless DATABASE_URL is set.
 """
 
@@ -8,8 +18,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import cProfile
 import os
 import random
+import statistics
 import sys
 import tempfile
 import time
@@ -23,14 +35,18 @@ from gateway.embedded import start_embedded  # noqa: E402
 from gateway.ingest import EventInput, IngestEngine, TrackRequest  # noqa: E402
 from gateway.migrate import migrate  # noqa: E402
 
-REQUESTS_PER_BATCH = 50
-EVENTS_PER_REQUEST = 10
+# (requests per submit, events per request (min, max), default concurrency, default submits per round)
+MODES = {"bulk": (50, (10, 10), 16, 200), "single": (1, (1, 3), 64, 4000)}
 
 
-def make_batch(account_id: int, product_id: int, devices: int, rnd: random.Random) -> list[TrackRequest]:
+def make_batch(
+    account_id: int, product_id: int, devices: int, rnd: random.Random, mode: str = "bulk"
+) -> list[TrackRequest]:
+    """One submit's requests: random devices, events of the last minute with segmentation."""
+    requests, (low, high), _, _ = MODES[mode]
     now_ms = int(time.time() * 1000)
     batch = []
-    for _ in range(REQUESTS_PER_BATCH):
+    for _ in range(requests):
         events = [
             EventInput(
                 key=f"event_{rnd.randrange(20)}",
@@ -40,7 +56,7 @@ def make_batch(account_id: int, product_id: int, devices: int, rnd: random.Rando
                 segmentation={"plan": rnd.choice(["free", "pro", "team"]), "step": str(rnd.randrange(5))},
                 timestamp=str(now_ms - rnd.randrange(60_000)),
             )
-            for _ in range(EVENTS_PER_REQUEST)
+            for _ in range(rnd.randint(low, high))
         ]
         batch.append(
             TrackRequest(
@@ -57,6 +73,21 @@ def make_batch(account_id: int, product_id: int, devices: int, rnd: random.Rando
     return batch
 
 
+async def one_round(
+    engine: IngestEngine, batches: list[list[TrackRequest]], concurrency: int
+) -> tuple[float, float]:
+    """Wall and CPU seconds to submit `batches` from `concurrency` submitters."""
+    queue = list(batches)
+
+    async def worker() -> None:
+        while queue:
+            await engine.submit(queue.pop())
+
+    wall, cpu = time.perf_counter(), time.process_time()
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    return time.perf_counter() - wall, time.process_time() - cpu
+
+
 async def run(args: argparse.Namespace) -> None:
     url = os.environ.get("DATABASE_URL") or start_embedded(Path(tempfile.mkdtemp()) / "bench")
     await migrate(url)
@@ -71,38 +102,53 @@ async def run(args: argparse.Namespace) -> None:
     )
     engine = IngestEngine(db, window_ms=args.window_ms, max_batch=args.max_batch)
     await engine.start()
+    concurrency = args.concurrency or MODES[args.mode][2]
+    submits = args.batches or MODES[args.mode][3]
     rnd = random.Random(1)
-    batches = [make_batch(account_id, product_id, args.devices, rnd) for _ in range(args.batches)]
-    # warm-up
-    await engine.submit(make_batch(account_id, product_id, args.devices, rnd))
-    queue = list(batches)
-
-    async def worker() -> None:
-        while queue:
-            await engine.submit(queue.pop())
-
-    started = time.perf_counter()
-    await asyncio.gather(*(worker() for _ in range(args.concurrency)))
-    elapsed = time.perf_counter() - started
+    await engine.submit(make_batch(account_id, product_id, args.devices, rnd, args.mode))  # warm-up
+    profiler = cProfile.Profile() if args.cprofile else None
+    rates: list[tuple[float, float, float]] = []
+    for number in range(1, args.rounds + 1):
+        batches = [make_batch(account_id, product_id, args.devices, rnd, args.mode) for _ in range(submits)]
+        events = sum(len(r.events) for batch in batches for r in batch)
+        requests = sum(len(batch) for batch in batches)
+        transactions = engine.stats.transactions
+        if profiler:
+            profiler.enable()
+        wall, cpu = await one_round(engine, batches, concurrency)
+        if profiler:
+            profiler.disable()
+        rates.append((events / wall, cpu * 1e6 / events, cpu * 1e6 / requests))
+        print(
+            f"round {number}: {submits} submits ({args.mode}), {requests} requests, {events} events,"
+            f" concurrency {concurrency}: {wall:.2f} s, {events / wall:,.0f} events/s,"
+            f" {requests / wall:,.0f} requests/s, CPU {rates[-1][1]:.1f} us/event {rates[-1][2]:.1f} us/request,"
+            f" {engine.stats.transactions - transactions} transactions"
+        )
     await engine.stop()
-    events = args.batches * REQUESTS_PER_BATCH * EVENTS_PER_REQUEST
     stored = await db.fetchval("SELECT count(*) FROM events WHERE product_id = $1", product_id)
     print(
-        f"{args.batches} submits x {REQUESTS_PER_BATCH} requests x {EVENTS_PER_REQUEST} events,"
-        f" concurrency {args.concurrency}: {elapsed:.2f} s, {events / elapsed:,.0f} events/s,"
-        f" {args.batches * REQUESTS_PER_BATCH / elapsed:,.0f} requests/s,"
-        f" {engine.stats.transactions} transactions, {stored} event rows stored"
+        f"median of {args.rounds}: {statistics.median(r[0] for r in rates):,.0f} events/s,"
+        f" CPU {statistics.median(r[1] for r in rates):.1f} us/event,"
+        f" {statistics.median(r[2] for r in rates):.1f} us/request; {stored} event rows stored"
     )
+    if profiler:
+        profiler.dump_stats(args.cprofile)
     await db.close()
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--batches", type=int, default=200)
-    parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--mode", choices=sorted(MODES), default="bulk")
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument(
+        "--batches", type=int, default=0, help="submits per round (default: 200 bulk, 4000 single)"
+    )
+    parser.add_argument("--concurrency", type=int, default=0, help="submitters (default: 16 bulk, 64 single)")
     parser.add_argument("--devices", type=int, default=5000)
     parser.add_argument("--window-ms", type=float, default=2.0)
     parser.add_argument("--max-batch", type=int, default=500)
+    parser.add_argument("--cprofile", metavar="FILE", help="write cProfile stats of the timed rounds to FILE")
     asyncio.run(run(parser.parse_args()))
 
 
