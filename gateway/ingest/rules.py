@@ -12,6 +12,7 @@ import hashlib
 import hmac
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from math import isfinite
 from typing import Any
 
 from gateway.ingest.buckets import GRAINS, BucketCalculator, Buckets
@@ -106,23 +107,11 @@ class SessionUpdate:
     set_end: bool = False
 
 
-@dataclass
-class EventRow:
-    """One `events` row; `session_id` may be a temporary (negative) id."""
-
-    account_id: int
-    product_id: int
-    device_id: int
-    session_id: int | None
-    key: str
-    count: int
-    sum: float | None
-    duration: float | None
-    segmentation: dict[str, Any] | None
-    occurred_at: datetime
-    path: str | None
-    title: str | None
-    referrer: str | None
+# One `events` row, its values in the order of `sql.EVENT_COLUMNS` (the COPY's columns): account_id, product_id,
+# device_id, session_id, key, count, sum, duration, segmentation, occurred_at, path, title, referrer. Built
+# ready for the COPY, and a list so that a temporary session id can be replaced in place (`SESSION_ID`).
+EventRow = list[Any]
+SESSION_ID = 3
 
 
 def normalize_duration(raw: int | float | str | None) -> int:
@@ -205,14 +194,28 @@ def _event_count(raw: Any) -> int:
     return 1 if count <= 0 else min(count, INT32_MAX)
 
 
+def _bump_cell(
+    cells: dict[EventCell, list[float]], cell: EventCell, count: int, total: float, duration: float
+) -> None:
+    row = cells.get(cell)
+    if row is None:
+        cells[cell] = [count, total, duration]
+    else:
+        row[0] += count
+        row[1] += total
+        row[2] += duration
+
+
 def _float_or_none(raw: Any) -> float | None:
+    if type(raw) is float:
+        return raw if isfinite(raw) else None
     if raw is None or isinstance(raw, bool):
         return None
     try:
         value = float(raw)
     except (TypeError, ValueError, OverflowError):
         return None
-    return value if value == value and abs(value) != float("inf") else None
+    return value if isfinite(value) else None
 
 
 @dataclass
@@ -229,6 +232,8 @@ class Planner:
     # (product, scope, name) -> [data_type, first_seen, last_seen]
     property_definitions: dict[tuple[int, str, str], list[Any]] = field(default_factory=dict)
     events: list[EventRow] = field(default_factory=list)
+    # the rows of `events` whose session id is temporary (a session started in this batch)
+    events_in_new_sessions: list[EventRow] = field(default_factory=list)
     new_sessions: dict[int, NewSession] = field(default_factory=dict)
     session_updates: dict[int, SessionUpdate] = field(default_factory=dict)
     merged: list[DeviceState] = field(default_factory=list)
@@ -260,9 +265,8 @@ class Planner:
 
         if request.begin_session:
             self._begin_session(product, device, at, buckets, calc, values, notice)
-        for event in request.events:
-            if self._event(product, device, event, at, calc):
-                notice["events"] += 1
+        if request.events:
+            notice["events"] += self._events(product, device, request.events, at)
         if request.session_duration is not None:
             seconds = normalize_duration(request.session_duration)
             self._bump_session(product.id, "", "", buckets, D, seconds, ALL_GRAINS)
@@ -371,70 +375,69 @@ class Planner:
 
     # -- events ---------------------------------------------------------------------------------------------
 
+    def _events(
+        self, product: ProductInfo, device: DeviceState, events: list[EventInput], at: datetime
+    ) -> int:
+        """Count and store a request's events; returns how many had a key."""
+        stored = 0
+        for event in events:
+            key = event.key
+            if isinstance(key, str) and key:
+                self._event(product, device, event, key, at)
+                stored += 1
+        return stored
+
     def _event(
-        self,
-        product: ProductInfo,
-        device: DeviceState,
-        event: EventInput,
-        at: datetime,
-        calc: BucketCalculator,
-    ) -> bool:
-        key = event.key
-        if not isinstance(key, str) or not key:
-            return False
-        occurred = parse_timestamp(event.timestamp, self.now) if event.timestamp is not None else at
-        count = _event_count(event.count)
-        total = _float_or_none(event.sum)
-        duration = _float_or_none(event.duration)
+        self, product: ProductInfo, device: DeviceState, event: EventInput, key: str, at: datetime
+    ) -> None:
+        # the hot loop of ingestion: the common value types skip the general parsers (same results)
+        occurred = at if event.timestamp is None else parse_timestamp(event.timestamp, self.now)
+        count = event.count
+        if type(count) is not int or not 0 < count <= INT32_MAX:
+            count = _event_count(count)
+        total = None if event.sum is None else _float_or_none(event.sum)
+        duration = None if event.duration is None else _float_or_none(event.duration)
         segmentation = event.segmentation if isinstance(event.segmentation, dict) else None
-        self.events.append(
-            EventRow(
-                product.account_id,
-                product.id,
-                device.id,
-                device.open_session_id,
-                key,
-                count,
-                total,
-                duration,
-                segmentation,
-                occurred,
-                event.path,
-                event.title,
-                event.referrer,
-            )
-        )
-        slot = calc.slot(occurred)
+        row = [
+            product.account_id,
+            product.id,
+            device.id,
+            device.open_session_id,
+            key,
+            count,
+            total,
+            duration,
+            segmentation or None,
+            occurred,
+            event.path,
+            event.title,
+            event.referrer,
+        ]
+        self.events.append(row)
+        if device.open_session_id is not None and device.open_session_id < 0:
+            self.events_in_new_sessions.append(row)
+
+        product_id = product.id
+        slot = int(occurred.timestamp()) // 900  # BucketCalculator.slot
         s, dur = total or 0.0, duration or 0.0
         cells = self.event_cells
-        self._bump_cell(cells, (product.id, key, "", "", slot), count, s, dur)
+        _bump_cell(cells, (product_id, key, "", "", slot), count, s, dur)
         if segmentation:
             for seg_key, raw in segmentation.items():
-                value = segment_value(raw)
+                value = raw if type(raw) is str else segment_value(raw)
                 if value is None or not seg_key:
                     continue
-                self._bump_cell(cells, (product.id, key, seg_key, value, slot), count, s, dur)
-                self._define_property(product.id, "event", seg_key, raw, occurred)
-        definition = self.event_definitions.get((product.id, key))
+                _bump_cell(cells, (product_id, key, seg_key, value, slot), count, s, dur)
+                self._define_property(product_id, "event", seg_key, raw, occurred)
+        definition = self.event_definitions.get((product_id, key))
         if definition is None:
-            self.event_definitions[(product.id, key)] = [count, occurred, occurred]
+            self.event_definitions[(product_id, key)] = [count, occurred, occurred]
         else:
             definition[0] += count
-            definition[1] = min(definition[1], occurred)
-            definition[2] = max(definition[2], occurred)
-        return True
-
-    @staticmethod
-    def _bump_cell(
-        cells: dict[EventCell, list[float]], cell: EventCell, count: int, total: float, duration: float
-    ) -> None:
-        row = cells.get(cell)
-        if row is None:
-            cells[cell] = [count, total, duration]
-        else:
-            row[0] += count
-            row[1] += total
-            row[2] += duration
+            if occurred < definition[1]:
+                definition[1] = occurred
+            if occurred > definition[2]:
+                definition[2] = occurred
 
     def event_rollups(self) -> dict[EventKey, list[float]]:
         """The event rollup deltas of the batch, per grain and bucket."""
@@ -460,8 +463,11 @@ class Planner:
         if found is None:
             self.property_definitions[key] = [_data_type(value), at, at]
         else:
-            found[1] = min(found[1], at)
-            found[2] = max(found[2], at)
+            # as min() / max(), which keep the first of equal values
+            if at < found[1]:
+                found[1] = at
+            if at > found[2]:
+                found[2] = at
 
     def _user_details(
         self, product: ProductInfo, device: DeviceState, details: dict[str, Any], at: datetime

@@ -34,9 +34,7 @@ FROM unnest($1::bigint[], $2::bigint[], $3::timestamptz[], $4::boolean[]) AS u(i
 WHERE s.id = u.id
 """
 
-# The rows travel as ONE json document (encoded by the C json encoder, decoded by the server): much cheaper
-# than 13 typed arrays for thousands of rows. Missing keys are NULL; `t` is epoch seconds.
-# the columns of the events COPY, in the order the writer sends them
+# the columns of the events COPY, in the order of the rows the planner builds (`rules.EventRow`)
 EVENT_COLUMNS = (
     "account_id",
     "product_id",

@@ -15,7 +15,7 @@ import asyncpg
 from gateway.db import Transaction
 from gateway.ingest import sql
 from gateway.ingest.model import Outcome, TrackRequest
-from gateway.ingest.rules import DEVICE_COLUMNS, DeviceState, Planner, ProductInfo, precheck
+from gateway.ingest.rules import DEVICE_COLUMNS, SESSION_ID, DeviceState, Planner, ProductInfo, precheck
 from gateway.ingest.timestamps import parse_timestamp
 
 DeviceKey = tuple[int, str]
@@ -121,28 +121,9 @@ async def _store(tx: Transaction, plan: Planner, devices: list[DeviceState]) -> 
             [u.set_end for _, u in updates],
         )
     if plan.events:
-        await tx.copy_records(
-            "events",
-            [
-                (
-                    e.account_id,
-                    e.product_id,
-                    e.device_id,
-                    plan.resolve_session(e.session_id, ids),
-                    e.key,
-                    e.count,
-                    e.sum,
-                    e.duration,
-                    e.segmentation or None,
-                    e.occurred_at,
-                    e.path,
-                    e.title,
-                    e.referrer,
-                )
-                for e in plan.events
-            ],
-            sql.EVENT_COLUMNS,
-        )
+        for row in plan.events_in_new_sessions:
+            row[SESSION_ID] = ids[row[SESSION_ID]]
+        await tx.copy_records("events", plan.events, sql.EVENT_COLUMNS)
     if plan.merged:
         olds = [d.id for d in plan.merged]
         targets = [d.final().id for d in plan.merged]

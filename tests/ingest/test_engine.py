@@ -190,6 +190,48 @@ async def test_per_event_timestamps(db: Database, engine: IngestEngine, product:
     assert abs((occurred[2]["occurred_at"] - datetime.now(UTC)).total_seconds()) < 60
 
 
+async def test_events_belong_to_the_open_session(
+    db: Database, engine: IngestEngine, product: ProductRow
+) -> None:
+    p = product
+    await engine.submit([req(p, "old", timestamp=ts(*T0), begin_session=True)])
+    await engine.submit(
+        [
+            req(p, "none", timestamp=ts(*T0), events=[EventInput("before")]),
+            req(p, "old", timestamp=ts(*T0), events=[EventInput("in-old")]),
+            # a session started in this batch: its events get its id once ids are allocated
+            req(p, "new", timestamp=ts(*T0), begin_session=True, events=[EventInput("in-new")]),
+            req(p, "new", timestamp=ts(2024, 1, 15, 10, 1), events=[EventInput("in-new")]),
+            req(
+                p, "new", timestamp=ts(2024, 1, 15, 10, 2), end_session=True, events=[EventInput("after-end")]
+            ),
+            req(
+                p, "old", timestamp=ts(2024, 1, 15, 10, 3), begin_session=True, events=[EventInput("in-old2")]
+            ),
+        ]
+    )
+    sessions = {
+        (r["device_key"], r["started_at"]): r["id"]
+        for r in await db.fetch(
+            "SELECT s.id, d.device_key, s.started_at FROM sessions s JOIN devices d ON d.id = s.device_id "
+            "WHERE s.product_id = $1",
+            p.product_id,
+        )
+    }
+    t0, t3 = datetime(*T0, tzinfo=UTC), datetime(2024, 1, 15, 10, 3, tzinfo=UTC)
+    rows = await db.fetch(
+        "SELECT key, session_id FROM events WHERE product_id = $1 ORDER BY id", p.product_id
+    )
+    assert [(r["key"], r["session_id"]) for r in rows] == [
+        ("before", None),
+        ("in-old", sessions[("old", t0)]),
+        ("in-new", sessions[("new", t0)]),
+        ("in-new", sessions[("new", t0)]),
+        ("after-end", sessions[("new", t0)]),  # events are counted before the end
+        ("in-old2", sessions[("old", t3)]),
+    ]
+
+
 async def test_request_timestamps_13_digits_and_future(
     db: Database, engine: IngestEngine, product: ProductRow
 ) -> None:

@@ -44,3 +44,18 @@ def test_duration_rules() -> None:
     assert normalize_duration(100000) == 86400
     assert normalize_duration(-5) == 30
     assert normalize_duration("x") == 0
+
+
+def test_plain_digits_parse_as_the_general_path() -> None:
+    # plain ASCII digit strings take a fast path; padded, fractional, numeric and non-ASCII ones the general one
+    for seconds in ("1700000000", "1000000000", "1717243199"):
+        padded = parse_timestamp(f" {seconds} ", NOW)
+        assert parse_timestamp(seconds, NOW) == padded == datetime.fromtimestamp(int(seconds), UTC)
+        assert parse_timestamp(seconds + "123", NOW) == parse_timestamp(f"{seconds}123.0", NOW)
+        assert parse_timestamp(seconds + "999", NOW) == datetime.fromtimestamp(int(seconds) + 0.999, UTC)
+    assert parse_timestamp("1700000000.5", NOW) == datetime.fromtimestamp(1700000000.5, UTC)
+    assert parse_timestamp(1700000000.5, NOW) == datetime.fromtimestamp(1700000000.5, UTC)
+    # Arabic-Indic digits are digits to the general path's regex
+    assert parse_timestamp("١٧٠٠٠٠٠٠٠٠", NOW) == datetime.fromtimestamp(1700000000, UTC)
+    for other_length in ("170000000", "17000000000", "170000000012", "0" * 14):
+        assert parse_timestamp(other_length, NOW) == NOW
