@@ -3,17 +3,30 @@
 Body fields override query-string fields. Values stay as sent (strings from forms, any JSON value from a JSON
 body); `json_param` decodes the JSON-in-a-string parameters (`metrics`, `events`, ...) and ignores bad JSON, as
 the real server does.
+
+Parsing is on the hot path of every write, so JSON goes through orjson and urlencoded bodies through a C
+unescaper, but only where they give exactly what `json.loads` and `urllib.parse.parse_qsl` give: every other
+input takes the standard library's path (`tests/adapters/countly/test_parsing_speedups.py` compares the two).
 """
 
 from __future__ import annotations
 
+import binascii
 import json
+import re
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import unquote
 
+import orjson
 from aiohttp import web
 
 MAX_JSON_CHARS = 1_000_000
+# orjson reads integers beyond 64 bits as floats where json keeps them exact; such a number has 19+ digits
+_DIGITS_AS_ZERO = bytes.maketrans(b"123456789", b"000000000")
+_LONG_DIGITS = b"0" * 19
+# a `%` not followed by two hex digits, which unquote keeps as it is
+_BAD_ESCAPE = re.compile(r"%(?![0-9A-Fa-f]{2})")
 
 
 @dataclass
@@ -44,13 +57,27 @@ def as_text(value: Any) -> str | None:
     return None
 
 
+def loads_json(text: str) -> Any:
+    """`json.loads(text)`, parsed by orjson where that gives the same value; raises what json.loads raises."""
+    try:
+        data = text.encode("utf-8")
+    except UnicodeEncodeError:  # lone surrogates, which orjson refuses
+        return json.loads(text)
+    if _LONG_DIGITS not in data.translate(_DIGITS_AS_ZERO):
+        try:
+            return orjson.loads(data)
+        except ValueError:
+            pass  # NaN, Infinity, numbers overflowing to infinity, surrogate escapes, deep nesting: json decides
+    return json.loads(text)
+
+
 def json_param(value: Any) -> Any:
     """A JSON-in-a-string parameter decoded; an already decoded value as is; None for unparseable JSON."""
     if isinstance(value, str):
         if len(value) > MAX_JSON_CHARS:
             return None
         try:
-            return json.loads(value)
+            return loads_json(value)
         except ValueError:
             return None
     return value
@@ -137,19 +164,40 @@ async def read_request(request: web.Request) -> CountlyRequest:
 
 def parse_body(text: str, content_type: str) -> dict[str, Any]:
     """Fields of a JSON object or urlencoded body (JSON is also recognised without its content type)."""
-    from urllib.parse import parse_qsl
-
     stripped = text.strip()
     if content_type == "application/json" or stripped.startswith("{"):
         try:
-            decoded = json.loads(stripped) if stripped else {}
+            decoded = loads_json(stripped) if stripped else {}
         except ValueError:
             decoded = None
         if isinstance(decoded, dict):
             return {str(k): v for k, v in decoded.items()}
         if content_type == "application/json":
             return {}
-    fields: dict[str, Any] = {}
-    for key, value in parse_qsl(text, keep_blank_values=True):
-        fields.setdefault(key, value)
+    return parse_form(text)
+
+
+def parse_form(text: str) -> dict[str, str]:
+    """An urlencoded text's fields, the first value of each name: `parse_qsl(text, keep_blank_values=True)`."""
+    fields: dict[str, str] = {}
+    for pair in text.split("&") if text else ():
+        if not pair:
+            continue
+        name, _, value = pair.partition("=")
+        name = unquote_plus(name)
+        if name not in fields:
+            fields[name] = unquote_plus(value)
     return fields
+
+
+def unquote_plus(text: str) -> str:
+    """`urllib.parse.unquote(text.replace("+", " "))`, as parse_qsl decodes names and values."""
+    text = text.replace("+", " ")
+    if "%" not in text:
+        return text
+    if text.isascii() and "=" not in text and _BAD_ESCAPE.search(text) is None:
+        # unquote works escape by escape in Python; with only well-formed escapes and no `=`, binascii's
+        # quoted-printable decoder turns `=XX` into the same bytes in C (its soft line breaks and `==` need
+        # a `=` not followed by two hex digits). ASCII text is one run for unquote, decoded as a whole.
+        return binascii.a2b_qp(text.replace("%", "=")).decode("utf-8", "replace")
+    return unquote(text)

@@ -1,0 +1,230 @@
+"""The fast parsing paths of the Countly shim against the standard library they stand in for.
+
+Each fast function must give exactly what the reference (`urllib.parse`, `json`, written out here as the shim
+used them before) gives, on generated and adversarial inputs: replies, stored values and duplicate hashes
+depend on it, and a duplicate hash that changed between versions would store retried requests twice.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import string
+import struct
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import parse_qsl, unquote, urlencode
+
+import pytest
+
+from adapters.countly.params import (
+    MAX_JSON_CHARS,
+    json_param,
+    loads_json,
+    parse_body,
+    parse_form,
+    unquote_plus,
+)
+
+# characters that matter to the parsers, then some ordinary and some non-ASCII ones
+_SPECIAL = "%=&+;_ \r\n\t\x00\x7f"
+_HEX = "0123456789abcdefABCDEF"
+_OTHER = "gGzZ.-~/?#\"'{}[],:\\" + string.ascii_letters[:6]
+_UNICODE = "é€😀\u2028\ufeff\ufffd\x80ÿ"
+# escapes that decode to valid, truncated, overlong and surrogate UTF-8 and to bytes that never start one
+_ESCAPES = ["%C3%A9", "%E2%82", "%E2%82%AC", "%F0%9F%98%80", "%F0%9F", "%ED%A0%80", "%C0%80", "%FF", "%80",
+            "%25", "%2B", "%3D", "%26", "%20", "%0A", "%0d", "%e2%82%ac", "%41", "%7E", "%00"]  # fmt: skip
+
+
+def _fragment(rng: random.Random) -> str:
+    pick = rng.random()
+    if pick < 0.3:
+        return rng.choice(_ESCAPES)
+    if pick < 0.4:
+        return "%" + "".join(rng.choice(_HEX + "gz%") for _ in range(rng.randint(0, 2)))
+    if pick < 0.6:
+        return rng.choice(_SPECIAL)
+    if pick < 0.7:
+        return rng.choice(_UNICODE)
+    return "".join(rng.choice(_HEX + _OTHER) for _ in range(rng.randint(1, 4)))
+
+
+def _percent_texts(count: int, seed: int) -> list[str]:
+    rng = random.Random(seed)
+    texts = ["", "%", "%%", "%%41", "%4", "%4%41", "%zz", "a%", "%=41", "==", "=", "+", "%2", "%C3", "%C3a"]
+    texts += ["".join(_fragment(rng) for _ in range(rng.randint(1, 30))) for _ in range(count)]
+    # every byte escaped alone, and in pairs (which may or may not form UTF-8 together)
+    texts += [f"%{byte:02X}" for byte in range(256)] + [f"%{byte:02x}x%{byte:02X}" for byte in range(256)]
+    texts += ["".join(f"%{rng.randrange(256):02X}" for _ in range(rng.randint(1, 8))) for _ in range(2000)]
+    return texts
+
+
+def _reference_form(text: str) -> dict[str, str]:
+    fields: dict[str, str] = {}
+    for key, value in parse_qsl(text, keep_blank_values=True):
+        fields.setdefault(key, value)
+    return fields
+
+
+def _reference_body(text: str, content_type: str) -> dict[str, Any]:
+    """`parse_body` as it was: json.loads and parse_qsl."""
+    stripped = text.strip()
+    if content_type == "application/json" or stripped.startswith("{"):
+        try:
+            decoded = json.loads(stripped) if stripped else {}
+        except ValueError:
+            decoded = None
+        if isinstance(decoded, dict):
+            return {str(k): v for k, v in decoded.items()}
+        if content_type == "application/json":
+            return {}
+    return _reference_form(text)
+
+
+def _same(a: Any, b: Any) -> bool:
+    """Equal JSON values of the same types: json.dumps tells 1 from 1.0 and true, -0.0 from 0.0, shows NaN,
+    keeps dict order, and (unlike a recursive comparison) copes with the deeply nested inputs."""
+    return json.dumps(a) == json.dumps(b)
+
+
+def _outcome(function: Callable[[str], Any], text: str) -> tuple[str, Any]:
+    try:
+        return ("value", function(text))
+    except Exception as error:  # which exception is part of the behaviour (ValueError or RecursionError)
+        return ("raised", type(error))
+
+
+def _same_outcome(mine: tuple[str, Any], reference: tuple[str, Any]) -> bool:
+    if mine[0] != reference[0]:
+        return False
+    return _same(mine[1], reference[1]) if mine[0] == "value" else mine[1] is reference[1]
+
+
+def test_unquote_plus_matches_urllib() -> None:
+    for text in _percent_texts(6000, seed=1):
+        assert unquote_plus(text) == unquote(text.replace("+", " ")), text
+
+
+def test_unquote_plus_on_urlencoded_json() -> None:
+    rng = random.Random(2)
+    for _ in range(300):
+        value = json.dumps(_json_value(rng, 3), ensure_ascii=rng.random() < 0.5)
+        encoded = urlencode({"requests": value})[len("requests=") :]
+        assert unquote_plus(encoded) == value
+
+
+def test_parse_form_matches_parse_qsl() -> None:
+    rng = random.Random(3)
+    pieces = _percent_texts(3000, seed=4)
+    bodies = ["", "&", "&&", "a", "a=", "=", "=a", "a=1&a=2", "a=1;b=2", "a==b", "&a=1&&b=2&", "a%3D1=2"]
+    for _ in range(4000):
+        pairs = []
+        for _ in range(rng.randint(0, 6)):
+            name, value = rng.choice(pieces), rng.choice(pieces)
+            pairs.append(rng.choice([f"{name}={value}", name, f"{name}={value}={value}", ""]))
+        bodies.append("&".join(pairs))
+    bodies.append(urlencode({"app_key": "k", "requests": json.dumps([{"a": "é & = +"}] * 20)}))
+    for body in bodies:
+        assert list(parse_form(body).items()) == list(_reference_form(body).items()), body
+
+
+def _json_value(rng: random.Random, depth: int) -> Any:
+    pick = rng.random()
+    if depth > 0 and pick < 0.25:
+        return {_json_string(rng): _json_value(rng, depth - 1) for _ in range(rng.randint(0, 4))}
+    if depth > 0 and pick < 0.4:
+        return [_json_value(rng, depth - 1) for _ in range(rng.randint(0, 4))]
+    if pick < 0.55:
+        return _json_string(rng)
+    if pick < 0.75:
+        return _json_int(rng)
+    if pick < 0.92:
+        return _json_float(rng)
+    return rng.choice([True, False, None])
+
+
+def _json_string(rng: random.Random) -> str:
+    alphabet = string.ascii_letters + '"\\/\b\f\n\r\t\x00\x1f\x7f é€😀\u2028\ufeff'
+    return "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 8)))
+
+
+def _json_int(rng: random.Random) -> int:
+    edges = [0, -1, 2**31, 2**53 + 1, 2**63 - 1, 2**63, -(2**63), -(2**63) - 1, 2**64 - 1, 2**64, 10**19, 10**30]  # fmt: skip
+    if rng.random() < 0.3:
+        return rng.choice(edges) + rng.randint(-2, 2)
+    return rng.randint(-(10 ** rng.randint(1, 25)), 10 ** rng.randint(1, 25))
+
+
+def _json_float(rng: random.Random) -> float:
+    pick = rng.random()
+    if pick < 0.4:
+        return float(struct.unpack("<d", rng.getrandbits(64).to_bytes(8, "little"))[0])
+    if pick < 0.7:
+        return float(f"{rng.randint(0, 10 ** rng.randint(1, 17))}e{rng.randint(-30, 30)}")
+    if pick < 0.9:
+        return rng.choice([0.0, -0.0, 1.5, 0.1, 1e16, 1e-5, 1e-4, 9.999e15, 5e-324, 1.7976931348623157e308])
+    return rng.choice([float("nan"), float("inf"), float("-inf")])
+
+
+def _json_texts(count: int, seed: int) -> list[str]:
+    rng = random.Random(seed)
+    texts = ["", " ", "1", "-0", "-0.0", "1e400", "-1e400", "1e-400", "NaN", "-Infinity", '"\\ud800"',
+             '"\\udc00\\ud800"', '"\\ud83d\\ude00"', "\ufeff[1]", "[1,]", "01", "1.", ".5", "[1] x", '{"a":1,"a":2}',
+             "[" * 2000 + "]" * 2000, "[" * 600 + "]" * 600, "\u00a01", "1\u00a0", " \t\n\r[] \r\n", "[\f]",
+             '"\x00"', '"\\u0000"', "9" * 19, "-" + "9" * 19, "1" + "0" * 400, "0." + "0" * 30 + "1e31",
+             "123456789012345678901234567890e-10", "2.2250738585072011e-308", '{"a":"\ud800"}']  # fmt: skip
+    for _ in range(count):
+        value = _json_value(rng, 4)
+        text = json.dumps(value, ensure_ascii=rng.random() < 0.5, separators=rng.choice([None, (",", ":")]))
+        texts.append(text)
+        # mutations: a truncation, and a random character put somewhere
+        texts.append(text[: rng.randint(0, len(text))])
+        at = rng.randint(0, len(text))
+        texts.append(text[:at] + rng.choice(' \t\n\r,:{}[]"\\0-+.eE1ntfu\x00\ufeff\u00a0') + text[at + 1 :])
+    return texts
+
+
+def test_loads_json_matches_json_loads() -> None:
+    for text in _json_texts(4000, seed=5):
+        assert _same_outcome(_outcome(loads_json, text), _outcome(json.loads, text)), text
+
+
+def test_loads_json_reads_floats_as_json_does() -> None:
+    rng = random.Random(6)
+    tokens = []
+    for _ in range(20000):
+        double = struct.unpack("<d", rng.getrandbits(64).to_bytes(8, "little"))[0]
+        if double == double and abs(double) != float("inf"):
+            tokens += [repr(double), f"{double:.17g}", f"{double:.25e}"]
+        digits = "".join(rng.choice(string.digits) for _ in range(rng.randint(1, 18))).lstrip("0") or "0"
+        fraction = "".join(rng.choice(string.digits) for _ in range(rng.randint(1, 30)))
+        tokens.append(f"{digits}.{fraction}e{rng.randint(-340, 320)}")
+    for token in tokens:
+        assert _same(loads_json(f"[{token}]"), json.loads(f"[{token}]")), token
+
+
+def _reference_json_param(value: Any) -> Any:
+    """`json_param` as it was."""
+    if isinstance(value, str):
+        if len(value) > MAX_JSON_CHARS:
+            return None
+        try:
+            return json.loads(value)
+        except ValueError:
+            return None
+    return value
+
+
+def test_json_param_and_parse_body_match_the_old_parsing() -> None:
+    for text in _json_texts(800, seed=7):
+        assert _same_outcome(_outcome(json_param, text), _outcome(_reference_json_param, text)), text
+        for kind in ("application/json", "application/x-www-form-urlencoded", "text/plain"):
+            mine = _outcome(lambda body, kind=kind: parse_body(body, kind), text)  # type: ignore[misc]
+            old = _outcome(lambda body, kind=kind: _reference_body(body, kind), text)  # type: ignore[misc]
+            assert _same_outcome(mine, old), (kind, text)
+
+
+@pytest.mark.parametrize("length", [MAX_JSON_CHARS, MAX_JSON_CHARS + 1])
+def test_json_param_length_limit(length: int) -> None:
+    text = '"' + "a" * (length - 2) + '"'
+    assert json_param(text) == (text[1:-1] if length <= MAX_JSON_CHARS else None)
