@@ -30,8 +30,8 @@ from graphql import (
 )
 from graphql.pyutils import is_awaitable
 
-from gateway.fast_execution import LeafFastExecutor
 from gateway.limits import validation_rules
+from gateway.variables import VariableFastExecutor
 from resolvers.context import Context, NotAuthenticated, NotPermitted
 from resolvers.errors import UserError
 from resolvers.node import InvalidId
@@ -136,7 +136,7 @@ class Executor:
             context_value=context,
             variable_values=variables,
             operation_name=operation_name,
-            executor_class=LeafFastExecutor,
+            executor_class=VariableFastExecutor,
         )
         if is_awaitable(result):
             result = await result
