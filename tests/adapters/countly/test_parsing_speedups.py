@@ -7,24 +7,30 @@ depend on it, and a duplicate hash that changed between versions would store ret
 
 from __future__ import annotations
 
+import datetime
+import enum
+import hashlib
 import json
 import random
+import re
 import string
 import struct
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import parse_qsl, unquote, urlencode
+from urllib.parse import parse_qsl, quote, unquote, urlencode
 
 import pytest
 
 from adapters.countly.params import (
     MAX_JSON_CHARS,
+    compact_json,
     json_param,
     loads_json,
     parse_body,
     parse_form,
     unquote_plus,
 )
+from adapters.countly.writes import bulk_item_payload, dedupe_hash, quote_component
 
 # characters that matter to the parsers, then some ordinary and some non-ASCII ones
 _SPECIAL = "%=&+;_ \r\n\t\x00\x7f"
@@ -228,3 +234,163 @@ def test_json_param_and_parse_body_match_the_old_parsing() -> None:
 def test_json_param_length_limit(length: int) -> None:
     text = '"' + "a" * (length - 2) + '"'
     assert json_param(text) == (text[1:-1] if length <= MAX_JSON_CHARS else None)
+
+
+def _reference_compact(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+def _text_outcome(function: Callable[[Any], str], value: Any) -> tuple[str, Any]:
+    try:
+        return ("value", function(value))
+    except Exception as error:
+        return ("raised", type(error))
+
+
+class _Str(str):
+    pass
+
+
+class _Int(int):
+    pass
+
+
+class _IntEnum(enum.IntEnum):
+    ONE = 1
+
+
+def _odd_values() -> list[Any]:
+    circular: list[Any] = []
+    circular.append(circular)
+    deep: Any = []
+    for _ in range(300):
+        deep = [deep]
+    return [
+        None, [None], {"a": None}, "null", {"k": "x-null-e-5"}, "0.00001", [1e-5], [1e-4], [9.99e-5], [1e-7],
+        [1e-10], [5e-324], [-0.0], [1e16], [1e15], [1.5e300], [float("nan")], [float("inf")], [-float("inf")],
+        [2**63], [2**64 - 1], [2**64], [-(2**63) - 1], {1: 2}, {"a": "\ud800"}, "\ud800", (1, 2), {"t": (1,)},
+        [_Str("s")], [_Int(5)], [_IntEnum.ONE], {"a": datetime.date(2024, 1, 2)}, deep, circular,
+        "".join(chr(c) for c in range(0x20)) + '"\\/\x7f\u2028\u2029é😀', [True, False, 0, -1, ""],
+    ]  # fmt: skip
+
+
+def test_compact_json_matches_json_dumps() -> None:
+    rng = random.Random(8)
+    values = _odd_values() + [_json_value(rng, 4) for _ in range(6000)]
+    for value in values:
+        mine, reference = _text_outcome(compact_json, value), _text_outcome(_reference_compact, value)
+        assert mine == reference, repr(value)[:200]
+
+
+def test_compact_json_writes_floats_as_json_does() -> None:
+    rng = random.Random(9)
+    floats = [float(f"1e{exponent}") for exponent in range(-330, 310)]
+    floats += [
+        float(f"{mantissa}e{exponent}")
+        for mantissa in (1.5, 9.999999999999999)
+        for exponent in range(-30, 30)
+    ]
+    floats += [_json_float(rng) for _ in range(60000)]
+    floats += [rng.uniform(-1e6, 1e6) * 10.0 ** rng.randint(-20, 20) for _ in range(20000)]
+    for number in floats:
+        assert compact_json([number, {"v": number}]) == _reference_compact([number, {"v": number}]), repr(
+            number
+        )
+
+
+def _quote_texts(seed: int) -> list[str]:
+    rng = random.Random(seed)
+    alphabet = [chr(c) for c in range(256)] + list("€😀\u2028\ufeff中文")
+    texts = ["", "a", "%", "%%", "%25", "abc-_.~XYZ019", " ", "+", "=&", "".join(chr(c) for c in range(256))]
+    texts += ["".join(rng.choice(alphabet) for _ in range(rng.randint(1, 60))) for _ in range(4000)]
+    texts += ["".join(rng.choice('ab%"{}:,') for _ in range(rng.randint(1, 40))) for _ in range(1000)]
+    texts += [_reference_compact(_json_value(rng, 3)) for _ in range(1000)]
+    return texts
+
+
+def test_quote_component_matches_quote() -> None:
+    for text in _quote_texts(seed=10) + ["\ud800", "a\udfffb"]:
+        mine = _text_outcome(quote_component, text)
+        assert mine == _text_outcome(lambda t: quote(t, safe=""), text), repr(text)
+
+
+def _reference_bulk_item_payload(item: dict[str, Any]) -> str:
+    """`bulk_item_payload` as it was: json.dumps and quote."""
+    parts = []
+    for key, value in item.items():
+        text = _reference_as_text(value)
+        if text is None:
+            text = json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+        parts.append(f"{quote(str(key), safe='')}={quote(text, safe='')}")
+    return "&".join(parts)
+
+
+def _reference_as_text(value: Any) -> str | None:
+    """`as_text` as it was: numbers printed by json.dumps."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return json.dumps(value)
+    if isinstance(value, str):
+        return value
+    return None
+
+
+def _bulk_items(seed: int, count: int) -> list[dict[str, Any]]:
+    rng = random.Random(seed)
+    items: list[dict[str, Any]] = [
+        {
+            "app_key": "abc",
+            "device_id": "dev é 1",
+            "timestamp": 1715250000000,
+            "begin_session": 1,
+            "metrics": {"_os": "Android", "_os_version": "14", "_density": 2.75},
+            "events": [{"key": "buy", "count": 2, "sum": 3.5, "segmentation": {"plan": "pro", "n": 1e-7}}],
+            "user_details": {"name": "Zoë", "custom": {"a": [1, 2]}},
+            "rr": 3,
+            "checksum256": "ff00",
+        }
+    ]
+    for _ in range(count):
+        item = {_json_string(rng) or "k": _json_value(rng, 3) for _ in range(rng.randint(0, 6))}
+        items.append(item)
+    items.append({1: "non-str key", "n": None, "odd": _odd_values()[10]})
+    return items
+
+
+def test_bulk_item_payload_matches_the_old_text() -> None:
+    for item in _bulk_items(seed=11, count=3000):
+        mine = _text_outcome(bulk_item_payload, item)
+        assert mine == _text_outcome(_reference_bulk_item_payload, item), repr(item)[:300]
+
+
+def _reference_dedupe_hash(payload: str, timestamp: str | None, now_ms: int) -> str:
+    cleaned = re.sub(r"[?&]?((?:rr|checksum|checksum256)=[^&\n]+)", "", payload)
+    return hashlib.sha1(cleaned.encode("utf-8")).hexdigest() + (timestamp or str(now_ms))
+
+
+def test_dedupe_hash_matches_the_old_hash() -> None:
+    rng = random.Random(12)
+    pieces = [
+        "rr=1",
+        "err=2",
+        "checksum=ab",
+        "checksum256=cd",
+        "checksum=",
+        "rr",
+        "&",
+        "?",
+        "\n",
+        "=",
+        "x=1",
+        "é",
+    ]
+    payloads = ["", "rr=5", "&rr=5&a=1", "a=1&checksum=x", "checksum256=y\nz"]
+    payloads += ["".join(rng.choice(pieces) for _ in range(rng.randint(1, 12))) for _ in range(3000)]
+    payloads += [bulk_item_payload(item) for item in _bulk_items(seed=13, count=300)]
+    for payload in payloads:
+        for timestamp in (None, "", "1715250000"):
+            expected = _reference_dedupe_hash(payload, timestamp, 1715250000123)
+            assert dedupe_hash(payload, timestamp, 1715250000123) == expected, payload
