@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import binascii
 import json
+import math
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -54,14 +55,16 @@ class CountlyRequest:
 
 def as_text(value: Any) -> str | None:
     """A scalar parameter value as text; None for missing, null and structured values."""
+    if isinstance(value, str):
+        return value
     if value is None:
         return None
     if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, int | float):
-        return json.dumps(value)
-    if isinstance(value, str):
-        return value
+    if isinstance(value, int):
+        return int.__repr__(value)  # what json.dumps writes for any int (it skips subclasses' __repr__ too)
+    if isinstance(value, float):
+        return float.__repr__(value) if math.isfinite(value) else json.dumps(value)  # json: NaN, Infinity
     return None
 
 
@@ -115,6 +118,8 @@ def truthy(value: Any) -> bool:
 
 def as_int(value: Any) -> int | None:
     """A whole number as JavaScript's parseInt would read it (leading digits), or None."""
+    if value is None:
+        return None
     if isinstance(value, bool):
         return None
     if isinstance(value, int):
@@ -139,6 +144,8 @@ def as_int(value: Any) -> int | None:
 
 def as_float(value: Any) -> float | None:
     """A finite number, from a number or numeric text; None otherwise."""
+    if value is None:
+        return None
     if isinstance(value, bool):
         return None
     if isinstance(value, int | float):
@@ -150,9 +157,7 @@ def as_float(value: Any) -> float | None:
             return None
     else:
         return None
-    if number != number or number in (float("inf"), float("-inf")):
-        return None
-    return number
+    return number if math.isfinite(number) else None
 
 
 async def read_request(request: web.Request) -> CountlyRequest:

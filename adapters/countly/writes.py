@@ -78,8 +78,11 @@ def _segmentation(value: Any) -> dict[str, Any] | None:
     decoded = json_param(value)
     if not isinstance(decoded, dict):
         return None
-    kept = {str(k): v for k, v in decoded.items() if isinstance(v, _SCALARS) and str(k)}
-    return {k: (as_float(v) if isinstance(v, float) else v) for k, v in kept.items() if v is not None} or None
+    kept: dict[str, Any] = {}
+    for key, item in decoded.items():
+        if isinstance(item, _SCALARS) and (name := str(key)):
+            kept[name] = as_float(item) if isinstance(item, float) else item  # NaN and infinities: None
+    return kept or None
 
 
 def event_input(raw: Any) -> dict[str, Any] | None:
@@ -87,7 +90,10 @@ def event_input(raw: Any) -> dict[str, Any] | None:
     if not isinstance(raw, dict):
         return None
     key = as_text(raw.get("key"))
-    if key is None or not key.strip() or len(key.strip()) > MAX_KEY_CHARS:
+    if key is None:
+        return None
+    stripped = key.strip()
+    if not stripped or len(stripped) > MAX_KEY_CHARS:
         return None
     count = as_int(raw.get("count"))
     event: dict[str, Any] = {"key": key, "count": _clamp(count) if count is not None else 1}
