@@ -16,7 +16,9 @@ import binascii
 import json
 import math
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 from urllib.parse import unquote
 
@@ -46,11 +48,16 @@ class CountlyRequest:
     query_string: str = ""
     body_text: str = ""
     method: str = "GET"
-    headers: dict[str, str] = field(default_factory=dict)
+    raw_headers: Mapping[str, str] = field(default_factory=dict)
 
     def text(self, name: str) -> str | None:
         """A parameter as a string (numbers and booleans are printed the JSON way), or None."""
         return as_text(self.params.get(name))
+
+    @cached_property
+    def headers(self) -> dict[str, str]:
+        """The headers by lower-case name (the last of repeated ones); built when asked, as writes never do."""
+        return {name.lower(): value for name, value in self.raw_headers.items()}
 
 
 def as_text(value: Any) -> str | None:
@@ -162,7 +169,7 @@ def as_float(value: Any) -> float | None:
 
 async def read_request(request: web.Request) -> CountlyRequest:
     """The request's parameters: the query string, overridden by a form, multipart or JSON body."""
-    params: dict[str, Any] = {key: request.query.getone(key) for key in request.query.keys()}
+    params: dict[str, Any] = dict(request.query)  # a MultiDict's item is its first value, as getone
     body_text = ""
     if request.method == "POST" and request.can_read_body:
         content_type = request.content_type
@@ -182,7 +189,7 @@ async def read_request(request: web.Request) -> CountlyRequest:
         query_string=request.query_string,
         body_text=body_text,
         method=request.method,
-        headers={k.lower(): v for k, v in request.headers.items()},
+        raw_headers=request.headers,
     )
 
 

@@ -8,6 +8,8 @@ from typing import Any
 
 from aiohttp import web
 
+from adapters.countly.params import compact_json
+
 CONTENT_TYPE = "application/json; charset=utf-8"
 CORS_HEADERS = {
     "Access-Control-Allow-Origin": "*",
@@ -30,8 +32,7 @@ def escape_data(value: Any) -> Any:
     return value
 
 
-def _respond(status: int, body: Any, callback: str | None) -> web.Response:
-    text = json.dumps(body, ensure_ascii=False, separators=(",", ":"))
+def _respond(status: int, text: str, callback: str | None) -> web.Response:
     if callback and _CALLBACK.match(callback):
         text = f"{callback}({text})"
     response = web.Response(status=status, text=text)
@@ -44,12 +45,14 @@ def message(status: int, text: str, callback: str | None = None, **extra: str) -
     """A message reply `{"result": text}` (plus e.g. `info`), `< >` escaped."""
     body: dict[str, str] = {"result": text.translate(_MESSAGE_ESCAPES)}
     body.update({key: value.translate(_MESSAGE_ESCAPES) for key, value in extra.items()})
-    return _respond(status, body, callback)
+    return _respond(status, compact_json(body), callback)  # orjson's speed: every write is answered so
 
 
 def data(document: Any, callback: str | None = None, status: int = 200) -> web.Response:
     """A data reply: the document with its string values HTML-escaped."""
-    return _respond(status, escape_data(document), callback)
+    return _respond(
+        status, json.dumps(escape_data(document), ensure_ascii=False, separators=(",", ":")), callback
+    )
 
 
 def options() -> web.Response:

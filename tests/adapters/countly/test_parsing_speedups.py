@@ -20,9 +20,14 @@ from typing import Any
 from urllib.parse import parse_qsl, quote, unquote, urlencode
 
 import pytest
+from aiohttp import web
+from multidict import CIMultiDict, CIMultiDictProxy
+from yarl import URL
 
+from adapters.countly import replies
 from adapters.countly.params import (
     MAX_JSON_CHARS,
+    CountlyRequest,
     as_float,
     as_int,
     as_text,
@@ -526,3 +531,45 @@ def test_event_input_matches_the_old_one() -> None:
         raws.append(raw)
     for raw in raws:
         assert _same(event_input(raw), _reference_event_input(raw)), raw
+
+
+def test_query_and_headers_as_read_before() -> None:
+    url = URL("/i?a=1&b=2&a=3&c=&b=4&%C3%A9=%FF&d")
+    assert list(dict(url.query).items()) == [
+        (key, url.query.getone(key)) for key in dict.fromkeys(url.query.keys())
+    ]
+    raw = CIMultiDictProxy(
+        CIMultiDict([("Host", "h"), ("Countly-Token", "t1"), ("countly-token", "t2"), ("X-A", "1")])
+    )
+    request = CountlyRequest(params={}, raw_headers=raw)
+    assert request.headers == {k.lower(): v for k, v in raw.items()}
+    assert request.headers["countly-token"] == "t2"
+
+
+def test_message_replies_are_written_as_before() -> None:
+    rng = random.Random(17)
+    texts = [
+        "Success",
+        "Request ignored: Duplicate request",
+        'Missing parameter "app_key"',
+        "<b>null</b>",
+        "\ud800",
+    ]
+    texts += [_json_string(rng) for _ in range(2000)] + [repr(_json_float(rng)) for _ in range(500)]
+    for text in texts:
+        for callback in (None, "cb", "bad callback"):
+            extra = {"info": rng.choice(texts)} if rng.random() < 0.5 else {}
+            body = {"result": text.replace("<", "&lt;").replace(">", "&gt;")}
+            body.update(
+                {key: value.replace("<", "&lt;").replace(">", "&gt;") for key, value in extra.items()}
+            )
+            expected = json.dumps(body, ensure_ascii=False, separators=(",", ":"))
+            if callback == "cb":
+                expected = f"cb({expected})"
+            try:
+                response = replies.message(200, text, callback, **extra)
+            except UnicodeEncodeError:
+                with pytest.raises(UnicodeEncodeError):  # aiohttp refuses lone surrogates, as it did before
+                    web.Response(text=expected)
+                continue
+            assert response.text == expected
