@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
+from math import isfinite
+from typing import Any
 
 import asyncpg
+import orjson
 
 from gateway.db import Transaction
 from gateway.ingest import sql
@@ -151,48 +154,37 @@ async def _store(tx: Transaction, plan: Planner, devices: list[DeviceState]) -> 
 async def _store_rollups(tx: Transaction, plan: Planner) -> None:
     accounts = {p.id: p.account_id for p in plan.products.values()}
     if plan.session_rollups:
-        keys = sorted(plan.session_rollups)
-        values = [plan.session_rollups[k] for k in keys]
-        await tx.execute(
-            sql.UPSERT_SESSION_ROLLUPS,
-            [accounts[k[0]] for k in keys],
-            *[[k[i] for k in keys] for i in range(5)],
-            *[[v[i] for v in values] for i in range(5)],
-        )
+        rows = [(accounts[k[0]], *k, *v) for k, v in sorted(plan.session_rollups.items())]
+        await tx.execute(sql.UPSERT_SESSION_ROLLUPS, _document(rows))
     event_rollups = plan.event_rollups()
     if event_rollups:
-        ekeys = sorted(event_rollups)
-        evalues = [event_rollups[k] for k in ekeys]
-        await tx.execute(
-            sql.UPSERT_EVENT_ROLLUPS,
-            [accounts[k[0]] for k in ekeys],
-            *[[k[i] for k in ekeys] for i in range(6)],
-            [int(v[0]) for v in evalues],
-            [v[1] for v in evalues],
-            [v[2] for v in evalues],
-        )
+        rows = [(accounts[k[0]], *k, int(c), s, d) for k, (c, s, d) in sorted(event_rollups.items())]
+        await tx.execute(sql.UPSERT_EVENT_ROLLUPS, _document(rows))
     if plan.event_definitions:
-        dkeys = sorted(plan.event_definitions)
-        dvalues = [plan.event_definitions[k] for k in dkeys]
-        await tx.execute(
-            sql.UPSERT_EVENT_DEFINITIONS,
-            [accounts[k[0]] for k in dkeys],
-            [k[0] for k in dkeys],
-            [k[1] for k in dkeys],
-            *[[v[i] for v in dvalues] for i in range(3)],
-        )
+        rows = [(accounts[k[0]], *k, *v) for k, v in sorted(plan.event_definitions.items())]
+        await tx.execute(sql.UPSERT_EVENT_DEFINITIONS, _document(rows))
     if plan.property_definitions:
-        pkeys = sorted(plan.property_definitions)
-        pvalues = [plan.property_definitions[k] for k in pkeys]
-        await tx.execute(
-            sql.UPSERT_PROPERTY_DEFINITIONS,
-            [accounts[k[0]] for k in pkeys],
-            *[[k[i] for k in pkeys] for i in range(3)],
-            *[[v[i] for v in pvalues] for i in range(3)],
-        )
+        rows = [(accounts[k[0]], *k, *v) for k, v in sorted(plan.property_definitions.items())]
+        await tx.execute(sql.UPSERT_PROPERTY_DEFINITIONS, _document(rows))
     if plan.notices:
         payloads = [
             json.dumps({"product_id": pid, "account_id": accounts[pid], **counts}, separators=(",", ":"))
             for pid, counts in sorted(plan.notices.items())
         ]
         await tx.execute(sql.NOTIFY, payloads)
+
+
+def _document(rows: list[tuple[Any, ...]]) -> str:
+    """`rows` as one JSON array of arrays, read by the statements with `jsonb_array_elements` (see sql.py)."""
+    doc = orjson.dumps(rows)
+    if b"null" in doc:
+        # orjson writes NaN and infinities as null (a sum can overflow): spell them as float8 input reads them.
+        # Rollup and definition columns are never NULL, so only such floats (or text containing "null") get here.
+        doc = orjson.dumps([tuple(_float8(value) for value in row) for row in rows])
+    return doc.decode()
+
+
+def _float8(value: Any) -> Any:
+    if type(value) is not float or isfinite(value):
+        return value
+    return "NaN" if value != value else ("Infinity" if value > 0 else "-Infinity")

@@ -5,12 +5,12 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from gateway.db import Database
-from gateway.ingest import EventInput, IngestEngine, Outcome
+from gateway.ingest import EventInput, IngestEngine, Outcome, TrackRequest
 from tests.ingest.conftest import MakeProduct, ProductRow
 from tests.ingest.helpers import erow, req, srow, ts
 
@@ -510,3 +510,71 @@ async def test_statements_per_batch_do_not_grow(db: Database, product: ProductRo
         assert counter.count - before <= 12
     finally:
         await engine.stop()
+
+
+async def test_overflowing_sums_and_null_looking_text(
+    db: Database, engine: IngestEngine, product: ProductRow
+) -> None:
+    # a rollup sum that overflows to infinity is stored as such; text containing "null" is stored as sent
+    p = product
+    events = [EventInput("null", sum=1.7e308, segmentation={"null": "null"}) for _ in range(2)]
+    assert await engine.submit([req(p, "null", timestamp=ts(*T0), events=events)]) == [Outcome.STORED]
+    assert await erow(db, p, "null", "d", DAY) == {"c": 2, "s": float("inf"), "dur": 0.0}
+    assert (await erow(db, p, "null", "h", HOUR, "null", "null"))["s"] == float("inf")
+    assert await srow(db, p, "d", DAY) == {"t": 0, "n": 0, "u": 0, "d": 0, "e": 1}
+
+
+def _varied_requests(p: ProductRow, start: datetime) -> list[TrackRequest]:
+    """Requests of a few devices every 7 minutes from `start`: sessions, metrics, events with segmentation."""
+    requests = []
+    for i in range(60):
+        at = start + timedelta(minutes=7 * i)
+        device = f"v{i % 4}"
+        events = [
+            EventInput(
+                f"k{j % 3}", count=j + 1, sum=j * 0.5, duration=1.25, segmentation={"s": f"x{i % 2}", "n": j}
+            )
+            for j in range(i % 3)
+        ]
+        requests.append(
+            req(
+                p,
+                device,
+                timestamp=str(int(at.timestamp() * 1000)),
+                begin_session=i % 5 == 0,
+                session_duration=30 if i % 2 else None,
+                end_session=i % 5 == 4,
+                metrics={"_os": "Android" if i % 3 else "iOS", "_app_version": f"1.{i % 2}"},
+                events=events,
+            )
+        )
+    return requests
+
+
+ROLLUPS = {
+    "session_rollups": "SELECT dimension, value, grain, bucket, t, n, u, d, e FROM session_rollups"
+    " WHERE product_id = $1 ORDER BY 1, 2, 3, 4",
+    "event_rollups": "SELECT key, seg_key, seg_value, grain, bucket, c, s, dur FROM event_rollups"
+    " WHERE product_id = $1 ORDER BY 1, 2, 3, 4, 5",
+}
+
+
+@pytest.mark.parametrize(
+    ("timezone", "start"),
+    [
+        ("America/New_York", datetime(2024, 11, 3, 4, 0, tzinfo=UTC)),  # 01:00-02:00 local happens twice
+        ("Australia/Lord_Howe", datetime(2024, 4, 6, 13, 0, tzinfo=UTC)),  # clocks go back 30 minutes
+        ("Asia/Kathmandu", datetime(2023, 12, 31, 15, 0, tzinfo=UTC)),  # +05:45, across a new year
+    ],
+)
+async def test_rollups_of_a_batch_equal_those_of_single_requests(
+    db: Database, engine: IngestEngine, make_product: MakeProduct, timezone: str, start: datetime
+) -> None:
+    batched, single = await make_product(timezone=timezone), await make_product(timezone=timezone)
+    assert set(await engine.submit(_varied_requests(batched, start))) == {Outcome.STORED}
+    for request in _varied_requests(single, start):
+        assert await engine.submit([request]) == [Outcome.STORED]
+    for table, query in ROLLUPS.items():
+        rows = await db.fetch(query, batched.product_id)
+        assert len(rows) > 40, table
+        assert rows == await db.fetch(query, single.product_id), table
