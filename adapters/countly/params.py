@@ -29,8 +29,6 @@ MAX_JSON_CHARS = 1_000_000
 # orjson reads integers beyond 64 bits as floats where json keeps them exact; such a number has 19+ digits
 _DIGITS_AS_ZERO = bytes.maketrans(b"123456789", b"000000000")
 _LONG_DIGITS = b"0" * 19
-# a `%` not followed by two hex digits, which unquote keeps as it is
-_BAD_ESCAPE = re.compile(r"%(?![0-9A-Fa-f]{2})")
 _COMPACT = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
 # subclasses, datetimes and dataclasses go to orjson's `default` (none: TypeError), so json decides on them
 _ORJSON_OPTIONS = (
@@ -226,9 +224,13 @@ def unquote_plus(text: str) -> str:
     text = text.replace("+", " ")
     if "%" not in text:
         return text
-    if text.isascii() and "=" not in text and _BAD_ESCAPE.search(text) is None:
-        # unquote works escape by escape in Python; with only well-formed escapes and no `=`, binascii's
-        # quoted-printable decoder turns `=XX` into the same bytes in C (its soft line breaks and `==` need
-        # a `=` not followed by two hex digits). ASCII text is one run for unquote, decoded as a whole.
-        return binascii.a2b_qp(text.replace("%", "=")).decode("utf-8", "replace")
+    if text.isascii() and "=" not in text and "\r" not in text and "\n" not in text:
+        # unquote goes escape by escape in Python; binascii's quoted-printable decoder turns `=XX` into the
+        # same bytes in C. It differs only at a `=` without two hex digits after it (soft line breaks need a
+        # CR or LF, excluded here), and each of those shortens the text by less than the 2 characters a
+        # decoded escape does: the length tells whether every `%` was an escape. ASCII text is one run for
+        # unquote, decoded as a whole.
+        decoded = binascii.a2b_qp(text.replace("%", "="))
+        if len(decoded) == len(text) - 2 * text.count("%"):
+            return decoded.decode("utf-8", "replace")
     return unquote(text)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime
 import enum
 import hashlib
+import itertools
 import json
 import random
 import re
@@ -66,6 +67,8 @@ def _fragment(rng: random.Random) -> str:
 def _percent_texts(count: int, seed: int) -> list[str]:
     rng = random.Random(seed)
     texts = ["", "%", "%%", "%%41", "%4", "%4%41", "%zz", "a%", "%=41", "==", "=", "+", "%2", "%C3", "%C3a"]
+    # where a `%` that is no escape would shorten the text as much as escapes do, were CR and LF allowed
+    texts += ["%\r\r\r\n%%", "%\n41", "%\r\n41", "%\r41%%", "%41%\n", "%%%%%%\r\r\r\r\n"]
     texts += ["".join(_fragment(rng) for _ in range(rng.randint(1, 30))) for _ in range(count)]
     # every byte escaped alone, and in pairs (which may or may not form UTF-8 together)
     texts += [f"%{byte:02X}" for byte in range(256)] + [f"%{byte:02x}x%{byte:02X}" for byte in range(256)]
@@ -117,6 +120,13 @@ def _same_outcome(mine: tuple[str, Any], reference: tuple[str, Any]) -> bool:
 def test_unquote_plus_matches_urllib() -> None:
     for text in _percent_texts(6000, seed=1):
         assert unquote_plus(text) == unquote(text.replace("+", " ")), text
+
+
+def test_unquote_plus_matches_urllib_on_every_short_text() -> None:
+    for length in range(6):
+        for chars in itertools.product("%4Fg=\r\n+é", repeat=length):
+            text = "".join(chars)
+            assert unquote_plus(text) == unquote(text.replace("+", " ")), text
 
 
 def test_unquote_plus_on_urlencoded_json() -> None:
