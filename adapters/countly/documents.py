@@ -23,6 +23,7 @@ import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 from aiohttp import web
@@ -83,8 +84,12 @@ async def _analytics(
     return ((data.get("node") or {}).get("analytics")) or {}
 
 
+@lru_cache(maxsize=8192)
 def _local(value: str) -> datetime:
-    """A bucket start printed with the product's offset, as the local wall-clock time it stands for."""
+    """A bucket start printed with the product's offset, as the local wall-clock time it stands for.
+
+    Cached: a document's buckets repeat the same starts (every metric value of a day has that day's start).
+    """
     return datetime.fromisoformat(value).replace(tzinfo=None)
 
 
