@@ -29,6 +29,7 @@ MAX_JSON_CHARS = 1_000_000
 # orjson reads integers beyond 64 bits as floats where json keeps them exact; such a number has 19+ digits
 _DIGITS_AS_ZERO = bytes.maketrans(b"123456789", b"000000000")
 _LONG_DIGITS = b"0" * 19
+# the encoder json.dumps(separators=(",", ":"), ensure_ascii=False) would build on every call
 _COMPACT = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
 # subclasses, datetimes and dataclasses go to orjson's `default` (none: TypeError), so json decides on them
 _ORJSON_OPTIONS = (
