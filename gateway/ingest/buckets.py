@@ -7,6 +7,7 @@ a year is one or two days long. Bucket starts are naive datetimes in the product
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 # the grain letters stored in the rollup tables, finest first
@@ -65,3 +66,27 @@ class BucketCalculator:
     def buckets(self, instant: datetime) -> Buckets:
         """The five bucket starts (h, d, w, m, y) of the aware `instant`."""
         return self.buckets_of_slot(int(instant.timestamp()) // 900)
+
+    def per_bucket(self, slots: dict[int, list[Any]]) -> list[tuple[str, datetime, list[Any]]]:
+        """Sums kept per 15-minute slot (`slots`: slot -> sums), added up per grain and bucket.
+
+        One (grain, bucket, sums) per bucket. Sums are added in the order of `slots`, so float totals are the
+        same as when each slot's sums are added to its buckets one by one. The returned lists may be those of
+        `slots`: do not mutate them.
+        """
+        if len(slots) == 1:
+            for slot, sums in slots.items():
+                return [
+                    (grain, bucket, sums)
+                    for grain, bucket in zip(GRAINS, self.buckets_of_slot(slot), strict=True)
+                ]
+        merged: dict[tuple[str, datetime], list[Any]] = {}
+        for slot, sums in slots.items():
+            for grain, bucket in zip(GRAINS, self.buckets_of_slot(slot), strict=True):
+                found = merged.get((grain, bucket))
+                if found is None:
+                    merged[(grain, bucket)] = list(sums)
+                else:
+                    for i, amount in enumerate(sums):
+                        found[i] += amount
+        return [(grain, bucket, sums) for (grain, bucket), sums in merged.items()]

@@ -41,8 +41,12 @@ ALL_GRAINS: tuple[int, ...] = tuple(range(len(GRAINS)))
 T, N, U, D, E = range(5)
 
 SessionKey = tuple[int, str, str, datetime, str]  # product, dimension, grain, bucket, value
-EventKey = tuple[int, str, str, str, datetime, str]  # product, key, seg_key, grain, bucket, seg_value
-EventCell = tuple[int, str, str, str, int]  # product, key, seg_key, seg_value, 15-minute UTC slot
+SessionCell = tuple[int, str, str]  # product, dimension, value
+EventCell = tuple[int, str, str, str]  # product, key, seg_key, seg_value
+# per 15-minute UTC slot, the sums of a cell: expanded to the grains' buckets once per batch (`*_rollup_rows`)
+Slots = dict[int, list[Any]]
+# a rollup row for the writer: its key, its sums, then the product's account id (the order of sql.py)
+RollupRow = tuple[Any, ...]
 
 
 @dataclass
@@ -195,15 +199,19 @@ def _event_count(raw: Any) -> int:
 
 
 def _bump_cell(
-    cells: dict[EventCell, list[float]], cell: EventCell, count: int, total: float, duration: float
+    cells: dict[EventCell, Slots], cell: EventCell, slot: int, count: int, total: float, duration: float
 ) -> None:
-    row = cells.get(cell)
-    if row is None:
-        cells[cell] = [count, total, duration]
+    slots = cells.get(cell)
+    if slots is None:
+        cells[cell] = {slot: [count, total, duration]}
+        return
+    sums = slots.get(slot)
+    if sums is None:
+        slots[slot] = [count, total, duration]
     else:
-        row[0] += count
-        row[1] += total
-        row[2] += duration
+        sums[0] += count
+        sums[1] += total
+        sums[2] += duration
 
 
 def _float_or_none(raw: Any) -> float | None:
@@ -224,9 +232,12 @@ class Planner:
 
     products: dict[int, ProductInfo]
     now: datetime
-    session_rollups: dict[SessionKey, list[int]] = field(default_factory=dict)
-    # per (product, key, segment, 15-minute slot): [c, s, dur]; expanded to grains by `event_rollups()`
-    event_cells: dict[EventCell, list[float]] = field(default_factory=dict)
+    # [t, n, u, d, e] per slot of each (product, dimension, value), added at every grain
+    session_cells: dict[SessionCell, Slots] = field(default_factory=dict)
+    # unique users counted at some grains only (the periods the device was not seen in yet): per grain
+    unique_users: dict[SessionKey, int] = field(default_factory=dict)
+    # [c, s, dur] per slot of each (product, key, seg_key, seg_value)
+    event_cells: dict[EventCell, Slots] = field(default_factory=dict)
     # (product, name) -> [total, first_used, last_used]
     event_definitions: dict[tuple[int, str], list[Any]] = field(default_factory=dict)
     # (product, scope, name) -> [data_type, first_seen, last_seen]
@@ -254,7 +265,7 @@ class Planner:
             self._merge(old.final(), device)
         product = self.products[device.product_id]
         calc = self._calculator(product)
-        buckets = calc.buckets(at)
+        slot = calc.slot(at)
         device.touched = True
         device.last_request_hash = request.dedupe_hash
         device.last_seen = max(device.last_seen, at)
@@ -264,12 +275,12 @@ class Planner:
         values = _metric_values(request)
 
         if request.begin_session:
-            self._begin_session(product, device, at, buckets, calc, values, notice)
+            self._begin_session(product, device, at, slot, calc, values, notice)
         if request.events:
             notice["events"] += self._events(product, device, request.events, at)
         if request.session_duration is not None:
             seconds = normalize_duration(request.session_duration)
-            self._bump_session(product.id, "", "", buckets, D, seconds, ALL_GRAINS)
+            self._bump_session(product.id, "", "", slot, D, seconds)
             if device.open_session_id is not None:
                 self._add_duration(device.open_session_id, seconds)
         if request.end_session:
@@ -278,7 +289,7 @@ class Planner:
                 device.last_session_id = device.open_session_id
                 device.open_session_id = None
             device.last_session_end = at
-        self._bump_session(product.id, "", "", buckets, E, 1, ALL_GRAINS)
+        self._bump_session(product.id, "", "", slot, E, 1)
 
         device.attrs.update(values)
         if request.city:
@@ -302,7 +313,7 @@ class Planner:
         product: ProductInfo,
         device: DeviceState,
         at: datetime,
-        buckets: Buckets,
+        slot: int,
         calc: BucketCalculator,
         values: dict[str, str],
         notice: dict[str, int],
@@ -325,39 +336,68 @@ class Planner:
         notice["sessions"] += 1
 
         is_new = device.last_begin_at is None
+        buckets = calc.buckets_of_slot(slot)
         previous = calc.local(device.last_begin_at) if device.last_begin_at is not None else None
         unique = tuple(i for i in ALL_GRAINS if previous is None or previous < buckets[i])
-        self._bump_session(product.id, "", "", buckets, T, 1, ALL_GRAINS)
+        self._bump_session(product.id, "", "", slot, T, 1)
         if is_new:
-            self._bump_session(product.id, "", "", buckets, N, 1, ALL_GRAINS)
-        self._bump_session(product.id, "", "", buckets, U, 1, unique)
+            self._bump_session(product.id, "", "", slot, N, 1)
+        self._bump_unique(product.id, "", "", slot, buckets, unique)
         for dimension, value in values.items():
-            self._bump_session(product.id, dimension, value, buckets, T, 1, ALL_GRAINS)
+            self._bump_session(product.id, dimension, value, slot, T, 1)
             if is_new:
-                self._bump_session(product.id, dimension, value, buckets, N, 1, ALL_GRAINS)
+                self._bump_session(product.id, dimension, value, slot, N, 1)
             # a user whose value changed is unique for the new value in every period
             grains = unique if device.attrs.get(dimension) == value else ALL_GRAINS
-            self._bump_session(product.id, dimension, value, buckets, U, 1, grains)
+            self._bump_unique(product.id, dimension, value, slot, buckets, grains)
         if device.last_begin_at is None or at > device.last_begin_at:
             device.last_begin_at = at
 
     def _bump_session(
+        self, product_id: int, dimension: str, value: str, slot: int, letter: int, amount: int
+    ) -> None:
+        """Add `amount` to `letter` of the cell at every grain."""
+        cell = (product_id, dimension, value)
+        slots = self.session_cells.get(cell)
+        if slots is None:
+            slots = self.session_cells[cell] = {}
+        sums = slots.get(slot)
+        if sums is None:
+            sums = slots[slot] = [0, 0, 0, 0, 0]
+        sums[letter] += amount
+
+    def _bump_unique(
         self,
         product_id: int,
         dimension: str,
         value: str,
+        slot: int,
         buckets: Buckets,
-        letter: int,
-        amount: int,
         grains: tuple[int, ...],
     ) -> None:
-        rollups = self.session_rollups
+        """Count a unique user at `grains` (whose buckets are `buckets`)."""
+        if grains == ALL_GRAINS:
+            self._bump_session(product_id, dimension, value, slot, U, 1)
+            return
         for i in grains:
             key = (product_id, dimension, GRAINS[i], buckets[i], value)
-            row = rollups.get(key)
-            if row is None:
-                row = rollups[key] = [0, 0, 0, 0, 0]
-            row[letter] += amount
+            self.unique_users[key] = self.unique_users.get(key, 0) + 1
+
+    def session_rollup_rows(self) -> list[RollupRow]:
+        """The batch's session rollup deltas: (product, dimension, grain, bucket, value, t, n, u, d, e, account),
+        sorted by key (the order rows are locked in)."""
+        rollups: dict[SessionKey, list[int]] = {}
+        for (product_id, dimension, value), slots in self.session_cells.items():
+            for grain, bucket, sums in self._calculators[product_id].per_bucket(slots):
+                rollups[(product_id, dimension, grain, bucket, value)] = list(sums)
+        for key, users in self.unique_users.items():
+            found = rollups.get(key)
+            if found is None:
+                rollups[key] = [0, 0, users, 0, 0]
+            else:
+                found[U] += users
+        products = self.products
+        return [(*key, *sums, products[key[0]].account_id) for key, sums in sorted(rollups.items())]
 
     def _set_end(self, session_id: int, ended_at: datetime | None) -> None:
         if session_id < 0:
@@ -421,13 +461,13 @@ class Planner:
         slot = int(occurred.timestamp()) // 900  # BucketCalculator.slot
         s, dur = total or 0.0, duration or 0.0
         cells = self.event_cells
-        _bump_cell(cells, (product_id, key, "", "", slot), count, s, dur)
+        _bump_cell(cells, (product_id, key, "", ""), slot, count, s, dur)
         if segmentation:
             for seg_key, raw in segmentation.items():
                 value = raw if type(raw) is str else segment_value(raw)
                 if value is None or not seg_key:
                     continue
-                _bump_cell(cells, (product_id, key, seg_key, value, slot), count, s, dur)
+                _bump_cell(cells, (product_id, key, seg_key, value), slot, count, s, dur)
                 self._define_property(product_id, "event", seg_key, raw, occurred)
         definition = self.event_definitions.get((product_id, key))
         if definition is None:
@@ -439,21 +479,19 @@ class Planner:
             if occurred > definition[2]:
                 definition[2] = occurred
 
-    def event_rollups(self) -> dict[EventKey, list[float]]:
-        """The event rollup deltas of the batch, per grain and bucket."""
-        rollups: dict[EventKey, list[float]] = {}
-        for (product_id, key, seg_key, seg_value, slot), (count, total, duration) in self.event_cells.items():
-            buckets = self._calculators[product_id].buckets_of_slot(slot)
-            for i, grain in enumerate(GRAINS):
-                rkey = (product_id, key, seg_key, grain, buckets[i], seg_value)
-                row = rollups.get(rkey)
-                if row is None:
-                    rollups[rkey] = [count, total, duration]
-                else:
-                    row[0] += count
-                    row[1] += total
-                    row[2] += duration
-        return rollups
+    def event_rollup_rows(self) -> list[RollupRow]:
+        """The batch's event rollup deltas: (product, key, seg_key, grain, bucket, seg_value, c, s, dur, account),
+        sorted by key (the order rows are locked in)."""
+        rows = []
+        for (product_id, key, seg_key, seg_value), slots in self.event_cells.items():
+            # the rows of two cells differ in key, seg_key or seg_value: only a cell's own slots can share a row
+            account_id = self.products[product_id].account_id
+            for grain, bucket, (count, total, duration) in self._calculators[product_id].per_bucket(slots):
+                rows.append(
+                    (product_id, key, seg_key, grain, bucket, seg_value, count, total, duration, account_id)
+                )
+        rows.sort()
+        return rows
 
     # -- devices --------------------------------------------------------------------------------------------
 

@@ -84,13 +84,14 @@ WHERE d.id = u.id
 """
 
 # The rollup and definition upserts read their rows from ONE jsonb document (an array of arrays, in the writer's
-# sorted order, kept by ORDER BY o so rows are locked in that order): per row, one typed array per column costs
+# sorted order, kept by ORDER BY o so rows are locked in that order; each row is its key, its sums or values,
+# then the product's account id, so rows sort by key as plain tuples): one typed array per column costs
 # asyncpg a Python-level check and an encoding call for every element, four times the client CPU of building
 # the document with orjson, and the server reads a jsonb array faster than ten unnested arrays.
 UPSERT_SESSION_ROLLUPS = """
 INSERT INTO session_rollups AS r (account_id, product_id, dimension, grain, bucket, value, t, n, u, d, e)
-SELECT (x.r->>0)::bigint, (x.r->>1)::bigint, x.r->>2, x.r->>3, (x.r->>4)::timestamp, x.r->>5, (x.r->>6)::bigint,
-       (x.r->>7)::bigint, (x.r->>8)::bigint, (x.r->>9)::bigint, (x.r->>10)::bigint
+SELECT (x.r->>10)::bigint, (x.r->>0)::bigint, x.r->>1, x.r->>2, (x.r->>3)::timestamp, x.r->>4, (x.r->>5)::bigint,
+       (x.r->>6)::bigint, (x.r->>7)::bigint, (x.r->>8)::bigint, (x.r->>9)::bigint
 FROM jsonb_array_elements($1::text::jsonb) WITH ORDINALITY AS x(r, o)
 ORDER BY x.o
 ON CONFLICT (product_id, dimension, grain, bucket, value) DO UPDATE
@@ -100,8 +101,8 @@ SET t = r.t + EXCLUDED.t, n = r.n + EXCLUDED.n, u = r.u + EXCLUDED.u, d = r.d + 
 
 UPSERT_EVENT_ROLLUPS = """
 INSERT INTO event_rollups AS r (account_id, product_id, key, seg_key, grain, bucket, seg_value, c, s, dur)
-SELECT (x.r->>0)::bigint, (x.r->>1)::bigint, x.r->>2, x.r->>3, x.r->>4, (x.r->>5)::timestamp, x.r->>6,
-       (x.r->>7)::bigint, (x.r->>8)::float8, (x.r->>9)::float8
+SELECT (x.r->>9)::bigint, (x.r->>0)::bigint, x.r->>1, x.r->>2, x.r->>3, (x.r->>4)::timestamp, x.r->>5,
+       (x.r->>6)::bigint, (x.r->>7)::float8, (x.r->>8)::float8
 FROM jsonb_array_elements($1::text::jsonb) WITH ORDINALITY AS x(r, o)
 ORDER BY x.o
 ON CONFLICT (product_id, key, seg_key, grain, bucket, seg_value) DO UPDATE
@@ -110,8 +111,8 @@ SET c = r.c + EXCLUDED.c, s = r.s + EXCLUDED.s, dur = r.dur + EXCLUDED.dur
 
 UPSERT_EVENT_DEFINITIONS = """
 INSERT INTO event_definitions AS e (account_id, product_id, name, total, first_used, last_used)
-SELECT (x.r->>0)::bigint, (x.r->>1)::bigint, x.r->>2, (x.r->>3)::bigint, (x.r->>4)::timestamptz,
-       (x.r->>5)::timestamptz
+SELECT (x.r->>5)::bigint, (x.r->>0)::bigint, x.r->>1, (x.r->>2)::bigint, (x.r->>3)::timestamptz,
+       (x.r->>4)::timestamptz
 FROM jsonb_array_elements($1::text::jsonb) WITH ORDINALITY AS x(r, o)
 ORDER BY x.o
 ON CONFLICT (product_id, name) DO UPDATE
@@ -121,8 +122,8 @@ SET total = e.total + EXCLUDED.total, first_used = LEAST(e.first_used, EXCLUDED.
 
 UPSERT_PROPERTY_DEFINITIONS = """
 INSERT INTO property_definitions AS p (account_id, product_id, scope, name, data_type, first_seen, last_seen)
-SELECT (x.r->>0)::bigint, (x.r->>1)::bigint, x.r->>2, x.r->>3, x.r->>4, (x.r->>5)::timestamptz,
-       (x.r->>6)::timestamptz
+SELECT (x.r->>6)::bigint, (x.r->>0)::bigint, x.r->>1, x.r->>2, x.r->>3, (x.r->>4)::timestamptz,
+       (x.r->>5)::timestamptz
 FROM jsonb_array_elements($1::text::jsonb) WITH ORDINALITY AS x(r, o)
 ORDER BY x.o
 ON CONFLICT (product_id, scope, name) DO UPDATE

@@ -153,18 +153,17 @@ async def _store(tx: Transaction, plan: Planner, devices: list[DeviceState]) -> 
 
 async def _store_rollups(tx: Transaction, plan: Planner) -> None:
     accounts = {p.id: p.account_id for p in plan.products.values()}
-    if plan.session_rollups:
-        rows = [(accounts[k[0]], *k, *v) for k, v in sorted(plan.session_rollups.items())]
-        await tx.execute(sql.UPSERT_SESSION_ROLLUPS, _document(rows))
-    event_rollups = plan.event_rollups()
-    if event_rollups:
-        rows = [(accounts[k[0]], *k, int(c), s, d) for k, (c, s, d) in sorted(event_rollups.items())]
-        await tx.execute(sql.UPSERT_EVENT_ROLLUPS, _document(rows))
+    session_rows = plan.session_rollup_rows()
+    if session_rows:
+        await tx.execute(sql.UPSERT_SESSION_ROLLUPS, _document(session_rows))
+    event_rows = plan.event_rollup_rows()
+    if event_rows:
+        await tx.execute(sql.UPSERT_EVENT_ROLLUPS, _document(event_rows))
     if plan.event_definitions:
-        rows = [(accounts[k[0]], *k, *v) for k, v in sorted(plan.event_definitions.items())]
+        rows = [(*k, *v, accounts[k[0]]) for k, v in sorted(plan.event_definitions.items())]
         await tx.execute(sql.UPSERT_EVENT_DEFINITIONS, _document(rows))
     if plan.property_definitions:
-        rows = [(accounts[k[0]], *k, *v) for k, v in sorted(plan.property_definitions.items())]
+        rows = [(*k, *v, accounts[k[0]]) for k, v in sorted(plan.property_definitions.items())]
         await tx.execute(sql.UPSERT_PROPERTY_DEFINITIONS, _document(rows))
     if plan.notices:
         payloads = [

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
-from gateway.ingest.buckets import BucketCalculator, buckets_of_local
+from gateway.ingest.buckets import GRAINS, BucketCalculator, buckets_of_local
 from gateway.ingest.rules import normalize_duration
 from gateway.ingest.timestamps import parse_timestamp
 
@@ -59,3 +60,57 @@ def test_plain_digits_parse_as_the_general_path() -> None:
     assert parse_timestamp("١٧٠٠٠٠٠٠٠٠", NOW) == datetime.fromtimestamp(1700000000, UTC)
     for other_length in ("170000000", "17000000000", "170000000012", "0" * 14):
         assert parse_timestamp(other_length, NOW) == NOW
+
+
+DST_ZONES = (
+    "America/New_York",
+    "Europe/London",
+    "Australia/Lord_Howe",
+    "Pacific/Chatham",
+    "America/Santiago",
+)
+FIXED_ZONES = ("Asia/Kathmandu", "Asia/Kolkata", "UTC")  # +05:45, +05:30, +00:00
+
+
+def _transitions(zone: ZoneInfo, year: int) -> list[datetime]:
+    """The UTC hours of `year` after which the zone's offset changes (DST starts and ends)."""
+    hours = [datetime(year, 1, 1, tzinfo=UTC) + timedelta(hours=h) for h in range(366 * 24)]
+    return [
+        a
+        for a, b in zip(hours, hours[1:], strict=False)
+        if a.astimezone(zone).utcoffset() != b.astimezone(zone).utcoffset()
+    ]
+
+
+def test_slot_cache_equals_direct_buckets_around_transitions() -> None:
+    # buckets are cached per 15-minute UTC slot: every instant of a slot must have the slot's buckets
+    for name in DST_ZONES + FIXED_ZONES:
+        zone = ZoneInfo(name)
+        starts = _transitions(zone, 2024)
+        assert len(starts) == (2 if name in DST_ZONES else 0), name
+        calc = BucketCalculator(name)
+        for start in [*starts, datetime(2024, 12, 31, 12, tzinfo=UTC)]:  # and the local new year
+            for step in range(-4 * 3600, 19 * 3600, 97):  # hours on either side, odd seconds
+                instant = start + timedelta(seconds=step, microseconds=step % 1000)
+                direct = buckets_of_local(instant.astimezone(zone).replace(tzinfo=None))
+                assert calc.buckets(instant) == direct, (name, instant)
+
+
+def test_per_bucket_sums_slots_in_their_order() -> None:
+    calc = BucketCalculator("America/New_York")
+    first = int(datetime(2024, 11, 3, 5, 0, tzinfo=UTC).timestamp()) // 900  # 01:00 EDT, an hour that repeats
+    # floats whose sum depends on the order of additions
+    slots = {first + i: [i + 1, 0.1 * (i + 1) ** 7, 1e16 if i % 2 else 1.0] for i in (0, 9, 4, 7, 1)}
+    expected: dict[tuple[str, datetime], list[float]] = {}
+    for slot, sums in slots.items():  # slot by slot, each added to its five buckets on its own
+        for grain, bucket in zip(GRAINS, calc.buckets_of_slot(slot), strict=True):
+            found = expected.get((grain, bucket))
+            expected[(grain, bucket)] = (
+                list(sums) if found is None else [a + b for a, b in zip(found, sums, strict=True)]
+            )
+    got = calc.per_bucket(slots)
+    assert {(grain, bucket): sums for grain, bucket, sums in got} == expected
+    # both 01:00 local hours (EDT, then EST) share one hour bucket; then 02:00
+    assert len(got) == len(expected) and sum(1 for grain, _, _ in got if grain == "h") == 2
+    single = calc.per_bucket({first: [1, 2.0, 3.0]})
+    assert [(grain, sums) for grain, _, sums in single] == [(grain, [1, 2.0, 3.0]) for grain in GRAINS]
