@@ -7,13 +7,20 @@ PRODUCTS = """
 SELECT id, account_id, status, salt, timezone FROM products WHERE id = ANY($1::bigint[])
 """
 
+# Most statements read their rows from ONE jsonb document (an array of arrays, built with orjson by the writer)
+# rather than from one typed array per column: asyncpg checks every array element against collections.abc (a
+# Python-level call) and encodes it on its own, several times the client CPU of the whole document, and the
+# server reads a jsonb array faster than ten unnested arrays. WITH ORDINALITY ... ORDER BY keeps the writer's
+# sorted order, the order in which rows are locked. Rows are their key, their values, then the account id.
+
 # Creates missing devices and locks every device of the batch, in the caller's (sorted) order.
 # ON CONFLICT DO UPDATE locks existing rows and RETURNING gives their current state.
+# Rows: product_id, device_key, first_seen, account_id.
 LOCK_DEVICES = """
 INSERT INTO devices AS d (account_id, product_id, device_key, first_seen, last_seen)
-SELECT a, p, k, f, f
-FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::timestamptz[]) WITH ORDINALITY AS x(a, p, k, f, o)
-ORDER BY o
+SELECT (x.r->>3)::bigint, (x.r->>0)::bigint, x.r->>1, (x.r->>2)::timestamptz, (x.r->>2)::timestamptz
+FROM jsonb_array_elements($1::text::jsonb) WITH ORDINALITY AS x(r, o)
+ORDER BY x.o
 ON CONFLICT (product_id, device_key) DO UPDATE SET last_seen = d.last_seen
 RETURNING d.id, d.account_id, d.product_id, d.device_key, (d.xmax = 0) AS inserted, d.first_seen,
           d.last_seen, d.os, d.os_version, d.device, d.resolution, d.carrier, d.app_version, d.locale,
@@ -27,11 +34,13 @@ SELECT nextval(pg_get_serial_sequence('sessions', 'id')) AS id FROM generate_ser
 
 SESSION_COLUMNS = ("id", "account_id", "product_id", "device_id", "started_at", "duration", "ended_at")
 
+# Rows: id, duration delta, ended_at, set_end. The sessions' devices are locked already.
 UPDATE_SESSIONS = """
 UPDATE sessions AS s
 SET duration = LEAST(s.duration::bigint + u.dd, 2147483647)::integer,
     ended_at = CASE WHEN u.set_end THEN u.ended_at ELSE s.ended_at END
-FROM unnest($1::bigint[], $2::bigint[], $3::timestamptz[], $4::boolean[]) AS u(id, dd, ended_at, set_end)
+FROM (SELECT (x.r->>0)::bigint, (x.r->>1)::bigint, (x.r->>2)::timestamptz, (x.r->>3)::boolean
+      FROM jsonb_array_elements($1::text::jsonb) AS x(r)) AS u(id, dd, ended_at, set_end)
 WHERE s.id = u.id
 """
 
@@ -66,28 +75,24 @@ WHERE e.device_id = m.old_id
 
 DELETE_DEVICES = "DELETE FROM devices WHERE id = ANY($1::bigint[])"
 
+# Rows: id, first_seen, last_seen, the 10 device columns (rules.DEVICE_COLUMNS), open_session_id,
+# last_session_end, last_request_hash, last_begin_at, last_session_id; the properties, in the same order, are
+# a jsonb[] parameter so they go through the connection's jsonb codec like every other jsonb value. The
+# devices are locked already (LOCK_DEVICES), so the order of these updates does not matter.
 UPDATE_DEVICES = """
 UPDATE devices AS d
-SET first_seen = u.first_seen, last_seen = u.last_seen, os = u.os, os_version = u.os_version,
-    device = u.device, resolution = u.resolution, carrier = u.carrier, app_version = u.app_version,
-    locale = u.locale, country = u.country, city = u.city, location = u.location, properties = u.properties,
-    open_session_id = u.open_session_id, last_session_end = u.last_session_end,
-    last_request_hash = u.last_request_hash, last_begin_at = u.last_begin_at,
-    last_session_id = u.last_session_id
-FROM unnest($1::bigint[], $2::timestamptz[], $3::timestamptz[], $4::text[], $5::text[], $6::text[],
-            $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[],
-            $14::jsonb[], $15::bigint[], $16::timestamptz[], $17::text[], $18::timestamptz[], $19::bigint[])
-     AS u(id, first_seen, last_seen, os, os_version, device, resolution, carrier, app_version, locale,
-          country, city, location, properties, open_session_id, last_session_end, last_request_hash,
-          last_begin_at, last_session_id)
-WHERE d.id = u.id
+SET first_seen = (x.r->>1)::timestamptz, last_seen = (x.r->>2)::timestamptz, os = x.r->>3,
+    os_version = x.r->>4, device = x.r->>5, resolution = x.r->>6, carrier = x.r->>7, app_version = x.r->>8,
+    locale = x.r->>9, country = x.r->>10, city = x.r->>11, location = x.r->>12, properties = p.properties,
+    open_session_id = (x.r->>13)::bigint, last_session_end = (x.r->>14)::timestamptz,
+    last_request_hash = x.r->>15, last_begin_at = (x.r->>16)::timestamptz,
+    last_session_id = (x.r->>17)::bigint
+FROM jsonb_array_elements($1::text::jsonb) WITH ORDINALITY AS x(r, o)
+JOIN unnest($2::jsonb[]) WITH ORDINALITY AS p(properties, o) ON p.o = x.o
+WHERE d.id = (x.r->>0)::bigint
 """
 
-# The rollup and definition upserts read their rows from ONE jsonb document (an array of arrays, in the writer's
-# sorted order, kept by ORDER BY o so rows are locked in that order; each row is its key, its sums or values,
-# then the product's account id, so rows sort by key as plain tuples): one typed array per column costs
-# asyncpg a Python-level check and an encoding call for every element, four times the client CPU of building
-# the document with orjson, and the server reads a jsonb array faster than ten unnested arrays.
+# The rollups and definitions, as jsonb documents (see above; a row's key first, so rows sort by key as tuples).
 UPSERT_SESSION_ROLLUPS = """
 INSERT INTO session_rollups AS r (account_id, product_id, dimension, grain, bucket, value, t, n, u, d, e)
 SELECT (x.r->>10)::bigint, (x.r->>0)::bigint, x.r->>1, x.r->>2, (x.r->>3)::timestamp, x.r->>4, (x.r->>5)::bigint,

@@ -70,14 +70,8 @@ async def write_batch(tx: Transaction, requests: list[TrackRequest]) -> list[Out
     if not wanted:
         return [o or Outcome.STORED for o in outcomes]
 
-    ordered = sorted(wanted)
-    rows = await tx.fetch(
-        sql.LOCK_DEVICES,
-        [wanted[k][0] for k in ordered],
-        [k[0] for k in ordered],
-        [k[1] for k in ordered],
-        [wanted[k][1] for k in ordered],
-    )
+    locks = [(*key, at, account_id) for key, (account_id, at) in sorted(wanted.items())]
+    rows = await tx.fetch(sql.LOCK_DEVICES, _document(locks))
     devices = {(row["product_id"], row["device_key"]): _device_state(row) for row in rows}
 
     planner = Planner(products, now)
@@ -115,14 +109,10 @@ async def _store(tx: Transaction, plan: Planner, devices: list[DeviceState]) -> 
             sql.SESSION_COLUMNS,
         )
     if plan.session_updates:
-        updates = sorted(plan.session_updates.items())
-        await tx.execute(
-            sql.UPDATE_SESSIONS,
-            [i for i, _ in updates],
-            [u.duration_delta for _, u in updates],
-            [u.ended_at for _, u in updates],
-            [u.set_end for _, u in updates],
-        )
+        updates = [
+            (i, u.duration_delta, u.ended_at, u.set_end) for i, u in sorted(plan.session_updates.items())
+        ]
+        await tx.execute(sql.UPDATE_SESSIONS, _document(updates))
     if plan.events:
         for row in plan.events_in_new_sessions:
             row[SESSION_ID] = ids[row[SESSION_ID]]
@@ -135,19 +125,21 @@ async def _store(tx: Transaction, plan: Planner, devices: list[DeviceState]) -> 
         await tx.execute(sql.DELETE_DEVICES, olds)
     touched = sorted((d for d in devices if d.touched and d.merged_into is None), key=lambda d: d.id)
     if touched:
-        await tx.execute(
-            sql.UPDATE_DEVICES,
-            [d.id for d in touched],
-            [d.first_seen for d in touched],
-            [d.last_seen for d in touched],
-            *[[d.attrs.get(name) for d in touched] for name in DEVICE_COLUMNS],
-            [d.properties for d in touched],
-            [plan.resolve_session(d.open_session_id, ids) for d in touched],
-            [d.last_session_end for d in touched],
-            [d.last_request_hash for d in touched],
-            [d.last_begin_at for d in touched],
-            [plan.resolve_session(d.last_session_id, ids) for d in touched],
-        )
+        rows = [
+            (
+                d.id,
+                d.first_seen,
+                d.last_seen,
+                *[d.attrs.get(name) for name in DEVICE_COLUMNS],
+                plan.resolve_session(d.open_session_id, ids),
+                d.last_session_end,
+                d.last_request_hash,
+                d.last_begin_at,
+                plan.resolve_session(d.last_session_id, ids),
+            )
+            for d in touched
+        ]
+        await tx.execute(sql.UPDATE_DEVICES, _document(rows), [d.properties for d in touched])
     await _store_rollups(tx, plan)
 
 
@@ -158,7 +150,7 @@ async def _store_rollups(tx: Transaction, plan: Planner) -> None:
         await tx.execute(sql.UPSERT_SESSION_ROLLUPS, _document(session_rows))
     event_rows = plan.event_rollup_rows()
     if event_rows:
-        await tx.execute(sql.UPSERT_EVENT_ROLLUPS, _document(event_rows))
+        await tx.execute(sql.UPSERT_EVENT_ROLLUPS, _float_document(event_rows))
     if plan.event_definitions:
         rows = [(*k, *v, accounts[k[0]]) for k, v in sorted(plan.event_definitions.items())]
         await tx.execute(sql.UPSERT_EVENT_DEFINITIONS, _document(rows))
@@ -175,10 +167,15 @@ async def _store_rollups(tx: Transaction, plan: Planner) -> None:
 
 def _document(rows: list[tuple[Any, ...]]) -> str:
     """`rows` as one JSON array of arrays, read by the statements with `jsonb_array_elements` (see sql.py)."""
+    return orjson.dumps(rows).decode()
+
+
+def _float_document(rows: list[tuple[Any, ...]]) -> str:
+    """`_document` of rows with no NULL, whose floats may be NaN or infinite (a sum can overflow)."""
     doc = orjson.dumps(rows)
     if b"null" in doc:
-        # orjson writes NaN and infinities as null (a sum can overflow): spell them as float8 input reads them.
-        # Rollup and definition columns are never NULL, so only such floats (or text containing "null") get here.
+        # orjson writes NaN and infinities as null: spell them as float8 input reads them. The rows have no
+        # NULL, so only such floats (or text containing "null") get here.
         doc = orjson.dumps([tuple(_float8(value) for value in row) for row in rows])
     return doc.decode()
 
