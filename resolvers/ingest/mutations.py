@@ -58,16 +58,19 @@ def _event(event: Mapping[str, Any]) -> EventInput:
     key = str(event["key"]).strip()
     if not key or len(key) > MAX_KEY_LENGTH:
         raise UserError(f"An event `key` must have 1 to {MAX_KEY_LENGTH} characters")
+    get = event.get
+    segmentation = get("segmentation")
+    # positional, in EventInput's field order: one per event of every write, keywords cost a third more
     return EventInput(
-        key=key,
-        count=event.get("count", 1),
-        sum=event.get("sum"),
-        duration=event.get("duration"),
-        segmentation=_text_map(event.get("segmentation"), "segmentation") or None,
-        timestamp=event.get("timestamp"),
-        path=event.get("path"),
-        title=event.get("title"),
-        referrer=event.get("referrer"),
+        key,
+        get("count", 1),
+        get("sum"),
+        get("duration"),
+        _text_map(segmentation, "segmentation") or None if segmentation is not None else None,
+        get("timestamp"),
+        get("path"),
+        get("title"),
+        get("referrer"),
     )
 
 
@@ -76,29 +79,31 @@ def _track(account_id: int, product_id: int, item: Mapping[str, Any]) -> TrackRe
     device = str(item["deviceId"]).strip()
     if not device or len(device) > MAX_KEY_LENGTH:
         raise UserError(f"`deviceId` must have 1 to {MAX_KEY_LENGTH} characters")
-    events = item.get("events") or []
+    get = item.get
+    events = get("events") or []
     if len(events) > MAX_EVENTS:
         raise UserError(f"At most {MAX_EVENTS} events per request")
-    metrics = _text_map(item.get("metrics"), "metrics")
+    metrics = _text_map(get("metrics"), "metrics")
+    # positional, in TrackRequest's field order (see _event)
     return TrackRequest(
-        account_id=account_id,
-        product_id=product_id,
-        device_key=device,
-        timestamp=item.get("timestamp"),
-        begin_session=bool(item.get("beginSession")),
-        session_duration=item.get("sessionDuration"),
-        end_session=bool(item.get("endSession")),
-        metrics={str(k): str(v) for k, v in metrics.items() if v is not None},
-        events=[_event(e) for e in events],
-        old_device_key=item.get("oldDeviceId"),
-        user_details=_text_map(item.get("userDetails"), "userDetails") or None,
-        country=item.get("country"),
-        city=item.get("city"),
-        location=item.get("location"),
-        dedupe_hash=item.get("dedupeHash"),
-        checksum_payload=item.get("checksumPayload"),
-        checksum=item.get("checksum"),
-        checksum256=item.get("checksum256"),
+        account_id,
+        product_id,
+        device,
+        get("timestamp"),
+        bool(get("beginSession")),
+        get("sessionDuration"),
+        bool(get("endSession")),
+        {str(k): str(v) for k, v in metrics.items() if v is not None},
+        [_event(e) for e in events],
+        get("oldDeviceId"),
+        _text_map(get("userDetails"), "userDetails") or None,
+        get("country"),
+        get("city"),
+        get("location"),
+        get("dedupeHash"),
+        get("checksumPayload"),
+        get("checksum"),
+        get("checksum256"),
     )
 
 
