@@ -266,6 +266,8 @@ class Planner:
         product = self.products[device.product_id]
         calc = self._calculator(product)
         slot = calc.slot(at)
+        # computed here (cached per slot) so that a time without local buckets fails before any change, as ever
+        buckets = calc.buckets_of_slot(slot)
         device.touched = True
         device.last_request_hash = request.dedupe_hash
         device.last_seen = max(device.last_seen, at)
@@ -275,7 +277,7 @@ class Planner:
         values = _metric_values(request)
 
         if request.begin_session:
-            self._begin_session(product, device, at, slot, calc, values, notice)
+            self._begin_session(product, device, at, slot, buckets, calc, values, notice)
         if request.events:
             notice["events"] += self._events(product, device, request.events, at)
         if request.session_duration is not None:
@@ -314,6 +316,7 @@ class Planner:
         device: DeviceState,
         at: datetime,
         slot: int,
+        buckets: Buckets,
         calc: BucketCalculator,
         values: dict[str, str],
         notice: dict[str, int],
@@ -336,7 +339,6 @@ class Planner:
         notice["sessions"] += 1
 
         is_new = device.last_begin_at is None
-        buckets = calc.buckets_of_slot(slot)
         previous = calc.local(device.last_begin_at) if device.last_begin_at is not None else None
         unique = tuple(i for i in ALL_GRAINS if previous is None or previous < buckets[i])
         self._bump_session(product.id, "", "", slot, T, 1)

@@ -150,7 +150,7 @@ async def _store_rollups(tx: Transaction, plan: Planner) -> None:
         await tx.execute(sql.UPSERT_SESSION_ROLLUPS, _document(session_rows))
     event_rows = plan.event_rollup_rows()
     if event_rows:
-        await tx.execute(sql.UPSERT_EVENT_ROLLUPS, _float_document(event_rows))
+        await tx.execute(sql.UPSERT_EVENT_ROLLUPS, _document(event_rows, floats=True))
     if plan.event_definitions:
         rows = [(*k, *v, accounts[k[0]]) for k, v in sorted(plan.event_definitions.items())]
         await tx.execute(sql.UPSERT_EVENT_DEFINITIONS, _document(rows))
@@ -165,22 +165,38 @@ async def _store_rollups(tx: Transaction, plan: Planner) -> None:
         await tx.execute(sql.NOTIFY, payloads)
 
 
-def _document(rows: list[tuple[Any, ...]]) -> str:
-    """`rows` as one JSON array of arrays, read by the statements with `jsonb_array_elements` (see sql.py)."""
-    return orjson.dumps(rows).decode()
+def _document(rows: list[tuple[Any, ...]], *, floats: bool = False) -> str:
+    """`rows` as one JSON array of arrays, read by the statements with `jsonb_array_elements` (see sql.py).
 
-
-def _float_document(rows: list[tuple[Any, ...]]) -> str:
-    """`_document` of rows with no NULL, whose floats may be NaN or infinite (a sum can overflow)."""
+    Values must reach PostgreSQL as they would through asyncpg's codecs. orjson writes two kinds differently:
+    the two instants asyncpg sends as -infinity / infinity (year 1 and the end of year 9999), and NaN and
+    infinities (null). Both are rare, so the finished document is searched for them (a false alarm only costs
+    a second pass). `floats`: the rows may hold floats and never NULL, so a null can only be such a float.
+    """
     doc = orjson.dumps(rows)
-    if b"null" in doc:
-        # orjson writes NaN and infinities as null: spell them as float8 input reads them. The rows have no
-        # NULL, so only such floats (or text containing "null") get here.
-        doc = orjson.dumps([tuple(_float8(value) for value in row) for row in rows])
+    if (floats and b"null" in doc) or _YEAR_1 in doc or _YEAR_9999 in doc:
+        doc = orjson.dumps([tuple(_as_asyncpg_sends(value) for value in row) for row in rows])
     return doc.decode()
 
 
-def _float8(value: Any) -> Any:
-    if type(value) is not float or isfinite(value):
-        return value
-    return "NaN" if value != value else ("Infinity" if value > 0 else "-Infinity")
+_YEAR_1, _YEAR_9999 = b"0001-01-01T00:00:00", b"9999-12-31T23:59:59.999999"
+# pgproto's datetime codec sends these (naive, or aware in UTC) as PostgreSQL's -infinity and infinity
+_NEGATIVE_INFINITY = (datetime(1, 1, 1), datetime(1, 1, 1, tzinfo=UTC))
+_INFINITY = (
+    datetime(9999, 12, 31, 23, 59, 59, 999999),
+    datetime(9999, 12, 31, 23, 59, 59, 999999, tzinfo=UTC),
+)
+
+
+def _as_asyncpg_sends(value: Any) -> Any:
+    """`value`, or the text PostgreSQL reads as what asyncpg would send for it."""
+    if type(value) is float:
+        if isfinite(value):
+            return value
+        return "NaN" if value != value else ("Infinity" if value > 0 else "-Infinity")
+    if isinstance(value, datetime):
+        if value in _NEGATIVE_INFINITY:
+            return "-infinity"
+        if value in _INFINITY:
+            return "infinity"
+    return value

@@ -578,3 +578,46 @@ async def test_rollups_of_a_batch_equal_those_of_single_requests(
         rows = await db.fetch(query, batched.product_id)
         assert len(rows) > 40, table
         assert rows == await db.fetch(query, single.product_id), table
+
+
+async def test_extreme_instants_are_stored_as_the_binary_codecs_store_them(
+    db: Database, engine: IngestEngine, make_product: MakeProduct
+) -> None:
+    # asyncpg sends 0001-01-01 00:00 (UTC, or naive) as -infinity: rows sent as JSON documents must match
+    p = await make_product(timezone="Asia/Tokyo")
+    year_1 = "0001-01-01T00:00:00Z"
+    await engine.submit([req(p, "d1", timestamp=ts(*T0), events=[EventInput("e", timestamp=year_1)])])
+    buckets = await db.fetch(
+        "SELECT grain, bucket::text FROM event_rollups WHERE product_id = $1 AND key = 'e' ORDER BY grain",
+        p.product_id,
+    )
+    assert [(r["grain"], r["bucket"]) for r in buckets] == [
+        ("d", "-infinity"),
+        ("h", "0001-01-01 09:00:00"),
+        ("m", "-infinity"),
+        ("w", "-infinity"),
+        ("y", "-infinity"),
+    ]
+    first = "SELECT first_used::text FROM event_definitions WHERE product_id = $1 AND name = 'e'"
+    assert await db.fetchval(first, p.product_id) == "-infinity"
+    await engine.submit([req(p, "d1", timestamp=year_1, events=[EventInput("f")])])
+    device = "SELECT first_seen::text FROM devices WHERE product_id = $1 AND device_key = 'd1'"
+    assert await db.fetchval(device, p.product_id) == "-infinity"
+
+
+async def test_a_time_without_local_buckets_fails_only_its_submitter(
+    db: Database, make_product: MakeProduct
+) -> None:
+    p = await make_product(timezone="America/New_York")  # year 1, 00:30 UTC is before year 1 there
+    engine = IngestEngine(db, window_ms=20.0)
+    await engine.start()
+    try:
+        bad = req(p, "bad", timestamp="0001-01-01T00:30:00Z", begin_session=True)
+        good = req(p, "good", timestamp=ts(*T0), begin_session=True)
+        results = await asyncio.gather(engine.submit([bad]), engine.submit([good]), return_exceptions=True)
+        assert isinstance(results[0], OverflowError)
+        assert results[1] == [Outcome.STORED]
+        keys = await db.fetch("SELECT device_key FROM devices WHERE product_id = $1", p.product_id)
+        assert [k["device_key"] for k in keys] == ["good"]
+    finally:
+        await engine.stop()
