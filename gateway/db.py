@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import asyncpg
+import orjson
 
 
 @dataclass
@@ -40,9 +41,23 @@ def _tick(n: int = 1) -> None:
         counter.count += n
 
 
+# types json.dumps refuses (or writes its own way) make orjson raise too, so that json decides on them
+_ORJSON_PASSTHROUGH = (
+    orjson.OPT_PASSTHROUGH_SUBCLASS | orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
+)
+
+
 def _jsonb_encode(value: Any) -> bytes:
     # binary jsonb is a version byte and the JSON text; binary (not text) so that COPY can carry jsonb too
-    return b"\x01" + json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    try:
+        text = orjson.dumps(value, option=_ORJSON_PASSTHROUGH)
+    except TypeError:  # integers beyond 64 bits, non-str keys, datetimes, subclasses: json's way
+        text = b""
+    # orjson writes NaN and infinities as null where json.dumps writes what PostgreSQL refuses: a text with
+    # null in it is written json's way, so that such values are refused as before
+    if not text or b"null" in text:
+        return b"\x01" + json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    return b"\x01" + text
 
 
 def _jsonb_decode(data: bytes) -> Any:
