@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -50,6 +51,17 @@ async def request_id_middleware(request: web.Request, handler: Handler) -> web.S
     return response
 
 
+async def freeze_startup_heap(_app: web.Application) -> None:
+    """Move what start-up built (the schema, caches, pools: most of the heap) out of the garbage collector's reach.
+
+    A request allocates thousands of objects, which trigger collections; a full collection walked the whole
+    schema too, tens of milliseconds at a time, the slow tail of the latencies. Frozen objects are never
+    collected, and they are never garbage: they live as long as the process.
+    """
+    gc.collect()
+    gc.freeze()
+
+
 def create_app(settings: Settings, database_url: str) -> web.Application:
     """The application of one gateway process, connected to `database_url` when it starts."""
     app = web.Application(
@@ -92,6 +104,7 @@ def create_app(settings: Settings, database_url: str) -> web.Application:
         await db.close()
 
     app.cleanup_ctx.append(resources)
+    app.on_startup.append(freeze_startup_heap)
     app.router.add_route("GET", "/graphql", graphql_handler)
     app.router.add_route("POST", "/graphql", graphql_handler)
     app.router.add_route("OPTIONS", "/graphql", graphql_preflight)
