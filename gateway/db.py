@@ -96,7 +96,12 @@ class Database:
         command_timeout: float | None = 60,
     ) -> Database:
         """A pool; `statement_timeout` (seconds) bounds every statement on the server side too."""
-        settings = {"statement_timeout": str(int(statement_timeout * 1000))} if statement_timeout else {}
+        # UTC sessions whatever the server's default: SQL that reads a timestamp text without an offset as
+        # timestamptz (the ingestion engine's jsonb documents) then agrees with asyncpg, which sends naive
+        # datetimes as UTC, and hour windows (`date_trunc('hour', now())`) are the same on every server
+        settings = {"TimeZone": "UTC"}
+        if statement_timeout:
+            settings["statement_timeout"] = str(int(statement_timeout * 1000))
         pool = await asyncpg.create_pool(
             url,
             min_size=min_size,

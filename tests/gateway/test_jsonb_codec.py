@@ -1,4 +1,4 @@
-"""jsonb values written with orjson read back exactly as written with json.dumps, and what json refuses stays refused."""
+"""jsonb values and timestamps reach PostgreSQL the same way whether sent by asyncpg or inside a JSON text."""
 
 from __future__ import annotations
 
@@ -45,3 +45,10 @@ def test_what_json_cannot_write_is_refused_as_before() -> None:
     with pytest.raises(TypeError):
         _jsonb_encode({"at": datetime(2026, 1, 1, tzinfo=UTC)})
     assert _jsonb_encode({1: "a"}) == b'\x01{"1":"a"}'  # json's way with a non-str key
+
+
+async def test_sessions_read_timestamps_without_offset_as_utc_like_asyncpg(db: Database) -> None:
+    naive = datetime(2026, 1, 1, 12, 0)
+    assert await db.fetchval("SHOW TimeZone") == "UTC"
+    as_text = await db.fetchval("SELECT $1::text::timestamptz", naive.isoformat())
+    assert as_text == await db.fetchval("SELECT $1::timestamptz", naive) == naive.replace(tzinfo=UTC)
