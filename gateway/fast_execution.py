@@ -165,8 +165,9 @@ def _plan(parent_type: GraphQLObjectType, grouped_field_set: GroupedFieldSet) ->
 class LeafFastExecutor(Executor):
     """graphql-core's executor with the plain-leaf shortcut described in the module docstring."""
 
-    _leaf_plans: dict[int, LeafPlan | None]
-    _mixed_plans: dict[int, list[LeafStep | None] | None]
+    # per grouped field set (by identity; the set is kept alive with its plans so that its id is not reused):
+    # the plan of an all-leaf selection, or else the leaf steps among the other fields
+    _field_plans: dict[int, tuple[GroupedFieldSet, LeafPlan | None, list[LeafStep | None] | None]]
 
     def execute_fields(
         self,
@@ -178,36 +179,25 @@ class LeafFastExecutor(Executor):
     ) -> AwaitableOrValue[dict[str, Any]]:
         # graphql-core collects the sub-fields of a list's items once, so one lookup serves the whole list
         try:
-            cache = self._leaf_plans
+            cache = self._field_plans
         except AttributeError:
-            cache = self._leaf_plans = {}
-        marker = id(grouped_field_set)
-        if marker in cache:
-            plan = cache[marker]
+            cache = self._field_plans = {}
+        found = cache.get(id(grouped_field_set))
+        if found is None:
+            plan = _plan(parent_type, grouped_field_set)
+            leaves = _mixed_plan(parent_type, grouped_field_set) if plan is None else None
+            cache[id(grouped_field_set)] = (grouped_field_set, plan, leaves)
         else:
-            plan = cache[marker] = _plan(parent_type, grouped_field_set)
+            _kept, plan, leaves = found
         if plan is not None:
             result = _read_all(plan, source_value)
             if result is not None:
                 return result
-            return super().execute_fields(
-                parent_type, source_value, path, grouped_field_set, position_context
+        elif leaves is not None:
+            return self._execute_mixed(
+                parent_type, source_value, path, grouped_field_set, position_context, leaves
             )
-        try:
-            mixed = self._mixed_plans
-        except AttributeError:
-            mixed = self._mixed_plans = {}
-        if marker in mixed:
-            leaves = mixed[marker]
-        else:
-            leaves = mixed[marker] = _mixed_plan(parent_type, grouped_field_set)
-        if leaves is None:
-            return super().execute_fields(
-                parent_type, source_value, path, grouped_field_set, position_context
-            )
-        return self._execute_mixed(
-            parent_type, source_value, path, grouped_field_set, position_context, leaves
-        )
+        return super().execute_fields(parent_type, source_value, path, grouped_field_set, position_context)
 
     def _execute_mixed(
         self,
@@ -309,7 +299,8 @@ class LeafFastExecutor(Executor):
         same problem and reports it where graphql-core would.
         """
         context = self.context_value
-        if len(items) < 2 or getattr(context, "prefetch", False) is not None:
+        # a context without `prefetch` (another schema's) or already prefetching: nothing to do here
+        if len(items) < 2 or not hasattr(context, "prefetch") or context.prefetch is not None:
             return []
         waiting: list[Any] = []
         for details in grouped_field_set.values():
