@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import gc
+import itertools
 import logging
-import uuid
+import secrets
 from collections.abc import AsyncIterator, Awaitable, Callable
 
 from aiohttp import web
@@ -28,11 +29,22 @@ log = logging.getLogger(__name__)
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
+# 32 hex digits like a uuid4: this process's random half, then a counter. Unique across processes and restarts
+# without uuid4's read of the system's random source for every request (2% of a Countly `/i`).
+_ID_PREFIX = secrets.token_hex(8)
+_id_counter = itertools.count(1)
+
+
+def new_request_id() -> str:
+    """An id for a request that came without one."""
+    return f"{_ID_PREFIX}{next(_id_counter):016x}"
+
+
 @web.middleware
 async def request_id_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Give every request an id (or keep the caller's), log it and return it in `X-Request-Id`."""
     incoming = request.headers.get("X-Request-Id", "")
-    request_id = incoming if 0 < len(incoming) <= 100 and incoming.isprintable() else uuid.uuid4().hex
+    request_id = incoming if 0 < len(incoming) <= 100 and incoming.isprintable() else new_request_id()
     request[REQUEST_ID] = request_id
     try:
         response = await handler(request)

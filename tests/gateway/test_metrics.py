@@ -129,6 +129,9 @@ async def test_access_log_line_is_json_with_the_reply_request_id(
     reply = await gql(http, server, "query WhoAmI { viewer { permissions } }", token=tenant.token)
     assert reply.status == 200
     request_id = reply.headers["X-Request-Id"]
+    assert re.fullmatch("[0-9a-f]{32}", request_id)
+    async with http.get(server.url + "/healthz") as again:  # the next one differs
+        assert again.headers["X-Request-Id"] not in ("", request_id)
     records = [
         r for r in caplog.records if r.name == "gateway.access" and getattr(r, "request_id", "") == request_id
     ]
