@@ -137,25 +137,41 @@ def _enum_serializer(enum_type: GraphQLEnumType) -> Callable[[Any], Any]:
     return fast
 
 
+def _plain_field(details: FieldDetailsList) -> str | None:
+    """The field's name when its selection could be a plain leaf (no arguments, directives, sub-selection)."""
+    node = details[0].node
+    if node.arguments or node.directives or node.selection_set or len(details) > 1:
+        return None
+    return node.name.value
+
+
+def _leaf_step(parent_type: GraphQLObjectType, response_name: str, field_name: str) -> LeafStep | None:
+    """How to read and serialize the field directly, or None when it needs graphql-core's path."""
+    reader = _reader(parent_type, field_name)
+    leaf = _leaf_type(parent_type, field_name) if reader is not None else None
+    if reader is None or leaf is None:
+        return None
+    return (response_name, reader, leaf[0], leaf[1])
+
+
 def _plan(parent_type: GraphQLObjectType, grouped_field_set: GroupedFieldSet) -> LeafPlan | None:
     shape = []
     for response_name, details in grouped_field_set.items():
-        node = details[0].node
-        if node.arguments or node.directives or node.selection_set or len(details) > 1:
+        field_name = _plain_field(details)
+        if field_name is None:
             return None
-        shape.append((response_name, node.name.value))
+        shape.append((response_name, field_name))
     key = (id(parent_type), tuple(shape))
     if key in _plans:
         return _plans[key]
     plan: LeafPlan | None = []
     for response_name, field_name in shape:
-        reader = _reader(parent_type, field_name)
-        leaf = _leaf_type(parent_type, field_name) if reader is not None else None
-        if reader is None or leaf is None:
+        step = _leaf_step(parent_type, response_name, field_name)
+        if step is None:
             plan = None
             break
         assert plan is not None
-        plan.append((response_name, reader, leaf[0], leaf[1]))
+        plan.append(step)
     if len(_plans) >= _MAX_PLANS:
         _plans.clear()
     _plans[key] = plan
@@ -350,14 +366,8 @@ def _mixed_plan(
     """Per field of the set, how to read it when it is a plain leaf (None for the others); None if none is."""
     steps: list[LeafStep | None] = []
     for response_name, details in grouped_field_set.items():
-        node = details[0].node
-        step = None
-        if not (node.arguments or node.directives or node.selection_set or len(details) > 1):
-            reader = _reader(parent_type, node.name.value)
-            leaf = _leaf_type(parent_type, node.name.value) if reader is not None else None
-            if reader is not None and leaf is not None:
-                step = (response_name, reader, leaf[0], leaf[1])
-        steps.append(step)
+        field_name = _plain_field(details)
+        steps.append(None if field_name is None else _leaf_step(parent_type, response_name, field_name))
     return steps if any(step is not None for step in steps) else None
 
 
