@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import asyncpg
-import orjson
+
+from gateway.json_text import compact_json_bytes
 
 
 @dataclass
@@ -41,23 +42,10 @@ def _tick(n: int = 1) -> None:
         counter.count += n
 
 
-# types json.dumps refuses (or writes its own way) make orjson raise too, so that json decides on them
-_ORJSON_PASSTHROUGH = (
-    orjson.OPT_PASSTHROUGH_SUBCLASS | orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
-)
-
-
 def _jsonb_encode(value: Any) -> bytes:
-    # binary jsonb is a version byte and the JSON text; binary (not text) so that COPY can carry jsonb too
-    try:
-        text = orjson.dumps(value, option=_ORJSON_PASSTHROUGH)
-    except TypeError:  # integers beyond 64 bits, non-str keys, datetimes, subclasses: json's way
-        text = b""
-    # orjson writes NaN and infinities as null where json.dumps writes what PostgreSQL refuses: a text with
-    # null in it is written json's way, so that such values are refused as before
-    if not text or b"null" in text:
-        return b"\x01" + json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
-    return b"\x01" + text
+    # binary jsonb is a version byte and the JSON text; binary (not text) so that COPY can carry jsonb too.
+    # json's text exactly (orjson's where equal): NaN and infinities stay what PostgreSQL refuses
+    return b"\x01" + compact_json_bytes(value)
 
 
 def _jsonb_decode(data: bytes) -> Any:

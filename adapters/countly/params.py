@@ -7,7 +7,7 @@ the real server does.
 Parsing is on the hot path of every write, so JSON goes through orjson and urlencoded bodies through a C
 unescaper, but only where they give exactly what `json.loads` and `urllib.parse.parse_qsl` give: every other
 input takes the standard library's path (`tests/adapters/countly/test_parsing_speedups.py` compares the two).
-`compact_json` is the writing side of the same: the shim's compact JSON text, through orjson where it is equal.
+The writing side of the same is `gateway.json_text.compact_json`.
 """
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ from __future__ import annotations
 import binascii
 import json
 import math
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -29,14 +28,6 @@ MAX_JSON_CHARS = 1_000_000
 # orjson reads integers beyond 64 bits as floats where json keeps them exact; such a number has 19+ digits
 _DIGITS_AS_ZERO = bytes.maketrans(b"123456789", b"000000000")
 _LONG_DIGITS = b"0" * 19
-# the encoder json.dumps(separators=(",", ":"), ensure_ascii=False) would build on every call
-_COMPACT = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
-# subclasses, datetimes and dataclasses go to orjson's `default` (none: TypeError), so json decides on them
-_ORJSON_OPTIONS = (
-    orjson.OPT_PASSTHROUGH_SUBCLASS | orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
-)
-# orjson writes floats below 1e-4 as 0.00001 or 1e-7 (json: 1e-05, 1e-07) and NaN or infinities as null
-_NEGATIVE_EXPONENT = re.compile(rb"[0-9]e-")
 
 
 @dataclass
@@ -86,17 +77,6 @@ def loads_json(text: str) -> Any:
         except ValueError:
             pass  # NaN, Infinity, numbers overflowing to infinity, surrogate escapes, deep nesting: json decides
     return json.loads(text)
-
-
-def compact_json(value: Any) -> str:
-    """`json.dumps(value, separators=(",", ":"), ensure_ascii=False)` of a value made of JSON types."""
-    try:
-        data = orjson.dumps(value, option=_ORJSON_OPTIONS)
-    except TypeError:  # integers beyond 64 bits, non-str keys, lone surrogates, deep nesting
-        return _COMPACT.encode(value)
-    if b"null" in data or b"0.0000" in data or (b"e-" in data and _NEGATIVE_EXPONENT.search(data)):
-        return _COMPACT.encode(value)  # maybe a float orjson writes differently (or a string that looks so)
-    return data.decode("utf-8")
 
 
 def json_param(value: Any) -> Any:

@@ -7,7 +7,7 @@ from typing import Any
 
 from aiohttp import web
 
-from adapters.countly.params import compact_json
+from gateway.json_text import compact_json
 
 CONTENT_TYPE = "application/json; charset=utf-8"
 CORS_HEADERS = {

@@ -20,10 +20,10 @@ from adapters.countly.params import (
     as_float,
     as_int,
     as_text,
-    compact_json,
     json_param,
     truthy,
 )
+from gateway.json_text import compact_json
 
 INT32_MAX = 2**31 - 1
 MAX_EVENTS = 1000

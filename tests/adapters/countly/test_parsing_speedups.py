@@ -32,7 +32,6 @@ from adapters.countly.params import (
     as_float,
     as_int,
     as_text,
-    compact_json,
     json_param,
     loads_json,
     parse_body,
@@ -40,6 +39,7 @@ from adapters.countly.params import (
     unquote_plus,
 )
 from adapters.countly.writes import bulk_item_payload, dedupe_hash, event_input, quote_component
+from gateway.json_text import compact_json
 
 # characters that matter to the parsers, then some ordinary and some non-ASCII ones
 _SPECIAL = "%=&+;_ \r\n\t\x00\x7f"

@@ -1,0 +1,47 @@
+"""Compact JSON text exactly as `json.dumps(value, separators=(",", ":"), ensure_ascii=False)` writes it.
+
+Replies of the shims and jsonb values are written on hot paths, so orjson writes them, but only where its
+text is json's: anything orjson writes differently (floats below 1e-4, NaN and infinities written as null) or
+refuses (integers beyond 64 bits, non-str keys, lone surrogates) goes through the json encoder. Subclasses,
+datetimes and dataclasses make orjson raise too, so json decides on them (and refuses what it refuses).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+import orjson
+
+# the encoder json.dumps(separators=(",", ":"), ensure_ascii=False) would build on every call
+_COMPACT = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
+# subclasses, datetimes and dataclasses go to orjson's `default` (none: TypeError), so json decides on them
+_ORJSON_OPTIONS = (
+    orjson.OPT_PASSTHROUGH_SUBCLASS | orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
+)
+# orjson writes floats below 1e-4 as 0.00001 or 1e-7 (json: 1e-05, 1e-07) and NaN or infinities as null
+_NEGATIVE_EXPONENT = re.compile(rb"[0-9]e-")
+
+
+def _orjson_text(value: Any) -> bytes | None:
+    """orjson's UTF-8 text of `value` when it is certainly json's, else None."""
+    try:
+        data = orjson.dumps(value, option=_ORJSON_OPTIONS)
+    except TypeError:  # integers beyond 64 bits, non-str keys, lone surrogates, deep nesting
+        return None
+    if b"null" in data or b"0.0000" in data or (b"e-" in data and _NEGATIVE_EXPONENT.search(data)):
+        return None  # maybe a float orjson writes differently (or a string that looks so)
+    return data
+
+
+def compact_json(value: Any) -> str:
+    """`json.dumps(value, separators=(",", ":"), ensure_ascii=False)` of a value made of JSON types."""
+    data = _orjson_text(value)
+    return _COMPACT.encode(value) if data is None else data.decode("utf-8")
+
+
+def compact_json_bytes(value: Any) -> bytes:
+    """`compact_json(value)` encoded as UTF-8."""
+    data = _orjson_text(value)
+    return _COMPACT.encode(value).encode("utf-8") if data is None else data
