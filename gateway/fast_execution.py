@@ -11,6 +11,12 @@ goes through the normal path, so results and errors are exactly graphql-core's.
 It also prefetches: before completing a list of objects, it registers the loads of their `prefetchable`
 fields (child connections) for every item and awaits them as one batch, so that each item then resolves
 without a task and an await of its own. Read resolvers are called directly (`install_direct_resolvers`).
+
+Lists can arrive completed already: a loader that knows how to build a selection's leaves in SQL (see
+`resolvers.pagination`) asks `leaf_list_selection` what a connection's items select, has PostgreSQL build
+them as JSON, and returns them as a `SerializedList`; the executor passes such a list through when its
+selection is the one the list was built for. Only this executor does, so loaders build such lists only when
+it runs the operation (`context.serialized_lists`).
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ import asyncio
 import contextlib
 import inspect
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from operator import attrgetter
 from typing import Any, TypeVar
 
@@ -35,10 +42,17 @@ from graphql import (
     GraphQLSchema,
 )
 from graphql.error import GraphQLError
-from graphql.execution.collect_fields import FieldDetailsList, GroupedFieldSet
+from graphql.execution.collect_fields import (
+    FieldDetails,
+    FieldDetailsList,
+    FragmentDetails,
+    GroupedFieldSet,
+    collect_subfields,
+)
 from graphql.execution.executor import Executor
 from graphql.execution.values import get_argument_values
 from graphql.pyutils import AwaitableOrValue, Path, Undefined, gather_with_cancel, is_awaitable
+from graphql.type.definition import get_nullable_type
 from strawberry.utils.str_converters import to_camel_case
 
 # (response name, read the value from the source, serialize it, may it be null)
@@ -178,12 +192,107 @@ def _plan(parent_type: GraphQLObjectType, grouped_field_set: GroupedFieldSet) ->
     return plan
 
 
+# -- lists completed before execution reaches them --------------------------------------------------------
+
+# ((response name, field name), ...) of a selection of plain leaves, in response order
+LeafShape = tuple[tuple[str, str], ...]
+
+
+class SerializedList(list[Any]):
+    """A list field's items, completed already (serialized, as graphql-core would) for one leaf selection.
+
+    `shape` is the selection they were built for; the executor returns them as they are only when the list's
+    selection has exactly that shape.
+    """
+
+    __slots__ = ("shape",)
+
+    def __init__(self, items: Iterable[Any], shape: LeafShape) -> None:
+        super().__init__(items)
+        self.shape = shape
+
+
+@dataclass(frozen=True, slots=True)
+class LeafListSelection:
+    """What a connection-like field's selection asks of its list of items, when that can be built in one go."""
+
+    shape: LeafShape
+    type_name: str  # the items' type, for `__typename`
+    cursors: bool  # whether pageInfo's start or end cursor is selected
+
+
+def _leaf_shape(grouped_field_set: GroupedFieldSet) -> LeafShape | None:
+    shape = []
+    for response_name, details in grouped_field_set.items():
+        field_name = _plain_field(details)
+        if field_name is None:
+            return None
+        shape.append((response_name, field_name))
+    return tuple(shape)
+
+
+def leaf_list_selection(
+    info: Any, list_field: str, others: frozenset[str] = frozenset({"pageInfo", "totalCount", "__typename"})
+) -> LeafListSelection | None:
+    """The leaf selection of `list_field`'s items under the field being resolved, if building them in one go is
+    safe: the field selects `list_field` once, with plain leaves only (no arguments, directives or
+    sub-selections), and nothing else but `others`; without @defer. None otherwise.
+
+    `info` is graphql-core's resolve info or Strawberry's (which wraps it).
+    """
+    raw = getattr(info, "_raw_info", info)
+    parent = get_nullable_type(raw.return_type)
+    if not isinstance(parent, GraphQLObjectType):
+        return None
+    fragments = {name: FragmentDetails(definition) for name, definition in raw.fragments.items()}
+
+    def subfields(object_type: GraphQLObjectType, details: FieldDetailsList) -> GroupedFieldSet | None:
+        collected = collect_subfields(
+            raw.schema, fragments, raw.variable_values, raw.operation, object_type, details
+        )
+        return None if collected.new_defer_usages else collected.grouped_field_set
+
+    grouped = subfields(parent, [FieldDetails(node, None) for node in raw.field_nodes])
+    if grouped is None:
+        return None
+    items: FieldDetailsList | None = None
+    cursors = False
+    for details in grouped.values():
+        name = details[0].node.name.value
+        if name == list_field and items is None:
+            items = details
+        elif name not in others:
+            return None
+        elif name == "pageInfo":
+            page_info = get_nullable_type(parent.fields[name].type)
+            selected = subfields(page_info, details) if isinstance(page_info, GraphQLObjectType) else None
+            if selected is None:
+                return None
+            cursors = cursors or any(
+                d[0].node.name.value in ("startCursor", "endCursor") for d in selected.values()
+            )
+    if items is None or list_field not in parent.fields:
+        return None
+    item_type = get_nullable_type(parent.fields[list_field].type)
+    item_type = get_nullable_type(item_type.of_type) if isinstance(item_type, GraphQLList) else None
+    if not isinstance(item_type, GraphQLObjectType):
+        return None
+    item_fields = subfields(item_type, items)
+    shape = None if item_fields is None else _leaf_shape(item_fields)
+    return None if shape is None else LeafListSelection(shape, item_type.name, cursors)
+
+
 class LeafFastExecutor(Executor):
     """graphql-core's executor with the plain-leaf shortcut described in the module docstring."""
 
     # per grouped field set (by identity; the set is kept alive with its plans so that its id is not reused):
     # the plan of an all-leaf selection, or else the leaf steps among the other fields
     _field_plans: dict[int, tuple[GroupedFieldSet, LeafPlan | None, list[LeafStep | None] | None]]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if hasattr(self.context_value, "serialized_lists"):
+            self.context_value.serialized_lists = True
 
     def execute_fields(
         self,
@@ -275,6 +384,11 @@ class LeafFastExecutor(Executor):
         object_type = item_type.of_type if isinstance(item_type, GraphQLNonNull) else item_type
         if isinstance(object_type, GraphQLObjectType) and isinstance(items, list):
             grouped_field_set = self.collect_subfields(object_type, field_details_list)[0]
+            if type(items) is SerializedList:
+                if items.shape != _leaf_shape(grouped_field_set):
+                    # a loader's bug, not the client's: such items cannot be completed another way
+                    raise RuntimeError(f"A list built for {items.shape} was selected as {path.as_list()}")
+                return list(items)
             plan = _plan(object_type, grouped_field_set)
             if plan is not None:
                 is_type_of = object_type.is_type_of
@@ -310,8 +424,8 @@ class LeafFastExecutor(Executor):
     ) -> list[Any]:
         """Register the loads of the items' prefetchable fields; the loads to await (none: nothing to do).
 
-        The resolvers get the list field's info: prefetchable resolvers use it for `info.context` only.
-        Whatever goes wrong here (bad arguments, a resolver raising) is ignored: the normal path meets the
+        Each resolver gets its own field's info (with the list's path: prefetchable resolvers read the context
+        and the selection, never the path). Whatever goes wrong here (bad arguments, a resolver raising) is ignored: the normal path meets the
         same problem and reports it where graphql-core would.
         """
         context = self.context_value
@@ -330,12 +444,13 @@ class LeafFastExecutor(Executor):
             except GraphQLError:
                 continue
             resolve = field.resolve
+            field_info = self.build_resolve_info(field, [d.node for d in details], object_type, info.path)
             context.prefetch = waiting
             try:
                 for item in items:
                     if item is not None:
                         with contextlib.suppress(Exception):
-                            resolve(item, info, **arguments)
+                            resolve(item, field_info, **arguments)
             finally:
                 context.prefetch = None
         return waiting

@@ -42,6 +42,11 @@ class Context:
     budget: Budget | None = None
     # while the executor prefetches a list's child fields, loads are collected here instead of awaited
     prefetch: list[Awaitable[Any]] | None = None
+    # set by the executor that passes pre-built lists through (`gateway.fast_execution.SerializedList`);
+    # loaders build such lists only then
+    serialized_lists: bool = False
+    # per-run analyses of selections, by the identity of what was analysed (see `Listing._projection`)
+    selections: dict[Any, Any] = field(default_factory=dict)
     _loaders: dict[Any, DataLoader[Any, Any]] = field(default_factory=dict)
 
     def loader(self, batch: BatchFn[K, V]) -> DataLoader[K, V]:

@@ -8,8 +8,10 @@ from typing import TYPE_CHECKING, Annotated
 import asyncpg
 import strawberry
 from strawberry.scalars import JSON
+from strawberry.utils.str_converters import to_camel_case
 
 from gateway.fast_execution import prefetchable
+from resolvers import json_leaves
 from resolvers.context import Context, ctx_of
 from resolvers.errors import found
 from resolvers.filters import TimeRange, time_conditions
@@ -82,7 +84,7 @@ class Device(Node):
 
         ctx = ctx_of(info)
         request = page_request(ctx, first, after, SESSION_ORDER, time_conditions("t.started_at", period))
-        return DEVICE_SESSIONS.connection_now(ctx, self.pk, request)
+        return DEVICE_SESSIONS.connection_now(ctx, self.pk, request, info)
 
     @strawberry.field(description="The device's events, newest first.")
     @prefetchable
@@ -97,7 +99,7 @@ class Device(Node):
 
         ctx = ctx_of(info)
         request = page_request(ctx, first, after, EVENT_ORDER, time_conditions("t.occurred_at", period))
-        return DEVICE_EVENTS.connection_now(ctx, self.pk, request)
+        return DEVICE_EVENTS.connection_now(ctx, self.pk, request, info)
 
 
 DEVICE_COLUMNS = (
@@ -105,7 +107,28 @@ DEVICE_COLUMNS = (
     "t.carrier, t.app_version, t.locale, t.country, t.city, t.properties"
 )
 DEVICE_ORDER = Order("t.last_seen")
-PRODUCT_DEVICES = Listing("devices", "product_id", DEVICE_COLUMNS, Device.from_row)
+# properties (JSON) is built the Python way: see resolvers.json_leaves
+DEVICE_JSON = {
+    "id": json_leaves.global_id("Device"),
+    "deviceId": json_leaves.text("t.device_key"),
+    "firstSeen": json_leaves.timestamp("t.first_seen"),
+    "lastSeen": json_leaves.timestamp("t.last_seen"),
+    **{
+        to_camel_case(name): json_leaves.text(f"t.{name}")
+        for name in (
+            "os",
+            "os_version",
+            "device",
+            "resolution",
+            "carrier",
+            "app_version",
+            "locale",
+            "country",
+            "city",
+        )
+    },
+}
+PRODUCT_DEVICES = Listing("devices", "product_id", DEVICE_COLUMNS, Device.from_row, json_leaves=DEVICE_JSON)
 DEVICE_BY_ID = ById("devices", DEVICE_COLUMNS, Device.from_row)
 
 

@@ -11,6 +11,7 @@ import strawberry
 from strawberry.scalars import JSON
 
 from gateway.fast_execution import cheap_field
+from resolvers import json_leaves
 from resolvers.context import Context, ctx_of
 from resolvers.errors import found
 from resolvers.node import Node, register_node
@@ -96,9 +97,20 @@ EVENT_COLUMNS = (
     "t.occurred_at, t.path, t.title, t.referrer"
 )
 EVENT_ORDER = Order("t.occurred_at")
-PRODUCT_EVENTS = Listing("events", "product_id", EVENT_COLUMNS, Event.from_row)
-DEVICE_EVENTS = Listing("events", "device_id", EVENT_COLUMNS, Event.from_row)
-SESSION_EVENTS = Listing("events", "session_id", EVENT_COLUMNS, Event.from_row)
+# sum, duration (floats) and segmentation (JSON) are built the Python way: see resolvers.json_leaves
+EVENT_JSON = {
+    "id": json_leaves.global_id("Event"),
+    "key": json_leaves.text("t.key"),
+    "count": json_leaves.integer("t.count"),
+    "timestamp": json_leaves.timestamp("t.occurred_at"),
+    "path": json_leaves.text("t.path"),
+    "title": json_leaves.text("t.title"),
+    "referrer": json_leaves.text("t.referrer"),
+    "isPageview": json_leaves.flag("t.path IS NOT NULL"),
+}
+PRODUCT_EVENTS = Listing("events", "product_id", EVENT_COLUMNS, Event.from_row, json_leaves=EVENT_JSON)
+DEVICE_EVENTS = Listing("events", "device_id", EVENT_COLUMNS, Event.from_row, json_leaves=EVENT_JSON)
+SESSION_EVENTS = Listing("events", "session_id", EVENT_COLUMNS, Event.from_row, json_leaves=EVENT_JSON)
 EVENT_BY_ID = ById("events", EVENT_COLUMNS, Event.from_row)
 
 

@@ -98,7 +98,7 @@ class Product(Node):
         ctx = ctx_of(info)
         conditions = time_conditions("t.started_at", period) + device_condition(device)
         request = page_request(ctx, first, after, SESSION_ORDER, conditions)
-        return PRODUCT_SESSIONS.connection_now(ctx, self.pk, request)
+        return PRODUCT_SESSIONS.connection_now(ctx, self.pk, request, info)
 
     @strawberry.field(description="Event occurrences (pageviews included), newest first unless ordered.")
     @prefetchable
@@ -120,7 +120,7 @@ class Product(Node):
             conditions.append(Condition("t.key = {}", key))
         order = Order("t.occurred_at", descending=order_by is EventOrder.NEWEST_FIRST)
         request = page_request(ctx, first, after, order, conditions)
-        return PRODUCT_EVENTS.connection_now(ctx, self.pk, request)
+        return PRODUCT_EVENTS.connection_now(ctx, self.pk, request, info)
 
     @strawberry.field(description="Devices (people) seen by the product, most recently seen first.")
     @prefetchable
@@ -135,7 +135,7 @@ class Product(Node):
 
         ctx = ctx_of(info)
         request = page_request(ctx, first, after, DEVICE_ORDER, time_conditions("t.last_seen", last_seen))
-        return PRODUCT_DEVICES.connection_now(ctx, self.pk, request)
+        return PRODUCT_DEVICES.connection_now(ctx, self.pk, request, info)
 
     @strawberry.field(description="Saved reports of the product.")
     @prefetchable

@@ -111,7 +111,8 @@ class Segment(Node):
         from resolvers.devices.types import DEVICE_ORDER
 
         ctx = ctx_of(info)
-        return await SEGMENT_MEMBERS.connection(ctx, self.pk, page_request(ctx, first, after, DEVICE_ORDER))
+        request = page_request(ctx, first, after, DEVICE_ORDER)
+        return await SEGMENT_MEMBERS.connection(ctx, self.pk, request, info)
 
 
 def _member_join() -> str:
@@ -124,9 +125,11 @@ def _member_join() -> str:
 
 
 def _members_listing() -> Listing[Device]:
-    from resolvers.devices.types import DEVICE_COLUMNS, Device
+    from resolvers.devices.types import DEVICE_COLUMNS, DEVICE_JSON, Device
 
-    return Listing("devices", "s.id", DEVICE_COLUMNS, Device.from_row, join=_member_join())
+    return Listing(
+        "devices", "s.id", DEVICE_COLUMNS, Device.from_row, join=_member_join(), json_leaves=DEVICE_JSON
+    )
 
 
 SEGMENT_COLUMNS = (

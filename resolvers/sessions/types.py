@@ -9,6 +9,7 @@ import asyncpg
 import strawberry
 
 from gateway.fast_execution import prefetchable
+from resolvers import json_leaves
 from resolvers.context import Context, ctx_of
 from resolvers.errors import found
 from resolvers.node import Node, register_node
@@ -63,13 +64,23 @@ class Session(Node):
         from resolvers.events.types import EVENT_ORDER, SESSION_EVENTS
 
         ctx = ctx_of(info)
-        return SESSION_EVENTS.connection_now(ctx, self.pk, page_request(ctx, first, after, EVENT_ORDER))
+        return SESSION_EVENTS.connection_now(ctx, self.pk, page_request(ctx, first, after, EVENT_ORDER), info)
 
 
 SESSION_COLUMNS = "t.id, t.product_id, t.device_id, t.started_at, t.duration, t.ended_at"
 SESSION_ORDER = Order("t.started_at")
-PRODUCT_SESSIONS = Listing("sessions", "product_id", SESSION_COLUMNS, Session.from_row)
-DEVICE_SESSIONS = Listing("sessions", "device_id", SESSION_COLUMNS, Session.from_row)
+SESSION_JSON = {
+    "id": json_leaves.global_id("Session"),
+    "startedAt": json_leaves.timestamp("t.started_at"),
+    "duration": json_leaves.integer("t.duration"),
+    "endedAt": json_leaves.timestamp("t.ended_at"),
+}
+PRODUCT_SESSIONS = Listing(
+    "sessions", "product_id", SESSION_COLUMNS, Session.from_row, json_leaves=SESSION_JSON
+)
+DEVICE_SESSIONS = Listing(
+    "sessions", "device_id", SESSION_COLUMNS, Session.from_row, json_leaves=SESSION_JSON
+)
 SESSION_BY_ID = ById("sessions", SESSION_COLUMNS, Session.from_row)
 
 

@@ -1,0 +1,62 @@
+"""Leaf fields as PostgreSQL builds them in JSON: exactly the values the graph's own serialization gives.
+
+A listing that declares its leaves here can have PostgreSQL build a page's items as JSON (see
+`resolvers.pagination`), instead of a Python object per row and a serialization per field. Each expression
+must give, for every row, the very value graphql-core would answer: strings and 32-bit integers do as they
+are; timestamps are written like `datetime.isoformat()` in UTC; global ids like `resolvers.node`. Where a
+value may not be representable the same way (a timestamp outside Python's years), `exact` is the SQL
+condition under which it is, and a page with a row failing it is loaded the ordinary way instead.
+Floats and JSON are left out on purpose: PostgreSQL writes `3.0` as `3` and `NaN` as a string, where the
+graph answers `3.0` and an error.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class JsonLeaf:
+    """A JSON-valued SQL expression over the listed table (alias `t`), and when it is exact (None: always)."""
+
+    sql: str
+    exact: str | None = None
+
+
+def text(column: str) -> JsonLeaf:
+    """A text column for a String (or ID) field."""
+    return JsonLeaf(column)
+
+
+def integer(column: str) -> JsonLeaf:
+    """An `integer` (32-bit) column for an Int field: every value fits GraphQL's Int."""
+    return JsonLeaf(column)
+
+
+def flag(condition: str) -> JsonLeaf:
+    """A boolean condition for a Boolean field."""
+    return JsonLeaf(f"({condition})")
+
+
+def timestamp(column: str) -> JsonLeaf:
+    """A timestamptz column for a DateTime field, written as Python's `isoformat()` of the UTC value.
+
+    That is seconds, then microseconds only when there are any (always six digits), then `+00:00`.
+    """
+    utc = f"({column} AT TIME ZONE 'UTC')"
+    whole = 'YYYY-MM-DD"T"HH24:MI:SS"+00:00"'
+    fraction = 'YYYY-MM-DD"T"HH24:MI:SS.US"+00:00"'
+    sql = f"to_char({utc}, CASE WHEN date_part('microseconds', {column})::int % 1000000 = 0 THEN '{whole}' ELSE '{fraction}' END)"
+    # asyncpg reads infinities and years beyond 1..9999 in its own ways: those rows go the ordinary way
+    exact = f"({column} IS NULL OR ({utc} >= '0001-01-01' AND {utc} < '10000-01-01'))"
+    return JsonLeaf(sql, exact)
+
+
+def global_id(type_name: str, column: str = "t.id") -> JsonLeaf:
+    """The Relay global id of the row: base64 of "TypeName:id", as `resolvers.node.to_global_id` writes it."""
+    if not type_name.isidentifier():
+        raise ValueError(f"not a type name: {type_name!r}")
+    # PostgreSQL breaks base64 lines at 76 characters; Python never does
+    return JsonLeaf(
+        f"translate(encode(convert_to('{type_name}:' || {column}, 'UTF8'), 'base64'), E'\\n', '')"
+    )

@@ -1,0 +1,240 @@
+"""Pages built as JSON by PostgreSQL answer exactly what the Python path answers, byte for byte.
+
+Every query runs twice on the same data: as the gateway runs it (pages of plain leaves built by PostgreSQL,
+`resolvers.pagination`) and with that switched off, through the Python objects and graphql-core's
+serialization. The data has what could tell them apart: text needing escapes, nulls, timestamps with and
+without microseconds, at the ends of Python's years and at infinity, global ids, cursors.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import orjson
+import pytest
+
+from gateway.auth import principal_for_token
+from gateway.db import Database
+from gateway.executor import Executor
+from gateway.fast_execution import LeafListSelection
+from resolvers import pagination
+from resolvers.context import Context
+from resolvers.events.types import PRODUCT_EVENTS
+from resolvers.pagination import Order, PageRequest
+from resolvers.schema import schema
+from tests.conftest import Tenant, new_tenant
+
+AWKWARD_TEXTS = ['quote " and \\ backslash', "tab\tnew\nline\x01\x1f", "é 中文 🎉 \u2028", "</script>", ""]
+
+
+@pytest.fixture
+async def shop(db: Database) -> AsyncIterator[Tenant]:
+    tenant = await new_tenant(db)
+    account, product = tenant.account_pk, tenant.product_pk
+    for n, text in enumerate(AWKWARD_TEXTS):
+        device = await db.fetchval(
+            """INSERT INTO devices (account_id, product_id, device_key, first_seen, last_seen, os, city)
+               VALUES ($1, $2, $3, '2026-03-01 10:00:00+00', $4::text::timestamptz, $5, NULL) RETURNING id""",
+            account,
+            product,
+            f"device {text}",
+            f"2026-03-0{n + 1} 10:00:00.{n:06d}+00",
+            text or None,
+        )
+        for s in range(3):
+            session = await db.fetchval(
+                """INSERT INTO sessions (account_id, product_id, device_id, started_at, duration, ended_at)
+                   VALUES ($1, $2, $3, $4::text::timestamptz, $5, CASE WHEN $5 > 0 THEN $4::text::timestamptz END)
+                   RETURNING id""",
+                account,
+                product,
+                device,
+                f"2026-03-0{n + 1} 1{s}:00:00.{s * 250000:06d}+02",
+                s * 60,
+            )
+            await db.execute(
+                """INSERT INTO events (account_id, product_id, device_id, session_id, key, count, occurred_at,
+                                       path, title, referrer)
+                   SELECT $1, $2, $3, $4, $5, 2147483647 - g, $6::text::timestamptz + g * interval '1.5 second',
+                          CASE WHEN g % 2 = 0 THEN '/p/' || $5 END, $5, NULL
+                   FROM generate_series(1, 4) g""",
+                account,
+                product,
+                device,
+                session,
+                text,
+                f"2026-03-0{n + 1} 1{s}:00:00+00",
+            )
+    # the edges of Python's years, in a product of their own, and a row no page can build (infinity)
+    for name, stamps in (
+        ("years", ["0001-01-01 00:00:00.000001+00", "9999-12-31 23:59:59.999999+00"]),
+        ("infinite", ["infinity", "2026-01-01 00:00:00+00"]),
+    ):
+        other = await db.fetchval(
+            "INSERT INTO products (account_id, name, app_key) VALUES ($1, $2, $3) RETURNING id",
+            account,
+            name,
+            f"key-{name}-{account}",
+        )
+        for stamp in stamps:
+            await db.execute(
+                "INSERT INTO events (account_id, product_id, key, occurred_at) VALUES ($1, $2, 'edge', $3::text::timestamptz)",
+                account,
+                other,
+                stamp,
+            )
+    await db.execute(
+        """INSERT INTO segments (account_id, product_id, identifier, name, filter)
+           VALUES ($1, $2, 'android', 'Android', '{"os": ["é 中文 🎉 \u2028", "</script>"]}')""",
+        account,
+        product,
+    )
+    yield tenant
+
+
+async def _run(db: Database, tenant: Tenant, query: str, variables: dict[str, Any]) -> bytes:
+    principal = await principal_for_token(db, tenant.token)
+    executor = Executor(schema._schema)
+    result = await executor.run(executor.prepare(query), Context(db=db, principal=principal), variables)
+    errors = [error.formatted for error in result.errors or []]
+    return orjson.dumps({"data": result.data, "errors": errors})
+
+
+async def _both(
+    db: Database, tenant: Tenant, monkeypatch: pytest.MonkeyPatch, query: str, variables: dict[str, Any]
+) -> tuple[bytes, bytes, int]:
+    """(reply built in PostgreSQL, reply built in Python, how many statements built pages as JSON)."""
+    built: list[int] = []
+    fetch_projected = pagination.Listing._fetch_projected
+
+    async def counting(self: Any, *args: Any) -> Any:
+        pages = await fetch_projected(self, *args)
+        built.append(len(pages))
+        return pages
+
+    with monkeypatch.context() as patch:
+        patch.setattr(pagination.Listing, "_fetch_projected", counting)
+        projected = await _run(db, tenant, query, variables)
+    with monkeypatch.context() as patch:
+        patch.setattr(pagination.Listing, "_projected", lambda self, ctx, request, info: request)
+        plain = await _run(db, tenant, query, variables)
+    return projected, plain, sum(1 for pages in built if pages)
+
+
+EVENT_LEAVES = "__typename id key count timestamp path title referrer isPageview"
+
+# (query, variables, how many pages PostgreSQL builds as JSON)
+CASES: list[tuple[str, dict[str, Any], int]] = [
+    (
+        f"{{ products(first: 5) {{ nodes {{ name events(first: 7) {{ nodes {{ {EVENT_LEAVES} }} }} }} }} }}",
+        {},
+        1,
+    ),
+    (
+        """{ products(first: 5) { nodes { events(first: 3) { __typename totalCount
+             pageInfo { hasNextPage hasPreviousPage startCursor endCursor } items: nodes { k: key t: timestamp } } } } }""",
+        {},
+        1,
+    ),
+    (
+        """{ products(first: 3) { nodes { devices(first: 10) { nodes {
+             id deviceId firstSeen lastSeen os osVersion device resolution carrier appVersion locale country city
+             sessions(first: 2) { nodes { id startedAt endedAt duration } }
+             events(first: 2) { nodes { key timestamp } } } } } } }""",
+        {},
+        2,
+    ),
+    (
+        """{ products(first: 1) { nodes { sessions(first: 20) { nodes { startedAt
+             events(first: 5) { nodes { ...E } } } } } } } fragment E on Event { key ... on Event { count } }""",
+        {},
+        1,
+    ),
+    (
+        "{ products(first: 1) { nodes { segments(first: 5) { nodes { devices(first: 5) { nodes { deviceId os } } } } } } }",
+        {},
+        1,
+    ),
+    (
+        "{ products(first: 5) { nodes { events(first: 0) { nodes { key } pageInfo { hasNextPage endCursor } } } } }",
+        {},
+        1,
+    ),
+    ('{ products(first: 5) { nodes { events(first: 4, key: "") { nodes { key path } } } } }', {}, 1),
+    # not built as JSON: a directive, two lists, edges, floats and JSON, a nested object
+    (
+        "query($c: Boolean!) { products(first: 5) { nodes { events(first: 3) { nodes { key count @include(if: $c) } } } } }",
+        {"c": True},
+        0,
+    ),
+    ("{ products(first: 5) { nodes { events(first: 3) { a: nodes { key } b: nodes { count } } } } }", {}, 0),
+    ("{ products(first: 5) { nodes { events(first: 3) { edges { cursor node { key } } } } } }", {}, 0),
+    (
+        "{ products(first: 5) { nodes { events(first: 3) { nodes { key sum duration segmentation } } } } }",
+        {},
+        0,
+    ),
+    ("{ products(first: 5) { nodes { events(first: 3) { nodes { key device { os } } } } } }", {}, 0),
+]
+
+
+@pytest.mark.parametrize(("query", "variables", "pages"), CASES)
+async def test_json_pages_answer_what_python_answers(
+    db: Database,
+    shop: Tenant,
+    monkeypatch: pytest.MonkeyPatch,
+    query: str,
+    variables: dict[str, Any],
+    pages: int,
+) -> None:
+    projected, plain, built = await _both(db, shop, monkeypatch, query, variables)
+    assert projected == plain
+    assert built == pages
+    assert b'"errors":[]' in projected, projected[:500]
+
+
+async def test_paging_with_cursors_from_json_pages(
+    db: Database, shop: Tenant, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    query = """query($after: String) { products(first: 5) { nodes { name
+                 events(first: 4, after: $after) { pageInfo { hasNextPage endCursor } nodes { key timestamp } } } } }"""
+    after = None
+    seen = 0
+    for _ in range(20):
+        projected, plain, built = await _both(db, shop, monkeypatch, query, {"after": after})
+        assert projected == plain and built == 1
+        products = orjson.loads(projected)["data"]["products"]["nodes"]
+        page = next(p for p in products if p["name"].startswith("app of"))["events"]
+        seen += len(page["nodes"])
+        if not page["pageInfo"]["hasNextPage"]:
+            break
+        after = page["pageInfo"]["endCursor"]
+    assert seen == len(AWKWARD_TEXTS) * 3 * 4
+
+
+async def test_rows_python_cannot_read_the_same_way_fall_back(
+    db: Database, shop: Tenant, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    query = "{ products(first: 5) { nodes { name events(first: 5) { nodes { key timestamp } } } } }"
+    projected, plain, built = await _both(db, shop, monkeypatch, query, {})
+    assert projected == plain and built == 1
+    products = {p["name"]: p["events"]["nodes"] for p in orjson.loads(projected)["data"]["products"]["nodes"]}
+    assert [e["timestamp"] for e in products["years"]] == [
+        "9999-12-31T23:59:59.999999+00:00",
+        "0001-01-01T00:00:00.000001+00:00",
+    ]
+    assert len(products["infinite"]) == 2  # read through Python, as before
+
+
+async def test_only_the_pages_with_such_rows_fall_back(db: Database, shop: Tenant) -> None:
+    principal = await principal_for_token(db, shop.token)
+    ctx = Context(db=db, principal=principal, serialized_lists=True)
+    products = {
+        row["name"]: row["id"]
+        for row in await db.fetch("SELECT id, name FROM products WHERE account_id = $1", shop.account_pk)
+    }
+    selection = LeafListSelection((("key", "key"), ("timestamp", "timestamp")), "Event", cursors=False)
+    request = PageRequest(first=5, after=None, order=Order("t.occurred_at"), projection=selection)
+    pages = await PRODUCT_EVENTS._fetch_projected(ctx, request, selection, list(products.values()))
+    assert set(pages) == {products["years"], products[f"app of {shop.email.split('@')[0]}"]}
