@@ -39,6 +39,11 @@ from gateway.inprocess import run_operation
 LIMITS = {"event_limit": 500, "event_segmentation_limit": 100, "event_segmentation_value_limit": 1000}
 GRAIN_LETTERS = {"YEAR": "y", "MONTH": "m", "WEEK": "w", "DAY": "d", "HOUR": "h"}
 ALL_GRAINS = ["YEAR", "MONTH", "WEEK", "DAY", "HOUR"]
+# the letters of the session documents: totals, metric values, and what weeks keep (unique users only)
+SESSION_LETTERS = ("t", "n", "u", "d", "e")
+VALUE_LETTERS = ("t", "n", "u")
+WEEK_LETTERS = ("u",)
+EVENT_LETTERS = ("c", "s", "dur")
 REFRESH_GRAINS = ["MONTH", "WEEK", "DAY", "HOUR"]
 MAX_EVENT_KEYS = 100
 TOP_COUNTRIES = 10
@@ -133,7 +138,7 @@ async def _session_document(
     analytics = await _analytics(
         request,
         principal,
-        "rollups",
+        "rollup_columns",
         {
             "id": product_id,
             "since": _iso(window.since),
@@ -144,33 +149,48 @@ async def _session_document(
             "totals": totals,
         },
     )
-    buckets: list[shapes.Bucket] = []
-    meta: dict[str, list[str]] = {name: [] for name in metrics.values()}
-    for row in (analytics.get("totals") or []) + (analytics.get("values") or []):
-        grain = GRAIN_LETTERS[row["grain"]]
-        metric = row.get("metric")
-        if metric is None:
-            counts = {
-                "t": row["sessions"],
-                "n": row["newUsers"],
-                "u": row["uniqueUsers"],
-                "d": row["duration"],
-                "e": row["requests"],
-            }
-            value = None
-        else:
-            counts = {"t": row["sessions"], "n": row["newUsers"], "u": row["uniqueUsers"]}
-            value = row["value"]
-            listed = meta[metrics[metric]]
-            if shapes.clean_value(value) not in listed:
-                listed.append(shapes.clean_value(value))
-        if grain == "w":
-            counts = {"u": counts["u"]}
-        buckets.append(shapes.Bucket(grain, _local(row["bucket"]), counts, value))
-    document = shapes.time_document(buckets)
+    builder = shapes.TimeDocument()
+    found: dict[str, set[str]] = {name: set() for name in metrics.values()}
+    for part in ("totals", "values"):
+        columns = analytics.get(part) or {}
+        grains = [GRAIN_LETTERS[grain] for grain in columns.get("grains") or []]
+        if not grains:
+            continue
+        buckets, kinds = columns["buckets"], columns["metrics"]
+        counts = [columns[name] for name in ("sessions", "newUsers", "uniqueUsers", "duration", "requests")]
+        # the totals (metric null) keep `t n u d e`, metric values `t n u`: rows of each kind in turn, in order
+        start = 0
+        while start < len(grains):
+            kind = kinds[start]
+            end = start + 1
+            while end < len(grains) and (kinds[end] is None) == (kind is None):
+                end += 1
+            if kind is None:
+                builder.add(
+                    grains[start:end],
+                    buckets[start:end],
+                    [None] * (end - start),
+                    SESSION_LETTERS,
+                    [column[start:end] for column in counts],
+                    WEEK_LETTERS,
+                )
+            else:
+                values = columns["values"][start:end]
+                for metric, value in zip(kinds[start:end], values, strict=True):
+                    found[metrics[metric]].add(shapes.clean_value(value))
+                builder.add(
+                    grains[start:end],
+                    buckets[start:end],
+                    values,
+                    VALUE_LETTERS,
+                    [column[start:end] for column in counts[:3]],
+                    WEEK_LETTERS,
+                )
+            start = end
+    document = builder.document
     if not document:
         return {}
-    document["meta"] = {name: sorted(values) for name, values in meta.items()}
+    document["meta"] = {name: sorted(values) for name, values in found.items()}
     return document
 
 
@@ -277,7 +297,7 @@ async def events_document(
     analytics = await _analytics(
         request,
         principal,
-        "event_rollups",
+        "event_rollup_columns",
         {
             "id": product_id,
             "keys": keys,
@@ -287,23 +307,21 @@ async def events_document(
             "segmentation": segmentation,
         },
     )
-    buckets = [
-        shapes.Bucket(
-            GRAIN_LETTERS[row["grain"]],
-            _local(row["bucket"]),
-            {"c": row["count"], "s": row["sum"], "dur": row["duration"]},
-            row["segment"] if segmentation else None,
-        )
-        for row in analytics.get("eventRollups") or []
-    ]
-    document = shapes.time_document(buckets)
+    columns = analytics.get("eventRollupColumns") or {}
+    grains = [GRAIN_LETTERS[grain] for grain in columns.get("grains") or []]
+    values: list[str | None] = columns["segments"] if grains and segmentation else [None] * len(grains)
+    builder = shapes.TimeDocument()
+    if grains:
+        counts = [columns["count"], columns["sum"], columns["duration"]]
+        builder.add(grains, columns["buckets"], values, EVENT_LETTERS, counts)
+    document = builder.document
     if not document:
         return {}
     if len(keys) == 1:
         known = catalog.segments.get(keys[0], {})
         meta: dict[str, Any] = {"segments": list(known)}
         if segmentation:
-            meta[segmentation] = sorted({shapes.clean_value(b.value) for b in buckets if b.value is not None})
+            meta[segmentation] = sorted({shapes.clean_value(v) for v in values if v is not None})
         document["meta"] = meta
     return document
 

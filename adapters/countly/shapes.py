@@ -8,9 +8,10 @@ level (dots become `:`). Zero counts are left out, as Countly never writes them.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 Number = int | float
@@ -81,6 +82,91 @@ def time_document(buckets: Iterable[Bucket]) -> dict[str, Any]:
         for letter, amount in counts.items():
             node[letter] = number(node.get(letter, 0) + amount)
     return document
+
+
+class TimeDocument:
+    """`time_document` built from columns (the graph's `rollupColumns`), without an object per bucket.
+
+    Same rules and the same order of keys as `time_document` given the buckets in the same order: buckets
+    that reach the same key are summed, zero counts are left out, and a bucket with no count creates no key.
+    The node of each path is remembered once reached (an hour then finds its day in one lookup), which is
+    safe because a dict, once in the document, is never replaced.
+    """
+
+    def __init__(self) -> None:
+        self.document: dict[str, Any] = {}
+        self._nodes: dict[tuple[str, ...], dict[str, Any]] = {(): self.document}
+
+    def add(
+        self,
+        grains: Sequence[str],
+        starts: Sequence[str],
+        values: Sequence[str | None],
+        letters: tuple[str, ...],
+        columns: Sequence[Sequence[Number]],
+        week_letters: tuple[str, ...] | None = None,
+    ) -> None:
+        """Bucket i: grain letter, local start text (`2026-11-23T14:00:00`), value (None: totals) and an
+        amount per letter from each column; `week_letters` (when given) are the only letters weeks keep."""
+        if len(columns) != len(letters):
+            raise ValueError("one column per letter")
+        # rows are then as long as `letters`: the zips below need no strict check per bucket
+        nodes = self._nodes
+        week = None if week_letters is None else [(letter, letters.index(letter)) for letter in week_letters]
+        rows = zip(grains, starts, values, zip(*columns, strict=True), strict=True)
+        for grain, start, value, amounts in rows:
+            counts: Iterable[tuple[str, Number]]
+            if grain == "w" and week is not None:
+                counts = [(letter, amounts[i]) for letter, i in week if amounts[i]]
+                if not counts:
+                    continue
+            elif all(amounts):
+                counts = zip(letters, amounts, strict=False)
+            else:
+                counts = [
+                    (letter, amount) for letter, amount in zip(letters, amounts, strict=False) if amount
+                ]
+                if not counts:
+                    continue
+            path = bucket_path(grain, start)
+            if path is None:
+                continue
+            node = nodes.get(path)
+            if node is None:
+                node = self._node(path)
+            if value is not None:
+                key = clean_value(value)
+                child = node.get(key)
+                if not isinstance(child, dict):
+                    child = {}
+                    node[key] = child
+                node = child
+            for letter, amount in counts:
+                if letter in node:
+                    node[letter] = number(node[letter] + amount)
+                else:
+                    node[letter] = number(amount) if type(amount) is float else amount
+
+    def _node(self, path: tuple[str, ...]) -> dict[str, Any]:
+        node = self._nodes.get(path)
+        if node is None:
+            parent = self._node(path[:-1])
+            node = parent.get(path[-1])
+            if not isinstance(node, dict):
+                node = {}
+                parent[path[-1]] = node
+            self._nodes[path] = node
+        return node
+
+
+@lru_cache(maxsize=16384)
+def bucket_path(grain: str, start: str) -> tuple[str, ...] | None:
+    """The keys of a bucket (grain letter, local start text) in a time document, as `time_document` nests it.
+
+    Cached: documents of the same period repeat the same buckets (and every metric value the same days).
+    """
+    path = _path(Bucket(grain, datetime.fromisoformat(start), {}))
+    return None if path is None else tuple(path)
 
 
 def short_number(value: float) -> str:

@@ -329,3 +329,88 @@ async def period_totals(
                 counts[2] += row.u
         result.append(totals)
     return result
+
+
+# -- the same stored rows as columns: one list per field, for reads of thousands of buckets ---------------------
+
+
+@dataclass(frozen=True)
+class RollupColumns:
+    """`session_rollups` transposed: element i of every list is one stored row, in the same order.
+
+    Buckets are local wall-clock text (`2026-11-23T14:00:00`); `dimensions` '' (and `values` '') are totals.
+    """
+
+    grains: list[str] = field(default_factory=list)
+    buckets: list[str] = field(default_factory=list)
+    dimensions: list[str] = field(default_factory=list)
+    values: list[str] = field(default_factory=list)
+    t: list[int] = field(default_factory=list)
+    n: list[int] = field(default_factory=list)
+    u: list[int] = field(default_factory=list)
+    d: list[int] = field(default_factory=list)
+    e: list[int] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class EventRollupColumns:
+    """`event_rollups` transposed: element i of every list is one stored row, in the same order."""
+
+    keys: list[str] = field(default_factory=list)
+    grains: list[str] = field(default_factory=list)
+    buckets: list[str] = field(default_factory=list)
+    segments: list[str] = field(default_factory=list)
+    c: list[int] = field(default_factory=list)
+    s: list[float] = field(default_factory=list)
+    dur: list[float] = field(default_factory=list)
+
+
+async def session_rollup_columns(
+    db: RowSource,
+    account_id: int,
+    product_id: int,
+    start: datetime,
+    end: datetime,
+    grains: list[str] | tuple[str, ...] = ALL_GRAINS,
+    dimensions: list[str] | tuple[str, ...] = ("",),
+) -> RollupColumns:
+    """What `session_rollups` reads, as one list per field (PostgreSQL builds the lists: one row, no objects)."""
+    for dimension in dimensions:
+        if dimension not in DIMENSIONS:
+            raise ValueError(f"unknown dimension {dimension!r}")
+    rows = await db.fetch(
+        sql.SESSION_ROLLUP_COLUMNS, account_id, [product_id], start, end, _grains(grains), list(dimensions)
+    )
+    if not rows:
+        return RollupColumns()
+    r = rows[0]
+    return RollupColumns(
+        r["grains"], r["buckets"], r["dimensions"], r["vals"], r["t"], r["n"], r["u"], r["d"], r["e"]
+    )
+
+
+async def event_rollup_columns(
+    db: RowSource,
+    account_id: int,
+    product_id: int,
+    keys: list[str],
+    start: datetime,
+    end: datetime,
+    grains: list[str] | tuple[str, ...] = ALL_GRAINS,
+    segmentation: str | None = None,
+) -> EventRollupColumns:
+    """What `event_rollups` reads, as one list per field."""
+    rows = await db.fetch(
+        sql.EVENT_ROLLUP_COLUMNS,
+        account_id,
+        [product_id],
+        start,
+        end,
+        _grains(grains),
+        list(keys),
+        segmentation or "",
+    )
+    if not rows:
+        return EventRollupColumns()
+    r = rows[0]
+    return EventRollupColumns(r["keys"], r["grains"], r["buckets"], r["segments"], r["c"], r["s"], r["dur"])

@@ -66,7 +66,9 @@ CASE r.grain
 END
 """
 
-# buckets of several grains overlapping [$3, $4); the lower bound keeps the (grain, bucket) index usable
+# buckets of several grains overlapping [$3, $4); the lower bound keeps the (grain, bucket) index usable.
+# The grains are compared as bpchar[], the column's own type: against text[] the column is cast per row and
+# the primary key cannot narrow by grain (a per-metric read then visits every hourly row and drops it).
 _ANY_GRAIN_FILTER = (
     """
   AND r.bucket < ($4::timestamptz AT TIME ZONE p.timezone)
@@ -84,7 +86,7 @@ SELECT r.product_id AS _product, r.grain, r.bucket, r.dimension, r.value, r.t, r
 FROM session_rollups r
 JOIN products p ON p.id = r.product_id AND p.account_id = $1
 WHERE r.account_id = $1 AND r.product_id = ANY($2::bigint[])
-  AND r.dimension = ANY($6::text[]) AND r.grain = ANY($5::text[])
+  AND r.dimension = ANY($6::text[]) AND r.grain = ANY($5::bpchar[])
 """
     + _ANY_GRAIN_FILTER
     + """
@@ -99,10 +101,75 @@ SELECT r.product_id AS _product, r.key, r.grain, r.bucket, r.seg_value, r.c, r.s
 FROM event_rollups r
 JOIN products p ON p.id = r.product_id AND p.account_id = $1
 WHERE r.account_id = $1 AND r.product_id = ANY($2::bigint[])
-  AND r.key = ANY($6::text[]) AND r.seg_key = $7 AND r.grain = ANY($5::text[])
+  AND r.key = ANY($6::text[]) AND r.seg_key = $7 AND r.grain = ANY($5::bpchar[])
 """
     + _ANY_GRAIN_FILTER
     + """
 ORDER BY r.key, r.grain, r.bucket, r.seg_value
+"""
+)
+
+
+def _columns(order: str, columns: list[tuple[str, str]]) -> str:
+    """One array per column, all in the same order (PostgreSQL sorts the rows once for all of them)."""
+    return ",\n".join(f"  array_agg({expression} ORDER BY {order}) AS {name}" for name, expression in columns)
+
+
+# bucket starts as local wall-clock text ('2026-11-23T14:00:00'): formatted in SQL, not per bucket in Python
+_BUCKET_TEXT = "to_char(r.bucket, 'YYYY-MM-DD\"T\"HH24:MI:SS')"
+
+# SESSION_ROLLUPS as one row of arrays per product (same arguments, same order of buckets)
+SESSION_ROLLUP_COLUMNS = (
+    "SELECT r.product_id AS _product,\n"
+    + _columns(
+        "r.grain, r.bucket, r.dimension, r.value",
+        [
+            ("grains", "r.grain"),
+            ("buckets", _BUCKET_TEXT),
+            ("dimensions", "r.dimension"),
+            ("vals", "r.value"),
+            ("t", "r.t"),
+            ("n", "r.n"),
+            ("u", "r.u"),
+            ("d", "r.d"),
+            ("e", "r.e"),
+        ],
+    )
+    + """
+FROM session_rollups r
+JOIN products p ON p.id = r.product_id AND p.account_id = $1
+WHERE r.account_id = $1 AND r.product_id = ANY($2::bigint[])
+  AND r.dimension = ANY($6::text[]) AND r.grain = ANY($5::bpchar[])
+"""
+    + _ANY_GRAIN_FILTER
+    + """
+GROUP BY r.product_id
+"""
+)
+
+# EVENT_ROLLUPS as one row of arrays per product (same arguments, same order of buckets)
+EVENT_ROLLUP_COLUMNS = (
+    "SELECT r.product_id AS _product,\n"
+    + _columns(
+        "r.key, r.grain, r.bucket, r.seg_value",
+        [
+            ("keys", "r.key"),
+            ("grains", "r.grain"),
+            ("buckets", _BUCKET_TEXT),
+            ("segments", "r.seg_value"),
+            ("c", "r.c"),
+            ("s", "r.s"),
+            ("dur", "r.dur"),
+        ],
+    )
+    + """
+FROM event_rollups r
+JOIN products p ON p.id = r.product_id AND p.account_id = $1
+WHERE r.account_id = $1 AND r.product_id = ANY($2::bigint[])
+  AND r.key = ANY($6::text[]) AND r.seg_key = $7 AND r.grain = ANY($5::bpchar[])
+"""
+    + _ANY_GRAIN_FILTER
+    + """
+GROUP BY r.product_id
 """
 )

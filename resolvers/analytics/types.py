@@ -14,11 +14,16 @@ import strawberry
 
 from gateway.ingest.buckets import zone_of
 from resolvers.analytics.batching import ProductRows
+from resolvers.analytics.columns import EventRollupColumns, RollupColumns, event_columns, session_columns
+from resolvers.analytics.queries import EventRollupColumns as EventColumnRows
+from resolvers.analytics.queries import RollupColumns as ColumnRows
 from resolvers.analytics.queries import (
     event_keys,
+    event_rollup_columns,
     event_rollups,
     event_series,
     period_totals,
+    session_rollup_columns,
     session_rollups,
     session_series,
 )
@@ -49,6 +54,9 @@ class Metric(enum.Enum):
 # stored letters and dimension names to enum members (thousands of rows per read: no Enum() call per row)
 GRANULARITY_OF = {member.value: member for member in Granularity}
 METRIC_OF = {member.value: member for member in Metric}
+# the same as the names the columnar fields write in their JSON arrays
+GRAIN_NAMES = {member.value: member.name for member in Granularity}
+METRIC_NAMES = {member.value: member.name for member in Metric}
 
 
 @strawberry.type(description="Session and user counters of one time bucket.")
@@ -416,6 +424,60 @@ class ProductAnalytics:
             )
             for row in rows
         ]
+
+    @strawberry.field(
+        description="The buckets of `rollups` (same arguments, same order) as columns: one JSON array per "
+        "field instead of one object per bucket, for charts and reads of thousands of buckets."
+    )
+    async def rollup_columns(
+        self,
+        info: strawberry.Info,
+        since: datetime,
+        until: datetime,
+        grains: list[Granularity] | None = None,
+        metrics: list[Metric] | None = None,
+        totals: bool = True,
+    ) -> RollupColumns:
+        dimensions = ([""] if totals else []) + [metric.value for metric in metrics or []]
+        if not dimensions:
+            return session_columns(ColumnRows(), GRAIN_NAMES, METRIC_NAMES)
+        rows = await session_rollup_columns(
+            self._rows(info),
+            self.account_id,
+            self.product_id,
+            since,
+            until,
+            _grain_letters(grains),
+            dimensions,
+        )
+        return session_columns(rows, GRAIN_NAMES, METRIC_NAMES)
+
+    @strawberry.field(
+        description="The buckets of `eventRollups` (same arguments, same order) as columns: one JSON array "
+        "per field instead of one object per bucket."
+    )
+    async def event_rollup_columns(
+        self,
+        info: strawberry.Info,
+        keys: list[str],
+        since: datetime,
+        until: datetime,
+        grains: list[Granularity] | None = None,
+        segmentation: str | None = None,
+    ) -> EventRollupColumns:
+        if not keys:
+            return event_columns(EventColumnRows(), GRAIN_NAMES)
+        rows = await event_rollup_columns(
+            self._rows(info),
+            self.account_id,
+            self.product_id,
+            keys[:MAX_EVENT_KEYS],
+            since,
+            until,
+            [grain for grain in _grain_letters(grains) if grain != "w"] or ["y"],
+            segmentation,
+        )
+        return event_columns(rows, GRAIN_NAMES)
 
     @strawberry.field(
         description="Totals of several periods (each widened to whole local days; at most 12) and, per "
