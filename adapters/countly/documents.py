@@ -235,10 +235,10 @@ async def device_details_document(
 
 @dataclass
 class EventCatalog:
-    """The app's event keys in order of arrival and, per key, its segmentation keys and their values."""
+    """The app's event keys in order of arrival and, per key, its segmentation keys."""
 
     keys: list[str]
-    segments: dict[str, dict[str, list[str]]]
+    segments: dict[str, list[str]]
 
 
 async def event_catalog(request: web.Request, principal: Principal, product_id: str) -> EventCatalog:
@@ -246,9 +246,9 @@ async def event_catalog(request: web.Request, principal: Principal, product_id: 
     node = data.get("node") or {}
     nodes = (node.get("eventDefinitions") or {}).get("nodes") or []
     keys = [item["name"] for item in nodes if item.get("visible", True)]
-    segments: dict[str, dict[str, list[str]]] = {}
+    segments: dict[str, list[str]] = {}
     for info in (node.get("analytics") or {}).get("eventKeys") or []:
-        segments[info["key"]] = {seg["key"]: list(seg["values"]) for seg in info.get("segmentations") or []}
+        segments[info["key"]] = [seg["key"] for seg in info.get("segmentations") or []]
     return EventCatalog(keys, segments)
 
 
@@ -261,7 +261,7 @@ async def get_events_document(
         return {"limits": LIMITS}
     return {
         "list": catalog.keys,
-        "segments": {key: list(catalog.segments.get(key, {})) for key in catalog.keys},
+        "segments": {key: list(catalog.segments.get(key, [])) for key in catalog.keys},
         "map": {},
         "order": catalog.keys,
         "limits": LIMITS,
@@ -318,8 +318,7 @@ async def events_document(
     if not document:
         return {}
     if len(keys) == 1:
-        known = catalog.segments.get(keys[0], {})
-        meta: dict[str, Any] = {"segments": list(known)}
+        meta: dict[str, Any] = {"segments": list(catalog.segments.get(keys[0], []))}
         if segmentation:
             meta[segmentation] = sorted({shapes.clean_value(v) for v in values if v is not None})
         document["meta"] = meta

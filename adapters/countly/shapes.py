@@ -113,6 +113,8 @@ class TimeDocument:
         # rows are then as long as `letters`: the zips below need no strict check per bucket
         nodes = self._nodes
         week = None if week_letters is None else [(letter, letters.index(letter)) for letter in week_letters]
+        # integers are written as they are: a new node then takes its letters in one update
+        integers = all(float not in set(map(type, column)) for column in columns)
         rows = zip(grains, starts, values, zip(*columns, strict=True), strict=True)
         for grain, start, value, amounts in rows:
             counts: Iterable[tuple[str, Number]]
@@ -133,7 +135,13 @@ class TimeDocument:
                 continue
             node = nodes.get(path)
             if node is None:
-                node = self._node(path)
+                # most often a new hour of a day already reached
+                parent = nodes.get(path[:-1]) or self._node(path[:-1])
+                node = parent.get(path[-1])
+                if not isinstance(node, dict):
+                    node = {}
+                    parent[path[-1]] = node
+                nodes[path] = node
             if value is not None:
                 key = clean_value(value)
                 child = node.get(key)
@@ -141,6 +149,9 @@ class TimeDocument:
                     child = {}
                     node[key] = child
                 node = child
+            if integers and not node:
+                node.update(counts)
+                continue
             for letter, amount in counts:
                 if letter in node:
                     node[letter] = number(node[letter] + amount)
