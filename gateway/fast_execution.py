@@ -24,7 +24,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import inspect
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass
 from operator import attrgetter
 from typing import Any, TypeVar
@@ -87,6 +87,9 @@ def prefetchable(function: F) -> F:
     completes a list of objects selecting this field, the executor first calls the resolver for every item
     with `ctx.prefetch` set, which only registers the loads, awaits them all at once (one batch), and then
     lets graphql-core resolve each item, now without an await per item.
+
+    It reads nothing of its object but `pk`: a loader may call it with a stand-in object to learn how it
+    loads, and build its pages together with its parents' (`leaf_list_selection`'s `child`).
     """
     _prefetchable.add(function)
     return function
@@ -194,49 +197,61 @@ def _plan(parent_type: GraphQLObjectType, grouped_field_set: GroupedFieldSet) ->
 
 # -- lists completed before execution reaches them --------------------------------------------------------
 
-# ((response name, field name), ...) of a selection of plain leaves, in response order
-LeafShape = tuple[tuple[str, str], ...]
+# ((response name, field name), ...): the fields of a selection, in response order
+FieldShape = tuple[tuple[str, str], ...]
+# a child field of the items, to be built with them: (response name, field name, the loader's plan of it)
+ChildField = tuple[str, str, Hashable]
+# a connection-level field: (response name, field name, the selected fields of pageInfo, else ())
+ConnectionField = tuple[str, str, FieldShape]
+
+# resolves a prefetchable child field with a stand-in parent, to learn how it loads: (resolve, info, arguments)
+ChildProbe = Callable[[Callable[..., Any], GraphQLResolveInfo, dict[str, Any]], Hashable | None]
 
 
 class SerializedList(list[Any]):
-    """A list field's items, completed already (serialized, as graphql-core would) for one leaf selection.
+    """A list field's items, completed already (serialized, as graphql-core would) for one selection.
 
     `shape` is the selection they were built for; the executor returns them as they are only when the list's
-    selection has exactly that shape.
+    selection has the same fields under the same response names.
     """
 
     __slots__ = ("shape",)
 
-    def __init__(self, items: Iterable[Any], shape: LeafShape) -> None:
+    def __init__(self, items: Iterable[Any], shape: FieldShape) -> None:
         super().__init__(items)
         self.shape = shape
 
 
 @dataclass(frozen=True, slots=True)
 class LeafListSelection:
-    """What a connection-like field's selection asks of its list of items, when that can be built in one go."""
+    """What a connection-like field's selection asks, when its list of items can be built in one go."""
 
-    shape: LeafShape
+    leaves: FieldShape  # the items' plain leaves
     type_name: str  # the items' type, for `__typename`
     cursors: bool  # whether pageInfo's start or end cursor is selected
+    # the items' fields in response order (the shape of their SerializedList)
+    shape: FieldShape = ()
+    # the items' child fields built with them (connections, see `leaf_list_selection`)
+    children: tuple[ChildField, ...] = ()
+    # the connection's own fields, and its type's name (for `__typename`)
+    connection: tuple[ConnectionField, ...] = ()
+    connection_type: str = ""
 
 
-def _leaf_shape(grouped_field_set: GroupedFieldSet) -> LeafShape | None:
-    shape = []
-    for response_name, details in grouped_field_set.items():
-        field_name = _plain_field(details)
-        if field_name is None:
-            return None
-        shape.append((response_name, field_name))
-    return tuple(shape)
+def _response_shape(grouped_field_set: GroupedFieldSet) -> FieldShape:
+    return tuple((name, details[0].node.name.value) for name, details in grouped_field_set.items())
 
 
 def leaf_list_selection(
-    info: Any, list_field: str, others: frozenset[str] = frozenset({"pageInfo", "totalCount", "__typename"})
+    info: Any,
+    list_field: str,
+    others: frozenset[str] = frozenset({"pageInfo", "totalCount", "__typename"}),
+    child: ChildProbe | None = None,
 ) -> LeafListSelection | None:
-    """The leaf selection of `list_field`'s items under the field being resolved, if building them in one go is
-    safe: the field selects `list_field` once, with plain leaves only (no arguments, directives or
-    sub-selections), and nothing else but `others`; without @defer. None otherwise.
+    """The selection of `list_field`'s items under the field being resolved, if building them in one go is
+    safe: the field selects `list_field` once, besides nothing but `others`, without @defer; the items select
+    plain leaves (no arguments, directives or sub-selections) and, with `child`, prefetchable fields that
+    `child` answers a plan for when called with their resolver, info and arguments. None otherwise.
 
     `info` is graphql-core's resolve info or Strawberry's (which wraps it).
     """
@@ -246,7 +261,9 @@ def leaf_list_selection(
         return None
     fragments = {name: FragmentDetails(definition) for name, definition in raw.fragments.items()}
 
-    def subfields(object_type: GraphQLObjectType, details: FieldDetailsList) -> GroupedFieldSet | None:
+    def subfields(object_type: Any, details: FieldDetailsList) -> GroupedFieldSet | None:
+        if not isinstance(object_type, GraphQLObjectType):
+            return None
         collected = collect_subfields(
             raw.schema, fragments, raw.variable_values, raw.operation, object_type, details
         )
@@ -256,30 +273,83 @@ def leaf_list_selection(
     if grouped is None:
         return None
     items: FieldDetailsList | None = None
-    cursors = False
-    for details in grouped.values():
+    connection: list[ConnectionField] = []
+    for response_name, details in grouped.items():
         name = details[0].node.name.value
         if name == list_field and items is None:
             items = details
+            connection.append((response_name, name, ()))
         elif name not in others:
             return None
         elif name == "pageInfo":
-            page_info = get_nullable_type(parent.fields[name].type)
-            selected = subfields(page_info, details) if isinstance(page_info, GraphQLObjectType) else None
-            if selected is None:
+            selected = subfields(get_nullable_type(parent.fields[name].type), details)
+            page_info = None if selected is None else _leaf_shape(selected)
+            if page_info is None:
                 return None
-            cursors = cursors or any(
-                d[0].node.name.value in ("startCursor", "endCursor") for d in selected.values()
-            )
+            connection.append((response_name, name, page_info))
+        else:
+            connection.append((response_name, name, ()))
     if items is None or list_field not in parent.fields:
         return None
-    item_type = get_nullable_type(parent.fields[list_field].type)
-    item_type = get_nullable_type(item_type.of_type) if isinstance(item_type, GraphQLList) else None
-    if not isinstance(item_type, GraphQLObjectType):
-        return None
+    list_type = get_nullable_type(parent.fields[list_field].type)
+    item_type = get_nullable_type(list_type.of_type) if isinstance(list_type, GraphQLList) else None
     item_fields = subfields(item_type, items)
-    shape = None if item_fields is None else _leaf_shape(item_fields)
-    return None if shape is None else LeafListSelection(shape, item_type.name, cursors)
+    if item_fields is None or not isinstance(item_type, GraphQLObjectType):
+        return None
+    leaves: list[tuple[str, str]] = []
+    children: list[ChildField] = []
+    for response_name, details in item_fields.items():
+        field_name = _plain_field(details)
+        if field_name is not None:
+            leaves.append((response_name, field_name))
+            continue
+        plan = None if child is None else _child_plan(raw, item_type, details, child)
+        if plan is None:
+            return None
+        children.append((response_name, details[0].node.name.value, plan))
+    cursors = any(
+        field in ("startCursor", "endCursor")
+        for _, name, sub in connection
+        if name == "pageInfo"
+        for _, field in sub
+    )
+    return LeafListSelection(
+        leaves=tuple(leaves),
+        type_name=item_type.name,
+        cursors=cursors,
+        shape=_response_shape(item_fields),
+        children=tuple(children),
+        connection=tuple(connection),
+        connection_type=parent.name,
+    )
+
+
+def _leaf_shape(grouped_field_set: GroupedFieldSet) -> FieldShape | None:
+    shape = []
+    for response_name, details in grouped_field_set.items():
+        field_name = _plain_field(details)
+        if field_name is None:
+            return None
+        shape.append((response_name, field_name))
+    return tuple(shape)
+
+
+def _child_plan(
+    raw: GraphQLResolveInfo, item_type: GraphQLObjectType, details: FieldDetailsList, child: ChildProbe
+) -> Hashable | None:
+    """The plan `child` answers for a prefetchable field of the items (one node, no directives), else None."""
+    node = details[0].node
+    field = item_type.fields.get(node.name.value)
+    if field is None or field.resolve not in _prefetching_resolvers or node.directives or len(details) > 1:
+        return None
+    try:
+        arguments = get_argument_values(field, node, raw.variable_values)
+    except GraphQLError:
+        return None
+    info = raw._replace(
+        field_name=node.name.value, field_nodes=[node], return_type=field.type, parent_type=item_type
+    )
+    return child(field.resolve, info, arguments)
 
 
 class LeafFastExecutor(Executor):
@@ -385,7 +455,7 @@ class LeafFastExecutor(Executor):
         if isinstance(object_type, GraphQLObjectType) and isinstance(items, list):
             grouped_field_set = self.collect_subfields(object_type, field_details_list)[0]
             if type(items) is SerializedList:
-                if items.shape != _leaf_shape(grouped_field_set):
+                if items.shape != _response_shape(grouped_field_set):
                     # a loader's bug, not the client's: such items cannot be completed another way
                     raise RuntimeError(f"A list built for {items.shape} was selected as {path.as_list()}")
                 return list(items)

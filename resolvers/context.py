@@ -45,6 +45,8 @@ class Context:
     # set by the executor that passes pre-built lists through (`gateway.fast_execution.SerializedList`);
     # loaders build such lists only then
     serialized_lists: bool = False
+    # while a listing learns how a child connection loads, the connection is recorded here instead of loaded
+    capture: list[Any] | None = None
     # per-run analyses of selections, by the identity of what was analysed (see `Listing._projection`)
     selections: dict[Any, Any] = field(default_factory=dict)
     _loaders: dict[Any, DataLoader[Any, Any]] = field(default_factory=dict)

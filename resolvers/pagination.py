@@ -20,6 +20,7 @@ from collections import defaultdict
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from functools import partial
 from typing import Any, Generic, TypeVar, cast
 
 import asyncpg
@@ -29,6 +30,7 @@ import strawberry
 from gateway.fast_execution import LeafListSelection, SerializedList, cheap_field, leaf_list_selection
 from resolvers.context import Context
 from resolvers.json_leaves import JsonLeaf
+from resolvers.json_pages import ChildPages, can_nest, page_rows
 
 T = TypeVar("T")
 
@@ -177,7 +179,31 @@ def page_request(
     )
 
 
-@dataclass
+class _StandIn:
+    """The object a prefetchable resolver is called with to learn how it loads: such resolvers read only `pk`."""
+
+    pk = 0
+
+
+def _child(
+    ctx: Context, resolve: Callable[..., Any], info: Any, arguments: dict[str, Any]
+) -> ChildPages | None:
+    """How a child connection of a page's items loads, when it can be built with them (`json_pages`)."""
+    captured: list[ChildPages] = []
+    outer, ctx.capture = ctx.capture, captured
+    try:
+        resolve(_StandIn(), info, **arguments)
+    except Exception:  # e.g. a page too large: the ordinary path reports it where it belongs
+        return None
+    finally:
+        ctx.capture = outer
+    if len(captured) != 1:
+        return None
+    projection = captured[0].request.projection
+    return captured[0] if projection is not None and can_nest(projection) else None
+
+
+@dataclass(eq=False)  # a listing is itself: hashed by identity, as part of page requests that nest it
 class Listing(Generic[T]):
     """One relation edge: rows of `table` whose `parent_column` is the parent's id."""
 
@@ -205,7 +231,7 @@ class Listing(Generic[T]):
         self._count_batch = counts
 
     @property
-    def _parent(self) -> str:
+    def parent_sql(self) -> str:
         return self.parent_column if "." in self.parent_column else f"t.{self.parent_column}"
 
     async def connection(
@@ -230,6 +256,9 @@ class Listing(Generic[T]):
         With the resolver's `info`, the page's items are built by PostgreSQL when their selection allows it.
         """
         request = self._projected(ctx, request, info)
+        if ctx.capture is not None:  # a parent's listing learning how this connection loads (`_child`)
+            ctx.capture.append(ChildPages(self, request))
+            return cast(Connection[T], None)
         loader = ctx.loader(self._page_batch)
         key = PageKey(parent_id, request)
         if ctx.prefetch is not None:
@@ -252,7 +281,7 @@ class Listing(Generic[T]):
         key = (id(self), *map(id, raw.field_nodes), id(raw.variable_values))
         found = ctx.selections.get(key)
         if found is None:
-            selection = leaf_list_selection(raw, "nodes")
+            selection = leaf_list_selection(raw, "nodes", child=partial(_child, ctx))
             if selection is not None and not self._builds(selection):
                 selection = None
             # the analysed nodes and variables stay referenced, so that no other can take their ids
@@ -263,7 +292,7 @@ class Listing(Generic[T]):
     def _builds(self, selection: LeafListSelection) -> bool:
         # json_build_object takes at most 100 arguments: 50 fields
         return len(selection.shape) <= 50 and all(
-            name == "__typename" or name in self.json_leaves for _, name in selection.shape
+            name == "__typename" or name in self.json_leaves for _, name in selection.leaves
         )
 
     def _connection(self, ctx: Context, parent_id: int, request: PageRequest, page: Page) -> Connection[T]:
@@ -333,7 +362,7 @@ class Listing(Generic[T]):
                 )
         return [found[key] for key in keys]
 
-    def _where(self, ctx: Context, request: PageRequest, params: list[Any]) -> str:
+    def where_sql(self, ctx: Context, request: PageRequest, params: list[Any]) -> str:
         """The page's conditions after the parent's (scope, filters, cursor), appended to `params`."""
         where = self._scope(ctx, params) + self._conditions(request.conditions, params)
         if request.after is not None:
@@ -343,7 +372,7 @@ class Listing(Generic[T]):
         return where
 
     @staticmethod
-    def _order(request: PageRequest) -> str:
+    def order_sql(request: PageRequest) -> str:
         direction = "DESC" if request.order.descending else "ASC"
         return f"{request.order.column} {direction}, t.id {direction}"
 
@@ -353,13 +382,13 @@ class Listing(Generic[T]):
         if request.first == 0:
             return {}
         params: list[Any] = [list(dict.fromkeys(parents))]
-        where = self._where(ctx, request, params)
+        where = self.where_sql(ctx, request, params)
         params.append(request.first + 1)
         sql = (
             f"SELECT p.parent AS _parent, x.* FROM unnest($1::bigint[]) AS p(parent) "
             f"CROSS JOIN LATERAL (SELECT {self.columns} FROM {self.table} t {self.join} "
-            f"WHERE {self._parent} = p.parent{where} "
-            f"ORDER BY {self._order(request)} LIMIT ${len(params)}) x"
+            f"WHERE {self.parent_sql} = p.parent{where} "
+            f"ORDER BY {self.order_sql(request)} LIMIT ${len(params)}) x"
         )
         result: dict[int, list[asyncpg.Record]] = defaultdict(list)
         for row in await ctx.db.fetch(sql, *params):
@@ -372,53 +401,32 @@ class Listing(Generic[T]):
         """Pages whose items PostgreSQL built as JSON, one row per parent, but for the parents whose page has a
         row to read the Python way (see `json_leaves`).
 
-        The inner query is `_fetch_group`'s page (one row more than asked, to tell whether there is a next
-        page), numbered; the outer one aggregates it: the items of the page in order, how many rows there
-        were, the cursors' keys when selected, and whether every value was exact (see `json_leaves`).
+        Per parent, the page's rows (`json_pages.page_rows`) are aggregated: the items of the page in order,
+        how many rows there were (one more than asked tells of a next page), the cursors' keys when selected,
+        and whether every value was exact.
         """
         if request.first == 0:
             empty = SerializedList((), selection.shape)
             return {parent: Page(rows=[], has_next=False, items=empty) for parent in parents}
         params: list[Any] = [list(dict.fromkeys(parents))]
-        where = self._where(ctx, request, params)
-        params.append(request.first + 1)
-        limit = f"${len(params)}"
+        rows = page_rows(self, ctx, request, selection, "p.parent", params)
         params.append(request.first)
-        in_page = f"FILTER (WHERE y._r <= ${len(params)})"
-        pairs: list[str] = []
-        exact: list[str] = []
-        for response_name, field_name in selection.shape:
-            # response names are the client's aliases: parameters, like every value
-            params.append(response_name)
-            if field_name == "__typename":
-                params.append(selection.type_name)
-                pairs.append(f"${len(params) - 1}::text, ${len(params)}::text")
-                continue
-            leaf = self.json_leaves[field_name]
-            pairs.append(f"${len(params)}::text, {leaf.sql}")
-            if leaf.exact is not None:
-                exact.append(leaf.exact)
-        aggregates = f"(json_agg(y._v ORDER BY y._r) {in_page})::text AS _j, count(*) AS _n"
+        in_page = f"FILTER (WHERE z._r <= ${len(params)})"
+        aggregates = (
+            f"(json_agg(z._v ORDER BY z._r) {in_page})::text AS _j, count(*) AS _n, bool_and(z._x) AS _x"
+        )
         if selection.cursors:
             aggregates += (
-                f", array_agg(y._s ORDER BY y._r) {in_page} AS _sorts"
-                f", array_agg(y.id ORDER BY y._r) {in_page} AS _ids"
+                f", array_agg(z._s ORDER BY z._r) {in_page} AS _sorts"
+                f", array_agg(z.id ORDER BY z._r) {in_page} AS _ids"
             )
-        checks = ""
-        if exact:
-            checks = ", (" + " AND ".join(exact) + ") AS _x"
-            aggregates += ", bool_and(y._x) AS _x"
-        order = self._order(request)
         sql = (
             f"SELECT p.parent AS _parent, x.* FROM unnest($1::bigint[]) AS p(parent) "
-            f"CROSS JOIN LATERAL (SELECT {aggregates} FROM ("
-            f"SELECT t.id, {request.order.column} AS _s, json_build_object({', '.join(pairs)}) AS _v, "
-            f"row_number() OVER (ORDER BY {order}) AS _r{checks} FROM {self.table} t {self.join} "
-            f"WHERE {self._parent} = p.parent{where} ORDER BY {order} LIMIT {limit}) y) x"
+            f"CROSS JOIN LATERAL (SELECT {aggregates} FROM ({rows}) z) x"
         )
         pages: dict[int, Page] = {}
         for row in await ctx.db.fetch(sql, *params):
-            if exact and row["_x"] is False:
+            if row["_x"] is False:
                 continue
             text = row["_j"]
             page = Page(
@@ -441,8 +449,8 @@ class Listing(Generic[T]):
             params: list[Any] = [list(dict.fromkeys(parents))]
             where = self._scope(ctx, params) + self._conditions(conditions, params)
             sql = (
-                f"SELECT {self._parent} AS parent, count(*) AS n FROM {self.table} t {self.join} "
-                f"WHERE {self._parent} = ANY($1::bigint[]){where} GROUP BY 1"
+                f"SELECT {self.parent_sql} AS parent, count(*) AS n FROM {self.table} t {self.join} "
+                f"WHERE {self.parent_sql} = ANY($1::bigint[]){where} GROUP BY 1"
             )
             counts = {row["parent"]: row["n"] for row in await ctx.db.fetch(sql, *params)}
             for parent in parents:

@@ -1,0 +1,136 @@
+"""SQL that builds a page of items as JSON in PostgreSQL, child connections of the items included.
+
+`Listing._fetch_projected` (resolvers/pagination.py) asks for the pages of many parents in one statement;
+this module writes the parts of that statement. A page is a derived table of its rows (one more than asked,
+to tell whether there is a next page), numbered in the page's order, each with its item as a JSON object:
+the leaves as `json_leaves` writes them and, for each child connection the items select, the child's page
+built the same way one level down (a LATERAL subquery per row, so the statement count stays one). Every
+value, response names included, is a parameter; the SQL text comes from the listings only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from gateway.fast_execution import LeafListSelection
+
+if TYPE_CHECKING:
+    from resolvers.context import Context
+    from resolvers.pagination import Listing, PageRequest
+
+
+@dataclass(frozen=True)
+class ChildPages:
+    """How a child connection of the items loads: its listing and its page request (with its projection)."""
+
+    listing: Listing[Any]
+    request: PageRequest
+
+
+# what a child connection may select to be built inside its parents' items; the rest (totalCount, cursors)
+# needs statements or encodings of its own, so such a child goes the ordinary way
+CHILD_CONNECTION_FIELDS = frozenset({"nodes", "pageInfo", "__typename"})
+CHILD_PAGE_INFO_FIELDS = frozenset({"hasNextPage", "hasPreviousPage"})
+
+
+def can_nest(selection: LeafListSelection) -> bool:
+    """Whether a connection with this selection can be built inside its parents' items."""
+    return not selection.cursors and all(
+        name in CHILD_CONNECTION_FIELDS and all(field in CHILD_PAGE_INFO_FIELDS for _, field in sub)
+        for _, name, sub in selection.connection
+    )
+
+
+def page_rows(
+    listing: Listing[Any],
+    ctx: Context,
+    request: PageRequest,
+    selection: LeafListSelection,
+    parent: str,
+    params: list[Any],
+    depth: int = 0,
+) -> str:
+    """A derived table of the page of `parent` (an SQL expression): id, _s (sort value), _r (position from 1),
+    _v (the item as JSON), _x (whether every value of the item, children included, is exact)."""
+    rows = f"r{depth}"
+    order = listing.order_sql(request)
+    leaves = [(name, listing.json_leaves[name]) for _, name in selection.leaves if name != "__typename"]
+    exact = [leaf.exact for _, leaf in leaves if leaf.exact is not None]
+    columns = [
+        "t.id",
+        f"{request.order.column} AS _s",
+        f"row_number() OVER (ORDER BY {order}) AS _r",
+        f"({' AND '.join(exact) or 'true'}) AS _e",
+        *(f"{leaf.sql} AS _f{i}" for i, (_, leaf) in enumerate(leaves)),
+    ]
+    where = listing.where_sql(ctx, request, params)
+    params.append(request.first + 1 if request.first else 0)
+    inner = (
+        f"SELECT {', '.join(columns)} FROM {listing.table} t {listing.join} "
+        f"WHERE {listing.parent_sql} = {parent}{where} ORDER BY {order} LIMIT ${len(params)}"
+    )
+    values: dict[str, str] = {}
+    checks = [f"{rows}._e"]
+    joins = ""
+    if selection.children:
+        params.append(request.first)
+    # rows beyond the page (the one that tells about a next page) need no children
+    in_page = f"{rows}._r <= ${len(params)}::bigint"
+    for j, (response_name, _name, plan) in enumerate(selection.children):
+        assert isinstance(plan, ChildPages)
+        child = f"c{depth}_{j}"
+        nested = connection_json(plan, ctx, f"{rows}.id", in_page, params, depth + 1)
+        joins += f" LEFT JOIN LATERAL ({nested}) {child} ON true"
+        values[response_name] = f"{child}._j"
+        checks.append(f"coalesce({child}._x, true)")
+    leaf_columns = iter(range(len(leaves)))
+    pairs = []
+    for response_name, name in selection.shape:
+        params.append(response_name)
+        key = f"${len(params)}::text"
+        if response_name in values:
+            pairs.append(f"{key}, {values[response_name]}")
+        elif name == "__typename":
+            params.append(selection.type_name)
+            pairs.append(f"{key}, ${len(params)}::text")
+        else:
+            pairs.append(f"{key}, {rows}._f{next(leaf_columns)}")
+    return (
+        f"SELECT {rows}.id, {rows}._s, {rows}._r, json_build_object({', '.join(pairs)}) AS _v, "
+        f"({' AND '.join(checks)}) AS _x FROM ({inner}) {rows}{joins}"
+    )
+
+
+def connection_json(
+    plan: ChildPages, ctx: Context, parent: str, gate: str, params: list[Any], depth: int
+) -> str:
+    """One row: _j, the child connection of `parent` as JSON, and _x, whether it is exact; no rows when
+    `gate` (a condition on the parent's row) is false."""
+    request = plan.request
+    selection = request.projection
+    assert selection is not None
+    pages = f"z{depth}"
+    rows = page_rows(plan.listing, ctx, request, selection, f"{parent} AND {gate}", params, depth)
+    params.append(request.first)
+    first = f"${len(params)}"
+    pairs = []
+    for response_name, name, sub in selection.connection:
+        params.append(response_name)
+        key = f"${len(params)}::text"
+        if name == "nodes":
+            pairs.append(
+                f"{key}, coalesce(json_agg({pages}._v ORDER BY {pages}._r) "
+                f"FILTER (WHERE {pages}._r <= {first}), '[]'::json)"
+            )
+        elif name == "__typename":
+            params.append(selection.connection_type)
+            pairs.append(f"{key}, ${len(params)}::text")
+        else:  # pageInfo
+            fields = []
+            for field_response, field in sub:
+                params.append(field_response)
+                value = f"count(*) > {first}" if field == "hasNextPage" else str(request.after is not None)
+                fields.append(f"${len(params)}::text, {value}")
+            pairs.append(f"{key}, json_build_object({', '.join(fields)})")
+    return f"SELECT json_build_object({', '.join(pairs)}) AS _j, bool_and({pages}._x) AS _x FROM ({rows}) {pages}"
