@@ -103,7 +103,8 @@ class Query:
         self, info: strawberry.Info, first: int | None = None, after: str | None = None
     ) -> Connection[Product]:
         ctx = ctx_of(info)
-        return await PRODUCTS.connection(ctx, ctx.account_id, page_request(ctx, first, after, PRODUCT_ORDER))
+        request = page_request(ctx, first, after, PRODUCT_ORDER)
+        return await PRODUCTS.connection(ctx, ctx.account_id, request, info)
 
     @strawberry.field(description="The saved reports of the caller's account.")
     async def reports(

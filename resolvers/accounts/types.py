@@ -38,7 +38,7 @@ class Account(Node):
         from resolvers.products.types import PRODUCT_ORDER, PRODUCTS
 
         ctx = ctx_of(info)
-        return await PRODUCTS.connection(ctx, self.pk, page_request(ctx, first, after, PRODUCT_ORDER))
+        return await PRODUCTS.connection(ctx, self.pk, page_request(ctx, first, after, PRODUCT_ORDER), info)
 
     @strawberry.field(description="Saved reports of every product of the account.")
     async def reports(

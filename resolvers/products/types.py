@@ -10,6 +10,7 @@ import asyncpg
 import strawberry
 
 from gateway.fast_execution import prefetchable
+from resolvers import json_leaves
 from resolvers.context import Context, ctx_of
 from resolvers.errors import NotFound, found
 from resolvers.filters import TimeRange, device_condition, time_conditions
@@ -192,7 +193,20 @@ class Product(Node):
 
 PRODUCT_COLUMNS = "t.id, t.account_id, t.name, t.url, t.status, t.environment, t.timezone, t.app_key, t.created_at, t.updated_at"
 PRODUCT_ORDER = Order("t.id", descending=False)
-PRODUCTS = Listing("products", "account_id", PRODUCT_COLUMNS, Product.from_row, product_column="id")
+# status (an enum) is built the Python way: see resolvers.json_leaves
+PRODUCT_JSON = {
+    "id": json_leaves.global_id("Product"),
+    "name": json_leaves.text("t.name"),
+    "url": json_leaves.text("t.url"),
+    "environment": json_leaves.text("t.environment"),
+    "timezone": json_leaves.text("t.timezone"),
+    "appKey": json_leaves.text("t.app_key"),
+    "createdAt": json_leaves.timestamp("t.created_at"),
+    "updatedAt": json_leaves.timestamp("t.updated_at"),
+}
+PRODUCTS = Listing(
+    "products", "account_id", PRODUCT_COLUMNS, Product.from_row, product_column="id", json_leaves=PRODUCT_JSON
+)
 PRODUCT_BY_ID = ById("products", PRODUCT_COLUMNS, Product.from_row, product_column="id")
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Any
 
+import aiohttp
 import orjson
 import pytest
 
@@ -23,7 +24,8 @@ from resolvers.context import Context
 from resolvers.events.types import PRODUCT_EVENTS
 from resolvers.pagination import Order, PageRequest
 from resolvers.schema import schema
-from tests.conftest import Tenant, new_tenant
+from tests.conftest import Server, Tenant, gql, new_tenant
+from tests.graph.seed import seed_product_tree
 
 AWKWARD_TEXTS = ['quote " and \\ backslash', "tab\tnew\nline\x01\x1f", "é 中文 🎉 \u2028", "</script>", ""]
 
@@ -293,3 +295,28 @@ async def test_only_the_pages_with_such_rows_fall_back(db: Database, shop: Tenan
     request = PageRequest(first=5, after=None, order=Order("t.occurred_at"), projection=selection)
     pages = await PRODUCT_EVENTS._fetch_projected(ctx, request, selection, list(products.values()))
     assert set(pages) == {products["years"], products[f"app of {shop.email.split('@')[0]}"]}
+
+
+async def test_a_tree_of_plain_connections_is_one_statement(
+    http: aiohttp.ClientSession, server: Server, db: Database
+) -> None:
+    tenant = await new_tenant(db)
+    await seed_product_tree(db, tenant.account_pk, products=4, sessions_per_product=5, events_per_session=3)
+    flat = await gql(http, server, "{ products(first: 10) { nodes { id } } }", token=tenant.token)
+    tree = await gql(
+        http,
+        server,
+        """{ products(first: 10) { nodes { id name devices(first: 10) { nodes { deviceId os
+             sessions(first: 5) { nodes { startedAt duration events(first: 5) { nodes { key timestamp } } } } } } } } }""",
+        token=tenant.token,
+    )
+    assert tree.status == 200 and tree.errors is None, tree.body
+    products = [p for p in tree.data["products"]["nodes"] if p["devices"]["nodes"]]
+    assert len(products) == 4
+    assert all(
+        len(s["events"]["nodes"]) == 3
+        for p in products
+        for d in p["devices"]["nodes"]
+        for s in d["sessions"]["nodes"]
+    )
+    assert tree.statements == flat.statements  # four levels in the one statement of the first
