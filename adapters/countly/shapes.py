@@ -137,10 +137,17 @@ class TimeDocument:
             if node is None:
                 # most often a new hour of a day already reached
                 parent = nodes.get(path[:-1]) or self._node(path[:-1])
-                node = parent.get(path[-1])
+                last = path[-1]
+                node = parent.get(last)
                 if not isinstance(node, dict):
+                    if value is None and integers:
+                        # a new node of integers: its letters as they are, in one step
+                        node = dict(counts)
+                        parent[last] = node
+                        nodes[path] = node
+                        continue
                     node = {}
-                    parent[path[-1]] = node
+                    parent[last] = node
                 nodes[path] = node
             if value is not None:
                 key = clean_value(value)
