@@ -140,9 +140,9 @@ class TimeDocument:
                 last = path[-1]
                 node = parent.get(last)
                 if not isinstance(node, dict):
-                    if value is None and integers:
-                        # a new node of integers: its letters as they are, in one step
-                        node = dict(counts)
+                    if value is None:
+                        # a new node: its letters as they come, in one step
+                        node = dict(counts) if integers else _numbers(counts)
                         parent[last] = node
                         nodes[path] = node
                         continue
@@ -153,12 +153,9 @@ class TimeDocument:
                 key = clean_value(value)
                 child = node.get(key)
                 if not isinstance(child, dict):
-                    child = {}
-                    node[key] = child
+                    node[key] = dict(counts) if integers else _numbers(counts)
+                    continue
                 node = child
-            if integers and not node:
-                node.update(counts)
-                continue
             for letter, amount in counts:
                 if letter in node:
                     node[letter] = number(node[letter] + amount)
@@ -175,6 +172,11 @@ class TimeDocument:
                 parent[path[-1]] = node
             self._nodes[path] = node
         return node
+
+
+def _numbers(counts: Iterable[tuple[str, Number]]) -> dict[str, Number]:
+    """The letters of a new node, whole floats as integers (what `number(0 + amount)` gives)."""
+    return {letter: number(amount) if type(amount) is float else amount for letter, amount in counts}
 
 
 @lru_cache(maxsize=16384)
