@@ -150,43 +150,35 @@ async def _session_document(
         },
     )
     builder = shapes.TimeDocument()
+    # `totals` holds only the totals (`t n u d e`), `values` only metric values (`t n u`), each in the order
+    # of the former per-bucket rows, the totals first: the document's keys come out in the same order
+    totals_columns = analytics.get("totals") or {}
+    if totals_columns.get("grains"):
+        builder.add(
+            [GRAIN_LETTERS[grain] for grain in totals_columns["grains"]],
+            totals_columns["buckets"],
+            [None] * len(totals_columns["grains"]),
+            SESSION_LETTERS,
+            [
+                totals_columns[name]
+                for name in ("sessions", "newUsers", "uniqueUsers", "duration", "requests")
+            ],
+            WEEK_LETTERS,
+        )
     found: dict[str, set[str]] = {name: set() for name in metrics.values()}
-    for part in ("totals", "values"):
-        columns = analytics.get(part) or {}
-        grains = [GRAIN_LETTERS[grain] for grain in columns.get("grains") or []]
-        if not grains:
-            continue
-        buckets, kinds = columns["buckets"], columns["metrics"]
-        counts = [columns[name] for name in ("sessions", "newUsers", "uniqueUsers", "duration", "requests")]
-        # the totals (metric null) keep `t n u d e`, metric values `t n u`: rows of each kind in turn, in order
-        start = 0
-        while start < len(grains):
-            kind = kinds[start]
-            end = start + 1
-            while end < len(grains) and (kinds[end] is None) == (kind is None):
-                end += 1
-            if kind is None:
-                builder.add(
-                    grains[start:end],
-                    buckets[start:end],
-                    [None] * (end - start),
-                    SESSION_LETTERS,
-                    [column[start:end] for column in counts],
-                    WEEK_LETTERS,
-                )
-            else:
-                values = columns["values"][start:end]
-                for metric, value in zip(kinds[start:end], values, strict=True):
-                    found[metrics[metric]].add(shapes.clean_value(value))
-                builder.add(
-                    grains[start:end],
-                    buckets[start:end],
-                    values,
-                    VALUE_LETTERS,
-                    [column[start:end] for column in counts[:3]],
-                    WEEK_LETTERS,
-                )
-            start = end
+    value_columns = analytics.get("values") or {}
+    if value_columns.get("grains"):
+        values = value_columns["values"]
+        for metric, value in zip(value_columns["metrics"], values, strict=True):
+            found[metrics[metric]].add(shapes.clean_value(value))
+        builder.add(
+            [GRAIN_LETTERS[grain] for grain in value_columns["grains"]],
+            value_columns["buckets"],
+            values,
+            VALUE_LETTERS,
+            [value_columns[name] for name in ("sessions", "newUsers", "uniqueUsers")],
+            WEEK_LETTERS,
+        )
     document = builder.document
     if not document:
         return {}
