@@ -1,12 +1,15 @@
 """Throughput and CPU cost of IngestEngine.submit(), in isolation (no HTTP, no GraphQL).
 
-Two shapes, like the gateway's ingestion workloads:
-- `bulk` (`/i/bulk`): submits of 50 requests x 10 events from 16 concurrent submitters;
+Three shapes, like the gateway's ingestion workloads:
+- `bulk`: submits of 50 requests x 10 random events (20 keys, two segmentation keys) from 16 submitters;
+- `countly-bulk`: the harness's `/i/bulk` calls (bench/run.py `bulk_builder`): 50 requests x 10 events of 5
+  keys with one segmentation value, devices cycling over 20,000 new ones per round, 8 submitters;
 - `single` (`/i`): submits of one request with 1-3 events from 64 concurrent submitters.
 
 Each round submits fresh requests into the same database; the median of the rounds is reported. Besides wall
 time, the CPU time of this process per event / request is reported: PostgreSQL runs in other processes, so it
-is the engine's (and asyncpg's) Python cost, much less sensitive to what else runs on the machine.
+is the engine's (and asyncpg's) Python cost, much less sensitive to what else runs on the machine. When the
+server runs on this machine, the CPU time of its processes per event is reported too (PostgreSQL's cost).
 
 Usage: .venv/bin/python bench/ingest_engine.py [--mode bulk|single] [--rounds 5] [--batches N]
        [--concurrency 16] [--devices 5000] [--cprofile FILE]
@@ -27,6 +30,9 @@ import tempfile
 import time
 import uuid
 from pathlib import Path
+from urllib.parse import parse_qs, urlparse
+
+import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -36,7 +42,30 @@ from gateway.ingest import EventInput, IngestEngine, TrackRequest  # noqa: E402
 from gateway.migrate import migrate  # noqa: E402
 
 # (requests per submit, events per request (min, max), default concurrency, default submits per round)
-MODES = {"bulk": (50, (10, 10), 16, 200), "single": (1, (1, 3), 64, 4000)}
+MODES = {
+    "bulk": (50, (10, 10), 16, 200),
+    "countly-bulk": (50, (10, 10), 8, 200),
+    "single": (1, (1, 3), 64, 4000),
+}
+COUNTLY_KEYS = ("purchase", "login", "search", "share", "level_up")
+
+
+def make_countly_batch(account_id: int, product_id: int, run: str, number: int) -> list[TrackRequest]:
+    """The requests of the harness's `/i/bulk` call `number` (bench/run.py `bulk_builder`)."""
+    now = str(int(time.time() * 1000))
+    return [
+        TrackRequest(
+            account_id=account_id,
+            product_id=product_id,
+            device_key=f"bulk-{run}-{(number * 50 + k) % 20000}",
+            timestamp=now,
+            events=[
+                EventInput(key=COUNTLY_KEYS[(k + e) % 5], count=1, segmentation={"plan": "pro"})
+                for e in range(10)
+            ],
+        )
+        for k in range(50)
+    ]
 
 
 def make_batch(
@@ -107,34 +136,72 @@ async def run(args: argparse.Namespace) -> None:
     rnd = random.Random(1)
     await engine.submit(make_batch(account_id, product_id, args.devices, rnd, args.mode))  # warm-up
     profiler = cProfile.Profile() if args.cprofile else None
-    rates: list[tuple[float, float, float]] = []
+    rates: list[tuple[float, float, float, float]] = []
+    server = _server_processes(url)
     for number in range(1, args.rounds + 1):
-        batches = [make_batch(account_id, product_id, args.devices, rnd, args.mode) for _ in range(submits)]
+        if args.mode == "countly-bulk":
+            batches = [
+                make_countly_batch(account_id, product_id, f"{tag}-{number}", i) for i in range(submits)
+            ]
+            batches.reverse()  # workers pop from the end: calls go out in the harness's order
+        else:
+            batches = [
+                make_batch(account_id, product_id, args.devices, rnd, args.mode) for _ in range(submits)
+            ]
         events = sum(len(r.events) for batch in batches for r in batch)
         requests = sum(len(batch) for batch in batches)
         transactions = engine.stats.transactions
         if profiler:
             profiler.enable()
+        server_cpu = _cpu_seconds(server)
         wall, cpu = await one_round(engine, batches, concurrency)
+        server_cpu = _cpu_seconds(server) - server_cpu
         if profiler:
             profiler.disable()
-        rates.append((events / wall, cpu * 1e6 / events, cpu * 1e6 / requests))
+        rates.append((events / wall, cpu * 1e6 / events, cpu * 1e6 / requests, server_cpu * 1e6 / events))
         print(
             f"round {number}: {submits} submits ({args.mode}), {requests} requests, {events} events,"
             f" concurrency {concurrency}: {wall:.2f} s, {events / wall:,.0f} events/s,"
             f" {requests / wall:,.0f} requests/s, CPU {rates[-1][1]:.1f} us/event {rates[-1][2]:.1f} us/request,"
-            f" {engine.stats.transactions - transactions} transactions"
+            f" server CPU {rates[-1][3]:.1f} us/event, {engine.stats.transactions - transactions} transactions"
         )
     await engine.stop()
     stored = await db.fetchval("SELECT count(*) FROM events WHERE product_id = $1", product_id)
     print(
         f"median of {args.rounds}: {statistics.median(r[0] for r in rates):,.0f} events/s,"
         f" CPU {statistics.median(r[1] for r in rates):.1f} us/event,"
-        f" {statistics.median(r[2] for r in rates):.1f} us/request; {stored} event rows stored"
+        f" {statistics.median(r[2] for r in rates):.1f} us/request,"
+        f" server CPU {statistics.median(r[3] for r in rates):.1f} us/event; {stored} event rows stored"
     )
     if profiler:
         profiler.dump_stats(args.cprofile)
     await db.close()
+
+
+def _server_processes(url: str) -> list[psutil.Process]:
+    """The processes of a PostgreSQL server on this machine listening on the socket directory of `url`."""
+    host = parse_qs(urlparse(url).query).get("host", [""])[0]
+    pid_file = Path(host) / "postmaster.pid"
+    if not host or not pid_file.exists():
+        return []
+    try:
+        postmaster = psutil.Process(int(pid_file.read_text().split()[0]))
+        return [postmaster]
+    except (psutil.Error, ValueError):
+        return []
+
+
+def _cpu_seconds(server: list[psutil.Process]) -> float:
+    """User + system CPU seconds of the server's processes (backends come and go: children read each time)."""
+    total = 0.0
+    for root in server:
+        for process in (root, *root.children()):
+            try:
+                times = process.cpu_times()
+            except psutil.Error:
+                continue
+            total += times.user + times.system
+    return total
 
 
 def main() -> None:
@@ -144,7 +211,9 @@ def main() -> None:
     parser.add_argument(
         "--batches", type=int, default=0, help="submits per round (default: 200 bulk, 4000 single)"
     )
-    parser.add_argument("--concurrency", type=int, default=0, help="submitters (default: 16 bulk, 64 single)")
+    parser.add_argument(
+        "--concurrency", type=int, default=0, help="submitters (default: 16 bulk, 8 countly-bulk, 64 single)"
+    )
     parser.add_argument("--devices", type=int, default=5000)
     parser.add_argument("--window-ms", type=float, default=2.0)
     parser.add_argument("--max-batch", type=int, default=500)
