@@ -4,7 +4,8 @@ Submitters queue their requests and wait. A single flusher task collects the que
 `max_batch` requests are waiting), writes everything in ONE transaction and then answers every submitter, so
 an acknowledgement always means "committed". If the shared transaction fails, each submitter's requests are
 retried in a transaction of their own, so one bad request fails only its own submitter. Deadlocks and
-serialization failures (possible when several gateway processes ingest into one database) are retried.
+serialization failures (possible when several gateway processes ingest into one database) are retried, and so
+is a batch that would create a device another transaction has just created.
 """
 
 from __future__ import annotations
@@ -18,11 +19,15 @@ import asyncpg
 
 from gateway.db import Database
 from gateway.ingest.model import Outcome, TrackRequest
-from gateway.ingest.writer import write_batch
+from gateway.ingest.writer import DeviceCreatedConcurrently, write_batch
 
 log = logging.getLogger(__name__)
 
-RETRYABLE = (asyncpg.exceptions.DeadlockDetectedError, asyncpg.exceptions.SerializationError)
+RETRYABLE = (
+    asyncpg.exceptions.DeadlockDetectedError,
+    asyncpg.exceptions.SerializationError,
+    DeviceCreatedConcurrently,
+)
 MAX_ATTEMPTS = 5
 
 

@@ -3,8 +3,11 @@ costs a fixed handful."""
 
 from __future__ import annotations
 
+# FOR KEY SHARE: what the foreign keys of events on products did for every event row, once per batch (see
+# migration 007): a product cannot be deleted until the batch that writes its events has committed.
 PRODUCTS = """
-SELECT id, account_id, status, salt, timezone FROM products WHERE id = ANY($1::bigint[])
+SELECT id, account_id, status, salt, timezone FROM products WHERE id = ANY($1::bigint[]) ORDER BY id
+FOR KEY SHARE
 """
 
 # Most statements read their rows from ONE jsonb document (an array of arrays, built with orjson by the writer)
@@ -13,19 +16,29 @@ SELECT id, account_id, status, salt, timezone FROM products WHERE id = ANY($1::b
 # server reads a jsonb array faster than ten unnested arrays. WITH ORDINALITY ... ORDER BY keeps the writer's
 # sorted order, the order in which rows are locked. Rows are their key, their values, then the account id.
 
-# Creates missing devices and locks every device of the batch, in the caller's (sorted) order.
-# ON CONFLICT DO UPDATE locks existing rows and RETURNING gives their current state.
-# Rows: product_id, device_key, first_seen, account_id.
+# Locks the batch's existing devices, in the caller's (sorted) order, and returns their state; a device not
+# found gets a fresh id (inserted = true) and is created with its final state by INSERT_DEVICES once the batch
+# is planned, so it is written once rather than inserted here and updated at the end. Locking without writing
+# (FOR UPDATE rather than an upsert) leaves no dead row version behind either. Rows: product_id, device_key.
 LOCK_DEVICES = """
-INSERT INTO devices AS d (account_id, product_id, device_key, first_seen, last_seen)
-SELECT (x.r->>3)::bigint, (x.r->>0)::bigint, x.r->>1, (x.r->>2)::timestamptz, (x.r->>2)::timestamptz
-FROM jsonb_array_elements($1::text::jsonb) WITH ORDINALITY AS x(r, o)
-ORDER BY x.o
-ON CONFLICT (product_id, device_key) DO UPDATE SET last_seen = d.last_seen
-RETURNING d.id, d.account_id, d.product_id, d.device_key, (d.xmax = 0) AS inserted, d.first_seen,
-          d.last_seen, d.os, d.os_version, d.device, d.resolution, d.carrier, d.app_version, d.locale,
-          d.country, d.city, d.location, d.properties, d.open_session_id, d.last_session_end,
-          d.last_request_hash, d.last_begin_at, d.last_session_id
+WITH k AS (
+    SELECT (x.r->>0)::bigint AS product_id, x.r->>1 AS device_key, x.o
+    FROM jsonb_array_elements($1::text::jsonb) WITH ORDINALITY AS x(r, o)
+), locked AS (
+    SELECT d.id, d.account_id, d.product_id, d.device_key, false AS inserted, d.first_seen, d.last_seen, d.os,
+           d.os_version, d.device, d.resolution, d.carrier, d.app_version, d.locale, d.country, d.city,
+           d.location, d.properties, d.open_session_id, d.last_session_end, d.last_request_hash,
+           d.last_begin_at, d.last_session_id
+    FROM k JOIN devices AS d ON d.product_id = k.product_id AND d.device_key = k.device_key
+    ORDER BY k.o
+    FOR UPDATE OF d
+)
+SELECT * FROM locked
+UNION ALL
+SELECT nextval(pg_get_serial_sequence('devices', 'id')), NULL, k.product_id, k.device_key, true, NULL, NULL,
+       NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL
+FROM k
+WHERE NOT EXISTS (SELECT FROM locked AS l WHERE l.product_id = k.product_id AND l.device_key = k.device_key)
 """
 
 SESSION_IDS = """
@@ -74,6 +87,24 @@ WHERE e.device_id = m.old_id
 """
 
 DELETE_DEVICES = "DELETE FROM devices WHERE id = ANY($1::bigint[])"
+
+# Creates the batch's new devices (LOCK_DEVICES gave them their ids), sorted by (product_id, device_key), with
+# their final state. A device another transaction created after LOCK_DEVICES makes it fail (unique violation,
+# after waiting for that transaction) and the batch is retried: rare, so no ON CONFLICT clause, which would cost
+# a speculative insertion (an index probe and a second WAL record) for every row.
+# Rows: as UPDATE_DEVICES, then product_id, device_key, account_id.
+INSERT_DEVICES = """
+INSERT INTO devices (id, account_id, product_id, device_key, first_seen, last_seen, os, os_version, device,
+                     resolution, carrier, app_version, locale, country, city, location, properties,
+                     open_session_id, last_session_end, last_request_hash, last_begin_at, last_session_id)
+SELECT (x.r->>0)::bigint, (x.r->>20)::bigint, (x.r->>18)::bigint, x.r->>19, (x.r->>1)::timestamptz,
+       (x.r->>2)::timestamptz, x.r->>3, x.r->>4, x.r->>5, x.r->>6, x.r->>7, x.r->>8, x.r->>9, x.r->>10, x.r->>11,
+       x.r->>12, p.properties, (x.r->>13)::bigint, (x.r->>14)::timestamptz, x.r->>15,
+       (x.r->>16)::timestamptz, (x.r->>17)::bigint
+FROM jsonb_array_elements($1::text::jsonb) WITH ORDINALITY AS x(r, o)
+JOIN unnest($2::jsonb[]) WITH ORDINALITY AS p(properties, o) ON p.o = x.o
+ORDER BY x.o
+"""
 
 # Rows: id, first_seen, last_seen, the 10 device columns (rules.DEVICE_COLUMNS), open_session_id,
 # last_session_end, last_request_hash, last_begin_at, last_session_id; the properties, in the same order, are

@@ -1,8 +1,10 @@
 """Writes one batch of requests inside one open transaction.
 
 Order of locks (the same in every gateway process, so concurrent processes do not deadlock): the batch's
-device rows sorted by (product_id, device_key), then new rows (sessions, events), then rollup and definition
-rows, each upsert sorted by its key. A batch costs a fixed number of statements, whatever its size.
+existing device rows sorted by (product_id, device_key), then new rows (devices, sorted the same way, sessions,
+events), then rollup and definition rows, each upsert sorted by its key. A transaction waits for another one
+only on a row that one holds already, and on a device both create; the second then finds the device created
+and retries the batch. A batch costs a fixed number of statements, whatever its size.
 """
 
 from __future__ import annotations
@@ -43,6 +45,33 @@ def _device_state(row: asyncpg.Record) -> DeviceState:
     )
 
 
+_NO_ATTRS = dict.fromkeys(DEVICE_COLUMNS)
+
+
+def _new_device(device_id: int, account_id: int, key: DeviceKey, at: datetime) -> DeviceState:
+    """A device the batch creates, as the row INSERT_DEVICES would have held right after its creation."""
+    return DeviceState(
+        id=device_id,
+        account_id=account_id,
+        product_id=key[0],
+        device_key=key[1],
+        inserted=True,
+        first_seen=at,
+        last_seen=at,
+        attrs=dict(_NO_ATTRS),
+        properties={},
+        open_session_id=None,
+        last_session_end=None,
+        last_request_hash=None,
+        last_begin_at=None,
+        last_session_id=None,
+    )
+
+
+class DeviceCreatedConcurrently(Exception):
+    """Another transaction created a device this batch was about to create: the batch is retried."""
+
+
 async def write_batch(tx: Transaction, requests: list[TrackRequest]) -> list[Outcome]:
     """Validate, count and store `requests` in the open transaction `tx`; one outcome per request."""
     now = datetime.now(UTC)
@@ -70,9 +99,15 @@ async def write_batch(tx: Transaction, requests: list[TrackRequest]) -> list[Out
     if not wanted:
         return [o or Outcome.STORED for o in outcomes]
 
-    locks = [(*key, at, account_id) for key, (account_id, at) in sorted(wanted.items())]
-    rows = await tx.fetch(sql.LOCK_DEVICES, _document(locks))
-    devices = {(row["product_id"], row["device_key"]): _device_state(row) for row in rows}
+    rows = await tx.fetch(sql.LOCK_DEVICES, _document(sorted(wanted)))
+    devices = {}
+    for row in rows:
+        key = (row["product_id"], row["device_key"])
+        if row["inserted"]:
+            account_id, at = wanted[key]
+            devices[key] = _new_device(row["id"], account_id, key, at)
+        else:
+            devices[key] = _device_state(row)
 
     planner = Planner(products, now)
     for i, (request, at) in enumerate(zip(requests, times, strict=True)):
@@ -87,11 +122,35 @@ async def write_batch(tx: Transaction, requests: list[TrackRequest]) -> list[Out
     return [o or Outcome.STORED for o in outcomes]
 
 
+def _device_row(d: DeviceState, plan: Planner, ids: dict[int, int]) -> tuple[Any, ...]:
+    """A device's state in the order of UPDATE_DEVICES (and the start of INSERT_DEVICES) rows."""
+    return (
+        d.id,
+        d.first_seen,
+        d.last_seen,
+        *[d.attrs.get(name) for name in DEVICE_COLUMNS],
+        plan.resolve_session(d.open_session_id, ids),
+        d.last_session_end,
+        d.last_request_hash,
+        d.last_begin_at,
+        plan.resolve_session(d.last_session_id, ids),
+    )
+
+
 async def _store(tx: Transaction, plan: Planner, devices: list[DeviceState]) -> None:
     ids: dict[int, int] = {}
     if plan.new_sessions:
         allocated = await tx.fetch(sql.SESSION_IDS, len(plan.new_sessions))
         ids = dict(zip(sorted(plan.new_sessions, reverse=True), (r["id"] for r in allocated), strict=True))
+    # before the sessions that reference them; devices merged away in this batch too, as they were before
+    created = sorted((d for d in devices if d.inserted), key=lambda d: (d.product_id, d.device_key))
+    if created:
+        rows = [(*_device_row(d, plan, ids), d.product_id, d.device_key, d.account_id) for d in created]
+        try:
+            await tx.execute(sql.INSERT_DEVICES, _document(rows), [d.properties for d in created])
+        except asyncpg.UniqueViolationError as error:
+            raise DeviceCreatedConcurrently from error
+    if plan.new_sessions:
         await tx.copy_records(
             "sessions",
             [
@@ -123,22 +182,11 @@ async def _store(tx: Transaction, plan: Planner, devices: list[DeviceState]) -> 
         await tx.execute(sql.MOVE_SESSIONS, olds, targets)
         await tx.execute(sql.MOVE_EVENTS, olds, targets)
         await tx.execute(sql.DELETE_DEVICES, olds)
-    touched = sorted((d for d in devices if d.touched and d.merged_into is None), key=lambda d: d.id)
+    touched = sorted(
+        (d for d in devices if d.touched and d.merged_into is None and not d.inserted), key=lambda d: d.id
+    )
     if touched:
-        rows = [
-            (
-                d.id,
-                d.first_seen,
-                d.last_seen,
-                *[d.attrs.get(name) for name in DEVICE_COLUMNS],
-                plan.resolve_session(d.open_session_id, ids),
-                d.last_session_end,
-                d.last_request_hash,
-                d.last_begin_at,
-                plan.resolve_session(d.last_session_id, ids),
-            )
-            for d in touched
-        ]
+        rows = [_device_row(d, plan, ids) for d in touched]
         await tx.execute(sql.UPDATE_DEVICES, _document(rows), [d.properties for d in touched])
     await _store_rollups(tx, plan)
 

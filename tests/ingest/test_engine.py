@@ -380,6 +380,52 @@ async def test_group_commit(db: Database, product: ProductRow) -> None:
         await engine.stop()
 
 
+async def test_a_device_created_meanwhile_by_another_transaction_retries_the_batch(
+    db: Database, product: ProductRow
+) -> None:
+    from gateway.ingest.writer import write_batch
+
+    p = product
+    engine = IngestEngine(db, window_ms=0.0)
+    await engine.start()
+    try:
+        async with db.transaction() as tx:
+            # this transaction creates "race" and keeps it uncommitted while the engine plans the same device
+            await write_batch(tx, [req(p, "race", timestamp=ts(*T0), begin_session=True)])
+            late = asyncio.create_task(
+                engine.submit(
+                    [req(p, "race", timestamp=ts(*T0), begin_session=True, events=[EventInput("e")])]
+                )
+            )
+            await asyncio.sleep(0.3)
+            assert not late.done()  # waiting for the other transaction's device
+        assert await late == [Outcome.STORED]
+        assert engine.stats.retries >= 1
+        devices = await db.fetch("SELECT id FROM devices WHERE product_id = $1", p.product_id)
+        assert len(devices) == 1
+        assert await db.fetchval("SELECT count(*) FROM sessions WHERE product_id = $1", p.product_id) == 2
+        day = await srow(db, p, "d", DAY)
+        assert (day["t"], day["n"], day["u"], day["e"]) == (2, 1, 1, 2)
+        event_device = await db.fetchval("SELECT device_id FROM events WHERE product_id = $1", p.product_id)
+        assert event_device == devices[0]["id"]
+    finally:
+        await engine.stop()
+
+
+async def test_deleting_a_product_deletes_its_events(
+    db: Database, engine: IngestEngine, make_product: MakeProduct
+) -> None:
+    kept, deleted = await make_product(), await make_product()
+    for p in (kept, deleted):
+        await engine.submit([req(p, "d", timestamp=ts(*T0), begin_session=True, events=[EventInput("e")])])
+    await db.execute("DELETE FROM products WHERE id = $1", deleted.product_id)
+    count = "SELECT count(*) FROM events WHERE product_id = $1"
+    assert await db.fetchval(count, deleted.product_id) == 0
+    assert await db.fetchval(count, kept.product_id) == 1
+    await db.execute("DELETE FROM accounts WHERE id = $1", kept.account_id)
+    assert await db.fetchval(count, kept.product_id) == 0
+
+
 async def test_failing_request_does_not_fail_the_others(db: Database, product: ProductRow) -> None:
     p = product
     engine = IngestEngine(db, window_ms=20.0, max_batch=500)
