@@ -14,7 +14,9 @@ this module:
   `action=refresh` today plus the current month and week.
 - `get_events`, `/o/analytics/dashboard` and `/o/analytics/countries`.
 
-No data at all is `{}`.
+The time documents read thousands of buckets: they ask the columnar fields (`rollupColumns`,
+`eventRollupColumns`: one array per field) and nest them with `shapes.TimeDocument`, without an object per
+bucket on either side. No data at all is `{}`.
 """
 
 from __future__ import annotations
