@@ -28,9 +28,9 @@ class ChildPages:
     request: PageRequest
 
 
-# what a child connection may select to be built inside its parents' items; the rest (totalCount, cursors)
-# needs statements or encodings of its own, so such a child goes the ordinary way
-CHILD_CONNECTION_FIELDS = frozenset({"nodes", "pageInfo", "__typename"})
+# what a child connection may select to be built inside its parents' items; cursors (their encoding is
+# Python's) send such a child the ordinary way
+CHILD_CONNECTION_FIELDS = frozenset({"nodes", "pageInfo", "totalCount", "__typename"})
 CHILD_PAGE_INFO_FIELDS = frozenset({"hasNextPage", "hasPreviousPage"})
 
 
@@ -126,6 +126,8 @@ def connection_json(
         elif name == "__typename":
             params.append(selection.connection_type)
             pairs.append(f"{key}, ${len(params)}::text")
+        elif name == "totalCount":
+            pairs.append(f"{key}, ({plan.listing.count_sql(ctx, request, parent, params)})")
         else:  # pageInfo
             fields = []
             for field_response, field in sub:

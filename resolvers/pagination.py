@@ -362,6 +362,11 @@ class Listing(Generic[T]):
                 )
         return [found[key] for key in keys]
 
+    def count_sql(self, ctx: Context, request: PageRequest, parent: str, params: list[Any]) -> str:
+        """How many rows the list of `parent` (an SQL expression) has with the request's filters: `totalCount`."""
+        where = self._scope(ctx, params) + self._conditions(request.conditions, params)
+        return f"SELECT count(*) FROM {self.table} t {self.join} WHERE {self.parent_sql} = {parent}{where}"
+
     def where_sql(self, ctx: Context, request: PageRequest, params: list[Any]) -> str:
         """The page's conditions after the parent's (scope, filters, cursor), appended to `params`."""
         where = self._scope(ctx, params) + self._conditions(request.conditions, params)

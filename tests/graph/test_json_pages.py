@@ -202,12 +202,14 @@ CASES: list[tuple[str, dict[str, Any], int]] = [
         {},
         1,
     ),
-    # a child that cannot be built with its parents (totalCount, cursors, a bad page size) is loaded by itself
     (
-        "{ products(first: 5) { nodes { devices(first: 3) { nodes { os sessions(first: 2) { totalCount nodes { id } } } } } } }",
+        """{ products(first: 5) { nodes { devices(first: 3) { nodes { os sessions(first: 2) { totalCount nodes { id } }
+             events(first: 2, period: {since: "2026-03-02T00:00:00Z", until: "2026-03-04T11:00:00Z"}) {
+               totalCount nodes { key } } } } } } }""",
         {},
         1,
     ),
+    # a child that cannot be built with its parents (cursors, a bad page size) is loaded by itself
     (
         "{ products(first: 5) { nodes { devices(first: 3) { nodes { os sessions(first: 2) { pageInfo { endCursor } nodes { id } } } } } } }",
         {},
