@@ -236,6 +236,14 @@ class LeafListSelection:
     # the connection's own fields, and its type's name (for `__typename`)
     connection: tuple[ConnectionField, ...] = ()
     connection_type: str = ""
+    # when the items are selected through edges: the edges' fields (cursor, node, __typename) and type
+    edge: FieldShape = ()
+    edge_type: str = ""
+
+    @property
+    def list_shape(self) -> FieldShape:
+        """The shape of the list the connection answers: its edges', or its items'."""
+        return self.edge or self.shape
 
 
 def _response_shape(grouped_field_set: GroupedFieldSet) -> FieldShape:
@@ -244,14 +252,17 @@ def _response_shape(grouped_field_set: GroupedFieldSet) -> FieldShape:
 
 def leaf_list_selection(
     info: Any,
-    list_field: str,
+    list_field: str = "nodes",
+    edge_field: str = "edges",
     others: frozenset[str] = frozenset({"pageInfo", "totalCount", "__typename"}),
     child: ChildProbe | None = None,
 ) -> LeafListSelection | None:
-    """The selection of `list_field`'s items under the field being resolved, if building them in one go is
-    safe: the field selects `list_field` once, besides nothing but `others`, without @defer; the items select
-    plain leaves (no arguments, directives or sub-selections) and, with `child`, prefetchable fields that
-    `child` answers a plan for when called with their resolver, info and arguments. None otherwise.
+    """The selection of the items under the field being resolved, if building them in one go is safe.
+
+    The field selects either `list_field` (the items) or `edge_field` (edges of `cursor`, one `node` and
+    `__typename`) once, besides nothing but `others`, without @defer; the items select plain leaves (no
+    arguments, directives or sub-selections) and, with `child`, prefetchable fields that `child` answers a
+    plan for when called with their resolver, info and arguments. None otherwise.
 
     `info` is graphql-core's resolve info or Strawberry's (which wraps it).
     """
@@ -276,7 +287,7 @@ def leaf_list_selection(
     connection: list[ConnectionField] = []
     for response_name, details in grouped.items():
         name = details[0].node.name.value
-        if name == list_field and items is None:
+        if name in (list_field, edge_field) and items is None and name in parent.fields:
             items = details
             connection.append((response_name, name, ()))
         elif name not in others:
@@ -289,13 +300,25 @@ def leaf_list_selection(
             connection.append((response_name, name, page_info))
         else:
             connection.append((response_name, name, ()))
-    if items is None or list_field not in parent.fields:
+    if items is None:
         return None
-    list_type = get_nullable_type(parent.fields[list_field].type)
+    list_name = items[0].node.name.value
+    list_type = get_nullable_type(parent.fields[list_name].type)
     item_type = get_nullable_type(list_type.of_type) if isinstance(list_type, GraphQLList) else None
     item_fields = subfields(item_type, items)
     if item_fields is None or not isinstance(item_type, GraphQLObjectType):
         return None
+    edge: FieldShape = ()
+    edge_type = ""
+    if list_name == edge_field:
+        edge_fields, node = _edge_fields(item_fields)
+        if edge_fields is None or node is None:
+            return None
+        edge, edge_type = edge_fields, item_type.name
+        item_type = get_nullable_type(item_type.fields["node"].type)
+        item_fields = subfields(item_type, item_fields[node])
+        if item_fields is None or not isinstance(item_type, GraphQLObjectType):
+            return None
     leaves: list[tuple[str, str]] = []
     children: list[ChildField] = []
     for response_name, details in item_fields.items():
@@ -321,7 +344,26 @@ def leaf_list_selection(
         children=tuple(children),
         connection=tuple(connection),
         connection_type=parent.name,
+        edge=edge,
+        edge_type=edge_type,
     )
+
+
+def _edge_fields(grouped_field_set: GroupedFieldSet) -> tuple[FieldShape | None, str | None]:
+    """An edge selection's fields and the response name of its one `node`, if it is only cursor/node/__typename."""
+    shape = []
+    node = None
+    for response_name, details in grouped_field_set.items():
+        name = details[0].node.name.value
+        if name == "node" and node is None and len(details) == 1:
+            field = details[0].node
+            if field.arguments or field.directives:
+                return None, None
+            node = response_name
+        elif name not in ("cursor", "__typename") or _plain_field(details) is None:
+            return None, None
+        shape.append((response_name, name))
+    return tuple(shape), node
 
 
 def _leaf_shape(grouped_field_set: GroupedFieldSet) -> FieldShape | None:

@@ -60,3 +60,24 @@ def global_id(type_name: str, column: str = "t.id") -> JsonLeaf:
     return JsonLeaf(
         f"translate(encode(convert_to('{type_name}:' || {column}, 'UTF8'), 'base64'), E'\\n', '')"
     )
+
+
+# -- cursors: what `resolvers.pagination.encode_cursor` writes, url-safe base64 of json.dumps([value, id]) --
+
+
+def timestamp_cursor_value(column: str) -> JsonLeaf:
+    """The JSON text of a timestamp sort value in a cursor: {"t": isoformat}."""
+    leaf = timestamp(column)
+    return JsonLeaf(f"""'{{"t": "' || {leaf.sql} || '"}}'""", f"({column} IS NOT NULL AND {leaf.exact})")
+
+
+def integer_cursor_value(column: str) -> JsonLeaf:
+    """The JSON text of an integer sort value in a cursor."""
+    return JsonLeaf(f"{column}::text", f"({column} IS NOT NULL)")
+
+
+def cursor(value: JsonLeaf, id_column: str = "t.id") -> JsonLeaf:
+    """The cursor of a row, from the JSON text of its sort value (one of the two above)."""
+    text = f"'[' || {value.sql} || ', ' || {id_column} || ']'"
+    # url-safe base64 as Python writes it: '-' and '_' for '+' and '/', no line breaks, '=' padding kept
+    return JsonLeaf(f"translate(encode(convert_to({text}, 'UTF8'), 'base64'), E'+/\\n', '-_')", value.exact)

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from gateway.fast_execution import LeafListSelection
+from resolvers import json_leaves
 
 if TYPE_CHECKING:
     from resolvers.context import Context
@@ -56,6 +57,8 @@ def page_rows(
     rows = f"r{depth}"
     order = listing.order_sql(request)
     leaves = [(name, listing.json_leaves[name]) for _, name in selection.leaves if name != "__typename"]
+    if any(name == "cursor" for _, name in selection.edge):
+        leaves.append(("cursor", json_leaves.cursor(listing.json_cursors[request.order.column])))
     exact = [leaf.exact for _, leaf in leaves if leaf.exact is not None]
     columns = [
         "t.id",
@@ -96,10 +99,29 @@ def page_rows(
             pairs.append(f"{key}, ${len(params)}::text")
         else:
             pairs.append(f"{key}, {rows}._f{next(leaf_columns)}")
+    item = f"json_build_object({', '.join(pairs)})"
+    if selection.edge:
+        item = _edge(selection, item, f"{rows}._f{len(leaves) - 1}", params)
     return (
-        f"SELECT {rows}.id, {rows}._s, {rows}._r, json_build_object({', '.join(pairs)}) AS _v, "
+        f"SELECT {rows}.id, {rows}._s, {rows}._r, {item} AS _v, "
         f"({' AND '.join(checks)}) AS _x FROM ({inner}) {rows}{joins}"
     )
+
+
+def _edge(selection: LeafListSelection, node: str, cursor: str, params: list[Any]) -> str:
+    """The JSON of an edge around the JSON of its `node`, with `cursor` (the SQL of the row's cursor)."""
+    pairs = []
+    for response_name, name in selection.edge:
+        params.append(response_name)
+        key = f"${len(params)}::text"
+        if name == "node":
+            pairs.append(f"{key}, {node}")
+        elif name == "cursor":
+            pairs.append(f"{key}, {cursor}")
+        else:
+            params.append(selection.edge_type)
+            pairs.append(f"{key}, ${len(params)}::text")
+    return f"json_build_object({', '.join(pairs)})"
 
 
 def connection_json(
@@ -118,7 +140,7 @@ def connection_json(
     for response_name, name, sub in selection.connection:
         params.append(response_name)
         key = f"${len(params)}::text"
-        if name == "nodes":
+        if name in ("nodes", "edges"):
             pairs.append(
                 f"{key}, coalesce(json_agg({pages}._v ORDER BY {pages}._r) "
                 f"FILTER (WHERE {pages}._r <= {first}), '[]'::json)"

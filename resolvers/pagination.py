@@ -79,9 +79,13 @@ class Connection(Generic[T]):
     _nodes: strawberry.Private[list[T]]
     _keys: strawberry.Private[list[tuple[Any, int]]]
     _count: strawberry.Private[Callable[[], Awaitable[int]]]
+    # the edges built already (see the module's docstring), when the client selected the items through them
+    _edges: strawberry.Private[list[Any] | None] = None
 
     @strawberry.field(description="The items of this page with their cursors.")
     def edges(self) -> list[Edge[T]]:
+        if self._edges is not None:
+            return self._edges
         return [
             Edge(node=node, sort_value=value, pk=pk)
             for node, (value, pk) in zip(self._nodes, self._keys, strict=True)
@@ -217,6 +221,8 @@ class Listing(Generic[T]):
     join: str = ""
     # graph field name -> how PostgreSQL writes it in JSON, for the fields that can be built there
     json_leaves: Mapping[str, JsonLeaf] = field(default_factory=dict)
+    # order column -> the JSON text of its value in a cursor (`json_leaves.*_cursor_value`), for edges' cursors
+    json_cursors: Mapping[str, JsonLeaf] = field(default_factory=dict)
     _page_batch: Any = field(init=False, repr=False)
     _count_batch: Any = field(init=False, repr=False)
 
@@ -273,7 +279,14 @@ class Listing(Generic[T]):
         if info is None or not self.json_leaves or not ctx.serialized_lists:
             return request
         projection = self._projection(ctx, info)
-        return request if projection is None else replace(request, projection=projection)
+        if projection is None:
+            return request
+        if (
+            any(name == "cursor" for _, name in projection.edge)
+            and request.order.column not in self.json_cursors
+        ):
+            return request
+        return replace(request, projection=projection)
 
     def _projection(self, ctx: Context, info: Any) -> LeafListSelection | None:
         """The `nodes` selection under this field if PostgreSQL can build it; analysed once per field per run."""
@@ -281,7 +294,7 @@ class Listing(Generic[T]):
         key = (id(self), *map(id, raw.field_nodes), id(raw.variable_values))
         found = ctx.selections.get(key)
         if found is None:
-            selection = leaf_list_selection(raw, "nodes", child=partial(_child, ctx))
+            selection = leaf_list_selection(raw, child=partial(_child, ctx))
             if selection is not None and not self._builds(selection):
                 selection = None
             # the analysed nodes and variables stay referenced, so that no other can take their ids
@@ -297,9 +310,12 @@ class Listing(Generic[T]):
 
     def _connection(self, ctx: Context, parent_id: int, request: PageRequest, page: Page) -> Connection[T]:
         nodes: list[Any]
+        edges = None
         if page.items is not None:
             nodes, keys = page.items, []
             first_key, last_key = page.first_key, page.last_key
+            if request.projection is not None and request.projection.edge:
+                nodes, edges = [], page.items
         else:
             column = request.order.column.removeprefix("t.")
             make = self.make
@@ -321,6 +337,7 @@ class Listing(Generic[T]):
             _nodes=nodes,
             _keys=keys,
             _count=count,
+            _edges=edges,
         )
 
     def _scope(self, ctx: Context, params: list[Any]) -> str:
@@ -411,7 +428,7 @@ class Listing(Generic[T]):
         and whether every value was exact.
         """
         if request.first == 0:
-            empty = SerializedList((), selection.shape)
+            empty = SerializedList((), selection.list_shape)
             return {parent: Page(rows=[], has_next=False, items=empty) for parent in parents}
         params: list[Any] = [list(dict.fromkeys(parents))]
         rows = page_rows(self, ctx, request, selection, "p.parent", params)
@@ -437,7 +454,7 @@ class Listing(Generic[T]):
             page = Page(
                 rows=[],
                 has_next=row["_n"] > request.first,
-                items=SerializedList(orjson.loads(text) if text else (), selection.shape),
+                items=SerializedList(orjson.loads(text) if text else (), selection.list_shape),
             )
             if selection.cursors and row["_ids"]:
                 sorts, ids = row["_sorts"], row["_ids"]

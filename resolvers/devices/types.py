@@ -128,7 +128,15 @@ DEVICE_JSON = {
         )
     },
 }
-PRODUCT_DEVICES = Listing("devices", "product_id", DEVICE_COLUMNS, Device.from_row, json_leaves=DEVICE_JSON)
+DEVICE_CURSORS = {"t.last_seen": json_leaves.timestamp_cursor_value("t.last_seen")}
+PRODUCT_DEVICES = Listing(
+    "devices",
+    "product_id",
+    DEVICE_COLUMNS,
+    Device.from_row,
+    json_leaves=DEVICE_JSON,
+    json_cursors=DEVICE_CURSORS,
+)
 DEVICE_BY_ID = ById("devices", DEVICE_COLUMNS, Device.from_row)
 
 

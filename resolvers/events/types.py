@@ -108,9 +108,16 @@ EVENT_JSON = {
     "referrer": json_leaves.text("t.referrer"),
     "isPageview": json_leaves.flag("t.path IS NOT NULL"),
 }
-PRODUCT_EVENTS = Listing("events", "product_id", EVENT_COLUMNS, Event.from_row, json_leaves=EVENT_JSON)
-DEVICE_EVENTS = Listing("events", "device_id", EVENT_COLUMNS, Event.from_row, json_leaves=EVENT_JSON)
-SESSION_EVENTS = Listing("events", "session_id", EVENT_COLUMNS, Event.from_row, json_leaves=EVENT_JSON)
+EVENT_CURSORS = {"t.occurred_at": json_leaves.timestamp_cursor_value("t.occurred_at")}
+PRODUCT_EVENTS = Listing(
+    "events", "product_id", EVENT_COLUMNS, Event.from_row, json_leaves=EVENT_JSON, json_cursors=EVENT_CURSORS
+)
+DEVICE_EVENTS = Listing(
+    "events", "device_id", EVENT_COLUMNS, Event.from_row, json_leaves=EVENT_JSON, json_cursors=EVENT_CURSORS
+)
+SESSION_EVENTS = Listing(
+    "events", "session_id", EVENT_COLUMNS, Event.from_row, json_leaves=EVENT_JSON, json_cursors=EVENT_CURSORS
+)
 EVENT_BY_ID = ById("events", EVENT_COLUMNS, Event.from_row)
 
 

@@ -205,7 +205,13 @@ PRODUCT_JSON = {
     "updatedAt": json_leaves.timestamp("t.updated_at"),
 }
 PRODUCTS = Listing(
-    "products", "account_id", PRODUCT_COLUMNS, Product.from_row, product_column="id", json_leaves=PRODUCT_JSON
+    "products",
+    "account_id",
+    PRODUCT_COLUMNS,
+    Product.from_row,
+    product_column="id",
+    json_leaves=PRODUCT_JSON,
+    json_cursors={"t.id": json_leaves.integer_cursor_value("t.id")},
 )
 PRODUCT_BY_ID = ById("products", PRODUCT_COLUMNS, Product.from_row, product_column="id")
 

@@ -125,10 +125,16 @@ def _member_join() -> str:
 
 
 def _members_listing() -> Listing[Device]:
-    from resolvers.devices.types import DEVICE_COLUMNS, DEVICE_JSON, Device
+    from resolvers.devices.types import DEVICE_COLUMNS, DEVICE_CURSORS, DEVICE_JSON, Device
 
     return Listing(
-        "devices", "s.id", DEVICE_COLUMNS, Device.from_row, join=_member_join(), json_leaves=DEVICE_JSON
+        "devices",
+        "s.id",
+        DEVICE_COLUMNS,
+        Device.from_row,
+        join=_member_join(),
+        json_leaves=DEVICE_JSON,
+        json_cursors=DEVICE_CURSORS,
     )
 
 

@@ -75,11 +75,22 @@ SESSION_JSON = {
     "duration": json_leaves.integer("t.duration"),
     "endedAt": json_leaves.timestamp("t.ended_at"),
 }
+SESSION_CURSORS = {"t.started_at": json_leaves.timestamp_cursor_value("t.started_at")}
 PRODUCT_SESSIONS = Listing(
-    "sessions", "product_id", SESSION_COLUMNS, Session.from_row, json_leaves=SESSION_JSON
+    "sessions",
+    "product_id",
+    SESSION_COLUMNS,
+    Session.from_row,
+    json_leaves=SESSION_JSON,
+    json_cursors=SESSION_CURSORS,
 )
 DEVICE_SESSIONS = Listing(
-    "sessions", "device_id", SESSION_COLUMNS, Session.from_row, json_leaves=SESSION_JSON
+    "sessions",
+    "device_id",
+    SESSION_COLUMNS,
+    Session.from_row,
+    json_leaves=SESSION_JSON,
+    json_cursors=SESSION_CURSORS,
 )
 SESSION_BY_ID = ById("sessions", SESSION_COLUMNS, Session.from_row)
 

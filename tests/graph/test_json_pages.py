@@ -220,14 +220,32 @@ CASES: list[tuple[str, dict[str, Any], int]] = [
         {},
         0,
     ),
-    # not built as JSON: a directive, two lists, edges, floats and JSON, a nested object
+    # edges, with cursors written as Python writes them (timestamps, and integers for products)
+    ("{ products(first: 5) { nodes { events(first: 3) { edges { cursor node { key } } } } } }", {}, 1),
+    (
+        """{ products(first: 1) { edges { __typename c: cursor n: node { id devices(first: 3) {
+             pageInfo { hasNextPage } edges { node { deviceId sessions(first: 2) { edges { cursor node { startedAt } } } }
+             cursor } } } } } }""",
+        {},
+        1,
+    ),
+    (
+        "{ products(first: 5) { pageInfo { startCursor endCursor } edges { cursor node { name } } } }",
+        {},
+        1,
+    ),
+    # not built as JSON: a directive, two lists, edges and nodes, floats and JSON, a nested object
     (
         "query($c: Boolean!) { products(first: 5) { nodes { events(first: 3) { nodes { key count @include(if: $c) } } } } }",
         {"c": True},
         0,
     ),
     ("{ products(first: 5) { nodes { events(first: 3) { a: nodes { key } b: nodes { count } } } } }", {}, 0),
-    ("{ products(first: 5) { nodes { events(first: 3) { edges { cursor node { key } } } } } }", {}, 0),
+    (
+        "{ products(first: 5) { nodes { events(first: 3) { edges { cursor node { key } } nodes { key } } } } }",
+        {},
+        0,
+    ),
     (
         "{ products(first: 5) { nodes { events(first: 3) { nodes { key sum duration segmentation } } } } }",
         {},
@@ -269,6 +287,24 @@ async def test_paging_with_cursors_from_json_pages(
             break
         after = page["pageInfo"]["endCursor"]
     assert seen == len(AWKWARD_TEXTS) * 3 * 4
+
+
+async def test_paging_through_edges_built_as_json(
+    db: Database, shop: Tenant, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    query = """query($after: String) { products(first: 1) { nodes {
+                 sessions(first: 4, after: $after) { pageInfo { hasNextPage } edges { cursor node { startedAt } } } } } }"""
+    after = None
+    seen = []
+    for _ in range(20):
+        projected, plain, built = await _both(db, shop, monkeypatch, query, {"after": after})
+        assert projected == plain and built == 1
+        sessions = orjson.loads(projected)["data"]["products"]["nodes"][0]["sessions"]
+        seen += [edge["node"]["startedAt"] for edge in sessions["edges"]]
+        if not sessions["pageInfo"]["hasNextPage"]:
+            break
+        after = sessions["edges"][-1]["cursor"]
+    assert len(seen) == len(set(seen)) == len(AWKWARD_TEXTS) * 3
 
 
 async def test_rows_python_cannot_read_the_same_way_fall_back(
