@@ -30,9 +30,23 @@ def _orjson_text(value: Any) -> bytes | None:
         data = orjson.dumps(value, option=_ORJSON_OPTIONS)
     except TypeError:  # integers beyond 64 bits, non-str keys, lone surrogates, deep nesting
         return None
-    if b"null" in data or b"0.0000" in data or (b"e-" in data and _NEGATIVE_EXPONENT.search(data)):
+    if b"null" in data or _below_1e_4(data) or (b"e-" in data and _NEGATIVE_EXPONENT.search(data)):
         return None  # maybe a float orjson writes differently (or a string that looks so)
     return data
+
+
+def _below_1e_4(data: bytes) -> bool:
+    """Whether the text holds a number written 0.0000...: one that starts so, no digit before it.
+
+    (1930.000000000001 holds 0.0000 too, and is written alike by both.) `find` rather than a regular
+    expression: a search with a look-behind walks a 50 kB document in about a millisecond.
+    """
+    start = data.find(b"0.0000")
+    while start != -1:
+        if start == 0 or not data[start - 1 : start].isdigit():
+            return True
+        start = data.find(b"0.0000", start + 6)
+    return False
 
 
 def compact_json(value: Any) -> str:

@@ -303,6 +303,8 @@ def test_compact_json_matches_json_dumps() -> None:
 def test_compact_json_writes_floats_as_json_does() -> None:
     rng = random.Random(9)
     floats = [float(f"1e{exponent}") for exponent in range(-330, 310)]
+    # numbers whose digits hold 0.0000 without being below 1e-4, and ones that are
+    floats += [1930.000000000001, 10.00001, 20.0000005, 0.00001, -0.00002, 0.000099999, 100.0]
     floats += [
         float(f"{mantissa}e{exponent}")
         for mantissa in (1.5, 9.999999999999999)

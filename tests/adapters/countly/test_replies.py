@@ -52,3 +52,17 @@ def test_data_replies_equal_the_plain_recursive_escape_and_json_dumps() -> None:
 def test_jsonp_data_reply_wraps_the_same_text() -> None:
     response = replies.data({"a": "<b>", "n": 1}, callback="cb")
     assert response.text == 'cb({"a":"&lt;b&gt;","n":1})'
+
+
+def test_documents_with_nothing_to_escape_are_written_as_they_are() -> None:
+    rnd = random.Random(11)
+    for _ in range(2000):
+        document = random_document(rnd)
+        # the same shapes with names and values that need no escaping, backslashes and quotes aside
+        text = json.dumps(document).translate(str.maketrans({"<": "a", ">": "b", "&": "c", "'": "d"}))
+        plain = json.loads(text)
+        expected = json.dumps(reference_escape(plain), ensure_ascii=False, separators=(",", ":"))
+        assert replies.data(plain).text == expected
+    for document in ({"a": 'x"y'}, {"a": "back\\"}, {'k"': 1}, {"a": ["\\", '"']}, {"n": 1930.000000000001}):
+        expected = json.dumps(reference_escape(document), ensure_ascii=False, separators=(",", ":"))
+        assert replies.data(document).text == expected
