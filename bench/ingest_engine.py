@@ -166,6 +166,7 @@ async def run(args: argparse.Namespace) -> None:
             f" server CPU {rates[-1][3]:.1f} us/event, {engine.stats.transactions - transactions} transactions"
         )
     await engine.stop()
+    print(f"engine: {engine.stats}")
     stored = await db.fetchval("SELECT count(*) FROM events WHERE product_id = $1", product_id)
     print(
         f"median of {args.rounds}: {statistics.median(r[0] for r in rates):,.0f} events/s,"

@@ -25,13 +25,17 @@ WITH k AS (
     SELECT (x.r->>0)::bigint AS product_id, x.r->>1 AS device_key, x.o
     FROM jsonb_array_elements($1::text::jsonb) WITH ORDINALITY AS x(r, o)
 ), locked AS (
-    SELECT d.id, d.account_id, d.product_id, d.device_key, false AS inserted, d.first_seen, d.last_seen, d.os,
-           d.os_version, d.device, d.resolution, d.carrier, d.app_version, d.locale, d.country, d.city,
-           d.location, d.properties, d.open_session_id, d.last_session_end, d.last_request_hash,
-           d.last_begin_at, d.last_session_id
-    FROM k JOIN devices AS d ON d.product_id = k.product_id AND d.device_key = k.device_key
-    ORDER BY k.o
-    FOR UPDATE OF d
+    -- a sub-select with FOR UPDATE is never merged into a join (which may become a hash join over all the
+    -- devices): one unique-index probe per key, in the order of k
+    SELECT d.* FROM k CROSS JOIN LATERAL (
+        SELECT d.id, d.account_id, d.product_id, d.device_key, false AS inserted, d.first_seen, d.last_seen, d.os,
+               d.os_version, d.device, d.resolution, d.carrier, d.app_version, d.locale, d.country, d.city,
+               d.location, d.properties, d.open_session_id, d.last_session_end, d.last_request_hash,
+               d.last_begin_at, d.last_session_id
+        FROM devices AS d
+        WHERE d.product_id = k.product_id AND d.device_key = k.device_key
+        FOR UPDATE
+    ) AS d
 )
 SELECT * FROM locked
 UNION ALL
