@@ -48,6 +48,17 @@ class _Pending:
     future: asyncio.Future[list[Outcome]]
 
 
+def _device_keys(batch: list[_Pending]) -> set[tuple[int, str]]:
+    """Every device the requests of `batch` name, old devices of merges included."""
+    keys = set()
+    for pending in batch:
+        for request in pending.requests:
+            keys.add((request.product_id, request.device_key))
+            if request.old_device_key:
+                keys.add((request.product_id, request.old_device_key))
+    return keys
+
+
 def _fail(pending: _Pending, error: BaseException) -> None:
     if not pending.future.done():
         pending.future.set_exception(error)
@@ -61,6 +72,8 @@ class IngestEngine:
         # batches in flight at once: the next batch is planned while the previous one commits
         self._slots = asyncio.Semaphore(max(1, parallel))
         self._inflight: set[asyncio.Task[None]] = set()
+        # the devices (product id, key) each batch in flight names
+        self._inflight_devices: dict[asyncio.Task[None], set[tuple[int, str]]] = {}
         self.window_ms = window_ms
         self.max_batch = max(1, max_batch)
         self.stats = EngineStats()
@@ -121,9 +134,21 @@ class IngestEngine:
                     await asyncio.wait_for(self._full.wait(), self.window_ms / 1000.0)
             await self._slots.acquire()
             batch = self._take()
+            devices = _device_keys(batch)
+            # A batch naming a device of a batch in flight starts once that one has finished: it would wait for
+            # that commit in PostgreSQL anyway (the device is locked), and a device both batches create would
+            # make the later one fail and start over. Waiting here wastes no planning.
+            busy = [task for task, named in self._inflight_devices.items() if not devices.isdisjoint(named)]
+            if busy:
+                await asyncio.wait(busy)
             task = asyncio.create_task(self._guarded_flush(batch))
             self._inflight.add(task)
-            task.add_done_callback(self._inflight.discard)
+            self._inflight_devices[task] = devices
+            task.add_done_callback(self._done)
+
+    def _done(self, task: asyncio.Task[None]) -> None:
+        self._inflight.discard(task)
+        self._inflight_devices.pop(task, None)
 
     async def _guarded_flush(self, batch: list[_Pending]) -> None:
         try:

@@ -412,6 +412,26 @@ async def test_a_device_created_meanwhile_by_another_transaction_retries_the_bat
         await engine.stop()
 
 
+async def test_batches_naming_the_same_devices_do_not_run_at_once(db: Database, product: ProductRow) -> None:
+    # one request per batch, two batches in flight: without waiting, each new device would be created by
+    # two transactions at once and all but one would start over
+    engine = IngestEngine(db, window_ms=0.0, max_batch=1, parallel=2)
+    await engine.start()
+    try:
+        requests = [
+            req(product, f"same{i // 10}", timestamp=ts(*T0), begin_session=True, events=[EventInput("e")])
+            for i in range(30)
+        ]
+        results = await asyncio.gather(*(engine.submit([r]) for r in requests))
+        assert results == [[Outcome.STORED]] * 30
+        assert engine.stats.retries == 0
+        assert engine.stats.transactions == 30
+        day = await srow(db, product, "d", DAY)
+        assert (day["t"], day["n"], day["u"], day["e"]) == (30, 3, 3, 30)
+    finally:
+        await engine.stop()
+
+
 async def test_deleting_a_product_deletes_its_events(
     db: Database, engine: IngestEngine, make_product: MakeProduct
 ) -> None:
