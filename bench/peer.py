@@ -94,4 +94,5 @@ def start_postgraphile(database_url: str, port: int, log_path: Path) -> subproce
     preload = f"--require {Path(__file__).with_name('single_graphql.js')}"
     env = {**os.environ, "NODE_ENV": "production", "NODE_OPTIONS": preload}
     log = log_path.open("wb")
-    return subprocess.Popen(args, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env=env)
+    # started in bench/, where it finds postgraphile.tags.json5 (the relations kept without foreign keys)
+    return subprocess.Popen(args, cwd=Path(__file__).parent, stdout=log, stderr=subprocess.STDOUT, env=env)
