@@ -76,12 +76,12 @@ def page_rows(
     values: dict[str, str] = {}
     checks = [f"{rows}._e"]
     joins = ""
-    if selection.children:
-        params.append(request.first)
-    # rows beyond the page (the one that tells about a next page) need no children
-    in_page = f"{rows}._r <= ${len(params)}::bigint"
     for j, (response_name, _name, plan) in enumerate(selection.children):
         assert isinstance(plan, ChildPages)
+        if j == 0:
+            params.append(request.first)
+            # the row beyond the page (the one that tells of a next page) needs no children
+            in_page = f"{rows}._r <= ${len(params)}::bigint"
         child = f"c{depth}_{j}"
         nested = connection_json(plan, ctx, f"{rows}.id", in_page, params, depth + 1)
         joins += f" LEFT JOIN LATERAL ({nested}) {child} ON true"
@@ -100,7 +100,7 @@ def page_rows(
         else:
             pairs.append(f"{key}, {rows}._f{next(leaf_columns)}")
     item = f"json_build_object({', '.join(pairs)})"
-    if selection.edge:
+    if selection.edge:  # the cursor, when selected, is the last of the leaves' columns
         item = _edge(selection, item, f"{rows}._f{len(leaves) - 1}", params)
     return (
         f"SELECT {rows}.id, {rows}._s, {rows}._r, {item} AS _v, "
@@ -127,8 +127,9 @@ def _edge(selection: LeafListSelection, node: str, cursor: str, params: list[Any
 def connection_json(
     plan: ChildPages, ctx: Context, parent: str, gate: str, params: list[Any], depth: int
 ) -> str:
-    """One row: _j, the child connection of `parent` as JSON, and _x, whether it is exact; no rows when
-    `gate` (a condition on the parent's row) is false."""
+    """One row: _j, the child connection of `parent` as JSON, and _x, whether it is exact (null: no rows).
+
+    The page is empty when `gate`, a condition on the parent's row, is false."""
     request = plan.request
     selection = request.projection
     assert selection is not None
