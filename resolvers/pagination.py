@@ -289,7 +289,7 @@ class Listing(Generic[T]):
         return replace(request, projection=projection)
 
     def _projection(self, ctx: Context, info: Any) -> LeafListSelection | None:
-        """The `nodes` selection under this field if PostgreSQL can build it; analysed once per field per run."""
+        """The items' selection under this field if PostgreSQL can build them; analysed once per field per run."""
         raw = getattr(info, "_raw_info", info)
         key = (id(self), *map(id, raw.field_nodes), id(raw.variable_values))
         found = ctx.selections.get(key)
