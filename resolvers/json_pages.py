@@ -68,10 +68,10 @@ def page_rows(
         *(f"{leaf.sql} AS _f{i}" for i, (_, leaf) in enumerate(leaves)),
     ]
     where = listing.where_sql(ctx, request, params)
-    params.append(request.first + 1 if request.first else 0)
+    limit = _param(params, request.first + 1 if request.first else 0)
     inner = (
         f"SELECT {', '.join(columns)} FROM {listing.table} t {listing.join} "
-        f"WHERE {listing.parent_sql} = {parent}{where} ORDER BY {order} LIMIT ${len(params)}"
+        f"WHERE {listing.parent_sql} = {parent}{where} ORDER BY {order} LIMIT {limit}"
     )
     values: dict[str, str] = {}
     checks = [f"{rows}._e"]
@@ -79,9 +79,8 @@ def page_rows(
     for j, (response_name, _name, plan) in enumerate(selection.children):
         assert isinstance(plan, ChildPages)
         if j == 0:
-            params.append(request.first)
             # the row beyond the page (the one that tells of a next page) needs no children
-            in_page = f"{rows}._r <= ${len(params)}::bigint"
+            in_page = f"{rows}._r <= {_param(params, request.first)}::bigint"
         child = f"c{depth}_{j}"
         nested = connection_json(plan, ctx, f"{rows}.id", in_page, params, depth + 1)
         joins += f" LEFT JOIN LATERAL ({nested}) {child} ON true"
@@ -90,13 +89,11 @@ def page_rows(
     leaf_columns = iter(range(len(leaves)))
     pairs = []
     for response_name, name in selection.shape:
-        params.append(response_name)
-        key = f"${len(params)}::text"
+        key = _text(params, response_name)
         if response_name in values:
             pairs.append(f"{key}, {values[response_name]}")
         elif name == "__typename":
-            params.append(selection.type_name)
-            pairs.append(f"{key}, ${len(params)}::text")
+            pairs.append(f"{key}, {_text(params, selection.type_name)}")
         else:
             pairs.append(f"{key}, {rows}._f{next(leaf_columns)}")
     item = f"json_build_object({', '.join(pairs)})"
@@ -112,15 +109,13 @@ def _edge(selection: LeafListSelection, node: str, cursor: str, params: list[Any
     """The JSON of an edge around the JSON of its `node`, with `cursor` (the SQL of the row's cursor)."""
     pairs = []
     for response_name, name in selection.edge:
-        params.append(response_name)
-        key = f"${len(params)}::text"
+        key = _text(params, response_name)
         if name == "node":
             pairs.append(f"{key}, {node}")
         elif name == "cursor":
             pairs.append(f"{key}, {cursor}")
         else:
-            params.append(selection.edge_type)
-            pairs.append(f"{key}, ${len(params)}::text")
+            pairs.append(f"{key}, {_text(params, selection.edge_type)}")
     return f"json_build_object({', '.join(pairs)})"
 
 
@@ -135,27 +130,34 @@ def connection_json(
     assert selection is not None
     pages = f"z{depth}"
     rows = page_rows(plan.listing, ctx, request, selection, f"{parent} AND {gate}", params, depth)
-    params.append(request.first)
-    first = f"${len(params)}"
+    first = _param(params, request.first)
     pairs = []
     for response_name, name, sub in selection.connection:
-        params.append(response_name)
-        key = f"${len(params)}::text"
+        key = _text(params, response_name)
         if name in ("nodes", "edges"):
             pairs.append(
                 f"{key}, coalesce(json_agg({pages}._v ORDER BY {pages}._r) "
                 f"FILTER (WHERE {pages}._r <= {first}), '[]'::json)"
             )
         elif name == "__typename":
-            params.append(selection.connection_type)
-            pairs.append(f"{key}, ${len(params)}::text")
+            pairs.append(f"{key}, {_text(params, selection.connection_type)}")
         elif name == "totalCount":
             pairs.append(f"{key}, ({plan.listing.count_sql(ctx, request, parent, params)})")
         else:  # pageInfo
             fields = []
             for field_response, field in sub:
-                params.append(field_response)
                 value = f"count(*) > {first}" if field == "hasNextPage" else str(request.after is not None)
-                fields.append(f"${len(params)}::text, {value}")
+                fields.append(f"{_text(params, field_response)}, {value}")
             pairs.append(f"{key}, json_build_object({', '.join(fields)})")
     return f"SELECT json_build_object({', '.join(pairs)}) AS _j, bool_and({pages}._x) AS _x FROM ({rows}) {pages}"
+
+
+def _param(params: list[Any], value: Any) -> str:
+    """`value` appended to the statement's parameters; its placeholder."""
+    params.append(value)
+    return f"${len(params)}"
+
+
+def _text(params: list[Any], value: str) -> str:
+    """A text parameter's placeholder, typed (json_build_object takes any type, so it must be told)."""
+    return f"{_param(params, value)}::text"
