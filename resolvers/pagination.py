@@ -340,18 +340,14 @@ class Listing(Generic[T]):
             _edges=edges,
         )
 
-    def _scope(self, ctx: Context, params: list[Any]) -> str:
-        """Account (and product, for product-bound credentials) conditions, appended to `params`."""
+    def _filters(self, ctx: Context, conditions: Sequence[Condition], params: list[Any]) -> str:
+        """The account (and product, for product-bound credentials) and the list's filters, values appended to
+        `params`: what every statement of the list says after its parent's condition."""
         params.append(ctx.account_id)
         sql = f" AND t.account_id = ${len(params)}"
         if ctx.product_scope is not None and self.product_column:
             params.append(ctx.product_scope)
             sql += f" AND t.{self.product_column} = ${len(params)}"
-        return sql
-
-    @staticmethod
-    def _conditions(conditions: Sequence[Condition], params: list[Any]) -> str:
-        sql = ""
         for condition in conditions:
             params.append(condition.value)
             sql += " AND " + condition.sql.format(f"${len(params)}")
@@ -381,12 +377,12 @@ class Listing(Generic[T]):
 
     def count_sql(self, ctx: Context, request: PageRequest, parent: str, params: list[Any]) -> str:
         """How many rows the list of `parent` (an SQL expression) has with the request's filters: `totalCount`."""
-        where = self._scope(ctx, params) + self._conditions(request.conditions, params)
+        where = self._filters(ctx, request.conditions, params)
         return f"SELECT count(*) FROM {self.table} t {self.join} WHERE {self.parent_sql} = {parent}{where}"
 
     def where_sql(self, ctx: Context, request: PageRequest, params: list[Any]) -> str:
         """The page's conditions after the parent's (scope, filters, cursor), appended to `params`."""
-        where = self._scope(ctx, params) + self._conditions(request.conditions, params)
+        where = self._filters(ctx, request.conditions, params)
         if request.after is not None:
             params.extend(request.after)
             comparison = "<" if request.order.descending else ">"
@@ -469,7 +465,7 @@ class Listing(Generic[T]):
         found: dict[tuple[int, tuple[Condition, ...]], int] = {}
         for conditions, parents in groups.items():
             params: list[Any] = [list(dict.fromkeys(parents))]
-            where = self._scope(ctx, params) + self._conditions(conditions, params)
+            where = self._filters(ctx, conditions, params)
             sql = (
                 f"SELECT {self.parent_sql} AS parent, count(*) AS n FROM {self.table} t {self.join} "
                 f"WHERE {self.parent_sql} = ANY($1::bigint[]){where} GROUP BY 1"
