@@ -11,6 +11,7 @@ from strawberry.scalars import JSON
 from strawberry.utils.str_converters import to_camel_case
 
 from gateway.fast_execution import prefetchable
+from gateway.ingest.rules import METRIC_COLUMNS
 from resolvers import json_leaves
 from resolvers.context import Context, ctx_of
 from resolvers.errors import found
@@ -113,20 +114,8 @@ DEVICE_JSON = {
     "deviceId": json_leaves.text("t.device_key"),
     "firstSeen": json_leaves.timestamp("t.first_seen"),
     "lastSeen": json_leaves.timestamp("t.last_seen"),
-    **{
-        to_camel_case(name): json_leaves.text(f"t.{name}")
-        for name in (
-            "os",
-            "os_version",
-            "device",
-            "resolution",
-            "carrier",
-            "app_version",
-            "locale",
-            "country",
-            "city",
-        )
-    },
+    # the device's latest metric values, as the ingestion engine keeps them
+    **{to_camel_case(name): json_leaves.text(f"t.{name}") for name in (*METRIC_COLUMNS, "country", "city")},
 }
 DEVICE_CURSORS = {"t.last_seen": json_leaves.timestamp_cursor_value("t.last_seen")}
 PRODUCT_DEVICES = Listing(
