@@ -169,9 +169,7 @@ async def session_rollups(
     dimensions: list[str] | tuple[str, ...] = ("",),
 ) -> list[RollupRow]:
     """The stored rows of every asked grain and dimension whose bucket overlaps [start, end)."""
-    for dimension in dimensions:
-        if dimension not in DIMENSIONS:
-            raise ValueError(f"unknown dimension {dimension!r}")
+    _check_dimensions(dimensions)
     rows = await db.fetch(
         sql.SESSION_ROLLUPS, account_id, [product_id], start, end, _grains(grains), list(dimensions)
     )
@@ -181,6 +179,12 @@ async def session_rollups(
         )
         for r in rows
     ]
+
+
+def _check_dimensions(dimensions: list[str] | tuple[str, ...]) -> None:
+    for dimension in dimensions:
+        if dimension not in DIMENSIONS:
+            raise ValueError(f"unknown dimension {dimension!r}")
 
 
 async def event_rollups(
@@ -375,9 +379,7 @@ async def session_rollup_columns(
     dimensions: list[str] | tuple[str, ...] = ("",),
 ) -> RollupColumns:
     """What `session_rollups` reads, as one list per field (PostgreSQL builds the lists: one row, no objects)."""
-    for dimension in dimensions:
-        if dimension not in DIMENSIONS:
-            raise ValueError(f"unknown dimension {dimension!r}")
+    _check_dimensions(dimensions)
     rows = await db.fetch(
         sql.SESSION_ROLLUP_COLUMNS, account_id, [product_id], start, end, _grains(grains), list(dimensions)
     )

@@ -201,6 +201,11 @@ def _grain_letters(grains: list[Granularity] | None) -> list[str]:
     return [grain.value for grain in grains] if grains else ["y", "m", "w", "d", "h"]
 
 
+def _event_grain_letters(grains: list[Granularity] | None) -> list[str]:
+    """The grains `eventRollups` and `eventRollupColumns` read: those asked but weeks (years when none is left)."""
+    return [grain for grain in _grain_letters(grains) if grain != "w"] or ["y"]
+
+
 def _buckets(points: dict[datetime, list[float]], timezone: str) -> list[EventBucket]:
     zone = zone_of(timezone)
     return [
@@ -408,7 +413,7 @@ class ProductAnalytics:
             keys[:MAX_EVENT_KEYS],
             since,
             until,
-            [grain for grain in _grain_letters(grains) if grain != "w"] or ["y"],
+            _event_grain_letters(grains),
             segmentation,
         )
         zone = zone_of(self.timezone)
@@ -474,7 +479,7 @@ class ProductAnalytics:
             keys[:MAX_EVENT_KEYS],
             since,
             until,
-            [grain for grain in _grain_letters(grains) if grain != "w"] or ["y"],
+            _event_grain_letters(grains),
             segmentation,
         )
         return event_columns(rows, GRAIN_NAMES)
