@@ -45,22 +45,6 @@ FROM k
 WHERE NOT EXISTS (SELECT FROM locked AS l WHERE l.product_id = k.product_id AND l.device_key = k.device_key)
 """
 
-SESSION_IDS = """
-SELECT nextval(pg_get_serial_sequence('sessions', 'id')) AS id FROM generate_series(1, $1::int)
-"""
-
-SESSION_COLUMNS = ("id", "account_id", "product_id", "device_id", "started_at", "duration", "ended_at")
-
-# Rows: id, duration delta, ended_at, set_end. The sessions' devices are locked already.
-UPDATE_SESSIONS = """
-UPDATE sessions AS s
-SET duration = LEAST(s.duration::bigint + u.dd, 2147483647)::integer,
-    ended_at = CASE WHEN u.set_end THEN u.ended_at ELSE s.ended_at END
-FROM (SELECT (x.r->>0)::bigint, (x.r->>1)::bigint, (x.r->>2)::timestamptz, (x.r->>3)::boolean
-      FROM jsonb_array_elements($1::text::jsonb) AS x(r)) AS u(id, dd, ended_at, set_end)
-WHERE s.id = u.id
-"""
-
 # the columns of the events COPY, in the order of the rows the planner builds (`rules.EventRow`)
 EVENT_COLUMNS = (
     "account_id",
@@ -92,82 +76,113 @@ WHERE e.device_id = m.old_id
 
 DELETE_DEVICES = "DELETE FROM devices WHERE id = ANY($1::bigint[])"
 
-# Creates the batch's new devices (LOCK_DEVICES gave them their ids), sorted by (product_id, device_key), with
-# their final state. A device another transaction created after LOCK_DEVICES makes it fail (unique violation,
-# after waiting for that transaction) and the batch is retried: rare, so no ON CONFLICT clause, which would cost
-# a speculative insertion (an index probe and a second WAL record) for every row.
-# Rows: as UPDATE_DEVICES, then product_id, device_key, account_id.
-INSERT_DEVICES = """
-INSERT INTO devices (id, account_id, product_id, device_key, first_seen, last_seen, os, os_version, device,
-                     resolution, carrier, app_version, locale, country, city, location, properties,
-                     open_session_id, last_session_end, last_request_hash, last_begin_at, last_session_id)
-SELECT (x.r->>0)::bigint, (x.r->>20)::bigint, (x.r->>18)::bigint, x.r->>19, (x.r->>1)::timestamptz,
-       (x.r->>2)::timestamptz, x.r->>3, x.r->>4, x.r->>5, x.r->>6, x.r->>7, x.r->>8, x.r->>9, x.r->>10, x.r->>11,
-       x.r->>12, p.properties, (x.r->>13)::bigint, (x.r->>14)::timestamptz, x.r->>15,
-       (x.r->>16)::timestamptz, (x.r->>17)::bigint
-FROM jsonb_array_elements($1::text::jsonb) WITH ORDINALITY AS x(r, o)
-JOIN unnest($2::jsonb[]) WITH ORDINALITY AS p(properties, o) ON p.o = x.o
-ORDER BY x.o
-"""
 
-# Rows: id, first_seen, last_seen, the 10 device columns (rules.DEVICE_COLUMNS), open_session_id,
-# last_session_end, last_request_hash, last_begin_at, last_session_id; the properties, in the same order, are
-# a jsonb[] parameter so they go through the connection's jsonb codec like every other jsonb value. The
-# devices are locked already (LOCK_DEVICES), so the order of these updates does not matter.
-UPDATE_DEVICES = """
-UPDATE devices AS d
-SET first_seen = (x.r->>1)::timestamptz, last_seen = (x.r->>2)::timestamptz, os = x.r->>3,
-    os_version = x.r->>4, device = x.r->>5, resolution = x.r->>6, carrier = x.r->>7, app_version = x.r->>8,
-    locale = x.r->>9, country = x.r->>10, city = x.r->>11, location = x.r->>12, properties = p.properties,
-    open_session_id = (x.r->>13)::bigint, last_session_end = (x.r->>14)::timestamptz,
-    last_request_hash = x.r->>15, last_begin_at = (x.r->>16)::timestamptz,
-    last_session_id = (x.r->>17)::bigint
-FROM jsonb_array_elements($1::text::jsonb) WITH ORDINALITY AS x(r, o)
-JOIN unnest($2::jsonb[]) WITH ORDINALITY AS p(properties, o) ON p.o = x.o
-WHERE d.id = (x.r->>0)::bigint
+# Everything a batch writes apart from its events, in ONE statement, so a batch costs the same few round trips
+# whatever it holds (each round trip waits behind the HTTP work of the gateway's event loop, so it costs far
+# more than the server's time). Data-modifying CTEs all run, each to completion, on disjoint rows; the foreign
+# keys of the new sessions are checked at the end of the statement, when the new devices exist.
+#
+# Parameters (jsonb documents as in the statements above; the properties as jsonb[] so they go through the
+# connection's jsonb codec like every other jsonb value):
+#   $1  the new sessions' temporary ids (-1, -2, ...; bigint[]): `new_ids` gives them real ids in that order
+#   $2  new sessions: temporary id, account_id, product_id, device_id, started_at, duration, ended_at
+#   $3  new devices, sorted by (product_id, device_key) (LOCK_DEVICES gave them their ids), with their final
+#       state: as $5's rows, then product_id, device_key, account_id; $4 their properties
+#   $5  updated devices: id, first_seen, last_seen, the 10 device columns (rules.DEVICE_COLUMNS),
+#       open_session_id, last_session_end, last_request_hash, last_begin_at, last_session_id; $6 their
+#       properties. A session id is a temporary one when negative. The devices are locked (LOCK_DEVICES).
+#   $7  session updates: id, duration delta, ended_at, set_end (the sessions' devices are locked)
+#   $8  session rollup deltas, $9 event rollup deltas, $10 event definitions, $11 property definitions, each
+#       sorted by key (the order their rows are locked in): a row's key, its values, then the account id
+#   $12 the notices for live subscribers (text[])
+# Returns one row: the new sessions' ids in the order of $1 (for the batch's events in them), and the notices.
+#
+# A new device another transaction created after LOCK_DEVICES makes the statement fail (unique violation, after
+# waiting for that transaction) and the batch is retried: rare, so there is no ON CONFLICT clause, which would
+# cost a speculative insertion (an index probe and a second WAL record) for every row.
+STORE = """
+WITH new_ids AS MATERIALIZED (
+    SELECT t.temp_id, nextval(pg_get_serial_sequence('sessions', 'id')) AS id
+    FROM unnest($1::bigint[]) AS t(temp_id)
+), new_devices AS (
+    INSERT INTO devices (id, account_id, product_id, device_key, first_seen, last_seen, os, os_version, device,
+                         resolution, carrier, app_version, locale, country, city, location, properties,
+                         open_session_id, last_session_end, last_request_hash, last_begin_at, last_session_id)
+    SELECT (x.r->>0)::bigint, (x.r->>20)::bigint, (x.r->>18)::bigint, x.r->>19, (x.r->>1)::timestamptz,
+           (x.r->>2)::timestamptz, x.r->>3, x.r->>4, x.r->>5, x.r->>6, x.r->>7, x.r->>8, x.r->>9, x.r->>10,
+           x.r->>11, x.r->>12, p.properties,
+           COALESCE((SELECT i.id FROM new_ids AS i WHERE i.temp_id = (x.r->>13)::bigint), (x.r->>13)::bigint),
+           (x.r->>14)::timestamptz, x.r->>15, (x.r->>16)::timestamptz,
+           COALESCE((SELECT i.id FROM new_ids AS i WHERE i.temp_id = (x.r->>17)::bigint), (x.r->>17)::bigint)
+    FROM jsonb_array_elements($3::text::jsonb) WITH ORDINALITY AS x(r, o)
+    JOIN unnest($4::jsonb[]) WITH ORDINALITY AS p(properties, o) ON p.o = x.o
+    ORDER BY x.o
+), new_sessions AS (
+    INSERT INTO sessions (id, account_id, product_id, device_id, started_at, duration, ended_at)
+    SELECT i.id, (x.r->>1)::bigint, (x.r->>2)::bigint, (x.r->>3)::bigint, (x.r->>4)::timestamptz,
+           (x.r->>5)::integer, (x.r->>6)::timestamptz
+    FROM jsonb_array_elements($2::text::jsonb) AS x(r)
+    JOIN new_ids AS i ON i.temp_id = (x.r->>0)::bigint
+), updated_devices AS (
+    UPDATE devices AS d
+    SET first_seen = (x.r->>1)::timestamptz, last_seen = (x.r->>2)::timestamptz, os = x.r->>3,
+        os_version = x.r->>4, device = x.r->>5, resolution = x.r->>6, carrier = x.r->>7, app_version = x.r->>8,
+        locale = x.r->>9, country = x.r->>10, city = x.r->>11, location = x.r->>12, properties = p.properties,
+        open_session_id =
+            COALESCE((SELECT i.id FROM new_ids AS i WHERE i.temp_id = (x.r->>13)::bigint), (x.r->>13)::bigint),
+        last_session_end = (x.r->>14)::timestamptz, last_request_hash = x.r->>15,
+        last_begin_at = (x.r->>16)::timestamptz,
+        last_session_id =
+            COALESCE((SELECT i.id FROM new_ids AS i WHERE i.temp_id = (x.r->>17)::bigint), (x.r->>17)::bigint)
+    FROM jsonb_array_elements($5::text::jsonb) WITH ORDINALITY AS x(r, o)
+    JOIN unnest($6::jsonb[]) WITH ORDINALITY AS p(properties, o) ON p.o = x.o
+    WHERE d.id = (x.r->>0)::bigint
+), updated_sessions AS (
+    UPDATE sessions AS s
+    SET duration = LEAST(s.duration::bigint + u.dd, 2147483647)::integer,
+        ended_at = CASE WHEN u.set_end THEN u.ended_at ELSE s.ended_at END
+    FROM (SELECT (x.r->>0)::bigint, (x.r->>1)::bigint, (x.r->>2)::timestamptz, (x.r->>3)::boolean
+          FROM jsonb_array_elements($7::text::jsonb) AS x(r)) AS u(id, dd, ended_at, set_end)
+    WHERE s.id = u.id
+), session_rollups AS (
+    INSERT INTO session_rollups AS r (account_id, product_id, dimension, grain, bucket, value, t, n, u, d, e)
+    SELECT (x.r->>10)::bigint, (x.r->>0)::bigint, x.r->>1, x.r->>2, (x.r->>3)::timestamp, x.r->>4,
+           (x.r->>5)::bigint, (x.r->>6)::bigint, (x.r->>7)::bigint, (x.r->>8)::bigint, (x.r->>9)::bigint
+    FROM jsonb_array_elements($8::text::jsonb) WITH ORDINALITY AS x(r, o)
+    ORDER BY x.o
+    ON CONFLICT (product_id, dimension, grain, bucket, value) DO UPDATE
+    SET t = r.t + EXCLUDED.t, n = r.n + EXCLUDED.n, u = r.u + EXCLUDED.u, d = r.d + EXCLUDED.d,
+        e = r.e + EXCLUDED.e
+), event_rollups AS (
+    INSERT INTO event_rollups AS r (account_id, product_id, key, seg_key, grain, bucket, seg_value, c, s, dur)
+    SELECT (x.r->>9)::bigint, (x.r->>0)::bigint, x.r->>1, x.r->>2, x.r->>3, (x.r->>4)::timestamp, x.r->>5,
+           (x.r->>6)::bigint, (x.r->>7)::float8, (x.r->>8)::float8
+    FROM jsonb_array_elements($9::text::jsonb) WITH ORDINALITY AS x(r, o)
+    ORDER BY x.o
+    ON CONFLICT (product_id, key, seg_key, grain, bucket, seg_value) DO UPDATE
+    SET c = r.c + EXCLUDED.c, s = r.s + EXCLUDED.s, dur = r.dur + EXCLUDED.dur
+), event_definitions AS (
+    INSERT INTO event_definitions AS e (account_id, product_id, name, total, first_used, last_used)
+    SELECT (x.r->>5)::bigint, (x.r->>0)::bigint, x.r->>1, (x.r->>2)::bigint, (x.r->>3)::timestamptz,
+           (x.r->>4)::timestamptz
+    FROM jsonb_array_elements($10::text::jsonb) WITH ORDINALITY AS x(r, o)
+    ORDER BY x.o
+    ON CONFLICT (product_id, name) DO UPDATE
+    SET total = e.total + EXCLUDED.total, first_used = LEAST(e.first_used, EXCLUDED.first_used),
+        last_used = GREATEST(e.last_used, EXCLUDED.last_used)
+), property_definitions AS (
+    INSERT INTO property_definitions AS p (account_id, product_id, scope, name, data_type, first_seen, last_seen)
+    SELECT (x.r->>6)::bigint, (x.r->>0)::bigint, x.r->>1, x.r->>2, x.r->>3, (x.r->>4)::timestamptz,
+           (x.r->>5)::timestamptz
+    FROM jsonb_array_elements($11::text::jsonb) WITH ORDINALITY AS x(r, o)
+    ORDER BY x.o
+    ON CONFLICT (product_id, scope, name) DO UPDATE
+    SET first_seen = LEAST(p.first_seen, EXCLUDED.first_seen),
+        last_seen = GREATEST(p.last_seen, EXCLUDED.last_seen)
+), notified AS (
+    -- a CTE that modifies nothing runs only when read: the single row below reads it
+    SELECT pg_notify('ingest', payload) FROM unnest($12::text[]) AS payload
+)
+SELECT ARRAY(SELECT i.id FROM new_ids AS i ORDER BY i.temp_id DESC) AS session_ids,
+       (SELECT count(*) FROM notified) AS notices
 """
-
-# The rollups and definitions, as jsonb documents (see above; a row's key first, so rows sort by key as tuples).
-UPSERT_SESSION_ROLLUPS = """
-INSERT INTO session_rollups AS r (account_id, product_id, dimension, grain, bucket, value, t, n, u, d, e)
-SELECT (x.r->>10)::bigint, (x.r->>0)::bigint, x.r->>1, x.r->>2, (x.r->>3)::timestamp, x.r->>4, (x.r->>5)::bigint,
-       (x.r->>6)::bigint, (x.r->>7)::bigint, (x.r->>8)::bigint, (x.r->>9)::bigint
-FROM jsonb_array_elements($1::text::jsonb) WITH ORDINALITY AS x(r, o)
-ORDER BY x.o
-ON CONFLICT (product_id, dimension, grain, bucket, value) DO UPDATE
-SET t = r.t + EXCLUDED.t, n = r.n + EXCLUDED.n, u = r.u + EXCLUDED.u, d = r.d + EXCLUDED.d,
-    e = r.e + EXCLUDED.e
-"""
-
-UPSERT_EVENT_ROLLUPS = """
-INSERT INTO event_rollups AS r (account_id, product_id, key, seg_key, grain, bucket, seg_value, c, s, dur)
-SELECT (x.r->>9)::bigint, (x.r->>0)::bigint, x.r->>1, x.r->>2, x.r->>3, (x.r->>4)::timestamp, x.r->>5,
-       (x.r->>6)::bigint, (x.r->>7)::float8, (x.r->>8)::float8
-FROM jsonb_array_elements($1::text::jsonb) WITH ORDINALITY AS x(r, o)
-ORDER BY x.o
-ON CONFLICT (product_id, key, seg_key, grain, bucket, seg_value) DO UPDATE
-SET c = r.c + EXCLUDED.c, s = r.s + EXCLUDED.s, dur = r.dur + EXCLUDED.dur
-"""
-
-UPSERT_EVENT_DEFINITIONS = """
-INSERT INTO event_definitions AS e (account_id, product_id, name, total, first_used, last_used)
-SELECT (x.r->>5)::bigint, (x.r->>0)::bigint, x.r->>1, (x.r->>2)::bigint, (x.r->>3)::timestamptz,
-       (x.r->>4)::timestamptz
-FROM jsonb_array_elements($1::text::jsonb) WITH ORDINALITY AS x(r, o)
-ORDER BY x.o
-ON CONFLICT (product_id, name) DO UPDATE
-SET total = e.total + EXCLUDED.total, first_used = LEAST(e.first_used, EXCLUDED.first_used),
-    last_used = GREATEST(e.last_used, EXCLUDED.last_used)
-"""
-
-UPSERT_PROPERTY_DEFINITIONS = """
-INSERT INTO property_definitions AS p (account_id, product_id, scope, name, data_type, first_seen, last_seen)
-SELECT (x.r->>6)::bigint, (x.r->>0)::bigint, x.r->>1, x.r->>2, x.r->>3, (x.r->>4)::timestamptz,
-       (x.r->>5)::timestamptz
-FROM jsonb_array_elements($1::text::jsonb) WITH ORDINALITY AS x(r, o)
-ORDER BY x.o
-ON CONFLICT (product_id, scope, name) DO UPDATE
-SET first_seen = LEAST(p.first_seen, EXCLUDED.first_seen), last_seen = GREATEST(p.last_seen, EXCLUDED.last_seen)
-"""
-
-NOTIFY = "SELECT pg_notify('ingest', payload) FROM unnest($1::text[]) AS payload"

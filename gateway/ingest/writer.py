@@ -1,10 +1,14 @@
 """Writes one batch of requests inside one open transaction.
 
+A batch costs the same few round trips whatever it holds: it locks its products and its devices, is planned in
+Python, then stores everything but its events in one statement (sql.STORE) and its events with COPY. Round
+trips, not server time, are what a batch waits for: each one waits behind the HTTP work of the event loop.
+
 Order of locks (the same in every gateway process, so concurrent processes do not deadlock): the batch's
-existing device rows sorted by (product_id, device_key), then new rows (devices, sorted the same way, sessions,
-events), then rollup and definition rows, each upsert sorted by its key. A transaction waits for another one
-only on a row that one holds already, and on a device both create; the second then finds the device created
-and retries the batch. A batch costs a fixed number of statements, whatever its size.
+products, its existing device rows sorted by (product_id, device_key), then new rows and the rollup and
+definition rows of STORE (one statement text, so the same order everywhere; each upsert sorted by its key). A
+transaction waits for another one only on a row that one holds already, and on a device both create; the
+second then finds the device created and retries the batch.
 """
 
 from __future__ import annotations
@@ -122,57 +126,65 @@ async def write_batch(tx: Transaction, requests: list[TrackRequest]) -> list[Out
     return [o or Outcome.STORED for o in outcomes]
 
 
-def _device_row(d: DeviceState, plan: Planner, ids: dict[int, int]) -> tuple[Any, ...]:
-    """A device's state in the order of UPDATE_DEVICES (and the start of INSERT_DEVICES) rows."""
+def _device_row(d: DeviceState) -> tuple[Any, ...]:
+    """A device's state as STORE's rows of updated devices (and the start of its new devices' rows); session
+    ids may still be temporary (negative): STORE resolves them."""
     return (
         d.id,
         d.first_seen,
         d.last_seen,
         *[d.attrs.get(name) for name in DEVICE_COLUMNS],
-        plan.resolve_session(d.open_session_id, ids),
+        d.open_session_id,
         d.last_session_end,
         d.last_request_hash,
         d.last_begin_at,
-        plan.resolve_session(d.last_session_id, ids),
+        d.last_session_id,
     )
 
 
 async def _store(tx: Transaction, plan: Planner, devices: list[DeviceState]) -> None:
-    ids: dict[int, int] = {}
-    if plan.new_sessions:
-        allocated = await tx.fetch(sql.SESSION_IDS, len(plan.new_sessions))
-        ids = dict(zip(sorted(plan.new_sessions, reverse=True), (r["id"] for r in allocated), strict=True))
+    """Everything but the events in one statement (STORE), then the events with COPY, then merges (rare)."""
     # before the sessions that reference them; devices merged away in this batch too, as they were before
     created = sorted((d for d in devices if d.inserted), key=lambda d: (d.product_id, d.device_key))
-    if created:
-        rows = [(*_device_row(d, plan, ids), d.product_id, d.device_key, d.account_id) for d in created]
-        try:
-            await tx.execute(sql.INSERT_DEVICES, _document(rows), [d.properties for d in created])
-        except asyncpg.UniqueViolationError as error:
-            raise DeviceCreatedConcurrently from error
-    if plan.new_sessions:
-        await tx.copy_records(
-            "sessions",
-            [
-                (
-                    ids[s.temp_id],
-                    s.account_id,
-                    s.product_id,
-                    s.device_id,
-                    s.started_at,
-                    s.duration,
-                    s.ended_at,
-                )
-                for s in plan.new_sessions.values()
-            ],
-            sql.SESSION_COLUMNS,
+    touched = sorted(
+        (d for d in devices if d.touched and d.merged_into is None and not d.inserted), key=lambda d: d.id
+    )
+    temp_ids = sorted(plan.new_sessions, reverse=True)
+    sessions = [
+        (s.temp_id, s.account_id, s.product_id, s.device_id, s.started_at, s.duration, s.ended_at)
+        for s in plan.new_sessions.values()
+    ]
+    updates = [(i, u.duration_delta, u.ended_at, u.set_end) for i, u in sorted(plan.session_updates.items())]
+    accounts = {p.id: p.account_id for p in plan.products.values()}
+    event_definitions = [(*k, *v, accounts[k[0]]) for k, v in sorted(plan.event_definitions.items())]
+    property_definitions = [(*k, *v, accounts[k[0]]) for k, v in sorted(plan.property_definitions.items())]
+    notices = [
+        json.dumps({"product_id": pid, "account_id": accounts[pid], **counts}, separators=(",", ":"))
+        for pid, counts in sorted(plan.notices.items())
+    ]
+    try:
+        stored = await tx.fetchrow(
+            sql.STORE,
+            temp_ids,
+            _document(sessions),
+            _document([(*_device_row(d), d.product_id, d.device_key, d.account_id) for d in created]),
+            [d.properties for d in created],
+            _document([_device_row(d) for d in touched]),
+            [d.properties for d in touched],
+            _document(updates),
+            _document(plan.session_rollup_rows()),
+            _document(plan.event_rollup_rows(), floats=True),
+            _document(event_definitions),
+            _document(property_definitions),
+            notices,
         )
-    if plan.session_updates:
-        updates = [
-            (i, u.duration_delta, u.ended_at, u.set_end) for i, u in sorted(plan.session_updates.items())
-        ]
-        await tx.execute(sql.UPDATE_SESSIONS, _document(updates))
+    except asyncpg.UniqueViolationError as error:
+        if error.table_name == "devices":
+            raise DeviceCreatedConcurrently from error
+        raise
+    assert stored is not None
     if plan.events:
+        ids = dict(zip(temp_ids, stored["session_ids"], strict=True))
         for row in plan.events_in_new_sessions:
             row[SESSION_ID] = ids[row[SESSION_ID]]
         await tx.copy_records("events", plan.events, sql.EVENT_COLUMNS)
@@ -182,35 +194,6 @@ async def _store(tx: Transaction, plan: Planner, devices: list[DeviceState]) -> 
         await tx.execute(sql.MOVE_SESSIONS, olds, targets)
         await tx.execute(sql.MOVE_EVENTS, olds, targets)
         await tx.execute(sql.DELETE_DEVICES, olds)
-    touched = sorted(
-        (d for d in devices if d.touched and d.merged_into is None and not d.inserted), key=lambda d: d.id
-    )
-    if touched:
-        rows = [_device_row(d, plan, ids) for d in touched]
-        await tx.execute(sql.UPDATE_DEVICES, _document(rows), [d.properties for d in touched])
-    await _store_rollups(tx, plan)
-
-
-async def _store_rollups(tx: Transaction, plan: Planner) -> None:
-    accounts = {p.id: p.account_id for p in plan.products.values()}
-    session_rows = plan.session_rollup_rows()
-    if session_rows:
-        await tx.execute(sql.UPSERT_SESSION_ROLLUPS, _document(session_rows))
-    event_rows = plan.event_rollup_rows()
-    if event_rows:
-        await tx.execute(sql.UPSERT_EVENT_ROLLUPS, _document(event_rows, floats=True))
-    if plan.event_definitions:
-        rows = [(*k, *v, accounts[k[0]]) for k, v in sorted(plan.event_definitions.items())]
-        await tx.execute(sql.UPSERT_EVENT_DEFINITIONS, _document(rows))
-    if plan.property_definitions:
-        rows = [(*k, *v, accounts[k[0]]) for k, v in sorted(plan.property_definitions.items())]
-        await tx.execute(sql.UPSERT_PROPERTY_DEFINITIONS, _document(rows))
-    if plan.notices:
-        payloads = [
-            json.dumps({"product_id": pid, "account_id": accounts[pid], **counts}, separators=(",", ":"))
-            for pid, counts in sorted(plan.notices.items())
-        ]
-        await tx.execute(sql.NOTIFY, payloads)
 
 
 def _document(rows: list[tuple[Any, ...]], *, floats: bool = False) -> str:

@@ -1,19 +1,20 @@
 """The ingestion writer as it was before devices were created with their final state (commit 3545ab1).
 
 Kept to check that the current writer stores exactly what this one stored (test_writer_equivalence.py). The
-planner, the rollup statements and the helpers are shared: only the device statements differ.
+planner and the helpers are shared; its statements are in reference_sql.py.
 """
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 
 from gateway.db import Transaction
-from gateway.ingest import sql
 from gateway.ingest.model import Outcome, TrackRequest
 from gateway.ingest.rules import DEVICE_COLUMNS, SESSION_ID, DeviceState, Planner, ProductInfo, precheck
 from gateway.ingest.timestamps import parse_timestamp
-from gateway.ingest.writer import _device_state, _document, _store_rollups
+from gateway.ingest.writer import _device_state, _document
+from tests.ingest import reference_sql as sql
 
 DeviceKey = tuple[int, str]
 
@@ -129,3 +130,25 @@ async def _store(tx: Transaction, plan: Planner, devices: list[DeviceState]) -> 
         ]
         await tx.execute(sql.UPDATE_DEVICES, _document(rows), [d.properties for d in touched])
     await _store_rollups(tx, plan)
+
+
+async def _store_rollups(tx: Transaction, plan: Planner) -> None:
+    accounts = {p.id: p.account_id for p in plan.products.values()}
+    session_rows = plan.session_rollup_rows()
+    if session_rows:
+        await tx.execute(sql.UPSERT_SESSION_ROLLUPS, _document(session_rows))
+    event_rows = plan.event_rollup_rows()
+    if event_rows:
+        await tx.execute(sql.UPSERT_EVENT_ROLLUPS, _document(event_rows, floats=True))
+    if plan.event_definitions:
+        rows = [(*k, *v, accounts[k[0]]) for k, v in sorted(plan.event_definitions.items())]
+        await tx.execute(sql.UPSERT_EVENT_DEFINITIONS, _document(rows))
+    if plan.property_definitions:
+        rows = [(*k, *v, accounts[k[0]]) for k, v in sorted(plan.property_definitions.items())]
+        await tx.execute(sql.UPSERT_PROPERTY_DEFINITIONS, _document(rows))
+    if plan.notices:
+        payloads = [
+            json.dumps({"product_id": pid, "account_id": accounts[pid], **counts}, separators=(",", ":"))
+            for pid, counts in sorted(plan.notices.items())
+        ]
+        await tx.execute(sql.NOTIFY, payloads)
