@@ -3,27 +3,32 @@ costs a fixed handful."""
 
 from __future__ import annotations
 
-# FOR KEY SHARE: what the foreign keys of events on products did for every event row, once per batch (see
-# migration 007): a product cannot be deleted until the batch that writes its events has committed.
-PRODUCTS = """
-SELECT id, account_id, status, salt, timezone FROM products WHERE id = ANY($1::bigint[]) ORDER BY id
-FOR KEY SHARE
-"""
-
 # Most statements read their rows from ONE jsonb document (an array of arrays, built with orjson by the writer)
 # rather than from one typed array per column: asyncpg checks every array element against collections.abc (a
 # Python-level call) and encodes it on its own, several times the client CPU of the whole document, and the
 # server reads a jsonb array faster than ten unnested arrays. WITH ORDINALITY ... ORDER BY keeps the writer's
 # sorted order, the order in which rows are locked. Rows are their key, their values, then the account id.
 
-# Locks the batch's existing devices, in the caller's (sorted) order, and returns their state; a device not
-# found gets a fresh id (inserted = true) and is created with its final state by INSERT_DEVICES once the batch
-# is planned, so it is written once rather than inserted here and updated at the end. Locking without writing
-# (FOR UPDATE rather than an upsert) leaves no dead row version behind either. Rows: product_id, device_key.
-LOCK_DEVICES = """
-WITH k AS (
+# The batch's first statement: locks its products, then its existing devices, and returns both.
+# Products are locked FOR KEY SHARE, what the foreign keys of events on products did for every event row (see
+# migration 007): a product cannot be deleted until the batch that writes its events has committed.
+# Devices are locked in the caller's (sorted) order and their state returned; a device not found gets a fresh
+# id (inserted = true) and is created with its final state by STORE once the batch is planned, so it is written
+# once rather than inserted here and updated at the end. Locking without writing (FOR UPDATE rather than an
+# upsert) leaves no dead row version behind either. Only devices of the products found, in the account the
+# request names, are locked.
+# $1 rows: product_id, device_key, account_id; $2 the product ids.
+# Rows: first the products (device_key NULL; id, account_id, status, salt, timezone), then the devices (their
+# columns; the product columns NULL). UNION ALL runs its branches in order, so products are locked first.
+LOCK = """
+WITH p AS MATERIALIZED (
+    SELECT id, account_id, status, salt, timezone FROM products WHERE id = ANY($2::bigint[]) ORDER BY id
+    FOR KEY SHARE
+), k AS MATERIALIZED (
     SELECT (x.r->>0)::bigint AS product_id, x.r->>1 AS device_key, x.o
     FROM jsonb_array_elements($1::text::jsonb) WITH ORDINALITY AS x(r, o)
+    WHERE EXISTS (SELECT FROM p WHERE p.id = (x.r->>0)::bigint AND p.account_id = (x.r->>2)::bigint)
+    ORDER BY x.o
 ), locked AS (
     -- a sub-select with FOR UPDATE is never merged into a join (which may become a hash join over all the
     -- devices): one unique-index probe per key, in the order of k
@@ -37,10 +42,19 @@ WITH k AS (
         FOR UPDATE
     ) AS d
 )
-SELECT * FROM locked
+SELECT p.id, p.account_id, p.id AS product_id, NULL AS device_key, NULL::boolean AS inserted,
+       NULL::timestamptz AS first_seen, NULL::timestamptz AS last_seen, NULL AS os, NULL AS os_version,
+       NULL AS device, NULL AS resolution, NULL AS carrier, NULL AS app_version, NULL AS locale, NULL AS country,
+       NULL AS city, NULL AS location, NULL::jsonb AS properties, NULL::bigint AS open_session_id,
+       NULL::timestamptz AS last_session_end, NULL AS last_request_hash, NULL::timestamptz AS last_begin_at,
+       NULL::bigint AS last_session_id, p.status, p.salt, p.timezone
+FROM p
+UNION ALL
+SELECT l.*, NULL, NULL, NULL FROM locked AS l
 UNION ALL
 SELECT nextval(pg_get_serial_sequence('devices', 'id')), NULL, k.product_id, k.device_key, true, NULL, NULL,
-       NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL
+       NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+       NULL
 FROM k
 WHERE NOT EXISTS (SELECT FROM locked AS l WHERE l.product_id = k.product_id AND l.device_key = k.device_key)
 """
@@ -86,18 +100,18 @@ DELETE_DEVICES = "DELETE FROM devices WHERE id = ANY($1::bigint[])"
 # connection's jsonb codec like every other jsonb value):
 #   $1  the new sessions' temporary ids (-1, -2, ...; bigint[]): `new_ids` gives them real ids in that order
 #   $2  new sessions: temporary id, account_id, product_id, device_id, started_at, duration, ended_at
-#   $3  new devices, sorted by (product_id, device_key) (LOCK_DEVICES gave them their ids), with their final
+#   $3  new devices, sorted by (product_id, device_key) (LOCK gave them their ids), with their final
 #       state: as $5's rows, then product_id, device_key, account_id; $4 their properties
 #   $5  updated devices: id, first_seen, last_seen, the 10 device columns (rules.DEVICE_COLUMNS),
 #       open_session_id, last_session_end, last_request_hash, last_begin_at, last_session_id; $6 their
-#       properties. A session id is a temporary one when negative. The devices are locked (LOCK_DEVICES).
+#       properties. A session id is a temporary one when negative. The devices are locked (LOCK).
 #   $7  session updates: id, duration delta, ended_at, set_end (the sessions' devices are locked)
 #   $8  session rollup deltas, $9 event rollup deltas, $10 event definitions, $11 property definitions, each
 #       sorted by key (the order their rows are locked in): a row's key, its values, then the account id
 #   $12 the notices for live subscribers (text[])
 # Returns one row: the new sessions' ids in the order of $1 (for the batch's events in them), and the notices.
 #
-# A new device another transaction created after LOCK_DEVICES makes the statement fail (unique violation, after
+# A new device another transaction created after LOCK makes the statement fail (unique violation, after
 # waiting for that transaction) and the batch is retried: rare, so there is no ON CONFLICT clause, which would
 # cost a speculative insertion (an index probe and a second WAL record) for every row.
 STORE = """

@@ -24,7 +24,15 @@ import orjson
 from gateway.db import Transaction
 from gateway.ingest import sql
 from gateway.ingest.model import Outcome, TrackRequest
-from gateway.ingest.rules import DEVICE_COLUMNS, SESSION_ID, DeviceState, Planner, ProductInfo, precheck
+from gateway.ingest.rules import (
+    DEVICE_COLUMNS,
+    IGNORED_DEVICE_KEY,
+    SESSION_ID,
+    DeviceState,
+    Planner,
+    ProductInfo,
+    precheck,
+)
 from gateway.ingest.timestamps import parse_timestamp
 
 DeviceKey = tuple[int, str]
@@ -79,11 +87,7 @@ class DeviceCreatedConcurrently(Exception):
 async def write_batch(tx: Transaction, requests: list[TrackRequest]) -> list[Outcome]:
     """Validate, count and store `requests` in the open transaction `tx`; one outcome per request."""
     now = datetime.now(UTC)
-    product_ids = sorted({r.product_id for r in requests})
-    products = {
-        row["id"]: ProductInfo(row["id"], row["account_id"], row["status"], row["salt"], row["timezone"])
-        for row in await tx.fetch(sql.PRODUCTS, product_ids)
-    }
+    products, locked = await _lock(tx, requests)
     outcomes: list[Outcome | None] = [precheck(r, products.get(r.product_id)) for r in requests]
     times = [parse_timestamp(r.timestamp, now) for r in requests]
 
@@ -92,10 +96,7 @@ async def write_batch(tx: Transaction, requests: list[TrackRequest]) -> list[Out
     for request, outcome, at in zip(requests, outcomes, times, strict=True):
         if outcome is not None:
             continue
-        names = [request.device_key]
-        if request.old_device_key and request.old_device_key != request.device_key:
-            names.append(request.old_device_key)
-        for name in names:
+        for name in _device_names(request):
             key = (request.product_id, name)
             seen = wanted.get(key)
             if seen is None or at < seen[1]:
@@ -103,15 +104,11 @@ async def write_batch(tx: Transaction, requests: list[TrackRequest]) -> list[Out
     if not wanted:
         return [o or Outcome.STORED for o in outcomes]
 
-    rows = await tx.fetch(sql.LOCK_DEVICES, _document(sorted(wanted)))
+    # the devices of refused requests were locked too (or given an id that is never used)
     devices = {}
-    for row in rows:
-        key = (row["product_id"], row["device_key"])
-        if row["inserted"]:
-            account_id, at = wanted[key]
-            devices[key] = _new_device(row["id"], account_id, key, at)
-        else:
-            devices[key] = _device_state(row)
+    for key, (account_id, at) in wanted.items():
+        row = locked[key]
+        devices[key] = _new_device(row["id"], account_id, key, at) if row["inserted"] else _device_state(row)
 
     planner = Planner(products, now)
     for i, (request, at) in enumerate(zip(requests, times, strict=True)):
@@ -124,6 +121,39 @@ async def write_batch(tx: Transaction, requests: list[TrackRequest]) -> list[Out
 
     await _store(tx, planner, list(devices.values()))
     return [o or Outcome.STORED for o in outcomes]
+
+
+def _device_names(request: TrackRequest) -> list[str]:
+    """The device keys a request names: its device, and the old device of a merge."""
+    if request.old_device_key and request.old_device_key != request.device_key:
+        return [request.device_key, request.old_device_key]
+    return [request.device_key]
+
+
+async def _lock(
+    tx: Transaction, requests: list[TrackRequest]
+) -> tuple[dict[int, ProductInfo], dict[DeviceKey, asyncpg.Record]]:
+    """Lock the batch's products and the devices its requests name, in one statement (sql.LOCK) before the
+    requests are checked (which needs the products): the products found, and each device's row by key."""
+    product_ids = sorted({r.product_id for r in requests})
+    # with the account each request names: only the product's own account locks its devices
+    keys = {
+        (request.product_id, name, request.account_id)
+        for request in requests
+        if request.device_key and request.device_key != IGNORED_DEVICE_KEY
+        for name in _device_names(request)
+    }
+    rows = await tx.fetch(sql.LOCK, _document(sorted(keys)), product_ids)
+    products: dict[int, ProductInfo] = {}
+    locked: dict[DeviceKey, asyncpg.Record] = {}
+    for row in rows:
+        if row["device_key"] is None:
+            products[row["id"]] = ProductInfo(
+                row["id"], row["account_id"], row["status"], row["salt"], row["timezone"]
+            )
+        else:
+            locked[(row["product_id"], row["device_key"])] = row
+    return products, locked
 
 
 def _device_row(d: DeviceState) -> tuple[Any, ...]:
