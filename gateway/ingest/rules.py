@@ -169,6 +169,19 @@ def segment_value(value: Any) -> str | None:
     return None
 
 
+def plain_json(value: Any) -> bool:
+    """Whether `value` is a scalar that orjson writes as PostgreSQL reads json's text of it: not NaN or an
+    infinity (orjson: null; json: NaN, which PostgreSQL refuses), not an integer beyond 64 bits (orjson
+    refuses it), not a list or an object (which may hold such values)."""
+    if value is None or type(value) is str or type(value) is bool:
+        return True
+    if type(value) is int:
+        return -(2**63) <= value < 2**64
+    if type(value) is float:
+        return isfinite(value)
+    return False
+
+
 def _data_type(value: Any) -> str:
     if isinstance(value, bool):
         return "boolean"
@@ -250,6 +263,9 @@ class Planner:
     merged: list[DeviceState] = field(default_factory=list)
     # product -> counters for the NOTIFY payload
     notices: dict[int, dict[str, int]] = field(default_factory=dict)
+    # whether every segmentation of `events` is flat and made of values orjson writes as json does (see
+    # `plain_json`); the writer then sends the events as one JSON document
+    plain_segmentation: bool = True
     _calculators: dict[int, BucketCalculator] = field(default_factory=dict)
 
     # -- public ---------------------------------------------------------------------------------------------
@@ -466,7 +482,13 @@ class Planner:
         _bump_cell(cells, (product_id, key, "", ""), slot, count, s, dur)
         if segmentation:
             for seg_key, raw in segmentation.items():
-                value = raw if type(raw) is str else segment_value(raw)
+                value: str | None
+                if type(raw) is str:
+                    value = raw
+                else:
+                    value = segment_value(raw)
+                    if not plain_json(raw):
+                        self.plain_segmentation = False
                 if value is None or not seg_key:
                     continue
                 _bump_cell(cells, (product_id, key, seg_key, value), slot, count, s, dur)

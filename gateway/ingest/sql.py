@@ -91,10 +91,12 @@ WHERE e.device_id = m.old_id
 DELETE_DEVICES = "DELETE FROM devices WHERE id = ANY($1::bigint[])"
 
 
-# Everything a batch writes apart from its events, in ONE statement, so a batch costs the same few round trips
-# whatever it holds (each round trip waits behind the HTTP work of the gateway's event loop, so it costs far
-# more than the server's time). Data-modifying CTEs all run, each to completion, on disjoint rows; the foreign
-# keys of the new sessions are checked at the end of the statement, when the new devices exist.
+# Everything a batch writes, in ONE statement, so a batch costs the same few round trips whatever it holds (each
+# round trip waits behind the HTTP work of the gateway's event loop, so it costs far more than the server's
+# time). Data-modifying CTEs all run, each to completion, on disjoint rows; the foreign keys of the new sessions
+# are checked at the end of the statement, when the new devices exist. The events come as one JSON document too:
+# orjson writes it in C, where COPY's rows were encoded value by value in the gateway's one busy process, and
+# PostgreSQL, which reads it, has the other core.
 #
 # Parameters (jsonb documents as in the statements above; the properties as jsonb[] so they go through the
 # connection's jsonb codec like every other jsonb value):
@@ -109,7 +111,9 @@ DELETE_DEVICES = "DELETE FROM devices WHERE id = ANY($1::bigint[])"
 #   $8  session rollup deltas, $9 event rollup deltas, $10 event definitions, $11 property definitions, each
 #       sorted by key (the order their rows are locked in): a row's key, its values, then the account id
 #   $12 the notices for live subscribers (text[])
-# Returns one row: the new sessions' ids in the order of $1 (for the batch's events in them), and the notices.
+#   $13 the events, as EVENT_COLUMNS (a temporary session id when negative), segmentation as a JSON object;
+#       empty when the writer sends them by COPY instead (see writer._store)
+# Returns one row: the new sessions' ids in the order of $1 (for events sent by COPY), and the notices.
 #
 # A new device another transaction created after LOCK makes the statement fail (unique violation, after
 # waiting for that transaction) and the batch is retried: rare, so there is no ON CONFLICT clause, which would
@@ -124,12 +128,12 @@ WITH new_ids AS MATERIALIZED (
                          open_session_id, last_session_end, last_request_hash, last_begin_at, last_session_id)
     SELECT (x.r->>0)::bigint, (x.r->>20)::bigint, (x.r->>18)::bigint, x.r->>19, (x.r->>1)::timestamptz,
            (x.r->>2)::timestamptz, x.r->>3, x.r->>4, x.r->>5, x.r->>6, x.r->>7, x.r->>8, x.r->>9, x.r->>10,
-           x.r->>11, x.r->>12, p.properties,
-           COALESCE((SELECT i.id FROM new_ids AS i WHERE i.temp_id = (x.r->>13)::bigint), (x.r->>13)::bigint),
-           (x.r->>14)::timestamptz, x.r->>15, (x.r->>16)::timestamptz,
-           COALESCE((SELECT i.id FROM new_ids AS i WHERE i.temp_id = (x.r->>17)::bigint), (x.r->>17)::bigint)
+           x.r->>11, x.r->>12, p.properties, COALESCE(o.id, (x.r->>13)::bigint), (x.r->>14)::timestamptz,
+           x.r->>15, (x.r->>16)::timestamptz, COALESCE(l.id, (x.r->>17)::bigint)
     FROM jsonb_array_elements($3::text::jsonb) WITH ORDINALITY AS x(r, o)
     JOIN unnest($4::jsonb[]) WITH ORDINALITY AS p(properties, o) ON p.o = x.o
+    LEFT JOIN new_ids AS o ON o.temp_id = (x.r->>13)::bigint
+    LEFT JOIN new_ids AS l ON l.temp_id = (x.r->>17)::bigint
     ORDER BY x.o
 ), new_sessions AS (
     INSERT INTO sessions (id, account_id, product_id, device_id, started_at, duration, ended_at)
@@ -137,19 +141,28 @@ WITH new_ids AS MATERIALIZED (
            (x.r->>5)::integer, (x.r->>6)::timestamptz
     FROM jsonb_array_elements($2::text::jsonb) AS x(r)
     JOIN new_ids AS i ON i.temp_id = (x.r->>0)::bigint
+), new_events AS (
+    -- in the document's order, so their ids are too (as with COPY); a JSON null segmentation is SQL NULL
+    INSERT INTO events (account_id, product_id, device_id, session_id, key, count, sum, duration, segmentation,
+                        occurred_at, path, title, referrer)
+    SELECT (x.r->>0)::bigint, (x.r->>1)::bigint, (x.r->>2)::bigint, COALESCE(i.id, (x.r->>3)::bigint), x.r->>4,
+           (x.r->>5)::integer, (x.r->>6)::float8, (x.r->>7)::float8, NULLIF(x.r->8, 'null'::jsonb),
+           (x.r->>9)::timestamptz, x.r->>10, x.r->>11, x.r->>12
+    FROM jsonb_array_elements($13::text::jsonb) WITH ORDINALITY AS x(r, o)
+    LEFT JOIN new_ids AS i ON i.temp_id = (x.r->>3)::bigint
+    ORDER BY x.o
 ), updated_devices AS (
     UPDATE devices AS d
     SET first_seen = (x.r->>1)::timestamptz, last_seen = (x.r->>2)::timestamptz, os = x.r->>3,
         os_version = x.r->>4, device = x.r->>5, resolution = x.r->>6, carrier = x.r->>7, app_version = x.r->>8,
         locale = x.r->>9, country = x.r->>10, city = x.r->>11, location = x.r->>12, properties = p.properties,
-        open_session_id =
-            COALESCE((SELECT i.id FROM new_ids AS i WHERE i.temp_id = (x.r->>13)::bigint), (x.r->>13)::bigint),
-        last_session_end = (x.r->>14)::timestamptz, last_request_hash = x.r->>15,
-        last_begin_at = (x.r->>16)::timestamptz,
-        last_session_id =
-            COALESCE((SELECT i.id FROM new_ids AS i WHERE i.temp_id = (x.r->>17)::bigint), (x.r->>17)::bigint)
+        open_session_id = COALESCE(o.id, (x.r->>13)::bigint), last_session_end = (x.r->>14)::timestamptz,
+        last_request_hash = x.r->>15, last_begin_at = (x.r->>16)::timestamptz,
+        last_session_id = COALESCE(l.id, (x.r->>17)::bigint)
     FROM jsonb_array_elements($5::text::jsonb) WITH ORDINALITY AS x(r, o)
     JOIN unnest($6::jsonb[]) WITH ORDINALITY AS p(properties, o) ON p.o = x.o
+    LEFT JOIN new_ids AS o ON o.temp_id = (x.r->>13)::bigint
+    LEFT JOIN new_ids AS l ON l.temp_id = (x.r->>17)::bigint
     WHERE d.id = (x.r->>0)::bigint
 ), updated_sessions AS (
     UPDATE sessions AS s

@@ -173,7 +173,8 @@ def _device_row(d: DeviceState) -> tuple[Any, ...]:
 
 
 async def _store(tx: Transaction, plan: Planner, devices: list[DeviceState]) -> None:
-    """Everything but the events in one statement (STORE), then the events with COPY, then merges (rare)."""
+    """Everything in one statement (STORE; the events by COPY after it when they cannot be a JSON document),
+    then merges (rare)."""
     # before the sessions that reference them; devices merged away in this batch too, as they were before
     created = sorted((d for d in devices if d.inserted), key=lambda d: (d.product_id, d.device_key))
     touched = sorted(
@@ -192,6 +193,7 @@ async def _store(tx: Transaction, plan: Planner, devices: list[DeviceState]) -> 
         json.dumps({"product_id": pid, "account_id": accounts[pid], **counts}, separators=(",", ":"))
         for pid, counts in sorted(plan.notices.items())
     ]
+    events = _events_document(plan)
     try:
         stored = await tx.fetchrow(
             sql.STORE,
@@ -207,13 +209,14 @@ async def _store(tx: Transaction, plan: Planner, devices: list[DeviceState]) -> 
             _document(event_definitions),
             _document(property_definitions),
             notices,
+            "[]" if events is None else events,
         )
     except asyncpg.UniqueViolationError as error:
         if error.table_name == "devices":
             raise DeviceCreatedConcurrently from error
         raise
     assert stored is not None
-    if plan.events:
+    if plan.events and events is None:
         ids = dict(zip(temp_ids, stored["session_ids"], strict=True))
         for row in plan.events_in_new_sessions:
             row[SESSION_ID] = ids[row[SESSION_ID]]
@@ -224,6 +227,18 @@ async def _store(tx: Transaction, plan: Planner, devices: list[DeviceState]) -> 
         await tx.execute(sql.MOVE_SESSIONS, olds, targets)
         await tx.execute(sql.MOVE_EVENTS, olds, targets)
         await tx.execute(sql.DELETE_DEVICES, olds)
+
+
+def _events_document(plan: Planner) -> str | None:
+    """The batch's events as STORE's JSON document, or None when they must go by COPY: when a segmentation
+    holds a value whose orjson text PostgreSQL would not read as the jsonb codec's (`rules.plain_json`), or
+    text orjson refuses (lone surrogates). Their sums and durations are finite or None (the planner's)."""
+    if not plan.events or not plan.plain_segmentation:
+        return None
+    try:
+        return _document(plan.events)  # type: ignore[arg-type]  # rows are lists, which serialize alike
+    except TypeError:
+        return None
 
 
 def _document(rows: list[tuple[Any, ...]], *, floats: bool = False) -> str:

@@ -63,10 +63,12 @@ SCENARIOS = [
 
 
 def _value(rnd: random.Random) -> Any:
-    return rnd.choice(["a", "b", "", 1, 2.5, 3.0, True, False, -7, 1e-7, "null"])
+    return rnd.choice(
+        ["a", "b", "", 1, 2.5, 3.0, True, False, -7, 1e-7, 1e-05, 1e300, -0.0, 2**63, None, "null"]
+    )
 
 
-def _event(rnd: random.Random, start: datetime) -> EventInput:
+def _event(rnd: random.Random, start: datetime, nested: bool) -> EventInput:
     at = start + timedelta(minutes=rnd.randrange(-90, 240))
     # values as clients send them, invalid ones included (the planner normalises them)
     count: Any = rnd.choice([1, 1, 2, 0, -3, 2**40, "5"])
@@ -77,7 +79,13 @@ def _event(rnd: random.Random, start: datetime) -> EventInput:
         sum=total,
         duration=rnd.choice([None, 0.25, 4.0]),
         segmentation=rnd.choice(
-            [None, {}, {"plan": "pro"}, {"plan": _value(rnd), "n": _value(rnd)}, {"x": [1], "": "y"}]
+            [
+                None,
+                {},
+                {"plan": "pro"},
+                {"plan": _value(rnd), "n": _value(rnd)},
+                {"x": [1] if nested else 1, "": "y"},
+            ]
         ),
         timestamp=rnd.choice([None, None, str(int(at.timestamp() * 1000)), str(int(at.timestamp()))]),
         path=rnd.choice([None, "/a"]),
@@ -86,7 +94,9 @@ def _event(rnd: random.Random, start: datetime) -> EventInput:
     )
 
 
-def _requests(rnd: random.Random, product: ProductRow, start: datetime, count: int) -> list[TrackRequest]:
+def _requests(
+    rnd: random.Random, product: ProductRow, start: datetime, count: int, nested: bool
+) -> list[TrackRequest]:
     devices = [f"dev{i}" for i in range(8)]
     requests = []
     for _ in range(count):
@@ -103,7 +113,7 @@ def _requests(rnd: random.Random, product: ProductRow, start: datetime, count: i
                 metrics=rnd.choice(
                     [{}, {"_os": rnd.choice(["Android", "iOS"]), "_app_version": rnd.choice(["1.0", "1.1"])}]
                 ),
-                events=[_event(rnd, start) for _ in range(rnd.choice([0, 0, 1, 3]))],
+                events=[_event(rnd, start, nested) for _ in range(rnd.choice([0, 0, 1, 3]))],
                 old_device_key=rnd.choice(devices + [f"old{rnd.randrange(3)}"])
                 if rnd.random() < 0.1
                 else None,
@@ -122,16 +132,19 @@ def _without_account(row: Any, product: ProductRow) -> tuple[Any, ...]:
     return tuple(value for name, value in row.items() if name != "account_id")
 
 
+# nested: some segmentation holds a list, so those batches' events go by COPY; flat: every batch's events go
+# as STORE's JSON document
+@pytest.mark.parametrize("nested", [True, False], ids=["nested", "flat"])
 @pytest.mark.parametrize(("timezone", "start"), SCENARIOS)
 async def test_writer_stores_what_the_previous_writer_stored(
-    db: Database, make_product: MakeProduct, timezone: str, start: datetime
+    db: Database, make_product: MakeProduct, timezone: str, start: datetime, nested: bool
 ) -> None:
     old, new = await make_product(timezone=timezone), await make_product(timezone=timezone)
-    rnd = random.Random(f"{timezone}-{start}")
+    rnd = random.Random(f"{timezone}-{start}-{nested}")
     for _ in range(30):
         seed, size = rnd.random(), rnd.choice([1, 2, 5, 12, 30])
         for product, writer in ((old, reference_write_batch), (new, write_batch)):
-            batch = _requests(random.Random(seed), product, start, size)
+            batch = _requests(random.Random(seed), product, start, size, nested)
             async with db.transaction() as tx:
                 outcomes = await writer(tx, batch)
             if product is old:
