@@ -1,5 +1,5 @@
-"""The ingestion engine's SQL: bulk statements over `unnest` arrays or one jsonb document of rows, so a batch
-costs a fixed handful."""
+"""The ingestion engine's SQL: a batch is two statements (LOCK, then STORE) over jsonb documents of rows, whatever
+its size (plus the events' COPY, and three statements for device merges, when needed)."""
 
 from __future__ import annotations
 

@@ -1,8 +1,9 @@
 """Writes one batch of requests inside one open transaction.
 
-A batch costs the same few round trips whatever it holds: it locks its products and its devices, is planned in
-Python, then stores everything but its events in one statement (sql.STORE) and its events with COPY. Round
-trips, not server time, are what a batch waits for: each one waits behind the HTTP work of the event loop.
+A batch costs the same few round trips whatever it holds: it locks its products and its devices in one
+statement (sql.LOCK), is planned in Python, then stores everything in one statement (sql.STORE; its events by
+COPY after it when they cannot be a JSON document). Round trips, not server time, are what a batch waits for:
+each one waits behind the HTTP work of the event loop.
 
 Order of locks (the same in every gateway process, so concurrent processes do not deadlock): the batch's
 products, its existing device rows sorted by (product_id, device_key), then new rows and the rollup and
