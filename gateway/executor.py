@@ -97,11 +97,15 @@ class Executor:
     cache_size: int = 1000
     _cache: OrderedDict[str, Operation] = field(default_factory=OrderedDict)
     _rules: list[type[ASTValidationRule]] = field(default_factory=list)
+    _incremental: bool = False
 
     def __post_init__(self) -> None:
         self._rules = list(specified_rules) + validation_rules(
             max_depth=self.max_depth, max_aliases=self.max_aliases, introspection=self.introspection
         )
+        # graphql-core's `execute` refuses to run on a schema with @defer or @stream (which may give several
+        # results); without them `run` builds and runs the executor itself
+        self._incremental = bool(self.schema.get_directive("defer") or self.schema.get_directive("stream"))
 
     def prepare(self, query: str) -> Operation:
         """A validated operation for `query` (from the cache when it was seen before)."""
@@ -130,16 +134,30 @@ class Executor:
         operation_name: str | None = None,
     ) -> ExecutionResult:
         """Execute; raises RequestError when the variables cannot be coerced."""
-        result = execute(
-            self.schema,
-            operation.document,
-            context_value=context,
-            variable_values=variables,
-            operation_name=operation_name,
-            executor_class=VariableFastExecutor,
-        )
-        if is_awaitable(result):
-            result = await result
+        found: Any
+        if self._incremental:
+            found = execute(
+                self.schema,
+                operation.document,
+                context_value=context,
+                variable_values=variables,
+                operation_name=operation_name,
+                executor_class=VariableFastExecutor,
+            )
+        else:
+            # what `execute` does, without its wrappers: build the executor, execute the operation
+            executor = VariableFastExecutor.build(
+                self.schema,
+                operation.document,
+                context_value=context,
+                raw_variable_values=variables,
+                operation_name=operation_name,
+            )
+            if isinstance(executor, list):
+                found = ExecutionResult(None, executor)
+            else:
+                found = executor.execute_operation()
+        result = await found if is_awaitable(found) else found
         assert isinstance(result, ExecutionResult)
         if result.data is None and result.errors and all(not e.path for e in result.errors):
             raise RequestError(list(result.errors))

@@ -12,6 +12,10 @@ A compiled coercer only knows how to succeed. On anything it is not sure of (an 
 that JSON does not produce, a depth near graphql-core's limit, a default that cannot be coerced) it gives up,
 and the executor asks graphql-core's own `get_variable_values`, so that errors, their messages, paths and
 limits are exactly graphql-core's. A value it accepts is coerced to exactly what graphql-core would return.
+
+The plan also keeps an operation's root field when it selects just one, without directives (a shim's
+`record` mutation, most `/graphql` queries): the executor then runs that field directly, without collecting
+the root fields and reducing them one by one, which cost about as much as the rest of a small mutation.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from typing import Any
 
 from graphql import (
     DocumentNode,
+    FieldNode,
     FragmentDefinitionNode,
     GraphQLBoolean,
     GraphQLEnumType,
@@ -44,12 +49,12 @@ from graphql import (
     assert_valid_schema,
     is_required_input_field,
 )
-from graphql.execution.collect_fields import FragmentDetails
+from graphql.execution.collect_fields import FieldDetails, FieldDetailsList, FragmentDetails
 from graphql.execution.executor import Executor, default_field_resolver, default_type_resolver
 from graphql.execution.get_variable_signature import GraphQLVariableSignature, get_variable_signature
 from graphql.execution.values import VariableValues, VariableValueSource, get_variable_values
 from graphql.language.parser import MAX_NESTING_DEPTH
-from graphql.pyutils import Undefined
+from graphql.pyutils import AwaitableOrValue, Path, Undefined
 from graphql.type.scalars import (
     GRAPHQL_MAX_INT,
     GRAPHQL_MIN_INT,
@@ -104,6 +109,8 @@ class OperationPlan:
     fragments: dict[str, FragmentDetails]
     # None when a variable's type is not an input type: graphql-core reports that
     variables: tuple[_Variable, ...] | None
+    # the response name and field of the one root field, when the selection is just that field
+    root_field: tuple[str, FieldDetailsList] | None
 
 
 class _SchemaCaches:
@@ -385,7 +392,25 @@ def _build_plan(
             fragments[definition.name.value] = FragmentDetails(definition, None)
     if operation is None:
         return None
-    return OperationPlan(document, operation, fragment_definitions, fragments, _variables(schema, operation))
+    variables = _variables(schema, operation)
+    return OperationPlan(
+        document, operation, fragment_definitions, fragments, variables, _root_field(operation)
+    )
+
+
+def _root_field(operation: OperationDefinitionNode) -> tuple[str, FieldDetailsList] | None:
+    """The root fields graphql-core's `collect_fields` would collect, when that is one field without directives.
+
+    Without directives nothing of the selection depends on the variables, so the collection is the same for
+    every request. Fragments and repeated response names are left to `collect_fields`.
+    """
+    selections = operation.selection_set.selections
+    if len(selections) != 1:
+        return None
+    node = selections[0]
+    if not isinstance(node, FieldNode) or node.directives:
+        return None
+    return (node.alias or node.name).value, [FieldDetails(node, None)]
 
 
 def _variables(schema: GraphQLSchema, operation: OperationDefinitionNode) -> tuple[_Variable, ...] | None:
@@ -443,6 +468,9 @@ class VariableFastExecutor(LeafFastExecutor):
     Whatever the plan cannot do (errors to report, middleware, fragment variables, values the coercers are
     unsure of) is done by graphql-core's `Executor.build` or `get_variable_values`, as before.
     """
+
+    # the plan's root field (see `_root_field`); None: graphql-core collects the root fields
+    root_field: tuple[str, FieldDetailsList] | None = None
 
     @classmethod
     def build(
@@ -502,7 +530,7 @@ class VariableFastExecutor(LeafFastExecutor):
             if isinstance(found, list):
                 return found
             variable_values = found
-        return cls(
+        executor = cls(
             schema,
             dict(plan.fragment_definitions),  # copies: resolvers see them as info.fragments
             dict(plan.fragments),
@@ -522,3 +550,45 @@ class VariableFastExecutor(LeafFastExecutor):
             hooks=hooks,
             **custom_args,
         )
+        executor.root_field = plan.root_field
+        return executor
+
+    def execute_operation(self, serially: bool | None = None) -> AwaitableOrValue[Any]:
+        """graphql-core's `execute_operation`, with an operation of one root field run as that field alone.
+
+        For one field, executing serially (mutations) and in parallel are the same; what remains of graphql-core's
+        steps is done here as it does them: the field's result under its response name, a GraphQLError from the
+        field (a non-null field's) nulling the whole data, and no data key for a field the type lacks.
+        """
+        root = self.root_field
+        if root is None or self.abort_signal is not None:
+            return super().execute_operation(serially)
+        root_type = self.schema.get_root_type(self.operation.operation)
+        if root_type is None:
+            return super().execute_operation(serially)  # its error
+        response_name, field_details_list = root
+        path = Path(None, response_name, root_type.name)
+        try:
+            result = self.execute_field(root_type, self.root_value, field_details_list, path, None)
+        except GraphQLError as error:
+            self.collected_errors.add(error, None)
+            return self.build_response(None)
+        if result is Undefined:
+            return self.build_response({})
+        if not self.is_awaitable(result):
+            return self.build_response({response_name: result})
+        awaitable = result
+
+        async def await_result() -> Any:
+            try:
+                data = await awaitable
+            except GraphQLError as error:
+                self.collected_errors.add(error, None)
+                return self.build_response(None)
+            except Exception:
+                await self.cancel_incremental_work()
+                self.run_async_work_finished_hook()
+                raise
+            return self.build_response({response_name: data})
+
+        return await_result()
