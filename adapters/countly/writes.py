@@ -34,13 +34,14 @@ _SCALARS = (str, int, float, bool)
 _UNRESERVED = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-~"
 _BYTES = [bytes([byte]) for byte in range(256)]
 _ESCAPED = [b"%%%02X" % byte for byte in range(256)]
+_PUNCTUATION = b'"{}[]:,'
 _MAX_REPLACED = 32  # distinct bytes to escape beyond which one pass per byte is slower than quote's one pass
 
 
 def _clamp(value: int | None) -> int | None:
-    if value is None:
-        return None
-    return max(-INT32_MAX, min(INT32_MAX, value))
+    if value is None or -INT32_MAX <= value <= INT32_MAX:
+        return value
+    return INT32_MAX if value > 0 else -INT32_MAX
 
 
 def dedupe_hash(payload: str, timestamp: str | None, now_ms: int | None = None) -> str:
@@ -75,11 +76,15 @@ def signed_payload(req: CountlyRequest) -> str:
 
 
 def _segmentation(value: Any) -> dict[str, Any] | None:
-    decoded = json_param(value)
+    decoded = value if type(value) is dict else json_param(value)
     if not isinstance(decoded, dict):
         return None
     kept: dict[str, Any] = {}
     for key, item in decoded.items():
+        kind = type(item)
+        if (kind is str or kind is int) and type(key) is str and key:  # most items: kept as they are
+            kept[key] = item
+            continue
         if isinstance(item, _SCALARS) and (name := str(key)):
             kept[name] = as_float(item) if isinstance(item, float) else item  # NaN and infinities: None
     return kept or None
@@ -89,25 +94,26 @@ def event_input(raw: Any) -> dict[str, Any] | None:
     """One `events[]` item as an EventOccurrenceInput, or None when Countly would ignore it (no usable key)."""
     if not isinstance(raw, dict):
         return None
-    key = as_text(raw.get("key"))
-    if key is None:
+    get = raw.get
+    key = get("key")
+    if type(key) is not str and (key := as_text(key)) is None:
         return None
     stripped = key.strip()
     if not stripped or len(stripped) > MAX_KEY_CHARS:
         return None
-    count = as_int(raw.get("count"))
-    event: dict[str, Any] = {"key": key, "count": _clamp(count) if count is not None else 1}
-    total = as_float(raw.get("sum"))
-    if total is not None:
+    count = get("count")
+    if type(count) is not int:  # a JSON integer is taken as it is, but for the clamp
+        count = as_int(count)
+    event: dict[str, Any] = {"key": key, "count": 1 if count is None else _clamp(count)}
+    # absent fields are the common case: looked up once, converted only when present
+    if (total := get("sum")) is not None and (total := as_float(total)) is not None:
         event["sum"] = total
-    duration = as_float(raw.get("dur"))
-    if duration is not None:
+    if (duration := get("dur")) is not None and (duration := as_float(duration)) is not None:
         event["duration"] = duration
-    segmentation = _segmentation(raw.get("segmentation"))
-    if segmentation:
+    if (segmentation := get("segmentation")) is not None and (segmentation := _segmentation(segmentation)):
         event["segmentation"] = segmentation
-    timestamp = as_text(raw.get("timestamp"))
-    if timestamp:
+    timestamp = get("timestamp")
+    if timestamp is not None and (timestamp := as_text(timestamp)):
         event["timestamp"] = timestamp
     return event
 
@@ -118,7 +124,7 @@ def _events(value: Any) -> list[dict[str, Any]]:
         decoded = [decoded]
     if not isinstance(decoded, list):
         return []
-    events = [e for e in (event_input(item) for item in decoded) if e is not None]
+    events = [event for event in map(event_input, decoded) if event is not None]
     return events[:MAX_EVENTS]
 
 
@@ -133,6 +139,17 @@ def _metrics(value: Any) -> dict[str, Any] | None:
 def _object(value: Any) -> dict[str, Any] | None:
     decoded = json_param(value)
     return decoded if isinstance(decoded, dict) and decoded else None
+
+
+# RecordInput fields taken as text when given: (GraphQL field, Countly parameter)
+_OPTIONAL_TEXTS = (
+    ("oldDeviceId", "old_device_id"),
+    ("country", "country_code"),
+    ("city", "city"),
+    ("location", "location"),
+    ("checksum", "checksum"),
+    ("checksum256", "checksum256"),
+)
 
 
 def record_input(
@@ -162,17 +179,9 @@ def record_input(
     details = _object(params.get("user_details"))
     if details:
         item["userDetails"] = details
-    optional = {
-        "oldDeviceId": "old_device_id",
-        "country": "country_code",
-        "city": "city",
-        "location": "location",
-        "checksum": "checksum",
-        "checksum256": "checksum256",
-    }
-    for field, name in optional.items():
-        value = as_text(params.get(name))
-        if value is not None:
+    for field, name in _OPTIONAL_TEXTS:
+        value = params.get(name)
+        if value is not None and (value := as_text(value)) is not None:
             item[field] = value
     if checksum_payload is not None:
         item["checksumPayload"] = checksum_payload
@@ -194,9 +203,15 @@ def quote_component(text: str) -> str:
     """`urllib.parse.quote(text, safe="")`, with one C pass per distinct byte to escape instead of one
     Python step per byte."""
     data = text.encode("utf-8")
-    escaped = set(data.translate(None, _UNRESERVED))
-    if not escaped:
+    rest = data.translate(None, _UNRESERVED)
+    if not rest:
         return text
+    # JSON's punctuation (most of what an item's events escape) is looked for byte by byte, and only the rest
+    # goes into the set: a set of every byte to escape took longer than the escaping itself
+    escaped = {byte for byte in _PUNCTUATION if byte in rest}
+    others = rest.translate(None, _PUNCTUATION)
+    if others:
+        escaped.update(others)
     if len(escaped) > _MAX_REPLACED:
         return quote(text, safe="")
     if 0x25 in escaped:  # `%` first: the escapes written for the other bytes start with one
