@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import Any
 
 from aiohttp import web
@@ -47,17 +48,24 @@ def _escapable(text: str) -> bool:
 def _respond(status: int, text: str, callback: str | None) -> web.Response:
     if callback and _CALLBACK.match(callback):
         text = f"{callback}({text})"
-    response = web.Response(status=status, text=text)
-    response.headers["Content-Type"] = CONTENT_TYPE
-    response.headers["Access-Control-Allow-Origin"] = "*"
-    return response
+    # the headers aiohttp's text= and then ours would give, in that order, set at once
+    return web.Response(status=status, body=text.encode("utf-8"), headers=_HEADERS)
+
+
+_HEADERS = {"Content-Type": CONTENT_TYPE, "Access-Control-Allow-Origin": "*"}
 
 
 def message(status: int, text: str, callback: str | None = None, **extra: str) -> web.Response:
     """A message reply `{"result": text}` (plus e.g. `info`), `< >` escaped."""
+    return _respond(status, _message_text(text, tuple(extra.items())), callback)
+
+
+@lru_cache(maxsize=256)
+def _message_text(text: str, extra: tuple[tuple[str, str], ...]) -> str:
+    # every write is answered with one of a few messages: each is written once
     body: dict[str, str] = {"result": text.translate(_MESSAGE_ESCAPES)}
-    body.update({key: value.translate(_MESSAGE_ESCAPES) for key, value in extra.items()})
-    return _respond(status, compact_json(body), callback)  # orjson's speed: every write is answered so
+    body.update({key: value.translate(_MESSAGE_ESCAPES) for key, value in extra})
+    return compact_json(body)
 
 
 def data(document: Any, callback: str | None = None, status: int = 200) -> web.Response:

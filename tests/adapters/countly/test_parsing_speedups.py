@@ -585,3 +585,9 @@ def test_message_replies_are_written_as_before() -> None:
                     web.Response(text=expected)
                 continue
             assert response.text == expected
+            # the response as it was built: text=, then the two headers set
+            before = web.Response(status=200, text=expected)
+            before.headers["Content-Type"] = replies.CONTENT_TYPE
+            before.headers["Access-Control-Allow-Origin"] = "*"
+            assert list(response.headers.items()) == list(before.headers.items())
+            assert (response.status, response.body, response.charset) == (200, before.body, before.charset)
