@@ -251,17 +251,18 @@ async def metrics_middleware(request: web.Request, handler: Handler) -> web.Stre
         metrics = request.app.get(METRICS_KEY)
         if metrics is not None:
             metrics.record(route, request.method, status, seconds, operation, request.get(ERROR_CODES, ()))
-        extra: dict[str, Any] = {
-            "request_id": request.get(REQUEST_ID, ""),
-            "route": route,
-            "status": status,
-            "duration_ms": round(seconds * 1000, 3),
-            "method": request.method,
-            "path": request.path,
-        }
-        if operation is not None:
-            extra["operation"] = operation
-        access_log.info("request %s %s", request.method, request.path, extra=extra)
+        if access_log.isEnabledFor(logging.INFO):  # not built when the level drops them (as under load)
+            extra: dict[str, Any] = {
+                "request_id": request.get(REQUEST_ID, ""),
+                "route": route,
+                "status": status,
+                "duration_ms": round(seconds * 1000, 3),
+                "method": request.method,
+                "path": request.path,
+            }
+            if operation is not None:
+                extra["operation"] = operation
+            access_log.info("request %s %s", request.method, request.path, extra=extra)
 
 
 async def metrics_handler(request: web.Request) -> web.Response:
