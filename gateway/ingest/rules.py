@@ -111,9 +111,9 @@ class SessionUpdate:
     set_end: bool = False
 
 
-# One `events` row, its values in the order of `sql.EVENT_COLUMNS` (the COPY's columns): account_id, product_id,
-# device_id, session_id, key, count, sum, duration, segmentation, occurred_at, path, title, referrer. Built
-# ready for the COPY, and a list so that a temporary session id can be replaced in place (`SESSION_ID`).
+# One `events` row, its values in the order of `sql.EVENT_COLUMNS` (STORE's event rows, and the COPY's columns):
+# account_id, product_id, device_id, session_id, key, count, sum, duration, segmentation, occurred_at, path,
+# title, referrer. A list, so that a temporary session id can be replaced in place for the COPY (`SESSION_ID`).
 EventRow = list[Any]
 SESSION_ID = 3
 
