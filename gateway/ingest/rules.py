@@ -318,12 +318,6 @@ class Planner:
             self._user_details(product, device, request.user_details, at)
         return Outcome.STORED
 
-    def resolve_session(self, session_id: int | None, ids: dict[int, int]) -> int | None:
-        """A real session id for a possibly temporary one."""
-        if session_id is None or session_id > 0:
-            return session_id
-        return ids[session_id]
-
     # -- sessions and users ---------------------------------------------------------------------------------
 
     def _begin_session(

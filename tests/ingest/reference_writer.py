@@ -120,11 +120,11 @@ async def _store(tx: Transaction, plan: Planner, devices: list[DeviceState]) -> 
                 d.first_seen,
                 d.last_seen,
                 *[d.attrs.get(name) for name in DEVICE_COLUMNS],
-                plan.resolve_session(d.open_session_id, ids),
+                _resolve_session(d.open_session_id, ids),
                 d.last_session_end,
                 d.last_request_hash,
                 d.last_begin_at,
-                plan.resolve_session(d.last_session_id, ids),
+                _resolve_session(d.last_session_id, ids),
             )
             for d in touched
         ]
@@ -152,3 +152,10 @@ async def _store_rollups(tx: Transaction, plan: Planner) -> None:
             for pid, counts in sorted(plan.notices.items())
         ]
         await tx.execute(sql.NOTIFY, payloads)
+
+
+def _resolve_session(session_id: int | None, ids: dict[int, int]) -> int | None:
+    """A real session id for a possibly temporary one."""
+    if session_id is None or session_id > 0:
+        return session_id
+    return ids[session_id]
