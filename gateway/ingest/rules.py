@@ -151,9 +151,15 @@ def precheck(request: TrackRequest, product: ProductInfo | None) -> Outcome | No
         refused = verify_checksum(request, product.salt)
         if refused is not None:
             return refused
-    if not request.device_key or request.device_key == IGNORED_DEVICE_KEY:
+    if ignored_device(request):
         return Outcome.IGNORED_DEVICE
     return None
+
+
+def ignored_device(request: TrackRequest) -> bool:
+    """Whether the request names no device, or the all-zero id Countly ignores (an iOS advertising id when
+    tracking is limited)."""
+    return not request.device_key or request.device_key == IGNORED_DEVICE_KEY
 
 
 def segment_value(value: Any) -> str | None:

@@ -27,11 +27,11 @@ from gateway.ingest import sql
 from gateway.ingest.model import Outcome, TrackRequest
 from gateway.ingest.rules import (
     DEVICE_COLUMNS,
-    IGNORED_DEVICE_KEY,
     SESSION_ID,
     DeviceState,
     Planner,
     ProductInfo,
+    ignored_device,
     precheck,
 )
 from gateway.ingest.timestamps import parse_timestamp
@@ -141,7 +141,7 @@ async def _lock(
     keys = {
         (request.product_id, name, request.account_id)
         for request in requests
-        if request.device_key and request.device_key != IGNORED_DEVICE_KEY
+        if not ignored_device(request)
         for name in _device_names(request)
     }
     rows = await tx.fetch(sql.LOCK, _document(sorted(keys)), product_ids)
