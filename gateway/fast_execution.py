@@ -16,7 +16,10 @@ Lists can arrive completed already: a loader that knows how to build a selection
 `resolvers.pagination`) asks `leaf_list_selection` what a connection's items select, has PostgreSQL build
 them as JSON, and returns them as a `SerializedList`; the executor passes such a list through when its
 selection is the one the list was built for. Only this executor does, so loaders build such lists only when
-it runs the operation (`context.serialized_lists`).
+it runs the operation (`context.serialized_lists`). When the caller writes the result as JSON itself
+(`context.raw_json`), such a list can be the text PostgreSQL wrote: the executor answers it as `RawJson`,
+which the reply's encoder writes out as it is, so that a page of a thousand objects is neither parsed into
+Python objects nor written again.
 """
 
 from __future__ import annotations
@@ -212,14 +215,28 @@ class SerializedList(list[Any]):
     """A list field's items, completed already (serialized, as graphql-core would) for one selection.
 
     `shape` is the selection they were built for; the executor returns them as they are only when the list's
-    selection has the same fields under the same response names.
+    selection has the same fields under the same response names. With `text` (the items as a JSON array),
+    the list itself is empty and the executor answers the text as `RawJson`.
     """
 
-    __slots__ = ("shape",)
+    __slots__ = ("shape", "text")
 
-    def __init__(self, items: Iterable[Any], shape: FieldShape) -> None:
+    def __init__(self, items: Iterable[Any], shape: FieldShape, text: str | None = None) -> None:
         super().__init__(items)
         self.shape = shape
+        self.text = text
+
+
+class RawJson:
+    """A completed value as JSON text, to be written into the reply as it is (`graphql_http.encode_json`)."""
+
+    __slots__ = ("text",)
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def __repr__(self) -> str:
+        return f"RawJson({self.text!r})"
 
 
 @dataclass(frozen=True, slots=True)
@@ -500,6 +517,8 @@ class LeafFastExecutor(Executor):
                 if items.shape != _response_shape(grouped_field_set):
                     # a loader's bug, not the client's: such items cannot be completed another way
                     raise RuntimeError(f"A list built for {items.shape} was selected as {path.as_list()}")
+                if items.text is not None:
+                    return RawJson(items.text)  # type: ignore[return-value]
                 return list(items)
             plan = _plan(object_type, grouped_field_set)
             if plan is not None:

@@ -25,6 +25,7 @@ from gateway.cors import cors_headers, preflight
 from gateway.cost import cost_points, estimate_nodes
 from gateway.db import start_counting
 from gateway.executor import Executor, RequestError, anonymous_allowed, needs_permission
+from gateway.fast_execution import RawJson
 from gateway.graphiql import graphiql_response, wants_graphiql
 from gateway.metrics import error_codes
 from gateway.persisted import sha256_hex
@@ -149,11 +150,27 @@ def _respond(
 
 
 def encode_json(body: Any) -> bytes:
-    """UTF-8 JSON; orjson is several times faster than the standard library on large results."""
+    """UTF-8 JSON; orjson is several times faster than the standard library on large results.
+
+    Values the executor left as JSON text (`RawJson`, see `Context.raw_json`) are written out as they are.
+    """
     try:
-        return orjson.dumps(body)
+        return orjson.dumps(body, default=_json_fragment)
     except (orjson.JSONEncodeError, TypeError):  # e.g. integers beyond 64 bits in a JSON scalar
-        return json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+        text = json.dumps(body, separators=(",", ":"), ensure_ascii=False, default=_json_value)
+        return text.encode("utf-8")
+
+
+def _json_fragment(value: Any) -> orjson.Fragment:
+    if type(value) is RawJson:
+        return orjson.Fragment(value.text)
+    raise TypeError(f"Type is not JSON serializable: {type(value).__name__}")
+
+
+def _json_value(value: Any) -> Any:
+    if type(value) is RawJson:
+        return json.loads(value.text)
+    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
 
 
 async def graphql_handler(request: web.Request) -> web.StreamResponse:
@@ -249,6 +266,7 @@ async def _serve(
         engine=state.engine,
         request_id=request.get(REQUEST_ID, ""),
         budget=budget,
+        raw_json=True,  # the reply is written by encode_json
     )
     try:
         result = await asyncio.wait_for(

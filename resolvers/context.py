@@ -45,6 +45,9 @@ class Context:
     # set by the executor that passes pre-built lists through (`gateway.fast_execution.SerializedList`);
     # loaders build such lists only then
     serialized_lists: bool = False
+    # set by a caller that writes the result with `gateway.graphql_http.encode_json`: such lists may then stay
+    # the JSON text PostgreSQL wrote (`gateway.fast_execution.RawJson`) instead of being parsed into objects
+    raw_json: bool = False
     # while a listing learns how a child connection loads, the connection is recorded here instead of loaded
     capture: list[Any] | None = None
     # per-run analyses of selections, by the identity of what was analysed (see `Listing._projection`)

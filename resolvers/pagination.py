@@ -447,11 +447,11 @@ class Listing(Generic[T]):
             if row["_x"] is False:
                 continue
             text = row["_j"]
-            page = Page(
-                rows=[],
-                has_next=row["_n"] > request.first,
-                items=SerializedList(orjson.loads(text) if text else (), selection.list_shape),
-            )
+            if text and ctx.raw_json:
+                items = SerializedList((), selection.list_shape, text)
+            else:
+                items = SerializedList(orjson.loads(text) if text else (), selection.list_shape)
+            page = Page(rows=[], has_next=row["_n"] > request.first, items=items)
             if selection.cursors and row["_ids"]:
                 sorts, ids = row["_sorts"], row["_ids"]
                 page.first_key, page.last_key = (sorts[0], ids[0]), (sorts[-1], ids[-1])

@@ -8,6 +8,7 @@ without microseconds, at the ends of Python's years and at infinity, global ids,
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -18,7 +19,8 @@ import pytest
 from gateway.auth import principal_for_token
 from gateway.db import Database
 from gateway.executor import Executor
-from gateway.fast_execution import LeafListSelection
+from gateway.fast_execution import LeafListSelection, RawJson
+from gateway.graphql_http import encode_json
 from resolvers import pagination
 from resolvers.context import Context
 from resolvers.events.types import PRODUCT_EVENTS
@@ -111,18 +113,24 @@ async def shop(db: Database) -> AsyncIterator[Tenant]:
     yield tenant
 
 
-async def _run(db: Database, tenant: Tenant, query: str, variables: dict[str, Any]) -> bytes:
+async def _run(
+    db: Database, tenant: Tenant, query: str, variables: dict[str, Any], *, raw_json: bool = False
+) -> bytes:
     principal = await principal_for_token(db, tenant.token)
     executor = Executor(schema._schema)
-    result = await executor.run(executor.prepare(query), Context(db=db, principal=principal), variables)
+    context = Context(db=db, principal=principal, raw_json=raw_json)
+    result = await executor.run(executor.prepare(query), context, variables)
     errors = [error.formatted for error in result.errors or []]
-    return orjson.dumps({"data": result.data, "errors": errors})
+    return encode_json({"data": result.data, "errors": errors})
 
 
 async def _both(
     db: Database, tenant: Tenant, monkeypatch: pytest.MonkeyPatch, query: str, variables: dict[str, Any]
 ) -> tuple[bytes, bytes, int]:
-    """(reply built in PostgreSQL, reply built in Python, how many statements built pages as JSON)."""
+    """(reply built in PostgreSQL, reply built in Python, how many statements built pages as JSON).
+
+    The reply built in PostgreSQL is checked to be the same when its pages stay PostgreSQL's text.
+    """
     built: list[int] = []
     fetch_projected = pagination.Listing._fetch_projected
 
@@ -134,6 +142,9 @@ async def _both(
     with monkeypatch.context() as patch:
         patch.setattr(pagination.Listing, "_fetch_projected", counting)
         projected = await _run(db, tenant, query, variables)
+    # as the GraphQL endpoint runs it: PostgreSQL's text written into the reply as it is (its spacing differs)
+    raw = await _run(db, tenant, query, variables, raw_json=True)
+    assert orjson.dumps(orjson.loads(raw)) == projected
     with monkeypatch.context() as patch:
         patch.setattr(pagination.Listing, "_projected", lambda self, ctx, request, info: request)
         plain = await _run(db, tenant, query, variables)
@@ -358,3 +369,15 @@ async def test_a_tree_of_plain_connections_is_one_statement(
         for s in d["sessions"]["nodes"]
     )
     assert tree.statements == flat.statements  # four levels in the one statement of the first
+
+
+def test_raw_json_is_written_as_it_is_by_both_encoders() -> None:
+    page = RawJson('[{"key" : "a", "n" : 1}, {"key" : "é \\" \\u2028", "n" : null}]')
+    assert encode_json({"data": {"nodes": page}}) == (
+        b'{"data":{"nodes":[{"key" : "a", "n" : 1}, {"key" : "\xc3\xa9 \\" \\u2028", "n" : null}]}}'
+    )
+    # a value orjson refuses (an integer beyond 64 bits in a JSON scalar) sends the reply through json
+    beyond = encode_json({"data": {"nodes": page, "big": 2**70}})
+    assert json.loads(beyond) == {
+        "data": {"nodes": [{"key": "a", "n": 1}, {"key": 'é " \u2028', "n": None}], "big": 2**70}
+    }
