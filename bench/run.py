@@ -18,7 +18,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -264,23 +264,47 @@ class Bench:
         extra: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
         """Run `rounds` rounds of one workload; the median of each figure, plus the per-round figures."""
-        self.log(f"{name}: {self.rounds} x {self.duration:.0f}s at concurrency {concurrency}")
-        # warm-up: a few requests (connections, caches, prepared statements)
-        await run_load(build_for_round(-1), concurrency=min(concurrency, 4), max_requests=20, check=check)
-        rounds: list[LoadResult] = []
-        if monitor:
+        spec = Workload(name, build_for_round, concurrency, check, keep_headers, monitor, extra)
+        return (await self.interleaved(spec))[0]
+
+    async def interleaved(self, *specs: Workload) -> list[dict[str, Any]]:
+        """Run the workloads' rounds alternately (round 1 of each, then round 2 of each, ...).
+
+        Workloads compared by a ratio (the gateway vs the ceiling or PostGraphile) then share the minutes in
+        which they run: the VM's speed drifts over minutes, which biased ratios of workloads run one after
+        the other.
+        """
+        for spec in specs:
+            self.log(f"{spec.name}: {self.rounds} x {self.duration:.0f}s at concurrency {spec.concurrency}")
+            # warm-up: a few requests (connections, caches, prepared statements)
+            await run_load(
+                spec.build_for_round(-1),
+                concurrency=min(spec.concurrency, 4),
+                max_requests=20,
+                check=spec.check,
+            )
+        rounds: list[list[LoadResult]] = [[] for _ in specs]
+        monitors = {spec.monitor for spec in specs if spec.monitor is not None}
+        for monitor in monitors:
             monitor.start()
         for r in range(self.rounds):
-            rounds.append(
-                await run_load(
-                    build_for_round(r),
-                    concurrency=concurrency,
-                    duration=self.duration,
-                    check=check,
-                    keep_headers=keep_headers,
+            for spec, done in zip(specs, rounds, strict=True):
+                done.append(
+                    await run_load(
+                        spec.build_for_round(r),
+                        concurrency=spec.concurrency,
+                        duration=self.duration,
+                        check=spec.check,
+                        keep_headers=spec.keep_headers,
+                    )
                 )
-            )
-        peak = await monitor.stop() if monitor else None
+        peaks = {monitor: await monitor.stop() for monitor in monitors}
+        return [
+            self._record(spec, done, peaks.get(spec.monitor) if spec.monitor else None)
+            for spec, done in zip(specs, rounds, strict=True)
+        ]
+
+    def _record(self, spec: Workload, rounds: list[LoadResult], peak: float | None) -> dict[str, Any]:
         summaries = [r.summary() for r in rounds]
 
         def med(key: str) -> float | None:
@@ -288,8 +312,8 @@ class Bench:
             return None if not values else round(float(median(values) or 0), 2)
 
         out: dict[str, Any] = {
-            "name": name,
-            "concurrency": concurrency,
+            "name": spec.name,
+            "concurrency": spec.concurrency,
             "rounds": summaries,
             "rps": med("rps"),
             "units_per_s": med("units_per_s"),
@@ -301,18 +325,31 @@ class Bench:
             "errors": [e for s in summaries for e in s["errors"]][:5],
             "peak_rss_mb": peak,
         }
-        for header in keep_headers:
+        for header in spec.keep_headers:
             values = [int(v) for r in rounds for v in r.headers.get(header, []) if v.isdigit()]
             if values:
                 out["sql_statements"] = {"min": min(values), "max": max(values)}
-        if extra:
-            out.update(extra)
-        self.results["workloads"][name] = out
+        if spec.extra:
+            out.update(spec.extra)
+        self.results["workloads"][spec.name] = out
         self.log(
-            f"  {name}: {out['rps']} req/s, {out['units_per_s']} units/s, p50 {out['p50_ms']} "
+            f"  {spec.name}: {out['rps']} req/s, {out['units_per_s']} units/s, p50 {out['p50_ms']} "
             f"p95 {out['p95_ms']} p99 {out['p99_ms']} ms, failed {out['failed']}, rss {peak} MB"
         )
         return out
+
+
+@dataclass(frozen=True)
+class Workload:
+    """One load to run for `Bench.rounds` rounds: requests of round r come from `build_for_round(r)`."""
+
+    name: str
+    build_for_round: Callable[[int], Callable[[int], Req]]
+    concurrency: int
+    check: Callable[[int, bytes], bool] | None = None
+    keep_headers: tuple[str, ...] = ()
+    monitor: RssMonitor | None = None
+    extra: dict[str, Any] | None = None
 
 
 def ingest_builder(base: str, app_key: str, run: str, events_per_request: int) -> Callable[[int], Req]:
@@ -614,23 +651,24 @@ async def workloads(
 
     if want("ingest"):
         # 1. ceiling: the same /i requests against a bare aiohttp app
+        # 2. ingestion, its rounds alternating with the ceiling's
         ceil_base = f"http://127.0.0.1:{ceil_port}"
-        await bench.workload(
-            "ceiling",
-            lambda r: ingest_builder(ceil_base, "x", f"{run_id}-c{r}", args.events_per_request),
-            concurrency=conc,
-            check=countly_ok,
-        )
-
-        # 2. ingestion
         key = ingest["app_key"]
-        await bench.workload(
-            "ingest_i",
-            lambda r: ingest_builder(gw_base, key, f"{run_id}-i{r}", args.events_per_request),
-            concurrency=conc,
-            check=countly_ok,
-            monitor=monitor,
-            extra={"events_per_request": args.events_per_request},
+        await bench.interleaved(
+            Workload(
+                "ceiling",
+                lambda r: ingest_builder(ceil_base, "x", f"{run_id}-c{r}", args.events_per_request),
+                conc,
+                countly_ok,
+            ),
+            Workload(
+                "ingest_i",
+                lambda r: ingest_builder(gw_base, key, f"{run_id}-i{r}", args.events_per_request),
+                conc,
+                countly_ok,
+                monitor=monitor,
+                extra={"events_per_request": args.events_per_request},
+            ),
         )
         if args.profile:
             profiles["ingest_i"] = await profile_round(
@@ -672,28 +710,29 @@ async def workloads(
             ),
         }
         for shape, (query, variables, peer_query) in shapes.items():
-            await bench.workload(
-                f"nested_{shape}_gateway",
-                fixed(graphql_builder(gql, query, variables, nested["token"])),
-                concurrency=args.read_concurrency_nested,
-                check=graphql_ok,
-                keep_headers=("X-SQL-Statements",),
-                monitor=monitor,
-            )
-            if peer_port is not None:
-                await bench.workload(
-                    f"nested_{shape}_postgraphile",
-                    fixed(
-                        graphql_builder(
-                            f"http://127.0.0.1:{peer_port}/graphql",
-                            peer_query,
-                            {"account": str(nested["account_pk"])},
-                            None,
-                        )
-                    ),
-                    concurrency=args.read_concurrency_nested,
-                    check=graphql_ok,
+            # the gateway's rounds alternate with PostGraphile's
+            specs = [
+                Workload(
+                    f"nested_{shape}_gateway",
+                    fixed(graphql_builder(gql, query, variables, nested["token"])),
+                    args.read_concurrency_nested,
+                    graphql_ok,
+                    keep_headers=("X-SQL-Statements",),
+                    monitor=monitor,
                 )
+            ]
+            if peer_port is not None:
+                peer_url = f"http://127.0.0.1:{peer_port}/graphql"
+                peer_variables = {"account": str(nested["account_pk"])}
+                specs.append(
+                    Workload(
+                        f"nested_{shape}_postgraphile",
+                        fixed(graphql_builder(peer_url, peer_query, peer_variables, None)),
+                        args.read_concurrency_nested,
+                        graphql_ok,
+                    )
+                )
+            await bench.interleaved(*specs)
         if args.profile:
             profiles["nested_products_events"] = await profile_round(
                 bench,
