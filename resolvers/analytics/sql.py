@@ -79,6 +79,18 @@ _ANY_GRAIN_FILTER = (
 """
 )
 
+# $1 account, $2 product, $3 range starts, $4 range ends (local midnights), $5 dimensions: the day rows of each
+# metric value summed per range (numbered from 1), so that a dashboard's six periods cost one small result
+SESSION_VALUE_RANGE_TOTALS = """
+SELECT r.product_id AS _product, g.i AS range, r.dimension, r.value,
+       sum(r.t)::bigint AS t, sum(r.n)::bigint AS n, sum(r.u)::bigint AS u
+FROM unnest($3::timestamp[], $4::timestamp[]) WITH ORDINALITY AS g(since, until, i)
+JOIN session_rollups r ON r.bucket >= g.since AND r.bucket < g.until
+WHERE r.account_id = $1 AND r.product_id = ANY($2::bigint[])
+  AND r.dimension = ANY($5::text[]) AND r.grain = 'd'
+GROUP BY r.product_id, g.i, r.dimension, r.value
+"""
+
 # $1 account, $2 product, $3 since, $4 until, $5 grains, $6 dimensions ('' = the totals)
 SESSION_ROLLUPS = (
     """
