@@ -1,4 +1,5 @@
-"""Compact JSON text exactly as `json.dumps(value, separators=(",", ":"), ensure_ascii=False)` writes it.
+"""Compact JSON text exactly as `json.dumps(value, separators=(",", ":"), ensure_ascii=False)` writes it, and
+JSON text read exactly as `json.loads` reads it.
 
 Replies of the shims and jsonb values are written on hot paths, so orjson writes them, but only where its
 text is json's: anything orjson writes differently (floats below 1e-4, NaN and infinities written as null) or
@@ -20,6 +21,9 @@ _COMPACT = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
 _ORJSON_OPTIONS = (
     orjson.OPT_PASSTHROUGH_SUBCLASS | orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
 )
+# orjson reads integers beyond 64 bits as floats where json keeps them exact; such a number has 19+ digits
+_DIGITS_AS_ZERO = bytes.maketrans(b"123456789", b"000000000")
+_LONG_DIGITS = b"0" * 19
 # orjson writes floats below 1e-4 as 0.00001 or 1e-7 (json: 1e-05, 1e-07) and NaN or infinities as null
 _NEGATIVE_EXPONENT = re.compile(rb"[0-9]e-")
 
@@ -59,3 +63,17 @@ def compact_json_bytes(value: Any) -> bytes:
     """`compact_json(value)` encoded as UTF-8."""
     data = _orjson_text(value)
     return _COMPACT.encode(value).encode("utf-8") if data is None else data
+
+
+def loads_json(text: str) -> Any:
+    """`json.loads(text)`, parsed by orjson where that gives the same value; raises what json.loads raises."""
+    try:
+        data = text.encode("utf-8")
+    except UnicodeEncodeError:  # lone surrogates, which orjson refuses
+        return json.loads(text)
+    if _LONG_DIGITS not in data.translate(_DIGITS_AS_ZERO):
+        try:
+            return orjson.loads(data)
+        except ValueError:
+            pass  # NaN, Infinity, numbers overflowing to infinity, surrogate escapes, deep nesting: json decides
+    return json.loads(text)

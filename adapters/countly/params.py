@@ -21,13 +21,11 @@ from functools import cached_property
 from typing import Any
 from urllib.parse import unquote
 
-import orjson
 from aiohttp import web
 
+from gateway.json_text import loads_json
+
 MAX_JSON_CHARS = 1_000_000
-# orjson reads integers beyond 64 bits as floats where json keeps them exact; such a number has 19+ digits
-_DIGITS_AS_ZERO = bytes.maketrans(b"123456789", b"000000000")
-_LONG_DIGITS = b"0" * 19
 
 
 @dataclass
@@ -63,20 +61,6 @@ def as_text(value: Any) -> str | None:
     if isinstance(value, float):
         return float.__repr__(value) if math.isfinite(value) else json.dumps(value)  # json: NaN, Infinity
     return None
-
-
-def loads_json(text: str) -> Any:
-    """`json.loads(text)`, parsed by orjson where that gives the same value; raises what json.loads raises."""
-    try:
-        data = text.encode("utf-8")
-    except UnicodeEncodeError:  # lone surrogates, which orjson refuses
-        return json.loads(text)
-    if _LONG_DIGITS not in data.translate(_DIGITS_AS_ZERO):
-        try:
-            return orjson.loads(data)
-        except ValueError:
-            pass  # NaN, Infinity, numbers overflowing to infinity, surrogate escapes, deep nesting: json decides
-    return json.loads(text)
 
 
 def json_param(value: Any) -> Any:

@@ -33,13 +33,12 @@ from adapters.countly.params import (
     as_int,
     as_text,
     json_param,
-    loads_json,
     parse_body,
     parse_form,
     unquote_plus,
 )
 from adapters.countly.writes import bulk_item_payload, dedupe_hash, event_input, quote_component
-from gateway.json_text import compact_json
+from gateway.json_text import compact_json, loads_json
 
 # characters that matter to the parsers, then some ordinary and some non-ASCII ones
 _SPECIAL = "%=&+;_ \r\n\t\x00\x7f"
