@@ -14,9 +14,8 @@ this module:
   `action=refresh` today plus the current month and week.
 - `get_events`, `/o/analytics/dashboard` and `/o/analytics/countries`.
 
-The time documents read thousands of buckets: they ask the columnar fields (`rollupColumns`,
-`eventRollupColumns`: one array per field) and nest them with `shapes.TimeDocument`, without an object per
-bucket on either side. No data at all is `{}`.
+The time documents hold thousands of buckets: PostgreSQL nests them (`rollupTree`, `eventRollupTree`), and
+the shim adds `meta`. No data at all is `{}`.
 """
 
 from __future__ import annotations
@@ -39,13 +38,7 @@ from gateway.executor import RequestError
 from gateway.inprocess import run_operation
 
 LIMITS = {"event_limit": 500, "event_segmentation_limit": 100, "event_segmentation_value_limit": 1000}
-GRAIN_LETTERS = {"YEAR": "y", "MONTH": "m", "WEEK": "w", "DAY": "d", "HOUR": "h"}
 ALL_GRAINS = ["YEAR", "MONTH", "WEEK", "DAY", "HOUR"]
-# the letters of the session documents: totals, metric values, and what weeks keep (unique users only)
-SESSION_LETTERS = ("t", "n", "u", "d", "e")
-VALUE_LETTERS = ("t", "n", "u")
-WEEK_LETTERS = ("u",)
-EVENT_LETTERS = ("c", "s", "dur")
 REFRESH_GRAINS = ["MONTH", "WEEK", "DAY", "HOUR"]
 MAX_EVENT_KEYS = 100
 TOP_COUNTRIES = 10
@@ -140,51 +133,25 @@ async def _session_document(
     analytics = await _analytics(
         request,
         principal,
-        "rollup_columns",
+        "rollup_tree",
         {
             "id": product_id,
             "since": _iso(window.since),
             "until": _iso(window.until),
             "grains": window.grains,
-            "valueGrains": value_grains,
+            "metricGrains": value_grains,
             "metrics": list(metrics) if value_grains else [],
             "totals": totals,
         },
     )
-    builder = shapes.TimeDocument()
-    # `totals` holds only the totals (`t n u d e`), `values` only metric values (`t n u`), each in the order
-    # of the former per-bucket rows, the totals first: the document's keys come out in the same order
-    totals_columns = analytics.get("totals") or {}
-    if totals_columns.get("grains"):
-        builder.add(
-            [GRAIN_LETTERS[grain] for grain in totals_columns["grains"]],
-            totals_columns["buckets"],
-            [None] * len(totals_columns["grains"]),
-            SESSION_LETTERS,
-            [
-                totals_columns[name]
-                for name in ("sessions", "newUsers", "uniqueUsers", "duration", "requests")
-            ],
-            WEEK_LETTERS,
-        )
-    found: dict[str, set[str]] = {name: set() for name in metrics.values()}
-    value_columns = analytics.get("values") or {}
-    if value_columns.get("grains"):
-        values = value_columns["values"]
-        for metric, value in zip(value_columns["metrics"], values, strict=True):
-            found[metrics[metric]].add(shapes.clean_value(value))
-        builder.add(
-            [GRAIN_LETTERS[grain] for grain in value_columns["grains"]],
-            value_columns["buckets"],
-            values,
-            VALUE_LETTERS,
-            [value_columns[name] for name in ("sessions", "newUsers", "uniqueUsers")],
-            WEEK_LETTERS,
-        )
-    document = builder.document
+    found = analytics.get("rollupTree") or {}
+    document: dict[str, Any] = found.get("tree") or {}
     if not document:
         return {}
-    document["meta"] = {name: sorted(values) for name, values in found.items()}
+    meta: dict[str, set[str]] = {name: set() for name in metrics.values()}
+    for listed in found.get("values") or []:
+        meta[metrics[listed["metric"]]].update(shapes.clean_value(value) for value in listed["values"])
+    document["meta"] = {name: sorted(values) for name, values in meta.items()}
     return document
 
 
@@ -291,7 +258,7 @@ async def events_document(
     analytics = await _analytics(
         request,
         principal,
-        "event_rollup_columns",
+        "event_rollup_tree",
         {
             "id": product_id,
             "keys": keys,
@@ -301,20 +268,14 @@ async def events_document(
             "segmentation": segmentation,
         },
     )
-    columns = analytics.get("eventRollupColumns") or {}
-    grains = [GRAIN_LETTERS[grain] for grain in columns.get("grains") or []]
-    values: list[str | None] = columns["segments"] if grains and segmentation else [None] * len(grains)
-    builder = shapes.TimeDocument()
-    if grains:
-        counts = [columns["count"], columns["sum"], columns["duration"]]
-        builder.add(grains, columns["buckets"], values, EVENT_LETTERS, counts)
-    document = builder.document
+    found = analytics.get("eventRollupTree") or {}
+    document: dict[str, Any] = found.get("tree") or {}
     if not document:
         return {}
     if len(keys) == 1:
         meta: dict[str, Any] = {"segments": list(catalog.segments.get(keys[0], []))}
         if segmentation:
-            meta[segmentation] = sorted({shapes.clean_value(v) for v in values if v is not None})
+            meta[segmentation] = sorted({shapes.clean_value(value) for value in found.get("segments") or []})
         document["meta"] = meta
     return document
 

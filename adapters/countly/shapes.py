@@ -1,30 +1,16 @@
-"""Countly's reply shapes built from graph results: nested time documents, bars, dashboard numbers, labels.
+"""Countly's reply shapes built from graph results: bars, dashboard numbers, labels, document keys.
 
-A time document nests year → month → day → hour, each level holding its letters (`t n u d e` for sessions,
-`c s dur` for events); weeks sit in the year as `w<N>`; segmented documents put each value as a key at every
-level (dots become `:`). Zero counts are left out, as Countly never writes them.
+The nested time documents themselves come from the graph ready-made (`rollupTree`, `eventRollupTree`).
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
-from functools import lru_cache
 from typing import Any
 
 Number = int | float
-
-
-@dataclass(frozen=True)
-class Bucket:
-    """One rollup row: grain (`h d w m y`), local bucket start, segment value (None = totals) and counts."""
-
-    grain: str
-    start: datetime
-    counts: Mapping[str, Number]
-    value: str | None = None
 
 
 def clean_value(value: str) -> str:
@@ -37,156 +23,6 @@ def number(value: Number) -> Number:
     if isinstance(value, float) and value.is_integer() and abs(value) < 2**53:
         return int(value)
     return value
-
-
-def week_of(moment: datetime) -> int:
-    """Countly's week of the year: ceil(dayOfYear / 7)."""
-    return math.ceil(moment.timetuple().tm_yday / 7)
-
-
-def _path(bucket: Bucket) -> list[str] | None:
-    start = bucket.start
-    year = str(start.year)
-    if bucket.grain == "y":
-        return [year]
-    if bucket.grain == "w":
-        return [year, f"w{week_of(start)}"]
-    if bucket.grain == "m":
-        return [year, str(start.month)]
-    if bucket.grain == "d":
-        return [year, str(start.month), str(start.day)]
-    if bucket.grain == "h":
-        return [year, str(start.month), str(start.day), str(start.hour)]
-    return None
-
-
-def time_document(buckets: Iterable[Bucket]) -> dict[str, Any]:
-    """The nested document of the buckets (values summed when two buckets land on the same key)."""
-    document: dict[str, Any] = {}
-    for bucket in buckets:
-        path = _path(bucket)
-        if path is None:
-            continue
-        if bucket.value is not None:
-            path = [*path, clean_value(bucket.value)]
-        counts = {k: v for k, v in bucket.counts.items() if v}
-        if not counts:
-            continue
-        node = document
-        for key in path:
-            child = node.get(key)
-            if not isinstance(child, dict):
-                child = {}
-                node[key] = child
-            node = child
-        for letter, amount in counts.items():
-            node[letter] = number(node.get(letter, 0) + amount)
-    return document
-
-
-class TimeDocument:
-    """`time_document` built from columns (the graph's `rollupColumns`), without an object per bucket.
-
-    Same rules and the same order of keys as `time_document` given the buckets in the same order: buckets
-    that reach the same key are summed, zero counts are left out, and a bucket with no count creates no key.
-    The node of each path is remembered once reached (an hour then finds its day in one lookup), which is
-    safe because a dict, once in the document, is never replaced.
-    """
-
-    def __init__(self) -> None:
-        self.document: dict[str, Any] = {}
-        self._nodes: dict[tuple[str, ...], dict[str, Any]] = {(): self.document}
-
-    def add(
-        self,
-        grains: Sequence[str],
-        starts: Sequence[str],
-        values: Sequence[str | None],
-        letters: tuple[str, ...],
-        columns: Sequence[Sequence[Number]],
-        week_letters: tuple[str, ...] | None = None,
-    ) -> None:
-        """Bucket i: grain letter, local start text (`2026-11-23T14:00:00`), value (None: totals) and an
-        amount per letter from each column; `week_letters` (when given) are the only letters weeks keep."""
-        if len(columns) != len(letters):
-            raise ValueError("one column per letter")
-        # rows are then as long as `letters`: the zips below need no strict check per bucket
-        nodes = self._nodes
-        week = None if week_letters is None else [(letter, letters.index(letter)) for letter in week_letters]
-        # integers are written as they are: a new node then takes its letters in one update
-        integers = all(float not in set(map(type, column)) for column in columns)
-        rows = zip(grains, starts, values, zip(*columns, strict=True), strict=True)
-        for grain, start, value, amounts in rows:
-            counts: Iterable[tuple[str, Number]]
-            if grain == "w" and week is not None:
-                counts = [(letter, amounts[i]) for letter, i in week if amounts[i]]
-                if not counts:
-                    continue
-            elif all(amounts):
-                counts = zip(letters, amounts, strict=False)
-            else:
-                counts = [
-                    (letter, amount) for letter, amount in zip(letters, amounts, strict=False) if amount
-                ]
-                if not counts:
-                    continue
-            path = bucket_path(grain, start)
-            if path is None:
-                continue
-            node = nodes.get(path)
-            if node is None:
-                # most often a new hour of a day already reached
-                parent = nodes.get(path[:-1]) or self._node(path[:-1])
-                last = path[-1]
-                node = parent.get(last)
-                if not isinstance(node, dict):
-                    if value is None:
-                        # a new node: its letters as they come, in one step
-                        node = dict(counts) if integers else _numbers(counts)
-                        parent[last] = node
-                        nodes[path] = node
-                        continue
-                    node = {}
-                    parent[last] = node
-                nodes[path] = node
-            if value is not None:
-                key = clean_value(value)
-                child = node.get(key)
-                if not isinstance(child, dict):
-                    node[key] = dict(counts) if integers else _numbers(counts)
-                    continue
-                node = child
-            for letter, amount in counts:
-                if letter in node:
-                    node[letter] = number(node[letter] + amount)
-                else:
-                    node[letter] = number(amount) if type(amount) is float else amount
-
-    def _node(self, path: tuple[str, ...]) -> dict[str, Any]:
-        node = self._nodes.get(path)
-        if node is None:
-            parent = self._node(path[:-1])
-            node = parent.get(path[-1])
-            if not isinstance(node, dict):
-                node = {}
-                parent[path[-1]] = node
-            self._nodes[path] = node
-        return node
-
-
-def _numbers(counts: Iterable[tuple[str, Number]]) -> dict[str, Number]:
-    """The letters of a new node, whole floats as integers (what `number(0 + amount)` gives)."""
-    return {letter: number(amount) if type(amount) is float else amount for letter, amount in counts}
-
-
-@lru_cache(maxsize=16384)
-def bucket_path(grain: str, start: str) -> tuple[str, ...] | None:
-    """The keys of a bucket (grain letter, local start text) in a time document, as `time_document` nests it.
-
-    Cached: documents of the same period repeat the same buckets (and every metric value the same days).
-    """
-    path = _path(Bucket(grain, datetime.fromisoformat(start), {}))
-    return None if path is None else tuple(path)
 
 
 def short_number(value: float) -> str:

@@ -69,7 +69,7 @@ END
 # buckets of several grains overlapping [$3, $4); the lower bound keeps the (grain, bucket) index usable.
 # The grains are compared as bpchar[], the column's own type: against text[] the column is cast per row and
 # the primary key cannot narrow by grain (a per-metric read then visits every hourly row and drops it).
-_ANY_GRAIN_FILTER = (
+ANY_GRAIN_FILTER = (
     """
   AND r.bucket < ($4::timestamptz AT TIME ZONE p.timezone)
   AND r.bucket > ($3::timestamptz AT TIME ZONE p.timezone) - interval '1 year'
@@ -100,7 +100,7 @@ JOIN products p ON p.id = r.product_id AND p.account_id = $1
 WHERE r.account_id = $1 AND r.product_id = ANY($2::bigint[])
   AND r.dimension = ANY($6::text[]) AND r.grain = ANY($5::bpchar[])
 """
-    + _ANY_GRAIN_FILTER
+    + ANY_GRAIN_FILTER
     + """
 ORDER BY r.grain, r.bucket, r.dimension, r.value
 """
@@ -115,7 +115,7 @@ JOIN products p ON p.id = r.product_id AND p.account_id = $1
 WHERE r.account_id = $1 AND r.product_id = ANY($2::bigint[])
   AND r.key = ANY($6::text[]) AND r.seg_key = $7 AND r.grain = ANY($5::bpchar[])
 """
-    + _ANY_GRAIN_FILTER
+    + ANY_GRAIN_FILTER
     + """
 ORDER BY r.key, r.grain, r.bucket, r.seg_value
 """
@@ -153,7 +153,7 @@ JOIN products p ON p.id = r.product_id AND p.account_id = $1
 WHERE r.account_id = $1 AND r.product_id = ANY($2::bigint[])
   AND r.dimension = ANY($6::text[]) AND r.grain = ANY($5::bpchar[])
 """
-    + _ANY_GRAIN_FILTER
+    + ANY_GRAIN_FILTER
     + """
 GROUP BY r.product_id
 """
@@ -180,7 +180,7 @@ JOIN products p ON p.id = r.product_id AND p.account_id = $1
 WHERE r.account_id = $1 AND r.product_id = ANY($2::bigint[])
   AND r.key = ANY($6::text[]) AND r.seg_key = $7 AND r.grain = ANY($5::bpchar[])
 """
-    + _ANY_GRAIN_FILTER
+    + ANY_GRAIN_FILTER
     + """
 GROUP BY r.product_id
 """

@@ -11,6 +11,7 @@ from collections import defaultdict
 from datetime import datetime
 
 import strawberry
+from strawberry.scalars import JSON
 
 from gateway.ingest.buckets import zone_of
 from resolvers.analytics.batching import ProductRows
@@ -27,6 +28,7 @@ from resolvers.analytics.queries import (
     session_rollups,
     session_series,
 )
+from resolvers.analytics.trees import event_rollup_tree, session_rollup_tree
 from resolvers.context import ctx_of
 
 
@@ -85,6 +87,50 @@ class MetricValue:
     sessions: int
     new_users: int
     unique_users: int
+
+
+@strawberry.type(description="The values of one metric stored in a range (as sent: dots kept).")
+class MetricValues:
+    metric: Metric
+    values: list[str]
+
+
+_TREE_SHAPE = (
+    'A year holds its months (`"1"`-`"12"`) and its Countly weeks (`"w<N>"`, N = ceil(day of year / 7) '
+    'of the week\'s first day), a month its days, a day its hours (`"0"`-`"23"`), each in the product\'s '
+    "local time. Every node holds its own counts by letter (zero counts left out) and, per value, the value's "
+    "counts under the value as key (dots written as `:`; values that meet the same key are summed). In a "
+    "node, a value named like a letter replaces the letter, and a time key replaces a value named like it "
+    "(an OS version `10` beside the month `10`)."
+)
+
+
+@strawberry.type(
+    description="Stored session buckets nested by calendar, the shape of Countly's time documents. "
+    + _TREE_SHAPE
+)
+class RollupTree:
+    tree: JSON = strawberry.field(
+        description="The years by number. Letters: `t` sessions, `n` new users, `u` unique users, `d` "
+        "duration (seconds), `e` requests for the totals; `t n u` for metric values; weeks keep `u` only."
+    )
+    values: list[MetricValues] = strawberry.field(
+        description="Per metric asked, the values stored in the range (also those with zero counts)."
+    )
+
+
+@strawberry.type(
+    description="Stored event buckets nested by calendar, the shape of Countly's event documents. "
+    + _TREE_SHAPE
+)
+class EventRollupTree:
+    tree: JSON = strawberry.field(
+        description="The years by number. Letters: `c` count, `s` sum, `dur` duration, the keys asked summed; "
+        "with a segmentation, only its values hold letters."
+    )
+    segments: list[str] = strawberry.field(
+        description="The segmentation's values stored in the range (none without a segmentation)."
+    )
 
 
 @strawberry.type(description="Event counters of one time bucket.")
@@ -483,6 +529,67 @@ class ProductAnalytics:
             segmentation,
         )
         return event_columns(rows, GRAIN_NAMES)
+
+    @strawberry.field(
+        description="The buckets of `rollups` nested by calendar as one JSON tree, built by PostgreSQL: the "
+        "totals at `grains` (none when `totals` is false) and the values of `metrics` at `metricGrains` "
+        "(default: `grains`)."
+    )
+    async def rollup_tree(
+        self,
+        info: strawberry.Info,
+        since: datetime,
+        until: datetime,
+        grains: list[Granularity] | None = None,
+        metrics: list[Metric] | None = None,
+        metric_grains: list[Granularity] | None = None,
+        totals: bool = True,
+    ) -> RollupTree:
+        dimensions = [metric.value for metric in metrics or []]
+        found = await session_rollup_tree(
+            self._rows(info),
+            self.account_id,
+            self.product_id,
+            since,
+            until,
+            _grain_letters(grains) if totals else [],
+            _grain_letters(metric_grains if metric_grains is not None else grains) if dimensions else [],
+            dimensions,
+        )
+        return RollupTree(
+            tree=JSON(found.tree),
+            values=[
+                MetricValues(metric=Metric(dimension), values=found.values.get(dimension, []))
+                for dimension in dict.fromkeys(dimensions)
+            ],
+        )
+
+    @strawberry.field(
+        description="The buckets of `eventRollups` nested by calendar as one JSON tree, built by PostgreSQL "
+        "(the keys summed; per value of `segmentation` when given)."
+    )
+    async def event_rollup_tree(
+        self,
+        info: strawberry.Info,
+        keys: list[str],
+        since: datetime,
+        until: datetime,
+        grains: list[Granularity] | None = None,
+        segmentation: str | None = None,
+    ) -> EventRollupTree:
+        if not keys:
+            return EventRollupTree(tree=JSON({}), segments=[])
+        found = await event_rollup_tree(
+            self._rows(info),
+            self.account_id,
+            self.product_id,
+            list(dict.fromkeys(keys[:MAX_EVENT_KEYS])),
+            since,
+            until,
+            _event_grain_letters(grains),
+            segmentation,
+        )
+        return EventRollupTree(tree=JSON(found.tree), segments=found.segments)
 
     @strawberry.field(
         description="Totals of several periods (each widened to whole local days; at most 12) and, per "

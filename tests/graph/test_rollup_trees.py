@@ -1,0 +1,95 @@
+"""`rollupTree` / `eventRollupTree` over `/graphql`: each product its own tree, one statement for all products,
+nothing of another account's. (The trees' contents against the stored rows: `tests/adapters/countly/
+test_time_documents.py`.)"""
+
+from __future__ import annotations
+
+import aiohttp
+
+from gateway.db import Database
+from tests.conftest import Server, gql, new_tenant
+from tests.graph.test_rollup_columns import _product
+
+QUERY = """
+query Trees($n: Int!) {
+  products(first: $n) {
+    nodes {
+      id
+      analytics {
+        rollupTree(since: "2026-01-01T00:00:00Z", until: "2026-01-03T00:00:00Z", grains: [DAY, HOUR],
+                   metrics: [COUNTRY], metricGrains: [DAY]) {
+          tree values { metric values }
+        }
+        valuesOnly: rollupTree(since: "2026-01-01T00:00:00Z", until: "2026-01-03T00:00:00Z", totals: false,
+                               metrics: [COUNTRY, OS]) {
+          tree values { metric values }
+        }
+        eventRollupTree(keys: ["tap", "tap"], since: "2026-01-01T00:00:00Z", until: "2026-01-03T00:00:00Z") {
+          tree segments
+        }
+      }
+    }
+  }
+}
+"""
+
+
+async def test_trees_per_product_batched(http: aiohttp.ClientSession, server: Server, db: Database) -> None:
+    statements = []
+    for count in (2, 6):
+        tenant = await new_tenant(db)
+        made = {await _product(db, tenant, sessions): sessions for sessions in range(10, 10 + count)}
+        reply = await gql(http, server, QUERY, {"n": count + 1}, token=tenant.token)
+        assert reply.errors is None, reply.body
+        statements.append(reply.statements)
+        by_id = {node["id"]: node["analytics"] for node in reply.data["products"]["nodes"]}
+        assert by_id[tenant.product_id] == {  # the tenant's own, empty product
+            "rollupTree": {"tree": {}, "values": [{"metric": "COUNTRY", "values": []}]},
+            "valuesOnly": {
+                "tree": {},
+                "values": [{"metric": "COUNTRY", "values": []}, {"metric": "OS", "values": []}],
+            },
+            "eventRollupTree": {"tree": {}, "segments": []},
+        }
+        for product_id, sessions in made.items():
+            totals = {"t": sessions, "n": 1, "u": 1, "d": 60, "e": 3}
+            country = {"t": sessions, "n": 1, "u": 1}
+            analytics = by_id[product_id]
+            # the country's hour is not read: metric values at days only
+            assert analytics["rollupTree"] == {
+                "tree": {"2026": {"1": {"2": {**totals, "DE": country, "5": totals}}}},
+                "values": [{"metric": "COUNTRY", "values": ["DE"]}],
+            }
+            # every grain of the values (their hour too), no totals
+            assert analytics["valuesOnly"] == {
+                "tree": {"2026": {"1": {"2": {"DE": country, "5": {"DE": country}}}}},
+                "values": [{"metric": "COUNTRY", "values": ["DE"]}, {"metric": "OS", "values": []}],
+            }
+            assert analytics["eventRollupTree"] == {
+                "tree": {"2026": {"1": {"2": {"c": sessions, "s": 1.5}}}},
+                "segments": [],
+            }
+    assert statements[0] == statements[1], statements
+
+
+async def test_trees_of_another_account_are_not_read(
+    http: aiohttp.ClientSession, server: Server, db: Database
+) -> None:
+    owner, other = await new_tenant(db), await new_tenant(db)
+    product_id = await _product(db, owner, 7)
+    query = """query($id: ID!) { node(id: $id) { ... on Product { analytics {
+        rollupTree(since: "2026-01-01T00:00:00Z", until: "2026-01-03T00:00:00Z") { tree }
+        eventRollupTree(keys: ["tap"], since: "2026-01-01T00:00:00Z", until: "2026-01-03T00:00:00Z") { tree }
+    } } } }"""
+    mine = await gql(http, server, query, {"id": product_id}, token=owner.token)
+    day = {"t": 7, "n": 1, "u": 1, "d": 60, "e": 3}
+    assert mine.data == {
+        "node": {
+            "analytics": {
+                "rollupTree": {"tree": {"2026": {"1": {"2": {**day, "5": day}}}}},
+                "eventRollupTree": {"tree": {"2026": {"1": {"2": {"c": 7, "s": 1.5}}}}},
+            }
+        }
+    }, mine.body
+    theirs = await gql(http, server, query, {"id": product_id}, token=other.token)
+    assert theirs.data == {"node": None}, theirs.body
