@@ -23,8 +23,13 @@ async def run_operation(
     document: str,
     variables: dict[str, Any] | None = None,
     operation_name: str | None = None,
+    raw_json: bool = False,
 ) -> ExecutionResult:
-    """Execute `document` as `principal`; request errors raise `gateway.executor.RequestError`."""
+    """Execute `document` as `principal`; request errors raise `gateway.executor.RequestError`.
+
+    `raw_json`: values PostgreSQL wrote as JSON may come back as their text (`gateway.fast_execution.RawJson`)
+    instead of objects, for a shim that writes them into its reply as they are.
+    """
     state = state_of(request)
     context = Context(
         db=state.db,
@@ -32,6 +37,7 @@ async def run_operation(
         limits=state.settings.limits,
         engine=state.engine,
         request_id=request.get(REQUEST_ID, ""),
+        raw_json=raw_json,
     )
     operation = state.executor.prepare(document)
     return await state.executor.run(operation, context, variables, operation_name)

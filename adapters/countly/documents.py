@@ -29,13 +29,15 @@ from typing import Any
 
 from aiohttp import web
 
-from adapters.countly import shapes
+from adapters.countly import replies, shapes
 from adapters.countly.operations import operation
 from adapters.countly.params import CountlyRequest, json_param
 from adapters.countly.periods import Period, parse_period
 from gateway.auth import Principal
 from gateway.executor import RequestError
+from gateway.fast_execution import RawJson
 from gateway.inprocess import run_operation
+from gateway.json_text import compact_json
 
 LIMITS = {"event_limit": 500, "event_segmentation_limit": 100, "event_segmentation_value_limit": 1000}
 ALL_GRAINS = ["YEAR", "MONTH", "WEEK", "DAY", "HOUR"]
@@ -52,6 +54,10 @@ DEVICE_DETAILS_META = {
 }
 
 
+# a reply document: objects, or JSON text already escaped the Countly way (`replies.data` writes either)
+Document = dict[str, Any] | RawJson
+
+
 class ReadFailed(Exception):
     """A read the graph could not answer; `status` and `message` are what the client is told."""
 
@@ -62,10 +68,14 @@ class ReadFailed(Exception):
 
 
 async def _query(
-    request: web.Request, principal: Principal, name: str, variables: dict[str, Any]
+    request: web.Request,
+    principal: Principal,
+    name: str,
+    variables: dict[str, Any],
+    raw_json: bool = False,
 ) -> dict[str, Any]:
     try:
-        result = await run_operation(request, principal, operation(name), variables)
+        result = await run_operation(request, principal, operation(name), variables, raw_json=raw_json)
     except RequestError as exc:
         raise ReadFailed(400, str(exc)) from None
     if result.errors:
@@ -78,9 +88,13 @@ async def _query(
 
 
 async def _analytics(
-    request: web.Request, principal: Principal, name: str, variables: dict[str, Any]
+    request: web.Request,
+    principal: Principal,
+    name: str,
+    variables: dict[str, Any],
+    raw_json: bool = False,
 ) -> dict[str, Any]:
-    data = await _query(request, principal, name, variables)
+    data = await _query(request, principal, name, variables, raw_json)
     return ((data.get("node") or {}).get("analytics")) or {}
 
 
@@ -115,6 +129,24 @@ def read_window(req: CountlyRequest, timezone: str) -> Window:
     return Window(period.utc(period.previous_start), period.utc(period.end), ALL_GRAINS)
 
 
+def _with_meta(tree: Any, meta: dict[str, Any] | None) -> Document:
+    """The time document: the graph's tree and `meta` as its last key; `{}` (without meta) when it is empty.
+
+    The tree comes as PostgreSQL's text (`RawJson`): it holds numbers and keys only, which Countly's reply
+    escaping leaves alone, so `meta` (escaped here) is written into that text and the tree is never parsed.
+    """
+    if not tree:
+        return {}
+    if type(tree) is RawJson:
+        if meta is None:
+            return tree
+        return RawJson(tree.text[:-1] + ',"meta":' + compact_json(replies.escape_data(meta)) + "}")
+    document = dict(tree)
+    if meta is not None:
+        document["meta"] = meta
+    return document
+
+
 # -- sessions / users / locations, devices, carriers, device details ------------------------------------------
 
 
@@ -126,7 +158,7 @@ async def _session_document(
     req: CountlyRequest,
     metrics: dict[str, str],
     totals: bool,
-) -> dict[str, Any]:
+) -> Document:
     window = read_window(req, timezone)
     # per-value data stops at the day, as in Countly; an hour-only window has none
     value_grains = [grain for grain in window.grains if grain != "HOUR"]
@@ -143,21 +175,18 @@ async def _session_document(
             "metrics": list(metrics) if value_grains else [],
             "totals": totals,
         },
+        raw_json=True,
     )
     found = analytics.get("rollupTree") or {}
-    document: dict[str, Any] = found.get("tree") or {}
-    if not document:
-        return {}
     meta: dict[str, set[str]] = {name: set() for name in metrics.values()}
     for listed in found.get("values") or []:
         meta[metrics[listed["metric"]]].update(shapes.clean_value(value) for value in listed["values"])
-    document["meta"] = {name: sorted(values) for name, values in meta.items()}
-    return document
+    return _with_meta(found.get("tree"), {name: sorted(values) for name, values in meta.items()})
 
 
 async def users_document(
     request: web.Request, principal: Principal, product_id: str, timezone: str, req: CountlyRequest
-) -> dict[str, Any]:
+) -> Document:
     """`method=sessions|users|locations`: the totals with the per-country values, `meta.countries`."""
     return await _session_document(
         request, principal, product_id, timezone, req, {"COUNTRY": "countries"}, totals=True
@@ -166,7 +195,7 @@ async def users_document(
 
 async def devices_document(
     request: web.Request, principal: Principal, product_id: str, timezone: str, req: CountlyRequest
-) -> dict[str, Any]:
+) -> Document:
     """`method=devices`: per device model."""
     return await _session_document(
         request, principal, product_id, timezone, req, {"DEVICE": "devices"}, totals=False
@@ -175,7 +204,7 @@ async def devices_document(
 
 async def carriers_document(
     request: web.Request, principal: Principal, product_id: str, timezone: str, req: CountlyRequest
-) -> dict[str, Any]:
+) -> Document:
     """`method=carriers`: per carrier."""
     return await _session_document(
         request, principal, product_id, timezone, req, {"CARRIER": "carriers"}, totals=False
@@ -184,7 +213,7 @@ async def carriers_document(
 
 async def device_details_document(
     request: web.Request, principal: Principal, product_id: str, timezone: str, req: CountlyRequest
-) -> dict[str, Any]:
+) -> Document:
     """`method=device_details|app_versions`: per OS, OS version, resolution and app version."""
     return await _session_document(
         request, principal, product_id, timezone, req, DEVICE_DETAILS_META, totals=False
@@ -247,7 +276,7 @@ def _event_keys(req: CountlyRequest, catalog: EventCatalog) -> list[str]:
 
 async def events_document(
     request: web.Request, principal: Principal, product_id: str, timezone: str, req: CountlyRequest
-) -> dict[str, Any]:
+) -> Document:
     """`method=events`: `c s dur` per bucket of the event key(s), per segmentation value when asked."""
     window = read_window(req, timezone)
     catalog = await event_catalog(request, principal, product_id)
@@ -267,17 +296,15 @@ async def events_document(
             "grains": [grain for grain in window.grains if grain != "WEEK"],
             "segmentation": segmentation,
         },
+        raw_json=True,
     )
     found = analytics.get("eventRollupTree") or {}
-    document: dict[str, Any] = found.get("tree") or {}
-    if not document:
-        return {}
-    if len(keys) == 1:
-        meta: dict[str, Any] = {"segments": list(catalog.segments.get(keys[0], []))}
-        if segmentation:
-            meta[segmentation] = sorted({shapes.clean_value(value) for value in found.get("segments") or []})
-        document["meta"] = meta
-    return document
+    if len(keys) != 1:
+        return _with_meta(found.get("tree"), None)
+    meta: dict[str, Any] = {"segments": list(catalog.segments.get(keys[0], []))}
+    if segmentation:
+        meta[segmentation] = sorted({shapes.clean_value(value) for value in found.get("segments") or []})
+    return _with_meta(found.get("tree"), meta)
 
 
 # -- /o/analytics/dashboard and /o/analytics/countries -----------------------------------------------------------

@@ -8,6 +8,7 @@ from typing import Any
 
 from aiohttp import web
 
+from gateway.fast_execution import RawJson
 from gateway.json_text import compact_json
 
 CONTENT_TYPE = "application/json; charset=utf-8"
@@ -69,7 +70,9 @@ def _message_text(text: str, extra: tuple[tuple[str, str], ...]) -> str:
 
 
 def data(document: Any, callback: str | None = None, status: int = 200) -> web.Response:
-    """A data reply: the document with its string values HTML-escaped."""
+    """A data reply: the document with its string values HTML-escaped (`RawJson`: text already escaped)."""
+    if type(document) is RawJson:
+        return _respond(status, document.text, callback)
     text = compact_json(document)
     if _escapable(text):  # most documents are numbers and plain names: nothing to escape, no copy
         text = compact_json(escape_data(document))

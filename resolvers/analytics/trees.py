@@ -3,7 +3,7 @@
 The shape is Countly's time document (`adapters/countly/documents.py` answers `/o` with it): a year holds its
 months and its Countly weeks (`w<N>`), a month its days, a day its hours; every node holds its own counts by
 letter and, per metric value (dots written as `:`), that value's counts. The statements are in `tree_sql.py`;
-here they are run and their text read.
+here they are run. The text PostgreSQL wrote goes into a `/graphql` reply (or a shim's) as it is.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from gateway.fast_execution import RawJson
 from gateway.json_text import loads_json
 from resolvers.analytics import tree_sql
 from resolvers.analytics.batching import RowSource
@@ -19,18 +20,27 @@ from resolvers.analytics.batching import RowSource
 
 @dataclass(frozen=True)
 class SessionTree:
-    """The nested buckets, and per metric dimension the values stored in the range (as sent)."""
+    """The nested buckets as PostgreSQL wrote them (None: no counts), and per metric dimension the values
+    stored in the range (as sent)."""
 
-    tree: dict[str, Any] = field(default_factory=dict)
+    text: str | None = None
     values: dict[str, list[str]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
 class EventTree:
-    """The nested buckets of the event keys, and the segmentation values stored in the range (as sent)."""
+    """The nested buckets of the event keys as PostgreSQL wrote them (None: no counts), and the segmentation
+    values stored in the range (as sent)."""
 
-    tree: dict[str, Any] = field(default_factory=dict)
+    text: str | None = None
     segments: list[str] = field(default_factory=list)
+
+
+def tree_value(text: str | None, raw: bool) -> Any:
+    """The tree for the reply: its text as it is (`RawJson`) when the caller writes JSON text, else objects."""
+    if text is None:
+        return {}
+    return RawJson(text) if raw else loads_json(text)
 
 
 async def session_rollup_tree(
@@ -61,7 +71,7 @@ async def session_rollup_tree(
         return SessionTree()
     row = rows[0]
     values = loads_json(row["metric_values"]) if row["metric_values"] else {}
-    return SessionTree(loads_json(row["tree"]) if row["tree"] else {}, values)
+    return SessionTree(row["tree"], values)
 
 
 async def event_rollup_tree(
@@ -88,4 +98,4 @@ async def event_rollup_tree(
     if not rows:
         return EventTree()
     row = rows[0]
-    return EventTree(loads_json(row["tree"]) if row["tree"] else {}, list(row["segments"] or []))
+    return EventTree(row["tree"], list(row["segments"] or []))

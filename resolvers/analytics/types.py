@@ -28,7 +28,7 @@ from resolvers.analytics.queries import (
     session_rollups,
     session_series,
 )
-from resolvers.analytics.trees import event_rollup_tree, session_rollup_tree
+from resolvers.analytics.trees import event_rollup_tree, session_rollup_tree, tree_value
 from resolvers.context import ctx_of
 
 
@@ -557,7 +557,7 @@ class ProductAnalytics:
             dimensions,
         )
         return RollupTree(
-            tree=JSON(found.tree),
+            tree=tree_value(found.text, ctx_of(info).raw_json),
             values=[
                 MetricValues(metric=Metric(dimension), values=found.values.get(dimension, []))
                 for dimension in dict.fromkeys(dimensions)
@@ -589,7 +589,7 @@ class ProductAnalytics:
             _event_grain_letters(grains),
             segmentation,
         )
-        return EventRollupTree(tree=JSON(found.tree), segments=found.segments)
+        return EventRollupTree(tree=tree_value(found.text, ctx_of(info).raw_json), segments=found.segments)
 
     @strawberry.field(
         description="Totals of several periods (each widened to whole local days; at most 12) and, per "
