@@ -4,9 +4,15 @@ test_time_documents.py`.)"""
 
 from __future__ import annotations
 
+import json
+
 import aiohttp
 
+from gateway.auth import principal_for_token
 from gateway.db import Database
+from gateway.fast_execution import RawJson
+from gateway.state import STATE_KEY
+from resolvers.context import Context
 from tests.conftest import Server, gql, new_tenant
 from tests.graph.test_rollup_columns import _product
 
@@ -93,3 +99,29 @@ async def test_trees_of_another_account_are_not_read(
     }, mine.body
     theirs = await gql(http, server, query, {"id": product_id}, token=other.token)
     assert theirs.data == {"node": None}, theirs.body
+
+
+async def test_trees_as_text_or_objects(http: aiohttp.ClientSession, server: Server, db: Database) -> None:
+    """In process, the tree is objects unless the caller writes JSON text itself (`raw_json`, as `/graphql`
+    and the Countly shim do); both hold the same."""
+    tenant = await new_tenant(db)
+    product_id = await _product(db, tenant, 3)
+    state = server.app[STATE_KEY]
+    operation = state.executor.prepare(
+        """query($id: ID!) { node(id: $id) { ... on Product { analytics {
+            rollupTree(since: "2026-01-01T00:00:00Z", until: "2026-01-03T00:00:00Z", metrics: [COUNTRY]) { tree }
+            eventRollupTree(keys: ["tap"], since: "2026-01-01T00:00:00Z", until: "2026-01-03T00:00:00Z") { tree }
+        } } } }"""
+    )
+    principal = await principal_for_token(db, tenant.token)
+    found = {}
+    for raw in (False, True):
+        context = Context(db=state.db, principal=principal, limits=state.settings.limits, raw_json=raw)
+        result = await state.executor.run(operation, context, {"id": product_id})
+        assert not result.errors, result.errors
+        found[raw] = result.data["node"]["analytics"]
+    for field in ("rollupTree", "eventRollupTree"):
+        text = found[True][field]["tree"]
+        assert type(text) is RawJson
+        assert json.loads(text.text) == found[False][field]["tree"]
+        assert isinstance(found[False][field]["tree"], dict) and found[False][field]["tree"]
