@@ -319,23 +319,43 @@ def summary_periods(req: CountlyRequest, timezone: str) -> list[tuple[str, Perio
     return [(name, parse_period("hour" if raw == "today" else raw, timezone))]
 
 
+@dataclass(frozen=True)
+class Summary:
+    """A period's totals, days and metric values, and (when asked) the totals of the period before it."""
+
+    current: dict[str, Any]
+    previous: dict[str, Any]
+
+
 async def _summaries(
     request: web.Request,
     principal: Principal,
     product_id: str,
     periods: Iterable[Period],
     metrics: list[str],
-) -> list[dict[str, Any]]:
-    ranges = []
+    with_previous: bool,
+) -> list[Summary]:
+    current, previous = [], []
     for period in periods:
-        ranges.append({"since": _iso(period.utc(period.start)), "until": _iso(period.utc(period.end))})
-        ranges.append(
+        current.append({"since": _iso(period.utc(period.start)), "until": _iso(period.utc(period.end))})
+        previous.append(
             {"since": _iso(period.utc(period.previous_start)), "until": _iso(period.utc(period.start))}
         )
     analytics = await _analytics(
-        request, principal, "periods", {"id": product_id, "ranges": ranges, "metrics": metrics}
+        request,
+        principal,
+        "periods",
+        {
+            "id": product_id,
+            "current": current,
+            "previous": previous,
+            "metrics": metrics,
+            "withPrevious": with_previous,
+        },
     )
-    return list(analytics.get("periods") or [])
+    found = list(analytics.get("current") or [])
+    before = list(analytics.get("previous") or [{} for _ in found])
+    return [Summary(now, then) for now, then in zip(found, before, strict=True)]
 
 
 def _values(summary: dict[str, Any], metric: str) -> list[dict[str, Any]]:
@@ -356,11 +376,16 @@ async def dashboard_summary(
     """`/o/analytics/dashboard`: session numbers with their change, top metric values and the period label."""
     periods = summary_periods(req, timezone)
     found = await _summaries(
-        request, principal, product_id, [p for _, p in periods], ["OS", "RESOLUTION", "CARRIER"]
+        request,
+        principal,
+        product_id,
+        [p for _, p in periods],
+        ["OS", "RESOLUTION", "CARRIER"],
+        with_previous=True,
     )
     document: dict[str, Any] = {}
-    for index, (name, period) in enumerate(periods):
-        current, previous = found[2 * index], found[2 * index + 1]
+    for (name, period), summary in zip(periods, found, strict=True):
+        current, previous = summary.current, summary.previous
         numbers = shapes.dashboard_numbers(
             _totals(current), _totals(previous), bool(current["uniqueUsersEstimated"])
         )
@@ -391,12 +416,14 @@ async def countries_summary(
 ) -> dict[str, Any]:
     """`/o/analytics/countries`: the top 10 countries by sessions, with their sessions, users and new users."""
     periods = summary_periods(req, timezone)
-    found = await _summaries(request, principal, product_id, [p for _, p in periods], ["COUNTRY"])
+    found = await _summaries(
+        request, principal, product_id, [p for _, p in periods], ["COUNTRY"], with_previous=False
+    )
     document: dict[str, Any] = {}
-    for index, (name, _period) in enumerate(periods):
+    for (name, _period), summary in zip(periods, found, strict=True):
         rows = [
             shapes.CountryRow(v["value"], {"t": v["sessions"], "u": v["uniqueUsers"], "n": v["newUsers"]})
-            for v in _values(found[2 * index], "COUNTRY")
+            for v in _values(summary.current, "COUNTRY")
         ]
         document[name] = shapes.country_rows(rows, TOP_COUNTRIES)
     return document
