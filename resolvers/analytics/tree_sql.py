@@ -195,9 +195,13 @@ leaves AS (
     )
     + """ AS letters
   FROM (
-    SELECT product_id, grain, bucket, CASE WHEN $7 = '' THEN NULL ELSE replace(seg_value, '.', ':') END AS vkey,
-           sum(c) AS c, sum(s) AS s, sum(dur) AS dur
-    FROM stored GROUP BY 1, 2, 3, 4
+    -- one key without segmentation: one row per bucket already, nothing to sum
+    SELECT product_id, grain, bucket, NULL::text AS vkey, c, s, dur
+    FROM stored WHERE cardinality($6::text[]) = 1 AND $7 = ''
+    UNION ALL
+    SELECT product_id, grain, bucket, CASE WHEN $7 = '' THEN NULL ELSE replace(seg_value, '.', ':') END,
+           sum(c), sum(s), sum(dur)
+    FROM stored WHERE NOT (cardinality($6::text[]) = 1 AND $7 = '') GROUP BY 1, 2, 3, 4
   ) summed
 )"""
     + _TREE
