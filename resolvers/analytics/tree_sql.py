@@ -65,9 +65,15 @@ def _level(grain: str, unit: str, children: str) -> str:
   ) kids USING (product_id, bucket)"""
 
 
-# from `leaves` (product_id, grain, bucket, vkey, letters) to one row per product: (_product, tree)
-_TREE = (
-    """,
+def _tree(no_values: str) -> str:
+    """From `leaves` (product_id, grain, bucket, vkey, letters) to one row per product (`trees`).
+
+    `no_values`: a condition on the parameters alone that holds when no leaf has a value; the buckets' letters
+    are then the nodes as they are, without joining them to their (absent) values. (With a plan made for
+    each execution, PostgreSQL runs only the branch whose condition holds.)
+    """
+    return (
+        """,
 valued AS (
   SELECT product_id, grain, bucket,
          string_agg(to_json(vkey)::text || ':{' || letters || '}', ',' ORDER BY vkey COLLATE "C") AS node
@@ -76,37 +82,46 @@ valued AS (
   GROUP BY product_id, grain, bucket
 ),
 nodes AS (
-  SELECT product_id, grain, bucket, concat_ws(',', own.letters, valued.node) AS node
+  SELECT product_id, grain, bucket, letters AS node
+  FROM leaves
+  WHERE """
+        + no_values
+        + """ AND letters <> ''
+  UNION ALL
+  SELECT product_id, grain, bucket, concat_ws(',', own.letters, valued.node)
   FROM (SELECT product_id, grain, bucket, letters FROM leaves WHERE vkey IS NULL AND letters <> '') own
   FULL JOIN valued USING (product_id, grain, bucket)
+  WHERE NOT ("""
+        + no_values
+        + """)
 ),
 days AS (
 """
-    + _level(
-        "d",
-        "day",
-        "SELECT product_id, bucket, date_part('hour', bucket)::int::text AS key, node, 0 AS kind "
-        "FROM nodes WHERE grain = 'h'",
-    )
-    + """
+        + _level(
+            "d",
+            "day",
+            "SELECT product_id, bucket, date_part('hour', bucket)::int::text AS key, node, 0 AS kind "
+            "FROM nodes WHERE grain = 'h'",
+        )
+        + """
 ),
 months AS (
 """
-    + _level(
-        "m", "month", "SELECT product_id, bucket, date_part('day', bucket)::int::text, node, 0 FROM days"
-    )
-    + """
+        + _level(
+            "m", "month", "SELECT product_id, bucket, date_part('day', bucket)::int::text, node, 0 FROM days"
+        )
+        + """
 ),
 years AS (
 """
-    + _level(
-        "y",
-        "year",
-        "SELECT product_id, bucket, date_part('month', bucket)::int::text, node, 0 FROM months "
-        "UNION ALL SELECT product_id, bucket, 'w' || ceil(date_part('doy', bucket) / 7)::int, node, 1 "
-        "FROM nodes WHERE grain = 'w'",
-    )
-    + """
+        + _level(
+            "y",
+            "year",
+            "SELECT product_id, bucket, date_part('month', bucket)::int::text, node, 0 FROM months "
+            "UNION ALL SELECT product_id, bucket, 'w' || ceil(date_part('doy', bucket) / 7)::int, node, 1 "
+            "FROM nodes WHERE grain = 'w'",
+        )
+        + """
 ),
 trees AS (
   SELECT product_id,
@@ -115,7 +130,8 @@ trees AS (
   FROM years GROUP BY product_id
 )
 """
-)
+    )
+
 
 # $1 account, $2 product, $3 since, $4 until, $5 grains of the totals ('{}': none), $6 grains of the metric
 # values, $7 dimensions of the metric values: (_product, tree, metric_values), the last a JSON object of the
@@ -155,7 +171,7 @@ leaves AS (
     FROM stored WHERE dimension <> '' GROUP BY 1, 2, 3, 4
   ) summed
 )"""
-    + _TREE
+    + _tree("cardinality($7::text[]) = 0")
     + """,
 found AS (
   SELECT product_id, json_object_agg(dimension, vals)::text AS metric_values
@@ -204,7 +220,7 @@ leaves AS (
     FROM stored WHERE NOT (cardinality($6::text[]) = 1 AND $7 = '') GROUP BY 1, 2, 3, 4
   ) summed
 )"""
-    + _TREE
+    + _tree("$7 = ''")
     + """,
 found AS (
   SELECT product_id, array_agg(DISTINCT seg_value) AS segments FROM stored WHERE $7 <> '' GROUP BY 1
