@@ -79,6 +79,27 @@ ANY_GRAIN_FILTER = (
 """
 )
 
+# the stored rows of the account's products $2 at grains $5 overlapping [$3, $4): of dimensions $6 ('' = the
+# totals) for sessions, of keys $6 and segmentation key $7 ('' = per-key totals) for events
+SESSION_ROWS = (
+    """
+FROM session_rollups r
+JOIN products p ON p.id = r.product_id AND p.account_id = $1
+WHERE r.account_id = $1 AND r.product_id = ANY($2::bigint[])
+  AND r.dimension = ANY($6::text[]) AND r.grain = ANY($5::bpchar[])
+"""
+    + ANY_GRAIN_FILTER
+)
+EVENT_ROWS = (
+    """
+FROM event_rollups r
+JOIN products p ON p.id = r.product_id AND p.account_id = $1
+WHERE r.account_id = $1 AND r.product_id = ANY($2::bigint[])
+  AND r.key = ANY($6::text[]) AND r.seg_key = $7 AND r.grain = ANY($5::bpchar[])
+"""
+    + ANY_GRAIN_FILTER
+)
+
 # $1 account, $2 product, $3 range starts, $4 range ends (local midnights), $5 dimensions: the day rows of each
 # metric value summed per range (numbered from 1), so that a dashboard's six periods cost one small result
 SESSION_VALUE_RANGE_TOTALS = """
@@ -95,12 +116,8 @@ GROUP BY r.product_id, g.i, r.dimension, r.value
 SESSION_ROLLUPS = (
     """
 SELECT r.product_id AS _product, r.grain, r.bucket, r.dimension, r.value, r.t, r.n, r.u, r.d, r.e
-FROM session_rollups r
-JOIN products p ON p.id = r.product_id AND p.account_id = $1
-WHERE r.account_id = $1 AND r.product_id = ANY($2::bigint[])
-  AND r.dimension = ANY($6::text[]) AND r.grain = ANY($5::bpchar[])
 """
-    + ANY_GRAIN_FILTER
+    + SESSION_ROWS
     + """
 ORDER BY r.grain, r.bucket, r.dimension, r.value
 """
@@ -110,12 +127,8 @@ ORDER BY r.grain, r.bucket, r.dimension, r.value
 EVENT_ROLLUPS = (
     """
 SELECT r.product_id AS _product, r.key, r.grain, r.bucket, r.seg_value, r.c, r.s, r.dur
-FROM event_rollups r
-JOIN products p ON p.id = r.product_id AND p.account_id = $1
-WHERE r.account_id = $1 AND r.product_id = ANY($2::bigint[])
-  AND r.key = ANY($6::text[]) AND r.seg_key = $7 AND r.grain = ANY($5::bpchar[])
 """
-    + ANY_GRAIN_FILTER
+    + EVENT_ROWS
     + """
 ORDER BY r.key, r.grain, r.bucket, r.seg_value
 """
@@ -148,12 +161,8 @@ SESSION_ROLLUP_COLUMNS = (
         ],
     )
     + """
-FROM session_rollups r
-JOIN products p ON p.id = r.product_id AND p.account_id = $1
-WHERE r.account_id = $1 AND r.product_id = ANY($2::bigint[])
-  AND r.dimension = ANY($6::text[]) AND r.grain = ANY($5::bpchar[])
 """
-    + ANY_GRAIN_FILTER
+    + SESSION_ROWS
     + """
 GROUP BY r.product_id
 """
@@ -175,12 +184,8 @@ EVENT_ROLLUP_COLUMNS = (
         ],
     )
     + """
-FROM event_rollups r
-JOIN products p ON p.id = r.product_id AND p.account_id = $1
-WHERE r.account_id = $1 AND r.product_id = ANY($2::bigint[])
-  AND r.key = ANY($6::text[]) AND r.seg_key = $7 AND r.grain = ANY($5::bpchar[])
 """
-    + ANY_GRAIN_FILTER
+    + EVENT_ROWS
     + """
 GROUP BY r.product_id
 """

@@ -18,7 +18,7 @@ version `"10"` beside the month `"10"`). Every value is parameterised; only fixe
 
 from __future__ import annotations
 
-from resolvers.analytics.sql import ANY_GRAIN_FILTER
+from resolvers.analytics.sql import ANY_GRAIN_FILTER, EVENT_ROWS
 
 # a whole float as an integer below 2**53 (as JavaScript prints it), any other float as PostgreSQL's shortest text
 _FLOAT_MEMBER = (
@@ -191,13 +191,8 @@ FROM trees FULL JOIN found USING (product_id)
 EVENT_ROLLUP_TREE = (
     """
 WITH stored AS (
-  SELECT r.product_id, r.grain, r.bucket, r.seg_value, r.c, r.s, r.dur
-  FROM event_rollups r
-  JOIN products p ON p.id = r.product_id AND p.account_id = $1
-  WHERE r.account_id = $1 AND r.product_id = ANY($2::bigint[])
-    AND r.key = ANY($6::text[]) AND r.seg_key = $7 AND r.grain = ANY($5::bpchar[])
-"""
-    + ANY_GRAIN_FILTER
+  SELECT r.product_id, r.grain, r.bucket, r.seg_value, r.c, r.s, r.dur"""
+    + EVENT_ROWS
     + """
 ),
 leaves AS (
