@@ -14,6 +14,8 @@ Series:
   error has none). The GraphQL endpoint hands the codes over on the request (`ERROR_CODES`); no reply body
   is read here.
 - `gateway_ingest_{requests,batches,transactions,retries,failures}_total`: the engine's counters.
+- `gateway_coalesced_{items,calls}_total{coalescer}`: items handed to each `gateway.coalescer` of the app
+  (`countly_i`: Countly `/i` requests) and the shared calls made for them.
 - `gateway_db_pool_{size,idle,in_use,max}`: the asyncpg pool right now.
 
 Every gateway worker process (`serve --workers N`) has counters of its own and answers `/metrics` with them
@@ -35,6 +37,7 @@ from aiohttp import web
 from graphql import GraphQLError
 
 from gateway.app_keys import ERROR_CODES, OPERATION, REQUEST_ID
+from gateway.coalescer import COALESCERS
 
 access_log = logging.getLogger("gateway.access")
 
@@ -178,9 +181,20 @@ class Metrics:
 
 
 def _process_values(app: web.Application) -> Iterable[str]:
-    """Values read at scrape time: the ingestion engine's counters and the database pool's gauges."""
+    """Values read at scrape time: the ingestion engine's and coalescers' counters, the database pool's gauges."""
     from gateway.state import STATE_KEY
 
+    coalescers = app.get(COALESCERS, {})
+    for field, help_text in (
+        ("items", "Items handed to a coalescer (countly_i: Countly /i requests)."),
+        ("calls", "Shared calls a coalescer made for its items (countly_i: record operations)."),
+    ):
+        name = f"gateway_coalesced_{field}_total"
+        if coalescers:
+            yield f"# HELP {name} {help_text}"
+            yield f"# TYPE {name} counter"
+        for label, coalescer in sorted(coalescers.items()):
+            yield f"{name}{_labels(('coalescer',), (label,))} {_number(getattr(coalescer.stats, field))}"
     state = app.get(STATE_KEY)
     if state is None:
         return

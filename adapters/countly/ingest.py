@@ -1,4 +1,8 @@
-"""Running the `record` mutation for Countly writes and turning its outcomes into Countly's replies."""
+"""Running the `record` mutation for Countly writes and turning its outcomes into Countly's replies.
+
+`/i` requests of one product arriving in the same turn of the event loop share one `record` operation
+(`gateway.coalescer`); `/i/bulk` runs one operation per call.
+"""
 
 from __future__ import annotations
 
@@ -11,10 +15,17 @@ from aiohttp import web
 from adapters.countly import replies
 from adapters.countly.operations import operation
 from gateway.auth import Principal
+from gateway.coalescer import Coalescer
 from gateway.executor import RequestError
 from gateway.inprocess import run_operation
 
 log = logging.getLogger(__name__)
+
+# `/i` requests sharing one operation at most; the engine commits up to 500 requests at once
+MAX_SHARED_REQUESTS = 100
+
+RecordBatches = Coalescer[Principal, tuple[web.Request, dict[str, Any]], str]
+RECORD_BATCHES = web.AppKey("countly_record_batches", Coalescer)
 
 # outcome of the record mutation → (status, result, info)
 OUTCOME_REPLIES: dict[str, tuple[int, str, str | None]] = {
@@ -49,7 +60,28 @@ async def record(request: web.Request, principal: Principal, items: list[dict[st
             raise WriteRejected(500, "Internal server error")
         raise WriteRejected(400, error.message)
     rows = (result.data or {}).get("record") or []
+    if len(rows) != len(items):
+        log.error("record gave %d outcomes for %d requests", len(rows), len(items))
+        raise WriteRejected(500, "Internal server error")
     return [str(row["outcome"]) for row in rows]
+
+
+def record_batches() -> RecordBatches:
+    """The `/i` coalescer of one app: concurrent requests of one principal, one `record` operation."""
+
+    async def record_many(
+        principal: Principal, entries: list[tuple[web.Request, dict[str, Any]]]
+    ) -> list[str]:
+        # the first request's state and id serve the operation; all requests of an app share the state
+        return await record(entries[0][0], principal, [item for _, item in entries])
+
+    return Coalescer(record_many, max_items=MAX_SHARED_REQUESTS)
+
+
+async def record_one(request: web.Request, principal: Principal, item: dict[str, Any]) -> str:
+    """The outcome name of one `/i` request's RecordInput; raises WriteRejected (for this request alone)."""
+    batches: RecordBatches = request.app[RECORD_BATCHES]
+    return await batches.run(principal, (request, item))
 
 
 def outcome_reply(outcome: str, callback: str | None) -> web.Response:

@@ -14,7 +14,14 @@ from typing import Any
 from aiohttp import web
 
 from adapters.countly import reads, replies
-from adapters.countly.ingest import WriteRejected, outcome_reply, record
+from adapters.countly.ingest import (
+    RECORD_BATCHES,
+    WriteRejected,
+    outcome_reply,
+    record,
+    record_batches,
+    record_one,
+)
 from adapters.countly.params import CountlyRequest, as_text, json_param, read_request
 from adapters.countly.writes import (
     bulk_item_payload,
@@ -24,6 +31,7 @@ from adapters.countly.writes import (
     signed_payload,
 )
 from gateway.auth import product_for_app_key
+from gateway.coalescer import register_coalescer
 from gateway.state import state_of
 
 log = logging.getLogger(__name__)
@@ -52,10 +60,10 @@ async def write(request: web.Request, req: CountlyRequest) -> web.Response:
     dedupe = dedupe_hash(request_payload(req), req.text("timestamp"))
     item = record_input(req.params, device_id, dedupe, signed_payload(req))
     try:
-        outcomes = await record(request, found.principal, [item])
+        outcome = await record_one(request, found.principal, item)
     except WriteRejected as rejected:
         return replies.message(rejected.status, rejected.message, callback)
-    return outcome_reply(outcomes[0] if outcomes else "STORED", callback)
+    return outcome_reply(outcome, callback)
 
 
 async def bulk(request: web.Request, req: CountlyRequest) -> web.Response:
@@ -127,5 +135,8 @@ ROUTES: dict[str, CountlyHandler] = {
 
 def add_countly_routes(app: web.Application) -> None:
     """Mount the Countly URLs (every HTTP method; GET, POST and OPTIONS are answered, others get 405)."""
+    batches = record_batches()
+    app[RECORD_BATCHES] = batches
+    register_coalescer(app, "countly_i", batches)
     for path, handler in ROUTES.items():
         app.router.add_route("*", path, _dispatch(handler))

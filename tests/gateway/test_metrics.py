@@ -73,6 +73,9 @@ async def test_metrics_count_requests_operations_errors_ingestion_and_pool(
     assert recorded.data == {"recordEvents": {"outcome": "STORED"}}, recorded.body
     async with http.get(server.url + "/no/such/page") as reply:
         assert reply.status == 404
+    countly = {"app_key": tenant.app_key, "device_id": "m-2", "begin_session": "1"}
+    async with http.get(server.url + "/i", params=countly) as reply:
+        assert reply.status == 200
 
     after, types = await scrape(http, server)
 
@@ -114,6 +117,10 @@ async def test_metrics_count_requests_operations_errors_ingestion_and_pool(
         assert types[name] == "counter"
         assert delta(name) >= 1, name
     assert types["gateway_ingest_retries_total"] == "counter"
+    for counter in ("items", "calls"):
+        name = f"gateway_coalesced_{counter}_total"
+        assert types[name] == "counter"
+        assert delta(name, coalescer="countly_i") == 1, name
 
     assert value(after, "gateway_db_pool_max") == server.settings.pool_max
     size, idle, in_use = (value(after, f"gateway_db_pool_{g}") for g in ("size", "idle", "in_use"))

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 
 import aiohttp
 
+from adapters.countly.ingest import RECORD_BATCHES
 from gateway.db import Database
 from tests.adapters.countly.helpers import call, get
 from tests.conftest import Server, Tenant
@@ -51,6 +53,45 @@ async def test_duplicate_request(http: aiohttp.ClientSession, server: Server, te
         200,
         {"result": "Success", "info": "Request ignored: Duplicate request"},
     )
+
+
+async def test_concurrent_requests_share_record_operations(
+    http: aiohttp.ClientSession, server: Server, tenant: Tenant, db: Database
+) -> None:
+    stats = server.app[RECORD_BATCHES].stats
+    items, calls = stats.items, stats.calls
+    answers = await asyncio.gather(
+        *(
+            get(http, server, "/i", app_key=tenant.app_key, device_id=f"c{n}", begin_session="1")
+            for n in range(40)
+        )
+    )
+    assert [(a.status, a.body) for a in answers] == [(200, SUCCESS)] * 40
+    assert stats.items - items == 40
+    assert stats.calls - calls < 40
+    stored = await db.fetchval(
+        "SELECT count(*) FROM devices WHERE product_id = $1 AND device_key LIKE 'c%'", tenant.product_pk
+    )
+    assert stored == 40
+
+
+async def test_a_rejected_request_fails_alone_among_concurrent_ones(
+    http: aiohttp.ClientSession, server: Server, tenant: Tenant, db: Database
+) -> None:
+    too_long = "x" * 600
+    alone = await get(http, server, "/i", app_key=tenant.app_key, device_id=too_long, begin_session="1")
+    assert alone.status == 400 and "deviceId" in alone.body["result"]
+    devices = [f"r{n}" for n in range(20)]
+    devices[7] = too_long
+    answers = await asyncio.gather(
+        *(get(http, server, "/i", app_key=tenant.app_key, device_id=d, begin_session="1") for d in devices)
+    )
+    expected = [(alone.status, alone.body) if d == too_long else (200, SUCCESS) for d in devices]
+    assert [(a.status, a.body) for a in answers] == expected
+    stored = await db.fetchval(
+        "SELECT count(*) FROM devices WHERE product_id = $1 AND device_key LIKE 'r%'", tenant.product_pk
+    )
+    assert stored == 19
 
 
 async def test_ignored_device(http: aiohttp.ClientSession, server: Server, tenant: Tenant) -> None:
