@@ -98,7 +98,12 @@ def create_app(settings: Settings, database_url: str) -> web.Application:
             max_aliases=limits.max_aliases,
             introspection=settings.introspection,
         )
-        engine = IngestEngine(db, window_ms=settings.ingest_window_ms, max_batch=settings.ingest_max_batch)
+        engine = IngestEngine(
+            db,
+            window_ms=settings.ingest_window_ms,
+            max_batch=settings.ingest_max_batch,
+            parallel=settings.ingest_parallel,
+        )
         await engine.start()
         worker = ExportWorker(db)
         await worker.start()

@@ -72,7 +72,9 @@ class Settings:
     log_level: str = field(default_factory=lambda: _env("GATEWAY_LOG_LEVEL", "INFO") or "INFO")
     # group commit: how long the ingestion engine waits for more requests before it commits a batch
     ingest_window_ms: float = field(default_factory=lambda: _env_float("GATEWAY_INGEST_WINDOW_MS", 2.0))
-    ingest_max_batch: int = field(default_factory=lambda: _env_int("GATEWAY_INGEST_MAX_BATCH", 500))
+    ingest_max_batch: int = field(default_factory=lambda: _env_int("GATEWAY_INGEST_MAX_BATCH", 200))
+    # group commit: batches in flight at once (one is planned in Python while the others run in PostgreSQL)
+    ingest_parallel: int = field(default_factory=lambda: _env_int("GATEWAY_INGEST_PARALLEL", 4))
     limits: Limits = field(default_factory=Limits)
 
     def with_overrides(self, **overrides: Any) -> Settings:

@@ -67,9 +67,10 @@ def _fail(pending: _Pending, error: BaseException) -> None:
 class IngestEngine:
     """Validates and stores tracking requests with group commit; see the module docstring."""
 
-    def __init__(self, db: Database, window_ms: float = 2.0, max_batch: int = 500, parallel: int = 2) -> None:
+    def __init__(self, db: Database, window_ms: float = 2.0, max_batch: int = 200, parallel: int = 4) -> None:
         self.db = db
-        # batches in flight at once: the next batch is planned while the previous one commits
+        # batches in flight at once: one is planned in this process while the others run in PostgreSQL. Planning
+        # holds the event loop, so smaller batches with more of them in flight keep both sides busy.
         self._slots = asyncio.Semaphore(max(1, parallel))
         self._inflight: set[asyncio.Task[None]] = set()
         # the devices (product id, key) each batch in flight names

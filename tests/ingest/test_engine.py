@@ -413,10 +413,14 @@ async def test_a_device_created_meanwhile_by_another_transaction_retries_the_bat
         await engine.stop()
 
 
-async def test_batches_naming_the_same_devices_do_not_run_at_once(db: Database, product: ProductRow) -> None:
-    # one request per batch, two batches in flight: without waiting, each new device would be created by
-    # two transactions at once and all but one would start over
-    engine = IngestEngine(db, window_ms=0.0, max_batch=1, parallel=2)
+@pytest.mark.parametrize("parallel", [2, 4])
+async def test_batches_naming_the_same_devices_do_not_run_at_once(
+    db: Database, make_product: MakeProduct, parallel: int
+) -> None:
+    # one request per batch, several batches in flight: without waiting, each new device would be created by
+    # several transactions at once and all but one would start over
+    product = await make_product()
+    engine = IngestEngine(db, window_ms=0.0, max_batch=1, parallel=parallel)
     await engine.start()
     try:
         requests = [
