@@ -21,7 +21,7 @@ from gateway.inprocess import run_operation
 
 log = logging.getLogger(__name__)
 
-# `/i` requests sharing one operation at most; the engine commits up to 500 requests at once
+# `/i` requests sharing one operation at most (the engine commits up to 200 requests at once by default)
 MAX_SHARED_REQUESTS = 100
 
 RecordBatches = Coalescer[Principal, tuple[web.Request, dict[str, Any]], str]
