@@ -14,7 +14,7 @@ from gateway.fast_execution import RawJson
 from gateway.state import STATE_KEY
 from resolvers.context import Context
 from tests.conftest import Server, gql, new_tenant
-from tests.graph.test_rollup_columns import _product
+from tests.graph.rollup_products import product_with_rollups, read_products
 
 QUERY = """
 query Trees($n: Int!) {
@@ -41,15 +41,10 @@ query Trees($n: Int!) {
 
 
 async def test_trees_per_product_batched(http: aiohttp.ClientSession, server: Server, db: Database) -> None:
-    statements = []
-    for count in (2, 6):
-        tenant = await new_tenant(db)
-        made = {await _product(db, tenant, sessions): sessions for sessions in range(10, 10 + count)}
-        reply = await gql(http, server, QUERY, {"n": count + 1}, token=tenant.token)
-        assert reply.errors is None, reply.body
-        statements.append(reply.statements)
-        by_id = {node["id"]: node["analytics"] for node in reply.data["products"]["nodes"]}
-        assert by_id[tenant.product_id] == {  # the tenant's own, empty product
+    reads = [await read_products(http, server, db, QUERY, count) for count in (2, 6)]
+    for read in reads:
+        by_id = read.analytics
+        assert by_id[read.tenant.product_id] == {  # the tenant's own, empty product
             "rollupTree": {"tree": {}, "values": [{"metric": "COUNTRY", "values": []}]},
             "valuesOnly": {
                 "tree": {},
@@ -57,7 +52,7 @@ async def test_trees_per_product_batched(http: aiohttp.ClientSession, server: Se
             },
             "eventRollupTree": {"tree": {}, "segments": []},
         }
-        for product_id, sessions in made.items():
+        for product_id, sessions in read.sessions.items():
             totals = {"t": sessions, "n": 1, "u": 1, "d": 60, "e": 3}
             country = {"t": sessions, "n": 1, "u": 1}
             analytics = by_id[product_id]
@@ -75,14 +70,14 @@ async def test_trees_per_product_batched(http: aiohttp.ClientSession, server: Se
                 "tree": {"2026": {"1": {"2": {"c": sessions, "s": 1.5}}}},
                 "segments": [],
             }
-    assert statements[0] == statements[1], statements
+    assert reads[0].statements == reads[1].statements, [read.statements for read in reads]
 
 
 async def test_trees_of_another_account_are_not_read(
     http: aiohttp.ClientSession, server: Server, db: Database
 ) -> None:
     owner, other = await new_tenant(db), await new_tenant(db)
-    product_id = await _product(db, owner, 7)
+    product_id = await product_with_rollups(db, owner, 7)
     query = """query($id: ID!) { node(id: $id) { ... on Product { analytics {
         rollupTree(since: "2026-01-01T00:00:00Z", until: "2026-01-03T00:00:00Z") { tree }
         eventRollupTree(keys: ["tap"], since: "2026-01-01T00:00:00Z", until: "2026-01-03T00:00:00Z") { tree }
@@ -105,7 +100,7 @@ async def test_trees_as_text_or_objects(http: aiohttp.ClientSession, server: Ser
     """In process, the tree is objects unless the caller writes JSON text itself (`raw_json`, as `/graphql`
     and the Countly shim do); both hold the same."""
     tenant = await new_tenant(db)
-    product_id = await _product(db, tenant, 3)
+    product_id = await product_with_rollups(db, tenant, 3)
     state = server.app[STATE_KEY]
     operation = state.executor.prepare(
         """query($id: ID!) { node(id: $id) { ... on Product { analytics {
