@@ -16,7 +16,8 @@ Series:
 - `gateway_ingest_{requests,batches,transactions,retries,failures}_total`: the engine's counters.
 - `gateway_coalesced_{items,calls}_total{coalescer}`: items handed to each `gateway.coalescer` of the app
   (`countly_i`: Countly `/i` requests) and the shared calls made for them.
-- `gateway_db_pool_{size,idle,in_use,max}`: the asyncpg pool right now.
+- `gateway_db_pool_{size,idle,in_use,max}`: the asyncpg pool right now, and
+  `gateway_db_kept_plan_pool_{size,idle,in_use,max}` the pool of `KeptPlan` statements (`gateway/db.py`).
 
 Every gateway worker process (`serve --workers N`) has counters of its own and answers `/metrics` with them
 only. A scrape through a shared port therefore sees one worker at a time; that is acceptable here because each
@@ -33,6 +34,7 @@ import time
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import Any
 
+import asyncpg
 from aiohttp import web
 from graphql import GraphQLError
 
@@ -220,12 +222,19 @@ def _process_values(app: web.Application) -> Iterable[str]:
         yield from _counter_value(
             "gateway_ingest_failures_total", "Requests the ingestion engine could not store.", stats.failures
         )
-    pool = state.db.pool
+    yield from _pool_gauges("gateway_db_pool", "the database pool", state.db.pool)
+    if state.db.kept_plans is not state.db.pool:
+        yield from _pool_gauges(
+            "gateway_db_kept_plan_pool", "the pool of kept-plan statements", state.db.kept_plans
+        )
+
+
+def _pool_gauges(prefix: str, what: str, pool: asyncpg.Pool) -> Iterable[str]:
     size, idle = pool.get_size(), pool.get_idle_size()
-    yield from _gauge("gateway_db_pool_size", "Open connections of the database pool.", size)
-    yield from _gauge("gateway_db_pool_idle", "Idle connections of the database pool.", idle)
-    yield from _gauge("gateway_db_pool_in_use", "Connections of the database pool in use.", size - idle)
-    yield from _gauge("gateway_db_pool_max", "Maximum size of the database pool.", pool.get_max_size())
+    yield from _gauge(f"{prefix}_size", f"Open connections of {what}.", size)
+    yield from _gauge(f"{prefix}_idle", f"Idle connections of {what}.", idle)
+    yield from _gauge(f"{prefix}_in_use", f"Connections of {what} in use.", size - idle)
+    yield from _gauge(f"{prefix}_max", f"Maximum size of {what}.", pool.get_max_size())
 
 
 METRICS_KEY = web.AppKey("metrics", Metrics)

@@ -15,13 +15,14 @@ from typing import Any, Protocol
 
 import asyncpg
 
+from gateway.db import KeptPlan
 from resolvers.context import Context
 
 
 class RowSource(Protocol):
     """Anything that runs a statement and returns its rows (a `Database`, or `ProductRows`)."""
 
-    async def fetch(self, sql: str, *args: Any) -> list[asyncpg.Record]: ...
+    async def fetch(self, sql: str | KeptPlan, *args: Any) -> list[asyncpg.Record]: ...
 
 
 def _hashable(value: Any) -> Hashable:
@@ -37,7 +38,7 @@ class ProductRows:
         self.ctx = ctx
         self.product_id = product_id
 
-    async def fetch(self, sql: str, *args: Any) -> list[asyncpg.Record]:
+    async def fetch(self, sql: str | KeptPlan, *args: Any) -> list[asyncpg.Record]:
         account, products, *rest = args
         assert products == [self.product_id], "analytics statements take the product array as $2"
         shape = (sql, account, _hashable(rest))
@@ -46,7 +47,7 @@ class ProductRows:
         return rows
 
 
-def _batch_for(ctx: Context, sql: str, account: int, rest: Sequence[Any]) -> Any:
+def _batch_for(ctx: Context, sql: str | KeptPlan, account: int, rest: Sequence[Any]) -> Any:
     async def batch(product_ids: list[int]) -> list[list[asyncpg.Record]]:
         by_product: dict[int, list[asyncpg.Record]] = defaultdict(list)
         for row in await ctx.db.fetch(sql, account, list(dict.fromkeys(product_ids)), *rest):

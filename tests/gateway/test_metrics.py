@@ -127,6 +127,12 @@ async def test_metrics_count_requests_operations_errors_ingestion_and_pool(
     assert 1 <= size <= server.settings.pool_max
     assert in_use == size - idle and in_use >= 0
     assert types["gateway_db_pool_size"] == "gauge"
+    kept = "gateway_db_kept_plan_pool"
+    assert value(after, f"{kept}_max") == server.settings.pool_max // 2
+    size, idle, in_use = (value(after, f"{kept}_{g}") for g in ("size", "idle", "in_use"))
+    assert 0 <= size <= server.settings.pool_max // 2
+    assert in_use == size - idle and in_use >= 0
+    assert types[f"{kept}_in_use"] == "gauge"
 
 
 async def test_access_log_line_is_json_with_the_reply_request_id(
