@@ -6,9 +6,10 @@ timeout are applied in one place.
 
 Statements marked `KeptPlan` run on a second pool whose sessions keep one generic plan per prepared
 statement (`plan_cache_mode = force_generic_plan`). PostgreSQL otherwise plans a statement anew for its
-values on every execution whenever it estimates a generic plan to be dearer, which it does for every statement
-whose rows depend on its parameters; for the large statements that nest analytics trees, that planning was a
-sixth of their cost. Only statements whose generic plan was checked to be as good are marked.
+values on every execution whenever it estimates a generic plan to be dearer, as it often does when the rows
+depend on the parameters; for the large statements that nest analytics trees, that planning was a sixth to a
+quarter of their cost. Only statements whose generic plan was checked to be as good are marked. PostgreSQL
+still plans a kept statement again when its tables' statistics change (ANALYZE) or their definitions do.
 """
 
 from __future__ import annotations
