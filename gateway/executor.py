@@ -135,6 +135,7 @@ class Executor:
     ) -> ExecutionResult:
         """Execute; raises RequestError when the variables cannot be coerced."""
         found: Any
+        executor: Any = None
         if self._incremental:
             found = execute(
                 self.schema,
@@ -158,6 +159,12 @@ class Executor:
             else:
                 found = executor.execute_operation()
         result = await found if is_awaitable(found) else found
+        if isinstance(executor, VariableFastExecutor) and not executor.background_futures:
+            # graphql-core's executor refers to itself through `async_helpers` (bound methods of its own), which
+            # left every operation's executor, context and variables to the cyclic garbage collector (during
+            # ingestion, most of what its full collections walked); with no work of the operation still running,
+            # nothing uses them any more
+            executor.async_helpers = None  # type: ignore[assignment]
         assert isinstance(result, ExecutionResult)
         if result.data is None and result.errors and all(not e.path for e in result.errors):
             raise RequestError(list(result.errors))
