@@ -532,6 +532,11 @@ def summarize_profile(path: Path, top: int = 15) -> dict[str, Any]:
 # -- main ---------------------------------------------------------------------------------------------------
 
 
+def wants(args: argparse.Namespace, group: str) -> bool:
+    """Whether this run measures the workloads of `group` (all of them without `--only`)."""
+    return not args.only or group in args.only.split(",")
+
+
 async def run(args: argparse.Namespace) -> dict[str, Any]:
     from gateway.embedded import start_embedded
 
@@ -579,7 +584,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         "bench-ingest",
         {"devices": 10, "events": 100, "products": 1, "seed": args.seed},
         log,
-        reseed=not args.only or "ingest" in args.only.split(","),
+        reseed=wants(args, "ingest"),
     )
     bench.results["seeding_seconds_this_run"] = round(time.monotonic() - seed_start, 1)
     bench.results["datasets"] = {
@@ -663,12 +668,11 @@ async def workloads(
     run_id = f"{int(time.time())}-{random.randrange(1_000_000)}"
     conc = args.concurrency
     profiles: dict[str, Any] = {}
-    groups = set(args.only.split(",")) if args.only else None
     nested = datasets["nested"]
     gql = f"{gw_base}/graphql"
 
     def want(group: str) -> bool:
-        return groups is None or group in groups
+        return wants(args, group)
 
     if want("ingest"):
         # 1. ceiling: the same /i requests against a bare aiohttp app

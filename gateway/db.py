@@ -106,27 +106,25 @@ class Database:
         settings = {"TimeZone": "UTC"}
         if statement_timeout:
             settings["statement_timeout"] = str(int(statement_timeout * 1000))
-        pool = await asyncpg.create_pool(
-            url,
-            min_size=min_size,
-            max_size=max_size,
-            init=_init_connection,
-            reset=_keep_session,
-            command_timeout=command_timeout,
-            server_settings=settings,
-        )
-        assert pool is not None
+
+        async def create(smallest: int, largest: int, server_settings: dict[str, str]) -> asyncpg.Pool:
+            pool = await asyncpg.create_pool(
+                url,
+                min_size=smallest,
+                max_size=largest,
+                init=_init_connection,
+                reset=_keep_session,
+                command_timeout=command_timeout,
+                server_settings=server_settings,
+            )
+            assert pool is not None
+            return pool
+
+        pool = await create(min_size, max_size, settings)
         # opened as they are needed: only the analytics reads use it
-        kept_plans = await asyncpg.create_pool(
-            url,
-            min_size=0,
-            max_size=max(1, max_size // 2),
-            init=_init_connection,
-            reset=_keep_session,
-            command_timeout=command_timeout,
-            server_settings={**settings, "plan_cache_mode": "force_generic_plan"},
+        kept_plans = await create(
+            0, max(1, max_size // 2), {**settings, "plan_cache_mode": "force_generic_plan"}
         )
-        assert kept_plans is not None
         return cls(pool, kept_plans)
 
     async def close(self) -> None:
