@@ -9,6 +9,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from pathlib import Path
 from typing import Any
 
 GATEWAY = [sys.executable, "-m", "gateway.cli"]
@@ -52,23 +53,15 @@ def wait_healthy(url: str, process: subprocess.Popen[bytes], seconds: float = 30
 
 
 def start_gateway(database_url: str, data_dir: str, *extra: str) -> tuple[subprocess.Popen[bytes], str]:
-    """A serving gateway process and its base URL, once healthy."""
+    """A serving gateway process and its base URL, once healthy.
+
+    Its log goes to `gateway.log` in `data_dir`: a pipe nobody reads fills up (one access log line per
+    request) and then blocks the gateway.
+    """
     port = free_port()
-    process = subprocess.Popen(
-        [
-            *GATEWAY,
-            "serve",
-            "--port",
-            str(port),
-            "--database-url",
-            database_url,
-            "--data-dir",
-            data_dir,
-            *extra,
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
+    command = [*GATEWAY, "serve", "--port", str(port), "--database-url", database_url, "--data-dir", data_dir]
+    with open(Path(data_dir) / "gateway.log", "ab") as log:
+        process = subprocess.Popen([*command, *extra], stdout=subprocess.DEVNULL, stderr=log)
     url = f"http://127.0.0.1:{port}"
     wait_healthy(url, process)
     return process, url

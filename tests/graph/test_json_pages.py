@@ -281,6 +281,29 @@ async def test_json_pages_answer_what_python_answers(
     assert (b'"errors":[]' in projected) == ("100000" not in query), projected[:500]
 
 
+async def test_one_context_gives_text_then_objects(db: Database, shop: Tenant) -> None:
+    """A shim's operations share a context (`gateway.inprocess`): a page one loaded as PostgreSQL's text is not
+    what the next gets when it wants objects, and asking again for text finds the text page loaded already."""
+    query = CASES[0][0]
+    principal = await principal_for_token(db, shop.token)
+    executor = Executor(schema._schema)
+    operation = executor.prepare(query)
+    context = Context(db=db, principal=principal, raw_json=True)
+    as_text = await executor.run(operation, context, {})
+    context.raw_json = False
+    as_objects = await executor.run(operation, context, {})
+    assert as_text.errors is None and as_objects.errors is None
+    texts = [product["events"]["nodes"] for product in as_text.data["products"]["nodes"]]  # type: ignore[index]
+    objects = [product["events"]["nodes"] for product in as_objects.data["products"]["nodes"]]  # type: ignore[index]
+    # (a page holding a row PostgreSQL cannot write exactly is read the Python way either way)
+    assert sum(type(nodes) is RawJson for nodes in texts) == 2
+    assert all(type(nodes) is list and all(type(node) is dict for node in nodes) for nodes in objects)
+    assert [orjson.loads(nodes.text) if type(nodes) is RawJson else nodes for nodes in texts] == objects
+    context.raw_json = True
+    again = await executor.run(operation, context, {})
+    assert again.data == as_text.data
+
+
 async def test_paging_with_cursors_from_json_pages(
     db: Database, shop: Tenant, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -342,7 +365,7 @@ async def test_only_the_pages_with_such_rows_fall_back(db: Database, shop: Tenan
     shape = (("key", "key"), ("timestamp", "timestamp"))
     selection = LeafListSelection(leaves=shape, type_name="Event", cursors=False, shape=shape)
     request = PageRequest(first=5, after=None, order=Order("t.occurred_at"), projection=selection)
-    pages = await PRODUCT_EVENTS._fetch_projected(ctx, request, selection, list(products.values()))
+    pages = await PRODUCT_EVENTS._fetch_projected(ctx, request, selection, list(products.values()), False)
     assert set(pages) == {products["years"], products[f"app of {shop.email.split('@')[0]}"]}
 
 
