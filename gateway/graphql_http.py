@@ -19,7 +19,7 @@ import orjson
 from aiohttp import web
 from graphql import ExecutionResult, GraphQLError, OperationType
 
-from gateway.app_keys import ERROR_CODES, OPERATION, REQUEST_ID
+from gateway.app_keys import ERROR_CODES, OPERATION, REQUEST_ID, STATEMENTS
 from gateway.auth import Principal, bearer_token
 from gateway.cors import cors_headers, preflight
 from gateway.cost import cost_points, estimate_nodes
@@ -182,7 +182,7 @@ async def graphql_handler(request: web.Request) -> web.StreamResponse:
         return graphiql_response()
     media_type = reply_media_type(request)
     state = state_of(request)
-    counter = start_counting()
+    counter = request.get(STATEMENTS) or start_counting()
     try:
         body, status, headers = await _serve(request, state, media_type)
     except HTTPProblem as problem:

@@ -17,7 +17,7 @@ class JsonFormatter(logging.Formatter):
             "logger": record.name,
             "message": record.getMessage(),
         }
-        for key in ("request_id", "route", "status", "duration_ms", "operation"):
+        for key in ("request_id", "route", "status", "duration_ms", "sql_statements", "operation"):
             if hasattr(record, key):
                 entry[key] = getattr(record, key)
         if record.exc_info:

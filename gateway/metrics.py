@@ -10,6 +10,9 @@ Series:
 - `gateway_graphql_operation_duration_seconds{operation}` (histogram) for `/graphql` requests whose document
   parsed: the operation's name, or `anonymous`. Names come from clients, so at most `MAX_OPERATIONS` distinct
   names get a series of their own; the rest are counted as `other`.
+- `gateway_sql_statements_total{route}`: SQL statements sent while answering each route's requests (divided
+  by the requests' count: statements per request). Writes are stored by the ingestion engine's own task, whose
+  statements are not in it.
 - `gateway_graphql_errors_total{code}`: errors of executed operations by `extensions.code` (`UNKNOWN` when an
   error has none). The GraphQL endpoint hands the codes over on the request (`ERROR_CODES`); no reply body
   is read here.
@@ -38,8 +41,9 @@ import asyncpg
 from aiohttp import web
 from graphql import GraphQLError
 
-from gateway.app_keys import ERROR_CODES, OPERATION, REQUEST_ID
+from gateway.app_keys import ERROR_CODES, OPERATION, REQUEST_ID, STATEMENTS
 from gateway.coalescer import COALESCERS
+from gateway.db import start_counting
 
 access_log = logging.getLogger("gateway.access")
 
@@ -148,6 +152,11 @@ class Metrics:
             ("operation",),
         )
         self.errors = Counter("gateway_graphql_errors_total", "GraphQL errors by extensions.code.", ("code",))
+        self.statements = Counter(
+            "gateway_sql_statements_total",
+            "SQL statements sent while answering requests, by route.",
+            ("route",),
+        )
         self._operation_names: set[str] = set()
 
     def operation_label(self, name: str) -> str:
@@ -166,9 +175,11 @@ class Metrics:
         seconds: float,
         operation: str | None,
         codes: Sequence[str],
+        statements: int = 0,
     ) -> None:
         self.requests.inc((route, method, str(status)))
         self.latency.observe((route,), seconds)
+        self.statements.inc((route,), statements)
         if operation is not None:
             self.operations.observe((self.operation_label(operation),), seconds)
         for code in codes:
@@ -176,7 +187,7 @@ class Metrics:
 
     def render(self, app: web.Application) -> str:
         lines: list[str] = []
-        for metric in (self.requests, self.latency, self.operations, self.errors):
+        for metric in (self.requests, self.latency, self.operations, self.errors, self.statements):
             lines.extend(metric.render())
         lines.extend(_process_values(app))
         return "\n".join(lines) + "\n"
@@ -256,6 +267,7 @@ def route_of(request: web.Request) -> str:
 async def metrics_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Count and time every request and write its access log line; runs inside the request-id middleware."""
     started = time.perf_counter()
+    counter = request[STATEMENTS] = start_counting()
     status = 500
     try:
         response = await handler(request)
@@ -273,13 +285,16 @@ async def metrics_middleware(request: web.Request, handler: Handler) -> web.Stre
         operation = request.get(OPERATION)
         metrics = request.app.get(METRICS_KEY)
         if metrics is not None:
-            metrics.record(route, request.method, status, seconds, operation, request.get(ERROR_CODES, ()))
+            metrics.record(
+                route, request.method, status, seconds, operation, request.get(ERROR_CODES, ()), counter.count
+            )
         if access_log.isEnabledFor(logging.INFO):  # not built when the level drops them (as under load)
             extra: dict[str, Any] = {
                 "request_id": request.get(REQUEST_ID, ""),
                 "route": route,
                 "status": status,
                 "duration_ms": round(seconds * 1000, 3),
+                "sql_statements": counter.count,
                 "method": request.method,
                 "path": request.path,
             }

@@ -109,6 +109,13 @@ async def test_metrics_count_requests_operations_errors_ingestion_and_pool(
         assert value(after, operations + "_bucket", operation=operation, le="+Inf") >= 1
         assert value(after, operations + "_bucket", operation=operation, le="0.005") >= 0
 
+    statements = "gateway_sql_statements_total"
+    assert types[statements] == "counter"
+    # as many as the replies' X-SQL-Statements headers said
+    sent = viewer.statements + too_many.statements + recorded.statements
+    assert delta(statements, route="/graphql") == sent >= 3
+    assert delta(statements, route="/healthz") == 3  # each asks PostgreSQL whether it answers
+
     assert types["gateway_graphql_errors_total"] == "counter"
     assert delta("gateway_graphql_errors_total", code="BAD_USER_INPUT") == 1
 
@@ -155,6 +162,7 @@ async def test_access_log_line_is_json_with_the_reply_request_id(
     assert line["level"] == "info"
     assert line["route"] == "/graphql" and line["status"] == 200 and line["operation"] == "WhoAmI"
     assert isinstance(line["duration_ms"], float) and line["duration_ms"] > 0
+    assert line["sql_statements"] == reply.statements >= 1
     assert line["message"] == "request POST /graphql"
 
     # a caller's own request id is kept, in the reply and in the log
