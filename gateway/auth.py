@@ -14,8 +14,11 @@ import hmac
 import secrets
 import time
 from dataclasses import dataclass
+from typing import Generic, TypeVar
 
 from gateway.db import Database
+
+V = TypeVar("V")
 
 TOKEN_PREFIX = "agw_"
 
@@ -94,10 +97,48 @@ def bearer_token(header: str | None) -> str | None:
     return value.strip()
 
 
+class Remembered(Generic[V]):
+    """Credentials looked up lately, each for a few seconds: clients send theirs with every request.
+
+    A change to a credential (a product paused, a token's rights) reaches the processes that remember it
+    within its time to live; unknown credentials are remembered for less time. Bounded: emptied when full.
+    """
+
+    def __init__(self, ttl: float, unknown_ttl: float, size: int = 10_000) -> None:
+        self.ttl, self.unknown_ttl, self.size = ttl, unknown_ttl, size
+        self._entries: dict[str, tuple[V | None, float]] = {}
+
+    def recall(self, key: str) -> tuple[bool, V | None]:
+        """(whether `key` is remembered, what it stands for)."""
+        cached = self._entries.get(key)
+        if cached is not None and cached[1] > time.monotonic():
+            return True, cached[0]
+        return False, None
+
+    def keep(self, key: str, found: V | None) -> V | None:
+        """Remember what `key` stands for (None: nothing), and return it."""
+        if len(self._entries) >= self.size:
+            self._entries.clear()
+        self._entries[key] = (found, time.monotonic() + (self.ttl if found is not None else self.unknown_ttl))
+        return found
+
+    def clear(self) -> None:
+        self._entries.clear()
+
+
+# API token -> principal: REST readers (Countly's `api_key`) send the token with every request
+_tokens: Remembered[Principal] = Remembered(ttl=5.0, unknown_ttl=1.0)
+
+
 async def principal_for_token(db: Database, token: str) -> Principal | None:
-    """The principal a token stands for, or None for an unknown token."""
+    """The principal a token stands for, or None for an unknown token (remembered for a few seconds)."""
     if not token or len(token) > 512:
         return None
+    known, principal = _tokens.recall(token)
+    return principal if known else _tokens.keep(token, await _lookup_token(db, token))
+
+
+async def _lookup_token(db: Database, token: str) -> Principal | None:
     row = await db.fetchrow(
         "SELECT id, account_id, permissions FROM api_tokens WHERE token_hash = $1", hash_token(token)
     )
@@ -119,27 +160,16 @@ class AppKeyProduct:
     status: str
 
 
-# app key -> (what it opens, monotonic expiry): SDKs send the key with every request, so it is looked up
-# once per few seconds and process, not once per request; pausing a product takes effect within the TTL
-APP_KEY_TTL = 5.0
-UNKNOWN_APP_KEY_TTL = 1.0
-_app_keys: dict[str, tuple[AppKeyProduct | None, float]] = {}
-_APP_KEY_CACHE_SIZE = 10_000
+# app key -> what it opens: SDKs send the key with every request; pausing a product takes effect within the TTL
+_app_keys: Remembered[AppKeyProduct] = Remembered(ttl=5.0, unknown_ttl=1.0)
 
 
 async def product_for_app_key(db: Database, app_key: str) -> AppKeyProduct | None:
     """Access to the one product an app key names: legacy SDKs write, and old readers read, with it alone."""
     if not app_key or len(app_key) > 512:
         return None
-    now = time.monotonic()
-    cached = _app_keys.get(app_key)
-    if cached is not None and cached[1] > now:
-        return cached[0]
-    found = await _lookup_app_key(db, app_key)
-    if len(_app_keys) >= _APP_KEY_CACHE_SIZE:
-        _app_keys.clear()
-    _app_keys[app_key] = (found, now + (APP_KEY_TTL if found else UNKNOWN_APP_KEY_TTL))
-    return found
+    known, found = _app_keys.recall(app_key)
+    return found if known else _app_keys.keep(app_key, await _lookup_app_key(db, app_key))
 
 
 def forget_app_keys() -> None:

@@ -1,7 +1,9 @@
 """Running a GraphQL operation inside the process, for the REST shims.
 
-A shim authenticates its caller the vendor's way, then runs its operation document here, on the same schema,
-executor, limits and error masking as `/graphql`.
+A shim authenticates its caller the vendor's way, then runs its operation documents here, on the same schema,
+executor, limits and error masking as `/graphql`. The operations of one HTTP request share one context, as the
+fields of one GraphQL document do: an `/o` read names its product once to be authorised and again to be read,
+and the second operation finds the product in the first one's loaders instead of asking PostgreSQL again.
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ from gateway.app_keys import REQUEST_ID
 from gateway.auth import Principal
 from gateway.state import state_of
 from resolvers.context import Context
+
+SHIM_CONTEXT = web.RequestKey("shim_context", Context)
 
 
 async def run_operation(
@@ -31,13 +35,17 @@ async def run_operation(
     instead of objects, for a shim that writes them into its reply as they are.
     """
     state = state_of(request)
-    context = Context(
-        db=state.db,
-        principal=principal,
-        limits=state.settings.limits,
-        engine=state.engine,
-        request_id=request.get(REQUEST_ID, ""),
-        raw_json=raw_json,
-    )
+    context = request.get(SHIM_CONTEXT)
+    if context is None or context.principal != principal:
+        context = Context(
+            db=state.db,
+            principal=principal,
+            limits=state.settings.limits,
+            engine=state.engine,
+            request_id=request.get(REQUEST_ID, ""),
+        )
+        request[SHIM_CONTEXT] = context
+    # loaders whose results depend on it are kept apart by it (`resolvers.pagination.Listing._pages`)
+    context.raw_json = raw_json
     operation = state.executor.prepare(document)
     return await state.executor.run(operation, context, variables, operation_name)

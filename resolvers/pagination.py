@@ -26,6 +26,7 @@ from typing import Any, Generic, TypeVar, cast
 import asyncpg
 import orjson
 import strawberry
+from strawberry.dataloader import DataLoader
 
 from gateway.fast_execution import LeafListSelection, SerializedList, cheap_field, leaf_list_selection
 from resolvers.context import Context
@@ -224,16 +225,23 @@ class Listing(Generic[T]):
     # order column -> the JSON text of its value in a cursor (`json_leaves.*_cursor_value`), for edges' cursors
     json_cursors: Mapping[str, JsonLeaf] = field(default_factory=dict)
     _page_batch: Any = field(init=False, repr=False)
+    _raw_page_batch: Any = field(init=False, repr=False)
     _count_batch: Any = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         async def pages(ctx: Context, keys: list[PageKey]) -> list[Page]:
-            return await self._load_pages(ctx, keys)
+            return await self._load_pages(ctx, keys, raw_json=False)
+
+        # pages kept as PostgreSQL's text have a loader of their own: the operations of one shim request share
+        # a context (`gateway.inprocess`), and one of them may want objects where another wants text
+        async def raw_pages(ctx: Context, keys: list[PageKey]) -> list[Page]:
+            return await self._load_pages(ctx, keys, raw_json=True)
 
         async def counts(ctx: Context, keys: list[tuple[int, tuple[Condition, ...]]]) -> list[int]:
             return await self._load_counts(ctx, keys)
 
         self._page_batch = pages
+        self._raw_page_batch = raw_pages
         self._count_batch = counts
 
     @property
@@ -245,7 +253,7 @@ class Listing(Generic[T]):
     ) -> Connection[T]:
         """The page of `parent_id`'s list; with the resolver's `info`, built by PostgreSQL when it can be."""
         request = self._projected(ctx, request, info)
-        page = await ctx.loader(self._page_batch).load(PageKey(parent_id, request))
+        page = await self._pages(ctx).load(PageKey(parent_id, request))
         return self._connection(ctx, parent_id, request, page)
 
     def connection_now(
@@ -265,7 +273,7 @@ class Listing(Generic[T]):
         if ctx.capture is not None:  # a parent's listing learning how this connection loads (`_child`)
             ctx.capture.append(ChildPages(self, request))
             return cast(Connection[T], None)
-        loader = ctx.loader(self._page_batch)
+        loader = self._pages(ctx)
         key = PageKey(parent_id, request)
         if ctx.prefetch is not None:
             ctx.prefetch.append(loader.load(key))
@@ -274,6 +282,11 @@ class Listing(Generic[T]):
         if loaded is not None and loaded.done() and not loaded.cancelled() and loaded.exception() is None:
             return self._connection(ctx, parent_id, request, loaded.result())
         return cast(Connection[T], self.connection(ctx, parent_id, request))
+
+    def _pages(self, ctx: Context) -> DataLoader[PageKey, Page]:
+        return cast(
+            DataLoader[PageKey, Page], ctx.loader(self._raw_page_batch if ctx.raw_json else self._page_batch)
+        )
 
     def _projected(self, ctx: Context, request: PageRequest, info: Any) -> PageRequest:
         if info is None or not self.json_leaves or not ctx.serialized_lists:
@@ -353,14 +366,14 @@ class Listing(Generic[T]):
             sql += " AND " + condition.sql.format(f"${len(params)}")
         return sql
 
-    async def _load_pages(self, ctx: Context, keys: list[PageKey]) -> list[Page]:
+    async def _load_pages(self, ctx: Context, keys: list[PageKey], raw_json: bool) -> list[Page]:
         groups: dict[PageRequest, list[int]] = defaultdict(list)
         for key in keys:
             groups[key.request].append(key.parent_id)
         found: dict[PageKey, Page] = {}
         for request, parents in groups.items():
             if request.projection is not None:
-                projected = await self._fetch_projected(ctx, request, request.projection, parents)
+                projected = await self._fetch_projected(ctx, request, request.projection, parents, raw_json)
                 for parent, page in projected.items():
                     found[PageKey(parent, request)] = page
                 # the parents whose pages PostgreSQL could not build exactly go the Python way
@@ -414,7 +427,12 @@ class Listing(Generic[T]):
         return result
 
     async def _fetch_projected(
-        self, ctx: Context, request: PageRequest, selection: LeafListSelection, parents: list[int]
+        self,
+        ctx: Context,
+        request: PageRequest,
+        selection: LeafListSelection,
+        parents: list[int],
+        raw_json: bool,
     ) -> dict[int, Page]:
         """Pages whose items PostgreSQL built as JSON, one row per parent, but for the parents whose page has a
         row to read the Python way (see `json_leaves`).
@@ -447,7 +465,7 @@ class Listing(Generic[T]):
             if row["_x"] is False:
                 continue
             text = row["_j"]
-            if text and ctx.raw_json:
+            if text and raw_json:
                 items = SerializedList((), selection.list_shape, text)
             else:
                 items = SerializedList(orjson.loads(text) if text else (), selection.list_shape)

@@ -19,6 +19,7 @@ from adapters.countly.periods import parse_period
 from gateway.db import Database
 from tests.adapters.countly.helpers import Answer, call, get
 from tests.conftest import Server, Tenant, gql, new_tenant
+from tests.gateway.test_metrics import scrape, value
 
 ZONE = "Europe/Istanbul"
 TZ = ZoneInfo(ZONE)
@@ -687,3 +688,28 @@ async def test_graph_periods_uniques(http: aiohttp.ClientSession, server: Server
         }
     ]
     assert reply.statements <= 4
+
+
+async def test_reads_send_few_statements(
+    http: aiohttp.ClientSession, server: Server, history: Tenant
+) -> None:
+    """An `/o` read names its product once for the authorisation and again for the document: the second
+    operation finds it in the request's loaders, and the token is remembered from the read before."""
+    reads = [
+        ("/o", {"method": "sessions", "period": "30days"}),
+        ("/o", {"method": "events", "event": "purchase", "period": "30days"}),
+        ("/o/analytics/dashboard", {}),
+    ]
+    counts = []
+    for path, params in reads:
+        await ok(http, server, history, path, **params)
+        before, _ = await scrape(http, server)
+        await ok(http, server, history, path, **params)
+        after, _ = await scrape(http, server)
+        counts.append(
+            value(after, "gateway_sql_statements_total", route=path)
+            - value(before, "gateway_sql_statements_total", route=path)
+        )
+    # sessions: the product, the tree; events: the product, its event definitions, its keys and segments, the
+    # tree; the dashboard: the product, the periods' rows, the periods before them, the metric values' sums
+    assert counts == [2, 4, 4]
