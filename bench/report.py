@@ -116,7 +116,7 @@ def markdown(results: dict[str, Any]) -> str:
             lines.append(f"- `{name}`: " + "; ".join(f"`{e[:160]}`" for e in errors[:2]))
     lines += [
         "",
-        "## SQL statements per request vs list sizes",
+        "## SQL statements per request vs list and data sizes",
         "",
         "| query | sizes | statements | ok |",
         "|---|---|---|---|",

@@ -465,6 +465,31 @@ async def one_request(req: Req) -> tuple[int, dict[str, str], bytes]:
         return resp.status, dict(resp.headers), await resp.read()
 
 
+async def route_statements(base: str, route: str) -> tuple[float, float]:
+    """(SQL statements, requests) the gateway at `base` has counted for `route` so far (`GET /metrics`)."""
+    _, _, body = await one_request(Req("GET", base + "/metrics"))
+    label = f'route="{route}"'
+    statements = requests = 0.0
+    for line in body.decode().splitlines():
+        if label not in line:
+            continue
+        if line.startswith("gateway_sql_statements_total{"):
+            statements += float(line.rsplit(" ", 1)[1])
+        elif line.startswith("gateway_http_requests_total{"):
+            requests += float(line.rsplit(" ", 1)[1])
+    return statements, requests
+
+
+async def statements_per_request(base: str, route: str, req: Req, times: int = 5) -> float:
+    """SQL statements per request of `req` (a REST read, which has no X-SQL-Statements header), warm."""
+    await one_request(req)
+    statements, requests = await route_statements(base, route)
+    for _ in range(times):
+        await one_request(req)
+    after_statements, after_requests = await route_statements(base, route)
+    return (after_statements - statements) / (after_requests - requests)
+
+
 # -- profiling ----------------------------------------------------------------------------------------------
 
 
@@ -832,6 +857,28 @@ async def workloads(
                     "ok": graphql_ok(status, body),
                 }
             )
+        # the REST reads of the analytics workloads, on both data sets: the same count at 1M and 10M events
+        for scale in ("small", "large"):
+            data = datasets.get(scale)
+            if data is None:
+                continue
+            auth = {"api_key": data["token"], "app_id": data["product_id"]}
+            for query, route, params in (
+                ("o_sessions", "/o", {"method": "sessions", "period": "30days"}),
+                ("o_events", "/o", {"method": "events"}),
+                ("o_dashboard", "/o/analytics/dashboard", {}),
+            ):
+                req = Req("GET", f"{gw_base}{route}?{urlencode({**auth, **params})}")
+                status, _, body = await one_request(req)
+                sweeps.append(
+                    {
+                        "query": query,
+                        "sizes": f"{data['events']:,} events",
+                        "status": status,
+                        "statements": f"{await statements_per_request(gw_base, route, req):g}",
+                        "ok": json_ok(status, body),
+                    }
+                )
         results["sql_statements"] = sweeps
     if profiles:
         results["profiles"] = profiles
