@@ -278,15 +278,16 @@ def unique_users(start: datetime, end: datetime, stored: dict[tuple[str, datetim
     tiled = sum(stored.get(unit, 0) for unit in units)
     if len(units) == 1:
         return tiled, True
-    months: set[datetime] = set()
-    weeks: set[datetime] = set()
-    day = start
-    while day < end:
-        months.add(day.replace(day=1))
-        weeks.add(week_start(day))
-        day += timedelta(days=1)
-    by_month = sum(stored.get(("m", month), 0) for month in months)
-    by_week = sum(stored.get(("w", week), 0) for week in weeks)
+    by_month = by_week = 0
+    month = start.replace(day=1)
+    while month < end:
+        by_month += stored.get(("m", month), 0)
+        month = _next_month(month)
+    week = week_start(start)
+    while week < end:
+        by_week += stored.get(("w", week), 0)
+        # Countly weeks restart on 1 January: a year's last week is shorter
+        week = min(week + timedelta(days=7), week.replace(year=week.year + 1, month=1, day=1))
     return min(tiled, by_month, by_week), False
 
 
