@@ -52,7 +52,9 @@ def wait_healthy(url: str, process: subprocess.Popen[bytes], seconds: float = 30
     raise AssertionError("the gateway did not become healthy")
 
 
-def start_gateway(database_url: str, data_dir: str, *extra: str) -> tuple[subprocess.Popen[bytes], str]:
+def start_gateway(
+    database_url: str, data_dir: str, *extra: str, env: dict[str, str] | None = None
+) -> tuple[subprocess.Popen[bytes], str]:
     """A serving gateway process and its base URL, once healthy.
 
     Its log goes to `gateway.log` in `data_dir`: a pipe nobody reads fills up (one access log line per
@@ -60,8 +62,14 @@ def start_gateway(database_url: str, data_dir: str, *extra: str) -> tuple[subpro
     """
     port = free_port()
     command = [*GATEWAY, "serve", "--port", str(port), "--database-url", database_url, "--data-dir", data_dir]
+    Path(data_dir).mkdir(parents=True, exist_ok=True)
     with open(Path(data_dir) / "gateway.log", "ab") as log:
-        process = subprocess.Popen([*command, *extra], stdout=subprocess.DEVNULL, stderr=log)
+        process = subprocess.Popen([*command, *extra], stdout=subprocess.DEVNULL, stderr=log, env=env)
     url = f"http://127.0.0.1:{port}"
-    wait_healthy(url, process)
+    try:
+        wait_healthy(url, process)
+    except AssertionError:
+        process.kill()
+        process.wait()
+        raise
     return process, url

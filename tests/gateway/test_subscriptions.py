@@ -6,9 +6,7 @@ import asyncio
 import json
 import os
 import signal
-import socket
 import subprocess
-import sys
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -21,9 +19,9 @@ from gateway import subscriptions
 from gateway.db import Database
 from gateway.live import LIVE_KEY
 from tests.conftest import Server, Tenant, gql, new_tenant
+from tests.process import GATEWAY, start_gateway
 
 PROTOCOL = "graphql-transport-ws"
-GATEWAY = [sys.executable, "-m", "gateway.cli"]
 
 ACTIVITY = """subscription($p: ID!) {
   productActivity(productId: $p) {
@@ -270,12 +268,6 @@ async def test_listen_connection_reconnects(
 # -- two processes ------------------------------------------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture
 def credentials(migrated: str, tmp_path: Path) -> dict[str, Any]:
     result = subprocess.run(
@@ -293,38 +285,11 @@ async def two_gateways(migrated: str, tmp_path: Path) -> AsyncIterator[list[str]
     """Two separate `serve` processes on two ports, sharing only the database."""
     processes: list[tuple[subprocess.Popen[bytes], str]] = []
     env = {**os.environ, "GATEWAY_POOL_MIN": "1"}
-    for i in range(2):
-        port = _free_port()
-        process = subprocess.Popen(  # noqa: ASYNC220 (starting a child is quick)
-            [
-                *GATEWAY,
-                "serve",
-                "--port",
-                str(port),
-                "--database-url",
-                migrated,
-                "--data-dir",
-                str(tmp_path / str(i)),
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-            env=env,
-        )
-        processes.append((process, f"http://127.0.0.1:{port}"))
     try:
-        async with aiohttp.ClientSession() as http:
-            for process, url in processes:
-                for _ in range(150):
-                    assert process.poll() is None, process.stderr.read().decode() if process.stderr else ""
-                    try:
-                        async with http.get(url + "/healthz") as response:
-                            if response.status == 200:
-                                break
-                    except aiohttp.ClientError:
-                        pass
-                    await asyncio.sleep(0.1)
-                else:
-                    raise AssertionError("a gateway did not become healthy")
+        for i in range(2):
+            processes.append(
+                await asyncio.to_thread(start_gateway, migrated, str(tmp_path / str(i)), env=env)
+            )
         yield [url for _, url in processes]
     finally:
         for process, _ in processes:
