@@ -35,7 +35,9 @@ async def run_operation(
     instead of objects, for a shim that writes them into its reply as they are.
     """
     state = state_of(request)
-    context = request.get(SHIM_CONTEXT)
+    # taken off the request while an operation runs on it: operations run at the same time (none do yet) would
+    # share its per-run state, so each of them gets a context of its own
+    context = request.pop(SHIM_CONTEXT, None)
     if context is None or context.principal != principal:
         context = Context(
             db=state.db,
@@ -44,8 +46,10 @@ async def run_operation(
             engine=state.engine,
             request_id=request.get(REQUEST_ID, ""),
         )
-        request[SHIM_CONTEXT] = context
     # loaders whose results depend on it are kept apart by it (`resolvers.pagination.Listing._pages`)
     context.raw_json = raw_json
     operation = state.executor.prepare(document)
-    return await state.executor.run(operation, context, variables, operation_name)
+    try:
+        return await state.executor.run(operation, context, variables, operation_name)
+    finally:
+        request[SHIM_CONTEXT] = context
