@@ -29,6 +29,7 @@ import contextlib
 import inspect
 from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 from operator import attrgetter
 from typing import Any, TypeVar
 
@@ -165,6 +166,10 @@ def _plain_field(details: FieldDetailsList) -> str | None:
     return node.name.value
 
 
+# kept across operations: a selection mixing leaves and other fields is analysed again in every run (its plan
+# is cached per run), and the enum serializers are dicts built from the whole enum. Response names come from
+# clients (aliases): bounded.
+@lru_cache(maxsize=_MAX_PLANS)
 def _leaf_step(parent_type: GraphQLObjectType, response_name: str, field_name: str) -> LeafStep | None:
     """How to read and serialize the field directly, or None when it needs graphql-core's path."""
     reader = _reader(parent_type, field_name)
