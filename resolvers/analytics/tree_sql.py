@@ -7,6 +7,8 @@ the gateway receives one string. The statements read the same rows as `SESSION_R
 
 - `leaves`: one row per (grain, bucket, value key) with its letters as JSON members (`"t":3,"u":2`), zero
   counts left out; weeks keep unique users only; metric values are summed per key once dots became `:`.
+  Rows used as they are (session totals, one event key's totals) bring the letters stored with them
+  (`letters`, a generated column: migration 009); summed rows get the same text written here.
 - `nodes`: per (grain, bucket), the bucket's own letters, then its value keys in byte order (`valued`).
 - days take their hours, months their days, years their months then their weeks (`w<N>`, N the Countly week
   `ceil(day of year / 7)` of the week's first day), the document its years.
@@ -54,6 +56,15 @@ def _session_letters(letters: str) -> str:
 
 def _float(expression: str) -> str:
     return _FLOAT_MEMBER.format(x=expression)
+
+
+# the letters of a row of sums (columns t n u d e / c s dur); a totals row keeps the same text in its `letters`
+# column (migration 009), which the trees read for the rows they do not sum
+SESSION_LETTERS = _session_letters("tnude")
+VALUE_LETTERS = _session_letters("tnu")
+EVENT_LETTERS = _letters(
+    [_member("c", "c"), _member("s", "s", _float("s")), _member("dur", "dur", _float("dur"))]
+)
 
 
 def _level(grain: str, unit: str, children: str) -> str:
@@ -143,7 +154,7 @@ trees AS (
 SESSION_ROLLUP_TREE = KeptPlan(
     """
 WITH stored AS (
-  SELECT r.product_id, r.grain, r.bucket, r.dimension, r.value, r.t, r.n, r.u, r.d, r.e
+  SELECT r.product_id, r.grain, r.bucket, r.dimension, r.value, r.t, r.n, r.u, r.d, r.e, r.letters
   FROM session_rollups r
   JOIN products p ON p.id = r.product_id AND p.account_id = $1
   WHERE r.account_id = $1 AND r.product_id = ANY($2::bigint[])
@@ -152,7 +163,7 @@ WITH stored AS (
     + ANY_GRAIN_FILTER
     + """
   UNION ALL
-  SELECT r.product_id, r.grain, r.bucket, r.dimension, r.value, r.t, r.n, r.u, r.d, r.e
+  SELECT r.product_id, r.grain, r.bucket, r.dimension, r.value, r.t, r.n, r.u, r.d, r.e, NULL
   FROM session_rollups r
   JOIN products p ON p.id = r.product_id AND p.account_id = $1
   WHERE r.account_id = $1 AND r.product_id = ANY($2::bigint[])
@@ -162,13 +173,11 @@ WITH stored AS (
     + """
 ),
 leaves AS (
-  SELECT product_id, grain, bucket, NULL::text AS vkey, """
-    + _session_letters("tnude")
-    + """ AS letters
+  SELECT product_id, grain, bucket, NULL::text AS vkey, letters
   FROM stored WHERE dimension = ''
   UNION ALL
   SELECT product_id, grain, bucket, vkey, """
-    + _session_letters("tnu")
+    + VALUE_LETTERS
     + """
   FROM (
     SELECT product_id, grain, bucket, replace(value, '.', ':') AS vkey, sum(t) AS t, sum(n) AS n, sum(u) AS u
@@ -195,27 +204,21 @@ FROM trees FULL JOIN found USING (product_id)
 EVENT_ROLLUP_TREE = KeptPlan(
     """
 WITH stored AS (
-  SELECT r.product_id, r.grain, r.bucket, r.seg_value, r.c, r.s, r.dur"""
+  SELECT r.product_id, r.grain, r.bucket, r.seg_value, r.c, r.s, r.dur, r.letters"""
     + EVENT_ROWS
     + """
 ),
 leaves AS (
+  -- one key without segmentation: one row per bucket already, its letters stored with it
+  SELECT product_id, grain, bucket, NULL::text AS vkey, letters
+  FROM stored WHERE cardinality($6::text[]) = 1 AND $7 = ''
+  UNION ALL
   SELECT product_id, grain, bucket, vkey, """
-    + _letters(
-        [
-            _member("c", "c"),
-            _member("s", "s", _float("s")),
-            _member("dur", "dur", _float("dur")),
-        ]
-    )
-    + """ AS letters
+    + EVENT_LETTERS
+    + """
   FROM (
-    -- one key without segmentation: one row per bucket already, nothing to sum
-    SELECT product_id, grain, bucket, NULL::text AS vkey, c, s, dur
-    FROM stored WHERE cardinality($6::text[]) = 1 AND $7 = ''
-    UNION ALL
-    SELECT product_id, grain, bucket, CASE WHEN $7 = '' THEN NULL ELSE replace(seg_value, '.', ':') END,
-           sum(c), sum(s), sum(dur)
+    SELECT product_id, grain, bucket, CASE WHEN $7 = '' THEN NULL ELSE replace(seg_value, '.', ':') END AS vkey,
+           sum(c) AS c, sum(s) AS s, sum(dur) AS dur
     FROM stored WHERE NOT (cardinality($6::text[]) = 1 AND $7 = '') GROUP BY 1, 2, 3, 4
   ) summed
 )"""
