@@ -154,7 +154,7 @@ trees AS (
 SESSION_ROLLUP_TREE = KeptPlan(
     """
 WITH stored AS (
-  SELECT r.product_id, r.grain, r.bucket, r.dimension, r.value, r.t, r.n, r.u, r.d, r.e, r.letters
+  SELECT r.product_id, r.grain, r.bucket, r.dimension, r.value, r.t, r.n, r.u, r.letters
   FROM session_rollups r
   JOIN products p ON p.id = r.product_id AND p.account_id = $1
   WHERE r.account_id = $1 AND r.product_id = ANY($2::bigint[])
@@ -163,7 +163,7 @@ WITH stored AS (
     + ANY_GRAIN_FILTER
     + """
   UNION ALL
-  SELECT r.product_id, r.grain, r.bucket, r.dimension, r.value, r.t, r.n, r.u, r.d, r.e, NULL
+  SELECT r.product_id, r.grain, r.bucket, r.dimension, r.value, r.t, r.n, r.u, NULL
   FROM session_rollups r
   JOIN products p ON p.id = r.product_id AND p.account_id = $1
   WHERE r.account_id = $1 AND r.product_id = ANY($2::bigint[])
