@@ -56,7 +56,7 @@ ORDER BY r.product_id, r.key, r.seg_key, r.seg_value
 
 
 # the end of a bucket of any grain (weeks end early at the end of the year)
-_ANY_GRAIN_END = """
+ANY_GRAIN_END = """
 CASE r.grain
   WHEN 'h' THEN r.bucket + interval '1 hour'
   WHEN 'd' THEN r.bucket + interval '1 day'
@@ -74,7 +74,7 @@ ANY_GRAIN_FILTER = (
   AND r.bucket < ($4::timestamptz AT TIME ZONE p.timezone)
   AND r.bucket > ($3::timestamptz AT TIME ZONE p.timezone) - interval '1 year'
   AND """
-    + _ANY_GRAIN_END
+    + ANY_GRAIN_END
     + """ > ($3::timestamptz AT TIME ZONE p.timezone)
 """
 )
