@@ -7,6 +7,7 @@ the ingestion (late data through Countly `/i`), and plain INSERT, UPDATE, DELETE
 
 from __future__ import annotations
 
+import asyncio
 import random
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -256,3 +257,40 @@ async def test_long_and_odd_periods(db: Database, tenant: Tenant) -> None:
     reads = Reads(db, tenant, now - timedelta(days=3 * 365), now)
     await reads.fresh()
     assert len(await reads.kept_days()) == KEPT_DAYS
+
+
+async def test_reads_racing_changes_keep_no_stale_day(db: Database, tenant: Tenant) -> None:
+    """Readers keep days while other transactions change them: once all have finished, every kept day in use
+    is current (a day kept from rows a change had not committed yet carries the version before it)."""
+    today = _local_midnight("UTC")
+    await _seed(db, tenant, today, seed=7, days=12)
+    reads = Reads(db, tenant, (today - timedelta(days=12)).replace(tzinfo=UTC), datetime.now(UTC))
+    rng = random.Random(7)
+
+    async def change() -> None:
+        for _ in range(40):
+            day = today - timedelta(days=rng.randint(1, 11))
+            async with db.transaction() as tx:
+                await tx.execute(
+                    "UPDATE session_rollups SET t = t + 1 WHERE account_id = $1 AND product_id = $2 "
+                    "AND grain = 'h' AND bucket >= $3 AND bucket < $3::timestamp + interval '1 day'",
+                    tenant.account_pk,
+                    tenant.product_pk,
+                    day,
+                )
+                await tx.execute(
+                    "UPDATE event_rollups SET c = c + 1 WHERE account_id = $1 AND product_id = $2 "
+                    "AND grain = 'd' AND bucket = $3",
+                    tenant.account_pk,
+                    tenant.product_pk,
+                    day,
+                )
+                await asyncio.sleep(0.002)
+
+    async def read() -> None:
+        for _ in range(10):
+            await reads.read()
+
+    await asyncio.gather(change(), change(), read(), read(), read())
+    kept = await reads.read()
+    assert kept == await reads.fresh()
