@@ -74,11 +74,11 @@ EVENT_LETTERS = _letters(
 )
 
 
-def _level(grain: str, unit: str, children: str, nodes: str = "nodes") -> str:
+def _level(grain: str, unit: str, children: str) -> str:
     """The nodes of a calendar unit: each one's own node (its bucket at `grain`, if stored) followed by its
     children, whose rows are (product_id, bucket, key, node, kind), in order of kind then bucket."""
     return f"""  SELECT product_id, bucket, concat_ws(',', own.node, kids.node) AS node
-  FROM (SELECT product_id, bucket, node FROM {nodes} WHERE grain = '{grain}') own
+  FROM (SELECT product_id, bucket, node FROM nodes WHERE grain = '{grain}') own
   FULL JOIN (
     SELECT product_id, date_trunc('{unit}', bucket) AS bucket,
            string_agg('"' || key || '":{{' || node || '}}', ',' ORDER BY kind, bucket) AS node
