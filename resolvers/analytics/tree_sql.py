@@ -281,8 +281,17 @@ def _rows(table: str, columns: str, where: str, grains: str) -> str:
     AND r.bucket >= p.kept_until"""
 
 
-_SESSION_VARIANT = "md5('s' || $5::bpchar[]::text || $6::bpchar[]::text || $7::text[]::text)"
-_EVENT_VARIANT = "md5('e' || $5::bpchar[]::text || $6::text[]::text || $7::text)"
+def _set(array: str) -> str:
+    """The distinct elements of `array` in order, as text (`{}` when none): a day's text depends on neither
+    their order nor repeats. Array text is brace-delimited, so the joined variants cannot run into each other."""
+    return f"coalesce((SELECT array_agg(DISTINCT x ORDER BY x) FROM unnest({array}) x)::text, '{{}}')"
+
+
+# what a kept day's text depends on besides the day: the tree's kind and the arguments that shape it
+_SESSION_VARIANT = (
+    f"md5(concat_ws('|', 's', {_set('$5::bpchar[]')}, {_set('$6::bpchar[]')}, {_set('$7::text[]')}))"
+)
+_EVENT_VARIANT = f"md5(concat_ws('|', 'e', {_set('$5::bpchar[]')}, {_set('$6::text[]')}, $7::text))"
 
 # $1 account, $2 product, $3 since, $4 until, $5 grains of the totals ('{}': none), $6 grains of the metric
 # values, $7 dimensions of the metric values: (_product, tree, metric_values), the last a JSON object of the

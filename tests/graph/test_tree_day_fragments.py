@@ -294,3 +294,29 @@ async def test_reads_racing_changes_keep_no_stale_day(db: Database, tenant: Tena
     await asyncio.gather(change(), change(), read(), read(), read())
     kept = await reads.read()
     assert kept == await reads.fresh()
+
+
+async def test_the_order_of_grains_dimensions_and_keys_shares_the_kept_days(
+    db: Database, tenant: Tenant
+) -> None:
+    today = _local_midnight("UTC")
+    await _seed(db, tenant, today, seed=8, days=5)
+    since, until = (today - timedelta(days=5)).replace(tzinfo=UTC), datetime.now(UTC)
+    account, product = tenant.account_pk, tenant.product_pk
+    sessions = [
+        await session_rollup_tree(db, account, product, since, until, grains, value_grains, dimensions)
+        for grains, value_grains, dimensions in (
+            (list("ymwdh"), list("ymwd"), ["country", "os"]),
+            (list("hdwmy"), list("dwmy"), ["os", "country", "os"]),
+        )
+    ]
+    events = [
+        await event_rollup_tree(db, account, product, keys, since, until, list("ymwdh"), None)
+        for keys in (["buy", "sell"], ["sell", "buy", "buy"])
+    ]
+    assert sessions[0] == sessions[1] and sessions[0].text is not None
+    assert events[0] == events[1] and events[0].text is not None
+    kept = await db.fetchval(
+        "SELECT count(DISTINCT variant) FROM tree_day_fragments WHERE product_id = $1", tenant.product_pk
+    )
+    assert kept == 2
