@@ -19,8 +19,8 @@ CREATE TABLE tree_day_versions (
     PRIMARY KEY (product_id, kind, day)
 );
 
--- `variant`: md5 of the tree's kind and of the arguments that shape a day's text (grains, dimensions, keys,
--- segmentation key). `node`: the day's text, NULL when it has no stored bucket. `found_dimensions` and
+-- `variant`: md5 of the version of the code that renders a day (tree_sql.TEXT_VERSION), the tree's kind and
+-- the arguments that shape a day's text (grains, dimensions, keys, segmentation key). `node`: the day's text, NULL when it has no stored bucket. `found_dimensions` and
 -- `found_values`: the distinct metric values (with their dimensions) or segmentation values of the day's
 -- rows, which the trees list beside the tree.
 CREATE TABLE tree_day_fragments (

@@ -287,11 +287,18 @@ def _set(array: str) -> str:
     return f"coalesce((SELECT array_agg(DISTINCT x ORDER BY x) FROM unnest({array}) x)::text, '{{}}')"
 
 
-# what a kept day's text depends on besides the day: the tree's kind and the arguments that shape it
+# The text of a kept day is the text this code renders: change TEXT_VERSION with anything that renders a day
+# differently (letters, keys, order), and days kept by the former code are no longer used.
+TEXT_VERSION = 1
+
+# what a kept day's text depends on besides the day: the code, the tree's kind and the arguments that shape it
 _SESSION_VARIANT = (
-    f"md5(concat_ws('|', 's', {_set('$5::bpchar[]')}, {_set('$6::bpchar[]')}, {_set('$7::text[]')}))"
+    f"md5(concat_ws('|', 's{TEXT_VERSION}', {_set('$5::bpchar[]')}, {_set('$6::bpchar[]')}, "
+    f"{_set('$7::text[]')}))"
 )
-_EVENT_VARIANT = f"md5(concat_ws('|', 'e', {_set('$5::bpchar[]')}, {_set('$6::text[]')}, $7::text))"
+_EVENT_VARIANT = (
+    f"md5(concat_ws('|', 'e{TEXT_VERSION}', {_set('$5::bpchar[]')}, {_set('$6::text[]')}, $7::text))"
+)
 
 # $1 account, $2 product, $3 since, $4 until, $5 grains of the totals ('{}': none), $6 grains of the metric
 # values, $7 dimensions of the metric values: (_product, tree, metric_values), the last a JSON object of the
