@@ -12,6 +12,7 @@
 -- the old rows carries the old version and is never used once the new one has committed. A missing row is
 -- version 0. Years, months and weeks are not kept: the trees read them every time.
 CREATE TABLE tree_day_versions (
+    account_id  bigint NOT NULL,
     product_id  bigint NOT NULL REFERENCES products(id) ON DELETE CASCADE,
     kind        "char" NOT NULL,  -- 's' session_rollups, 'e' event_rollups
     day         timestamp NOT NULL,  -- the product's local midnight, as the rollups' buckets
@@ -24,6 +25,7 @@ CREATE TABLE tree_day_versions (
 -- `found_values`: the distinct metric values (with their dimensions) or segmentation values of the day's
 -- rows, which the trees list beside the tree.
 CREATE TABLE tree_day_fragments (
+    account_id        bigint NOT NULL,
     product_id        bigint NOT NULL REFERENCES products(id) ON DELETE CASCADE,
     variant           text NOT NULL,
     day               timestamp NOT NULL,
@@ -38,12 +40,12 @@ CREATE TABLE tree_day_fragments (
 -- Products being deleted (whose rollups go with them) are left out: their versions and fragments go too.
 CREATE FUNCTION bump_tree_day_versions() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    INSERT INTO tree_day_versions AS v (product_id, kind, day, version)
-    SELECT DISTINCT c.product_id, TG_ARGV[0]::"char", date_trunc('day', c.bucket), 1
+    INSERT INTO tree_day_versions AS v (account_id, product_id, kind, day, version)
+    SELECT DISTINCT p.account_id, c.product_id, TG_ARGV[0]::"char", date_trunc('day', c.bucket), 1
     FROM changed c
     JOIN products p ON p.id = c.product_id
     WHERE c.grain IN ('d', 'h')
-    ORDER BY 1, 3
+    ORDER BY 2, 4
     ON CONFLICT (product_id, kind, day) DO UPDATE SET version = v.version + 1;
     RETURN NULL;
 END

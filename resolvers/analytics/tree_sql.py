@@ -144,13 +144,15 @@ calendar AS MATERIALIZED (
     CASE WHEN prod.kept_from < prod.kept_until THEN prod.kept_from END, prod.kept_until - interval '1 day',
     interval '1 day'
   ) AS g(day)
-  LEFT JOIN tree_day_versions v ON v.product_id = prod.product_id AND v.kind = '{kind}' AND v.day = g.day
+  LEFT JOIN tree_day_versions v
+    ON v.product_id = prod.product_id AND v.kind = '{kind}' AND v.day = g.day AND v.account_id = $1
 ),
 cached AS MATERIALIZED (
   SELECT c.product_id, c.day, f.node, f.found_dimensions, f.found_values
   FROM calendar c
   JOIN tree_day_fragments f
     ON f.product_id = c.product_id AND f.variant = {variant} AND f.day = c.day AND f.version = c.version
+   AND f.account_id = $1
 ),
 live AS MATERIALIZED (
   SELECT c.product_id, c.day, c.version
@@ -201,8 +203,10 @@ rendered AS (
         + """
 ),
 filled AS (
-  INSERT INTO tree_day_fragments AS f (product_id, variant, day, version, node, found_dimensions, found_values)
-  SELECT l.product_id, """
+  INSERT INTO tree_day_fragments AS f (
+    account_id, product_id, variant, day, version, node, found_dimensions, found_values
+  )
+  SELECT $1, l.product_id, """
         + variant
         + """, l.day, l.version, rendered.node, found.dimensions, found.values
   FROM live l

@@ -320,3 +320,28 @@ async def test_the_order_of_grains_dimensions_and_keys_shares_the_kept_days(
         "SELECT count(DISTINCT variant) FROM tree_day_fragments WHERE product_id = $1", tenant.product_pk
     )
     assert kept == 2
+
+
+async def test_another_account_neither_reads_nor_keeps_the_days(db: Database, tenant: Tenant) -> None:
+    today = _local_midnight("UTC")
+    await _seed(db, tenant, today, seed=9, days=4)
+    since, until = (today - timedelta(days=4)).replace(tzinfo=UTC), datetime.now(UTC)
+    stranger = await new_tenant(db)
+    for _ in range(2):  # before and after the owner's read has kept the days
+        tree = await session_rollup_tree(
+            db, stranger.account_pk, tenant.product_pk, since, until, list("ymwdh"), list("ymwd"), ["country"]
+        )
+        events = await event_rollup_tree(
+            db, stranger.account_pk, tenant.product_pk, ["buy"], since, until, list("ymwdh"), "plan"
+        )
+        assert tree.text is None and tree.values == {}
+        assert events.text is None and events.segments == []
+        await Reads(db, tenant, since, until).read()
+    assert (
+        await db.fetchval(
+            "SELECT count(*) FROM tree_day_fragments WHERE account_id <> $1 AND product_id = $2",
+            tenant.account_pk,
+            tenant.product_pk,
+        )
+        == 0
+    )
