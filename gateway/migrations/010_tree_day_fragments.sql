@@ -21,9 +21,9 @@ CREATE TABLE tree_day_versions (
 );
 
 -- `variant`: md5 of the version of the code that renders a day (tree_sql.TEXT_VERSION), the tree's kind and
--- the arguments that shape a day's text (grains, dimensions, keys, segmentation key). `node`: the day's text, NULL when it has no stored bucket. `found_dimensions` and
--- `found_values`: the distinct metric values (with their dimensions) or segmentation values of the day's
--- rows, which the trees list beside the tree.
+-- the arguments that shape a day's text (grains, dimensions, keys, segmentation key). `node`: the day's text,
+-- NULL when it has no stored bucket. `found_dimensions` and `found_values`: the distinct metric values (with
+-- their dimensions) or segmentation values of the day's rows, which the trees list beside the tree.
 CREATE TABLE tree_day_fragments (
     account_id        bigint NOT NULL,
     product_id        bigint NOT NULL REFERENCES products(id) ON DELETE CASCADE,
