@@ -56,7 +56,7 @@ ORDER BY r.product_id, r.key, r.seg_key, r.seg_value
 
 
 # the end of a bucket of any grain (weeks end early at the end of the year)
-ANY_GRAIN_END = """
+_ANY_GRAIN_END = """
 CASE r.grain
   WHEN 'h' THEN r.bucket + interval '1 hour'
   WHEN 'd' THEN r.bucket + interval '1 day'
@@ -66,17 +66,23 @@ CASE r.grain
 END
 """
 
-# buckets of several grains overlapping [$3, $4); the lower bound keeps the (grain, bucket) index usable.
-# The grains are compared as bpchar[], the column's own type: against text[] the column is cast per row and
-# the primary key cannot narrow by grain (a per-metric read then visits every hourly row and drops it).
+
+def overlaps(since: str, until: str, reach: str = "1 year") -> str:
+    """Buckets of several grains overlapping [`since`, `until`) (local times, SQL expressions). `reach`: how
+    long before `since` the longest of the grains may start; the lower bound keeps the (grain, bucket) index
+    usable."""
+    return f"""r.bucket < {until}
+  AND r.bucket > {since} - interval '{reach}'
+  AND {_ANY_GRAIN_END.strip()} > {since}"""
+
+
+# buckets of several grains overlapping [$3, $4). The grains are compared as bpchar[], the column's own type:
+# against text[] the column is cast per row and the primary key cannot narrow by grain (a per-metric read then
+# visits every hourly row and drops it).
 ANY_GRAIN_FILTER = (
-    """
-  AND r.bucket < ($4::timestamptz AT TIME ZONE p.timezone)
-  AND r.bucket > ($3::timestamptz AT TIME ZONE p.timezone) - interval '1 year'
-  AND """
-    + ANY_GRAIN_END
-    + """ > ($3::timestamptz AT TIME ZONE p.timezone)
-"""
+    "\n  AND "
+    + overlaps("($3::timestamptz AT TIME ZONE p.timezone)", "($4::timestamptz AT TIME ZONE p.timezone)")
+    + "\n"
 )
 
 # the stored rows of the account's products $2 at grains $5 overlapping [$3, $4): of dimensions $6 ('' = the

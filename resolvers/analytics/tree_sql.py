@@ -31,7 +31,7 @@ Both statements keep a generic plan (`KeptPlan`): planning them for their values
 from __future__ import annotations
 
 from gateway.db import KeptPlan
-from resolvers.analytics.sql import ANY_GRAIN_END
+from resolvers.analytics.sql import overlaps
 
 # a whole float as an integer below 2**53 (as JavaScript prints it), any other float as PostgreSQL's shortest text
 _FLOAT_MEMBER = (
@@ -97,12 +97,8 @@ def _fine(grains: str) -> str:
 
 
 # the row's bucket overlaps the period (one of a coarse grain may start a year before it, a fine one a day)
-def _overlaps(reach: str) -> str:
-    return f"r.bucket < p.until AND r.bucket > p.since - interval '{reach}' AND {ANY_GRAIN_END.strip()} > p.since"
-
-
-_OVERLAPS = _overlaps("1 year")
-_FINE_OVERLAPS = _overlaps("1 day")
+_OVERLAPS = overlaps("p.since", "p.until")
+_FINE_OVERLAPS = overlaps("p.since", "p.until", "1 day")
 
 
 # the most recent days of a period that may be kept: a year-long period and the one before it, at most
@@ -270,19 +266,17 @@ def _rows(table: str, columns: str, where: str, grains: str) -> str:
   FROM live l
   JOIN prod p ON p.product_id = l.product_id
   JOIN {table} r ON r.product_id = l.product_id AND r.bucket >= l.day AND r.bucket < l.day + interval '1 day'
-  WHERE r.account_id = $1 AND {where} AND r.grain = ANY({_fine(grains)})
+  WHERE r.account_id = $1 AND {where} AND r.grain = ANY({_fine(grains)})""" + "".join(
+        # one branch each (not an OR): each is one range of the primary key
+        f"""
   UNION ALL
   SELECT {columns}
   FROM prod p
   JOIN {table} r ON r.product_id = p.product_id
   WHERE r.account_id = $1 AND {where} AND r.grain = ANY({_fine(grains)}) AND {_FINE_OVERLAPS}
-    AND r.bucket < p.kept_from
-  UNION ALL
-  SELECT {columns}
-  FROM prod p
-  JOIN {table} r ON r.product_id = p.product_id
-  WHERE r.account_id = $1 AND {where} AND r.grain = ANY({_fine(grains)}) AND {_FINE_OVERLAPS}
-    AND r.bucket >= p.kept_until"""
+    AND {outside}"""
+        for outside in ("r.bucket < p.kept_from", "r.bucket >= p.kept_until")
+    )
 
 
 def _set(array: str) -> str:
