@@ -22,6 +22,7 @@ import asyncpg
 from aiohttp import web
 
 from gateway.auth import Permission, bearer_token, principal_for_token
+from gateway.background import cancel_and_wait
 from gateway.db import Database
 
 log = logging.getLogger(__name__)
@@ -118,10 +119,7 @@ class ExportWorker:
         self._task = asyncio.create_task(self._loop())
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        await cancel_and_wait(self._task)
         if self._listener is not None:
             with contextlib.suppress(Exception):
                 await self._listener.remove_listener("exports", self._notified)

@@ -26,6 +26,7 @@ from typing import Any, Generic, TypeVar
 import asyncpg
 from aiohttp import web
 
+from gateway.background import cancel_and_wait
 from gateway.db import Database
 
 log = logging.getLogger(__name__)
@@ -88,11 +89,8 @@ class LiveFeed:
             await asyncio.wait_for(self.connected.wait(), wait)
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await cancel_and_wait(self._task)
+        self._task = None
 
     @property
     def server_pid(self) -> int | None:
