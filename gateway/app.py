@@ -7,6 +7,7 @@ import itertools
 import logging
 import secrets
 from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import timedelta
 
 from aiohttp import web
 
@@ -18,6 +19,7 @@ from gateway.exports import ExportWorker, download_export
 from gateway.graphiql import add_graphiql_routes
 from gateway.graphql_http import graphql_handler, graphql_preflight
 from gateway.health import healthz
+from gateway.housekeeping import Housekeeping
 from gateway.ingest.engine import IngestEngine
 from gateway.live import LIVE_KEY, LiveFeed
 from gateway.metrics import add_metrics, metrics_middleware
@@ -109,6 +111,11 @@ def create_app(settings: Settings, database_url: str) -> web.Application:
         await worker.start()
         app[LIVE_KEY] = feed = LiveFeed(db)
         await feed.start()
+        ttl = settings.kept_days_ttl_days
+        housekeeping = Housekeeping(
+            db, timedelta(days=ttl) if ttl > 0 else None, interval=max(0.1, settings.housekeeping_seconds)
+        )
+        await housekeeping.start()
         persisted = PersistedQueries(db)
         await persisted.register_trusted(adapter_documents())
         app[STATE_KEY] = AppState(
@@ -116,6 +123,7 @@ def create_app(settings: Settings, database_url: str) -> web.Application:
         )
         yield
         await feed.stop()
+        await housekeeping.stop()
         await worker.stop()
         await engine.stop()
         await db.close()

@@ -75,6 +75,13 @@ class Settings:
     ingest_max_batch: int = field(default_factory=lambda: _env_int("GATEWAY_INGEST_MAX_BATCH", 200))
     # group commit: batches in flight at once (one is planned in Python while the others run in PostgreSQL)
     ingest_parallel: int = field(default_factory=lambda: _env_int("GATEWAY_INGEST_PARALLEL", 4))
+    # days a calendar tree's kept day is used before it is rendered again (0: kept for good); 62 covers a 30-day
+    # document's period and the one before it, so each day of such documents is rendered once
+    kept_days_ttl_days: float = field(default_factory=lambda: _env_float("GATEWAY_KEPT_DAYS_TTL", 62.0))
+    # seconds between two sweeps of what expires (gateway/housekeeping.py)
+    housekeeping_seconds: float = field(
+        default_factory=lambda: _env_float("GATEWAY_HOUSEKEEPING_SECONDS", 3600.0)
+    )
     limits: Limits = field(default_factory=Limits)
 
     def with_overrides(self, **overrides: Any) -> Settings:

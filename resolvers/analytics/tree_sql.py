@@ -218,7 +218,7 @@ filled AS (
   ORDER BY l.product_id, l.day
   ON CONFLICT (product_id, variant, day) DO UPDATE
     SET version = excluded.version, node = excluded.node, found_dimensions = excluded.found_dimensions,
-        found_values = excluded.found_values
+        found_values = excluded.found_values, kept_at = excluded.kept_at
     WHERE f.version < excluded.version
 ),
 days AS (

@@ -1,4 +1,5 @@
-"""The calendar trees keep each whole, ended day's text (migration 010) and never serve a day that changed since.
+"""The calendar trees keep each whole, ended day's text (migration 010) and never serve a day that changed since;
+kept days expire (migration 011, `gateway.housekeeping`).
 
 Every read here is compared with a read made after the product's kept days were dropped, which renders every
 day from the rollups as the trees did before they kept any. Changes go through each path that writes rollups:
@@ -10,16 +11,19 @@ from __future__ import annotations
 import asyncio
 import random
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import aiohttp
 
+from gateway.config import Settings
 from gateway.db import Database
+from resolvers.analytics.kept_days import expire_kept_days
 from resolvers.analytics.tree_sql import KEPT_DAYS
 from resolvers.analytics.trees import event_rollup_tree, session_rollup_tree
 from tests.adapters.countly.helpers import get
-from tests.conftest import Server, Tenant, new_tenant
+from tests.conftest import Server, Tenant, new_tenant, start_server
 
 DIMENSIONS = ["country", "os"]
 VALUES = ["DE", "US", "1.0", "Android"]
@@ -345,3 +349,111 @@ async def test_another_account_neither_reads_nor_keeps_the_days(db: Database, te
         )
         == 0
     )
+
+
+TTL = timedelta(days=62)
+
+
+async def _age(db: Database, tenant: Tenant, before: datetime | None = None) -> int:
+    """Make the product's kept days (those before `before`, or all) look kept 100 days ago; how many rows."""
+    status = await db.execute(
+        "UPDATE tree_day_fragments SET kept_at = now() - interval '100 days' "
+        "WHERE product_id = $1 AND ($2::timestamp IS NULL OR day < $2)",
+        tenant.product_pk,
+        before,
+    )
+    return int(status.split()[-1])
+
+
+async def _kept_at(db: Database, tenant: Tenant) -> dict[datetime, list[bool]]:
+    """Per kept day, whether each of its rows was kept within the last hour."""
+    rows = await db.fetch(
+        "SELECT day, kept_at > now() - interval '1 hour' AS recent FROM tree_day_fragments "
+        "WHERE product_id = $1 ORDER BY day, variant",
+        tenant.product_pk,
+    )
+    found: dict[datetime, list[bool]] = {}
+    for row in rows:
+        found.setdefault(row["day"], []).append(row["recent"])
+    return found
+
+
+async def test_expired_days_are_deleted_and_kept_again_by_the_next_read(db: Database, tenant: Tenant) -> None:
+    today = _local_midnight("UTC")
+    await _seed(db, tenant, today, seed=10, days=8)
+    reads = Reads(db, tenant, (today - timedelta(days=8)).replace(tzinfo=UTC), datetime.now(UTC))
+    first = await reads.read()
+    kept = await reads.kept_days()
+    assert len(kept) == 8
+    aged = await _age(db, tenant, before=today - timedelta(days=3))
+    assert aged > 3  # several chunks below
+
+    assert await expire_kept_days(db, TTL, chunk_rows=3) == aged
+    assert await reads.kept_days() == kept[-3:]
+    assert await expire_kept_days(db, TTL) == 0
+
+    assert await reads.read() == first
+    assert await reads.kept_days() == kept
+    assert all(all(recent) for recent in (await _kept_at(db, tenant)).values())
+    assert await reads.fresh() == first
+
+
+async def test_a_day_rendered_again_after_a_change_is_kept_afresh(db: Database, tenant: Tenant) -> None:
+    today = _local_midnight("UTC")
+    await _seed(db, tenant, today, seed=11, days=5)
+    reads = Reads(db, tenant, (today - timedelta(days=5)).replace(tzinfo=UTC), datetime.now(UTC))
+    await reads.read()
+    await _age(db, tenant)
+    changed = today - timedelta(days=2)
+    await db.execute(
+        "UPDATE session_rollups SET t = t + 1 WHERE account_id = $1 AND product_id = $2 AND bucket = $3",
+        tenant.account_pk,
+        tenant.product_pk,
+        changed,
+    )
+    changed_read = await reads.read()
+    recent = await _kept_at(db, tenant)
+    # the three sessions trees wrote that day again, the two event trees did not (their rows did not change)
+    assert sorted(recent[changed]) == [False, False, True, True, True]
+    assert not any(any(flags) for day, flags in recent.items() if day != changed)
+    await expire_kept_days(db, TTL)
+    assert await reads.kept_days() == [changed]
+    assert changed_read == await reads.fresh()
+
+
+async def test_the_gateway_sweeps_expired_days_in_the_background(
+    db: Database, tenant: Tenant, migrated: str, tmp_path: Path
+) -> None:
+    today = _local_midnight("UTC")
+    await _seed(db, tenant, today, seed=12, days=3)
+    reads = Reads(db, tenant, (today - timedelta(days=3)).replace(tzinfo=UTC), datetime.now(UTC))
+    await reads.read()
+    kept = await reads.kept_days()
+    assert len(kept) == 3
+
+    # kept for good: nothing is swept
+    await _age(db, tenant)
+    never = Settings(data_dir=tmp_path, database_url=migrated, kept_days_ttl_days=0, housekeeping_seconds=0.1)
+    _, runner = await start_server(migrated, never)
+    try:
+        await asyncio.sleep(0.5)
+    finally:
+        await runner.cleanup()
+    assert await reads.kept_days() == kept
+
+    settings = Settings(
+        data_dir=tmp_path, database_url=migrated, kept_days_ttl_days=62, housekeeping_seconds=0.1
+    )
+    _, runner = await start_server(migrated, settings)
+    try:
+        for _ in range(50):
+            if not await reads.kept_days():
+                break
+            await asyncio.sleep(0.1)
+        assert await reads.kept_days() == []
+        # a day kept again is fresh: the sweeps that follow leave it alone
+        await reads.read()
+        await asyncio.sleep(0.4)
+        assert await reads.kept_days() == kept
+    finally:
+        await runner.cleanup()
