@@ -130,3 +130,8 @@ def _walk(
 def cost_points(nodes: int) -> int:
     """Budget points a query of `nodes` estimated nodes costs (at least one)."""
     return max(1, math.ceil(nodes / NODES_PER_POINT))
+
+
+def too_large_message(nodes: int, max_nodes: int) -> str:
+    """Why a query estimated at `nodes` nodes is refused before it runs."""
+    return f"Query may return up to {nodes} nodes; the maximum is {max_nodes}. Ask for smaller pages."

@@ -22,7 +22,7 @@ from graphql import ExecutionResult, GraphQLError, OperationType
 from gateway.app_keys import ERROR_CODES, OPERATION, REQUEST_ID, STATEMENTS
 from gateway.auth import Principal, bearer_token
 from gateway.cors import cors_headers, preflight
-from gateway.cost import cost_points, estimate_nodes
+from gateway.cost import cost_points, estimate_nodes, too_large_message
 from gateway.db import start_counting
 from gateway.executor import Executor, RequestError, anonymous_allowed, needs_permission
 from gateway.fast_execution import RawJson
@@ -234,10 +234,7 @@ async def _serve(
         executor.schema, definition, operation.fragments, params.variables, limits.max_page_size
     )
     if nodes > limits.max_nodes:
-        message = (
-            f"Query may return up to {nodes} nodes; the maximum is {limits.max_nodes}. Ask for smaller pages."
-        )
-        return _problem(message, "QUERY_TOO_LARGE"), request_error, {}
+        return _problem(too_large_message(nodes, limits.max_nodes), "QUERY_TOO_LARGE"), request_error, {}
 
     token = bearer_token(request.headers.get("Authorization"))
     principal: Principal | None = None
@@ -256,7 +253,7 @@ async def _serve(
         )
     budget_headers = budget.headers() if budget else {}
     if budget is not None and budget.exceeded:
-        message = f"Hourly query budget of {budget.limit} points used up; it resets at {budget.reset_at.isoformat()}"
+        message = budget.exceeded_message()
         retry = {"Retry-After": str(max(1, int((budget.reset_at - datetime.now(UTC)).total_seconds())))}
         return _problem(message, "RATE_LIMITED"), 429, {**budget_headers, **retry}
     context = Context(

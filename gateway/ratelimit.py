@@ -29,6 +29,10 @@ class Budget:
     def exceeded(self) -> bool:
         return self.used > self.limit
 
+    def exceeded_message(self) -> str:
+        """What the caller is told once the budget is used up."""
+        return f"Hourly query budget of {self.limit} points used up; it resets at {self.reset_at.isoformat()}"
+
     def headers(self) -> dict[str, str]:
         return {
             "X-RateLimit-Limit": str(self.limit),

@@ -15,7 +15,11 @@ socket with the protocol's codes:
 * 4408 no `connection_init` in time; 4409 an operation id already running; 4429 a second `connection_init`.
 
 Subscriptions run with graphql-core's `subscribe()`, queries and mutations with the executor, on the same
-validated documents and with the same error masking as `/graphql` over HTTP.
+validated documents and with the same error masking as `/graphql` over HTTP. Every operation meets the limits
+of an HTTP request before it runs: its estimated node count (`QUERY_TOO_LARGE`), then the token, looked up
+again (a token revoked since `connection_init` closes the socket with 4403), and the token's hourly budget,
+charged as over HTTP (`RATE_LIMITED`); a subscription is charged once, when it starts, for one event's
+selection.
 """
 
 from __future__ import annotations
@@ -28,13 +32,15 @@ from collections.abc import AsyncIterator, Awaitable
 from typing import Any, cast
 
 from aiohttp import WSMsgType, web
-from graphql import ExecutionResult, GraphQLError, OperationType, subscribe
+from graphql import ExecutionResult, GraphQLError, OperationDefinitionNode, OperationType, subscribe
 from graphql.pyutils import is_awaitable
 
 from gateway.app_keys import REQUEST_ID
 from gateway.auth import Principal, bearer_token, principal_for_token
-from gateway.executor import RequestError, mask_error
+from gateway.cost import cost_points, estimate_nodes, too_large_message
+from gateway.executor import Operation, RequestError, mask_error
 from gateway.live import LIVE_KEY
+from gateway.ratelimit import Budget, authenticate_and_charge
 from gateway.state import AppState, state_of
 from resolvers.live.subscriptions import LiveContext
 
@@ -90,6 +96,7 @@ class Connection:
         self.request_id = str(request.get(REQUEST_ID, ""))
         self.init_received = False
         self.principal: Principal | None = None
+        self.token: str | None = None
         self.operations: dict[str, asyncio.Task[None]] = {}
         self._send_lock = asyncio.Lock()
 
@@ -162,6 +169,7 @@ class Connection:
         if principal is None:
             raise Close(4403, "Forbidden: send a valid token in the connection_init payload")
         self.principal = principal
+        self.token = token
         await self.send({"type": "connection_ack"})
 
     @staticmethod
@@ -225,13 +233,18 @@ class Connection:
             )
             await self._error(operation_id, [GraphQLError(text)])
             return
+        charged = await self._charge(operation_id, operation, definition, variables)
+        if charged is None:
+            return
+        principal, budget = charged
         request_id = f"{self.request_id}:{operation_id}"[:100]
         context = LiveContext(
             db=state.db,
-            principal=self.principal,
+            principal=principal,
             limits=state.settings.limits,
             engine=state.engine,
             request_id=request_id,
+            budget=budget,
             feed=self.feed,
         )
         if definition.operation is not OperationType.SUBSCRIPTION:
@@ -275,6 +288,39 @@ class Connection:
                 with contextlib.suppress(Exception):
                     await aclose()
         await self.send({"type": "complete", "id": operation_id})
+
+    async def _charge(
+        self,
+        operation_id: str,
+        operation: Operation,
+        definition: OperationDefinitionNode,
+        variables: dict[str, Any] | None,
+    ) -> tuple[Principal, Budget] | None:
+        """The limits an HTTP request meets (size, token, budget); the caller and its budget, or None once the
+        operation was refused (an `error` message sent, or the socket closed)."""
+        state, limits = self.state, self.state.settings.limits
+        nodes = estimate_nodes(
+            state.executor.schema, definition, operation.fragments, variables, limits.max_page_size
+        )
+        if nodes > limits.max_nodes:
+            refusal = GraphQLError(
+                too_large_message(nodes, limits.max_nodes), extensions={"code": "QUERY_TOO_LARGE"}
+            )
+            await self._error(operation_id, [refusal])
+            return None
+        charged = None
+        if self.token is not None:
+            charged = await authenticate_and_charge(
+                state.db, self.token, cost_points(nodes), limits.cost_budget_per_hour
+            )
+        if charged is None:
+            await self.ws.close(code=4403, message=b"Forbidden: the token is no longer valid")
+            return None
+        if charged[1].exceeded:
+            refusal = GraphQLError(charged[1].exceeded_message(), extensions={"code": "RATE_LIMITED"})
+            await self._error(operation_id, [refusal])
+            return None
+        return charged
 
     async def _next(self, operation_id: str, result: ExecutionResult, request_id: str) -> None:
         payload: dict[str, Any] = {}

@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 import secrets
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +15,7 @@ import pytest
 from aiohttp import web
 
 from gateway.app import create_app
-from gateway.config import Settings
+from gateway.config import Limits, Settings
 from gateway.db import Database
 from gateway.embedded import start_embedded
 from gateway.migrate import migrate
@@ -55,6 +56,18 @@ async def start_server(url: str, settings: Settings) -> tuple[Server, web.AppRun
     await site.start()
     port = runner.addresses[0][1]
     return Server(url=f"http://127.0.0.1:{port}", app=app, settings=settings), runner
+
+
+@asynccontextmanager
+async def gateway_with(migrated: str, tmp_path: Path, **changes: Any) -> AsyncIterator[Server]:
+    """A second gateway on the same database, with other settings (limits, trusted mode, ...)."""
+    limits = replace(Limits(), **changes.pop("limits", {}))
+    settings = Settings(data_dir=tmp_path, database_url=migrated, limits=limits, **changes)
+    server, runner = await start_server(migrated, settings)
+    try:
+        yield server
+    finally:
+        await runner.cleanup()
 
 
 @pytest.fixture(scope="session")

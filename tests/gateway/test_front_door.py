@@ -5,9 +5,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -15,23 +12,10 @@ import aiohttp
 import asyncpg
 import pytest
 
-from gateway.config import Limits, Settings
 from gateway.db import Database
-from tests.conftest import Server, Tenant, gql, start_server
+from tests.conftest import Server, Tenant, gateway_with, gql
 
 RESPONSE_TYPE = "application/graphql-response+json"
-
-
-@asynccontextmanager
-async def gateway_with(migrated: str, tmp_path: Path, **changes: Any) -> AsyncIterator[Server]:
-    """A second gateway on the same database, with other settings (limits, trusted mode, ...)."""
-    limits = replace(Limits(), **changes.pop("limits", {}))
-    settings = Settings(data_dir=tmp_path, database_url=migrated, limits=limits, **changes)
-    server, runner = await start_server(migrated, settings)
-    try:
-        yield server
-    finally:
-        await runner.cleanup()
 
 
 async def post(

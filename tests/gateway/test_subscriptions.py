@@ -18,7 +18,7 @@ import pytest
 from gateway import subscriptions
 from gateway.db import Database
 from gateway.live import LIVE_KEY
-from tests.conftest import Server, Tenant, gql, new_tenant
+from tests.conftest import Server, Tenant, gateway_with, gql, new_tenant
 from tests.process import GATEWAY, start_gateway
 
 PROTOCOL = "graphql-transport-ws"
@@ -189,6 +189,61 @@ async def test_foreign_or_unknown_product_is_not_found(
     assert (await receive(ws))["payload"]["data"]["viewer"]["permissions"]
     assert await receive(ws) == {"type": "complete", "id": "q"}
     await ws.close()
+
+
+async def query_over_socket(ws: aiohttp.ClientWebSocketResponse, op_id: str, query: str) -> dict[str, Any]:
+    """Run a query on an acknowledged socket: its `next` payload, or its `error` message."""
+    await ws.send_json({"type": "subscribe", "id": op_id, "payload": {"query": query}})
+    message = await receive(ws)
+    if message["type"] == "next":
+        assert await receive(ws) == {"type": "complete", "id": op_id}
+        return dict(message["payload"])
+    assert message["type"] == "error" and message["id"] == op_id, message
+    return message
+
+
+async def test_operations_over_a_socket_meet_the_limits_of_http(
+    http: aiohttp.ClientSession, migrated: str, tmp_path: Path, tenant: Tenant
+) -> None:
+    """The node estimate and the hourly budget apply to every operation on a socket, subscriptions included
+    (charged once, when they start), as they do to every HTTP request."""
+    large = "{ products(first: 10) { nodes { events(first: 10) { nodes { id } } } } }"  # 110 nodes
+    limits = {"max_nodes": 100, "cost_budget_per_hour": 3}
+    async with gateway_with(migrated, tmp_path, limits=limits) as server:
+        ws = await connect(http, server.url, tenant.token)
+        refused = await query_over_socket(ws, "big", large)
+        assert [e["extensions"]["code"] for e in refused["payload"]] == ["QUERY_TOO_LARGE"]
+        assert "110 nodes" in refused["payload"][0]["message"]
+        # refused before it runs: not charged
+        first = await query_over_socket(ws, "1", "{ rateLimit { limit cost used } }")
+        assert first["data"] == {"rateLimit": {"limit": 3, "cost": 1, "used": 1}}
+        # the budget is the token's, shared with HTTP
+        over_http = await gql(http, server, "{ rateLimit { used } }", token=tenant.token)
+        assert over_http.data == {"rateLimit": {"used": 2}}
+        third = await query_over_socket(ws, "3", "{ rateLimit { used } }")
+        assert third["data"] == {"rateLimit": {"used": 3}}
+        limited = await query_over_socket(ws, "4", "{ viewer { permissions } }")
+        assert [e["extensions"]["code"] for e in limited["payload"]] == ["RATE_LIMITED"]
+        await start_activity(ws, "live", tenant.product_id)
+        limited = await receive(ws)
+        assert limited["type"] == "error" and limited["id"] == "live", limited
+        assert [e["extensions"]["code"] for e in limited["payload"]] == ["RATE_LIMITED"]
+        assert (await gql(http, server, "{ viewer { permissions } }", token=tenant.token)).status == 429
+        await ws.close()
+
+
+async def test_a_token_revoked_after_the_socket_opened_runs_nothing(
+    server: Server, http: aiohttp.ClientSession
+) -> None:
+    tenant = await new_tenant(_db(server))
+    ws = await connect(http, server.url, tenant.token)
+    answer = await query_over_socket(ws, "before", "{ viewer { permissions } }")
+    assert answer["data"]["viewer"]["permissions"]
+    await _db(server).execute("DELETE FROM api_tokens WHERE account_id = $1", tenant.account_pk)
+    await ws.send_json(
+        {"type": "subscribe", "id": "after", "payload": {"query": "{ viewer { permissions } }"}}
+    )
+    assert await closed_with(ws) == 4403
 
 
 async def test_auth_and_protocol_close_codes(
