@@ -31,19 +31,30 @@ def database_url(settings: Settings) -> str:
     return start_embedded(settings.data_dir)
 
 
-def run_worker(settings: Settings, url: str, reuse_port: bool) -> None:
-    """One serving process (blocks until SIGTERM/SIGINT)."""
+def listening_line(settings: Settings) -> str:
+    """What `serve` prints once the gateway answers (scripts and people wait for it)."""
+    return f"analytics-gateway listening on http://{settings.host}:{settings.port}/graphql"
+
+
+def run_worker(settings: Settings, url: str, reuse_port: bool, announce: bool = True) -> None:
+    """One serving process (blocks until SIGTERM/SIGINT). `announce`: print `listening_line` once this process
+    has started (its pools open, the schema built) and its socket listens, not before."""
     from gateway.app import create_app
     from gateway.logs import setup_logging
 
     setup_logging(settings.log_level)
     app = create_app(settings, url)
+
+    def announced(*_: object) -> None:
+        # aiohttp calls this after the application's start-up and the sites' start, in place of its banner
+        print(listening_line(settings), flush=True)
+
     web.run_app(
         app,
         host=settings.host,
         port=settings.port,
         reuse_port=reuse_port,
-        print=None,
+        print=announced if announce else None,
         access_log=None,
         shutdown_timeout=10,
         handle_signals=True,
@@ -53,13 +64,13 @@ def run_worker(settings: Settings, url: str, reuse_port: bool) -> None:
 def serve(settings: Settings) -> None:
     url = database_url(settings)
     asyncio.run(migrate(url))
-    print(f"analytics-gateway listening on http://{settings.host}:{settings.port}/graphql", flush=True)
     if settings.workers <= 1:
         run_worker(settings, url, reuse_port=False)
         return
     context = multiprocessing.get_context("spawn")
     workers = [
-        context.Process(target=run_worker, args=(settings, url, True), name=f"gateway-worker-{i}")
+        # the first worker announces: the kernel gives connections only to workers already listening
+        context.Process(target=run_worker, args=(settings, url, True, i == 0), name=f"gateway-worker-{i}")
         for i in range(settings.workers)
     ]
     for worker in workers:

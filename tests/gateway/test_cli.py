@@ -58,6 +58,34 @@ def credentials(migrated: str, tmp_path: Path) -> dict[str, Any]:
     return dict(json.loads(result.stdout))
 
 
+def test_the_listening_line_comes_once_the_gateway_answers(migrated: str, tmp_path: Path) -> None:
+    """A script may start the gateway and send its first request as soon as the line is printed."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    command = [
+        *GATEWAY,
+        "serve",
+        "--port",
+        str(port),
+        "--database-url",
+        migrated,
+        "--data-dir",
+        str(tmp_path),
+    ]
+    with open(tmp_path / "gateway.log", "wb") as log:
+        process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=log)
+    try:
+        assert process.stdout is not None
+        line = process.stdout.readline().decode().strip()
+        assert line == f"analytics-gateway listening on {url}/graphql"
+        status, body, _ = http_request(url + "/healthz")  # at once, no retry
+        assert status == 200 and json.loads(body)["database"] == "reachable"
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=20)
+    assert process.returncode == 0
+
+
 def test_serve_with_two_workers(migrated: str, tmp_path: Path, credentials: dict[str, Any]) -> None:
     port = free_port()
     url = f"http://127.0.0.1:{port}"
@@ -105,3 +133,6 @@ def test_serve_with_two_workers(migrated: str, tmp_path: Path, credentials: dict
     assert process.returncode == 0, process.stderr.read().decode() if process.stderr else ""
     with pytest.raises(OSError):
         http_request(url + "/healthz")
+    # one worker announces the port, once it answers
+    assert process.stdout is not None
+    assert process.stdout.read().decode().splitlines() == [f"analytics-gateway listening on {url}/graphql"]
