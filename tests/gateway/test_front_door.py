@@ -13,6 +13,7 @@ import asyncpg
 import pytest
 
 from gateway.db import Database
+from gateway.ratelimit import authenticate_and_charge
 from tests.conftest import Server, Tenant, gateway_with, gql
 
 RESPONSE_TYPE = "application/graphql-response+json"
@@ -330,6 +331,41 @@ async def test_cost_budget_is_shared_and_reported(
         limited = replies[-1]
         assert limited.errors[0]["extensions"]["code"] == "RATE_LIMITED"
         assert limited.headers["X-RateLimit-Remaining"] == "0" and int(limited.headers["Retry-After"]) > 0
+
+
+async def test_a_charge_waits_for_no_wal_flush_and_the_session_stays_durable(
+    migrated: str, tenant: Tenant
+) -> None:
+    """The charge commits without waiting for the WAL flush, for its own transaction only: the pooled session,
+    which the ingestion's durable commits share, keeps synchronous_commit on."""
+    db = await Database.connect(migrated, min_size=1, max_size=1)
+    try:
+        charged = await authenticate_and_charge(db, tenant.token, 7, 100)
+        assert charged is not None and charged[1].cost == 7
+        used = charged[1].used
+        again = await authenticate_and_charge(db, tenant.token, 1, 100)
+        assert again is not None and again[1].used == used + 1
+        assert await db.fetchval("SHOW synchronous_commit") == "on"
+        async with db.transaction() as tx:
+            assert await tx.fetchval("SHOW synchronous_commit") == "on"
+
+        # and the charges wait for no WAL flush: client backends flush nothing for 20 of them (a durable commit
+        # flushes once each); the backend's I/O statistics are reported before they are read
+        async def flushes() -> int:
+            await db.execute("SELECT pg_stat_force_next_flush()")
+            await db.execute("SELECT 1")
+            return int(
+                await db.fetchval(
+                    "SELECT sum(fsyncs) FROM pg_stat_io WHERE object = 'wal' AND backend_type = 'client backend'"
+                )
+            )
+
+        before = await flushes()
+        for _ in range(20):
+            assert await authenticate_and_charge(db, tenant.token, 1, 100) is not None
+        assert await flushes() - before < 5
+    finally:
+        await db.close()
 
 
 async def test_costly_queries_cost_more(http: aiohttp.ClientSession, server: Server, tenant: Tenant) -> None:
