@@ -17,13 +17,12 @@ from zoneinfo import ZoneInfo
 
 import aiohttp
 
-from gateway.config import Settings
 from gateway.db import Database
 from resolvers.analytics.kept_days import expire_kept_days
 from resolvers.analytics.tree_sql import KEPT_DAYS
 from resolvers.analytics.trees import event_rollup_tree, session_rollup_tree
 from tests.adapters.countly.helpers import get
-from tests.conftest import Server, Tenant, new_tenant, start_server
+from tests.conftest import Server, Tenant, gateway_with, new_tenant
 
 DIMENSIONS = ["country", "os"]
 VALUES = ["DE", "US", "1.0", "Android"]
@@ -433,19 +432,11 @@ async def test_the_gateway_sweeps_expired_days_in_the_background(
 
     # kept for good: nothing is swept
     await _age(db, tenant)
-    never = Settings(data_dir=tmp_path, database_url=migrated, kept_days_ttl_days=0, housekeeping_seconds=0.1)
-    _, runner = await start_server(migrated, never)
-    try:
+    async with gateway_with(migrated, tmp_path, kept_days_ttl_days=0, housekeeping_seconds=0.1):
         await asyncio.sleep(0.5)
-    finally:
-        await runner.cleanup()
     assert await reads.kept_days() == kept
 
-    settings = Settings(
-        data_dir=tmp_path, database_url=migrated, kept_days_ttl_days=62, housekeeping_seconds=0.1
-    )
-    _, runner = await start_server(migrated, settings)
-    try:
+    async with gateway_with(migrated, tmp_path, kept_days_ttl_days=62, housekeeping_seconds=0.1):
         for _ in range(50):
             if not await reads.kept_days():
                 break
@@ -455,5 +446,3 @@ async def test_the_gateway_sweeps_expired_days_in_the_background(
         await reads.read()
         await asyncio.sleep(0.4)
         assert await reads.kept_days() == kept
-    finally:
-        await runner.cleanup()
