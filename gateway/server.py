@@ -13,6 +13,7 @@ import multiprocessing
 import os
 import signal
 import sys
+from multiprocessing.synchronize import Event as EventType
 from types import FrameType
 
 from aiohttp import web
@@ -36,25 +37,28 @@ def listening_line(settings: Settings) -> str:
     return f"analytics-gateway listening on http://{settings.host}:{settings.port}/graphql"
 
 
-def run_worker(settings: Settings, url: str, reuse_port: bool, announce: bool = True) -> None:
-    """One serving process (blocks until SIGTERM/SIGINT). `announce`: print `listening_line` once this process
-    has started (its pools open, the schema built) and its socket listens, not before."""
+def run_worker(settings: Settings, url: str, reuse_port: bool, ready: EventType | None = None) -> None:
+    """One serving process (blocks until SIGTERM/SIGINT). Once it has started (its pools open, the schema built)
+    and its socket listens, not before, it prints `listening_line`, or sets `ready` for the parent that does."""
     from gateway.app import create_app
     from gateway.logs import setup_logging
 
     setup_logging(settings.log_level)
     app = create_app(settings, url)
 
-    def announced(*_: object) -> None:
+    def started(*_: object) -> None:
         # aiohttp calls this after the application's start-up and the sites' start, in place of its banner
-        print(listening_line(settings), flush=True)
+        if ready is None:
+            print(listening_line(settings), flush=True)
+        else:
+            ready.set()
 
     web.run_app(
         app,
         host=settings.host,
         port=settings.port,
         reuse_port=reuse_port,
-        print=announced if announce else None,
+        print=started,
         access_log=None,
         shutdown_timeout=10,
         handle_signals=True,
@@ -68,9 +72,9 @@ def serve(settings: Settings) -> None:
         run_worker(settings, url, reuse_port=False)
         return
     context = multiprocessing.get_context("spawn")
+    ready = context.Event()  # set by every worker that listens: the kernel gives connections only to those
     workers = [
-        # the first worker announces: the kernel gives connections only to workers already listening
-        context.Process(target=run_worker, args=(settings, url, True, i == 0), name=f"gateway-worker-{i}")
+        context.Process(target=run_worker, args=(settings, url, True, ready), name=f"gateway-worker-{i}")
         for i in range(settings.workers)
     ]
     for worker in workers:
@@ -83,6 +87,11 @@ def serve(settings: Settings) -> None:
 
     signal.signal(signal.SIGTERM, forward)
     signal.signal(signal.SIGINT, forward)
+    while not ready.wait(0.1):
+        if not any(worker.is_alive() for worker in workers):
+            break
+    else:
+        print(listening_line(settings), flush=True)
     for worker in workers:
         worker.join()
     sys.exit(0)
