@@ -1,7 +1,7 @@
 """Prometheus metrics at `GET /metrics` (text exposition format 0.0.4) and one JSON access log line per request.
 
-Written by hand (no `prometheus-client` dependency): a few counters and histograms kept in plain dicts, and
-values read at scrape time from the ingestion engine (`IngestEngine.stats`) and the asyncpg pool.
+A few counters and histograms (`gateway.prometheus`), and values read at scrape time from the ingestion engine
+(`IngestEngine.stats`) and the asyncpg pool.
 
 Series:
 - `gateway_http_requests_total{route,method,status}` and `gateway_http_request_duration_seconds{route}`
@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import math
 import time
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import Any
@@ -44,94 +43,14 @@ from graphql import GraphQLError
 from gateway.app_keys import ERROR_CODES, OPERATION, REQUEST_ID, STATEMENTS
 from gateway.coalescer import COALESCERS
 from gateway.db import start_counting
+from gateway.prometheus import CONTENT_TYPE, Counter, Histogram, counter_value, format_labels, gauge, number
 
 access_log = logging.getLogger("gateway.access")
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-LabelValues = tuple[str, ...]
 
-CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
-BUCKETS: tuple[float, ...] = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)
 MAX_OPERATIONS = 500
 UNMATCHED = "unmatched"
-
-
-def _escape(value: str) -> str:
-    return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
-
-
-def _labels(names: Sequence[str], values: Sequence[str], extra: str = "") -> str:
-    parts = [f'{name}="{_escape(value)}"' for name, value in zip(names, values, strict=True)]
-    if extra:
-        parts.append(extra)
-    return "{" + ",".join(parts) + "}" if parts else ""
-
-
-def _number(value: float) -> str:
-    if math.isinf(value):
-        return "+Inf" if value > 0 else "-Inf"
-    if float(value).is_integer():
-        return str(int(value))
-    return repr(float(value))
-
-
-class Counter:
-    def __init__(self, name: str, help_text: str, labels: Sequence[str] = ()) -> None:
-        self.name, self.help, self.label_names = name, help_text, tuple(labels)
-        self.values: dict[LabelValues, float] = {}
-
-    def inc(self, labels: LabelValues = (), amount: float = 1.0) -> None:
-        self.values[labels] = self.values.get(labels, 0.0) + amount
-
-    def render(self) -> Iterable[str]:
-        yield f"# HELP {self.name} {self.help}"
-        yield f"# TYPE {self.name} counter"
-        for labels, value in sorted(self.values.items()):
-            yield f"{self.name}{_labels(self.label_names, labels)} {_number(value)}"
-
-
-class Histogram:
-    def __init__(
-        self, name: str, help_text: str, labels: Sequence[str] = (), buckets: Sequence[float] = BUCKETS
-    ) -> None:
-        self.name, self.help, self.label_names = name, help_text, tuple(labels)
-        self.buckets = tuple(sorted(buckets))
-        # per label set: [count per bucket (not cumulative) ..., count above the last bucket], sum
-        self.values: dict[LabelValues, tuple[list[int], list[float]]] = {}
-
-    def observe(self, labels: LabelValues, value: float) -> None:
-        counts, total = self.values.setdefault(labels, ([0] * (len(self.buckets) + 1), [0.0]))
-        for i, bound in enumerate(self.buckets):
-            if value <= bound:
-                counts[i] += 1
-                break
-        else:
-            counts[-1] += 1
-        total[0] += value
-
-    def render(self) -> Iterable[str]:
-        yield f"# HELP {self.name} {self.help}"
-        yield f"# TYPE {self.name} histogram"
-        for labels, (counts, total) in sorted(self.values.items()):
-            cumulative = 0
-            for bound, count in zip((*self.buckets, math.inf), counts, strict=True):
-                cumulative += count
-                le = f'le="{_number(bound)}"'
-                yield f"{self.name}_bucket{_labels(self.label_names, labels, le)} {cumulative}"
-            yield f"{self.name}_sum{_labels(self.label_names, labels)} {_number(total[0])}"
-            yield f"{self.name}_count{_labels(self.label_names, labels)} {cumulative}"
-
-
-def _gauge(name: str, help_text: str, value: float) -> Iterable[str]:
-    yield f"# HELP {name} {help_text}"
-    yield f"# TYPE {name} gauge"
-    yield f"{name} {_number(value)}"
-
-
-def _counter_value(name: str, help_text: str, value: float) -> Iterable[str]:
-    yield f"# HELP {name} {help_text}"
-    yield f"# TYPE {name} counter"
-    yield f"{name} {_number(value)}"
 
 
 class Metrics:
@@ -207,30 +126,30 @@ def _process_values(app: web.Application) -> Iterable[str]:
             yield f"# HELP {name} {help_text}"
             yield f"# TYPE {name} counter"
         for label, coalescer in sorted(coalescers.items()):
-            yield f"{name}{_labels(('coalescer',), (label,))} {_number(getattr(coalescer.stats, field))}"
+            yield f"{name}{format_labels(('coalescer',), (label,))} {number(getattr(coalescer.stats, field))}"
     state = app.get(STATE_KEY)
     if state is None:
         return
     engine = state.engine
     if engine is not None:
         stats = engine.stats
-        yield from _counter_value(
+        yield from counter_value(
             "gateway_ingest_requests_total", "Tracking requests the ingestion engine stored.", stats.requests
         )
-        yield from _counter_value(
+        yield from counter_value(
             "gateway_ingest_batches_total",
             "Group-commit batches the ingestion engine flushed.",
             stats.batches,
         )
-        yield from _counter_value(
+        yield from counter_value(
             "gateway_ingest_transactions_total", "Transactions the ingestion engine ran.", stats.transactions
         )
-        yield from _counter_value(
+        yield from counter_value(
             "gateway_ingest_retries_total",
             "Transactions retried after a deadlock or serialization failure.",
             stats.retries,
         )
-        yield from _counter_value(
+        yield from counter_value(
             "gateway_ingest_failures_total", "Requests the ingestion engine could not store.", stats.failures
         )
     yield from _pool_gauges("gateway_db_pool", "the database pool", state.db.pool)
@@ -242,10 +161,10 @@ def _process_values(app: web.Application) -> Iterable[str]:
 
 def _pool_gauges(prefix: str, what: str, pool: asyncpg.Pool) -> Iterable[str]:
     size, idle = pool.get_size(), pool.get_idle_size()
-    yield from _gauge(f"{prefix}_size", f"Open connections of {what}.", size)
-    yield from _gauge(f"{prefix}_idle", f"Idle connections of {what}.", idle)
-    yield from _gauge(f"{prefix}_in_use", f"Connections of {what} in use.", size - idle)
-    yield from _gauge(f"{prefix}_max", f"Maximum size of {what}.", pool.get_max_size())
+    yield from gauge(f"{prefix}_size", f"Open connections of {what}.", size)
+    yield from gauge(f"{prefix}_idle", f"Idle connections of {what}.", idle)
+    yield from gauge(f"{prefix}_in_use", f"Connections of {what} in use.", size - idle)
+    yield from gauge(f"{prefix}_max", f"Maximum size of {what}.", pool.get_max_size())
 
 
 METRICS_KEY = web.AppKey("metrics", Metrics)
