@@ -109,6 +109,20 @@ def markdown(results: dict[str, Any]) -> str:
             f"| {name} | {w['concurrency']} | {w['rps']} | {w['units_per_s']} | {w['p50_ms']} | {w['p95_ms']} | "
             f"{w['p99_ms']} | {w['failed']}/{w['requests']} | {stmts_text} | {w.get('peak_rss_mb') or ''} |"
         )
+    engines = [(n, w["engine"]) for n, w in results.get("workloads", {}).items() if w.get("engine")]
+    if engines:
+        lines += [
+            "",
+            "## Ingestion engine (medians of the rounds, from the gateway's `/metrics`)",
+            "",
+            "| workload | requests per batch | wait before the batch, ms | transaction, ms | batches waiting for a device |",
+            "|---|---|---|---|---|",
+        ]
+        for name, e in engines:
+            lines.append(
+                f"| {name} | {e.get('requests_per_batch')} | {e.get('queue_ms')} | {e.get('commit_ms')} | "
+                f"{e.get('device_wait_share')} |"
+            )
     failures = [(n, w["errors"]) for n, w in results.get("workloads", {}).items() if w.get("failed")]
     if failures:
         lines += ["", "## Failures (first errors per workload)", ""]

@@ -275,9 +275,10 @@ class Bench:
         keep_headers: tuple[str, ...] = (),
         monitor: RssMonitor | None = None,
         extra: dict[str, Any] | None = None,
+        engine_base: str | None = None,
     ) -> dict[str, Any]:
         """Run `rounds` rounds of one workload; the median of each figure, plus the per-round figures."""
-        spec = Workload(name, build_for_round, concurrency, check, keep_headers, monitor, extra)
+        spec = Workload(name, build_for_round, concurrency, check, keep_headers, monitor, extra, engine_base)
         return (await self.interleaved(spec))[0]
 
     async def interleaved(self, *specs: Workload) -> list[dict[str, Any]]:
@@ -297,11 +298,13 @@ class Bench:
                 check=spec.check,
             )
         rounds: list[list[LoadResult]] = [[] for _ in specs]
+        engine_rounds: list[list[dict[str, float | None]]] = [[] for _ in specs]
         monitors = {spec.monitor for spec in specs if spec.monitor is not None}
         for monitor in monitors:
             monitor.start()
         for r in range(self.rounds):
-            for spec, done in zip(specs, rounds, strict=True):
+            for spec, done, engine in zip(specs, rounds, engine_rounds, strict=True):
+                before = await engine_counters(spec.engine_base) if spec.engine_base else None
                 done.append(
                     await run_load(
                         spec.build_for_round(r),
@@ -311,13 +314,21 @@ class Bench:
                         keep_headers=spec.keep_headers,
                     )
                 )
+                if spec.engine_base and before is not None:
+                    engine.append(engine_figures(before, await engine_counters(spec.engine_base)))
         peaks = {monitor: await monitor.stop() for monitor in monitors}
         return [
-            self._record(spec, done, peaks.get(spec.monitor) if spec.monitor else None)
-            for spec, done in zip(specs, rounds, strict=True)
+            self._record(spec, done, peaks.get(spec.monitor) if spec.monitor else None, engine)
+            for spec, done, engine in zip(specs, rounds, engine_rounds, strict=True)
         ]
 
-    def _record(self, spec: Workload, rounds: list[LoadResult], peak: float | None) -> dict[str, Any]:
+    def _record(
+        self,
+        spec: Workload,
+        rounds: list[LoadResult],
+        peak: float | None,
+        engine: list[dict[str, float | None]] | None = None,
+    ) -> dict[str, Any]:
         summaries = [r.summary() for r in rounds]
 
         def med(key: str) -> float | None:
@@ -344,6 +355,14 @@ class Bench:
                 out["sql_statements"] = {"min": min(values), "max": max(values)}
         if spec.extra:
             out.update(spec.extra)
+        if engine:
+            figures: dict[str, float | None] = {}
+            for key in engine[0]:
+                measured = [value for e in engine if (value := e[key]) is not None]
+                middle = median(measured)
+                figures[key] = None if middle is None else round(middle, 2)
+            out["engine"] = {**figures, "rounds": engine}
+            self.log(f"  {spec.name} engine: {figures}")
         self.results["workloads"][spec.name] = out
         self.log(
             f"  {spec.name}: {out['rps']} req/s, {out['units_per_s']} units/s, p50 {out['p50_ms']} "
@@ -363,6 +382,8 @@ class Workload:
     keep_headers: tuple[str, ...] = ()
     monitor: RssMonitor | None = None
     extra: dict[str, Any] | None = None
+    # a gateway whose ingestion engine figures (`engine_figures`) are taken around each round
+    engine_base: str | None = None
 
 
 def ingest_builder(base: str, app_key: str, run: str, events_per_request: int) -> Callable[[int], Req]:
@@ -478,6 +499,52 @@ async def route_statements(base: str, route: str) -> tuple[float, float]:
         elif line.startswith("gateway_http_requests_total{"):
             requests += float(line.rsplit(" ", 1)[1])
     return statements, requests
+
+
+ENGINE_SERIES = (
+    "gateway_ingest_requests_total",
+    "gateway_ingest_batches_total",
+    "gateway_ingest_device_waits_total",
+    "gateway_ingest_queue_seconds_sum",
+    "gateway_ingest_queue_seconds_count",
+    "gateway_ingest_commit_seconds_sum",
+    "gateway_ingest_commit_seconds_count",
+)
+
+
+async def engine_counters(base: str) -> dict[str, float]:
+    """The ingestion engine's counters and latency sums of the gateway at `base`, from `GET /metrics`."""
+    _, _, body = await one_request(Req("GET", base + "/metrics"))
+    found: dict[str, float] = {}
+    for line in body.decode().splitlines():
+        name, _, value = line.partition(" ")
+        if name in ENGINE_SERIES:
+            found[name] = float(value)
+    return found
+
+
+def engine_figures(before: dict[str, float], after: dict[str, float]) -> dict[str, float | None]:
+    """What the engine did between two scrapes: requests per batch, mean wait before a batch started (window,
+    slot and device waits) per write handed to it, mean transaction time per batch, and the share of batches
+    that waited for a batch in flight naming one of their devices."""
+
+    def delta(name: str) -> float:
+        return after.get(name, 0.0) - before.get(name, 0.0)
+
+    def per(numerator: float, denominator: float, scale: float = 1.0) -> float | None:
+        return round(scale * numerator / denominator, 3) if denominator > 0 else None
+
+    batches = delta("gateway_ingest_batches_total")
+    return {
+        "requests_per_batch": per(delta("gateway_ingest_requests_total"), batches),
+        "queue_ms": per(
+            delta("gateway_ingest_queue_seconds_sum"), delta("gateway_ingest_queue_seconds_count"), 1000
+        ),
+        "commit_ms": per(
+            delta("gateway_ingest_commit_seconds_sum"), delta("gateway_ingest_commit_seconds_count"), 1000
+        ),
+        "device_wait_share": per(delta("gateway_ingest_device_waits_total"), batches),
+    }
 
 
 async def statements_per_request(base: str, route: str, req: Req, times: int = 5) -> float:
@@ -718,6 +785,7 @@ async def workloads(
                 countly_ok,
                 monitor=monitor,
                 extra={"events_per_request": args.events_per_request},
+                engine_base=gw_base,
             ),
         )
         if args.profile:
@@ -735,6 +803,7 @@ async def workloads(
             check=countly_ok,
             monitor=monitor,
             extra={"requests_per_call": 50, "events_per_item": args.bulk_events},
+            engine_base=gw_base,
         )
         if args.profile:
             profiles["ingest_bulk"] = await profile_round(

@@ -16,7 +16,13 @@ Series:
 - `gateway_graphql_errors_total{code}`: errors of executed operations by `extensions.code` (`UNKNOWN` when an
   error has none). The GraphQL endpoint hands the codes over on the request (`ERROR_CODES`); no reply body
   is read here.
-- `gateway_ingest_{requests,batches,transactions,retries,failures}_total`: the engine's counters.
+- `gateway_ingest_{requests,batches,transactions,retries,failures}_total`: the engine's counters, and
+  `gateway_ingest_device_waits_total`: batches that started only once a batch in flight naming one of their
+  devices had finished.
+- `gateway_ingest_queue_seconds` (histogram): how long each write handed to the engine (a `record` operation's
+  requests, a bulk call's) waited for its batch to start: the gathering window, a free batch slot, a batch in
+  flight naming one of its devices. `gateway_ingest_commit_seconds` (histogram): each batch's transaction,
+  BEGIN to COMMIT, retries included. A durable write's reply waits for both.
 - `gateway_coalesced_{items,calls}_total{coalescer}`: items handed to each `gateway.coalescer` of the app
   (`countly_i`: Countly `/i` requests) and the shared calls made for them.
 - `gateway_db_pool_{size,idle,in_use,max}`: the asyncpg pool right now, and
@@ -152,6 +158,13 @@ def _process_values(app: web.Application) -> Iterable[str]:
         yield from counter_value(
             "gateway_ingest_failures_total", "Requests the ingestion engine could not store.", stats.failures
         )
+        yield from counter_value(
+            "gateway_ingest_device_waits_total",
+            "Batches that waited for a batch in flight naming one of their devices.",
+            stats.device_waits,
+        )
+        yield from stats.queue_seconds.render()
+        yield from stats.commit_seconds.render()
     yield from _pool_gauges("gateway_db_pool", "the database pool", state.db.pool)
     if state.db.kept_plans is not state.db.pool:
         yield from _pool_gauges(

@@ -1,6 +1,7 @@
 """Prometheus' text exposition format 0.0.4: counters and histograms kept in plain dicts, and their lines.
 
-Written by hand (no `prometheus-client` dependency): the gateway needs a handful of series.
+Written by hand (no `prometheus-client` dependency): the gateway needs a handful of series, and the ingestion
+engine keeps histograms of its own with these same types (`gateway.ingest.engine.EngineStats`).
 """
 
 from __future__ import annotations
@@ -66,6 +67,16 @@ class Histogram:
         else:
             counts[-1] += 1
         total[0] += value
+
+    def count(self, labels: LabelValues = ()) -> int:
+        """Values observed under `labels`."""
+        found = self.values.get(labels)
+        return sum(found[0]) if found else 0
+
+    def total(self, labels: LabelValues = ()) -> float:
+        """The sum of the values observed under `labels`."""
+        found = self.values.get(labels)
+        return found[1][0] if found else 0.0
 
     def render(self) -> Iterable[str]:
         yield f"# HELP {self.name} {self.help}"

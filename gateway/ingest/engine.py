@@ -13,13 +13,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import asyncpg
 
 from gateway.db import Database
 from gateway.ingest.model import Outcome, TrackRequest
 from gateway.ingest.writer import DeviceCreatedConcurrently, write_batch
+from gateway.prometheus import Histogram
 
 log = logging.getLogger(__name__)
 
@@ -31,21 +32,42 @@ RETRYABLE = (
 MAX_ATTEMPTS = 5
 
 
+def _queue_histogram() -> Histogram:
+    return Histogram(
+        "gateway_ingest_queue_seconds",
+        "Time a write handed to the ingestion engine waited for its batch to start.",
+    )
+
+
+def _commit_histogram() -> Histogram:
+    return Histogram(
+        "gateway_ingest_commit_seconds",
+        "Time a batch's transaction took, BEGIN to COMMIT, retries included.",
+    )
+
+
 @dataclass
 class EngineStats:
-    """Counters for tests, benchmarks and metrics."""
+    """Counters and latencies for tests, benchmarks and `/metrics`."""
 
     requests: int = 0
     batches: int = 0
     transactions: int = 0
     retries: int = 0
     failures: int = 0
+    # batches that started only once a batch in flight naming one of their devices had finished
+    device_waits: int = 0
+    # per submitter: from `submit` to the start of its batch (window, slot and device waits)
+    queue_seconds: Histogram = field(default_factory=_queue_histogram)
+    # per batch: its transaction(s), retries and one-by-one commits after a failed group commit included
+    commit_seconds: Histogram = field(default_factory=_commit_histogram)
 
 
 @dataclass
 class _Pending:
     requests: list[TrackRequest]
     future: asyncio.Future[list[Outcome]]
+    queued_at: float  # the event loop's clock
 
 
 def _device_keys(batch: list[_Pending]) -> set[tuple[int, str]]:
@@ -112,8 +134,9 @@ class IngestEngine:
             raise RuntimeError("the ingest engine is stopped")
         if self._task is None or self._task.done():
             await self.start()
-        future: asyncio.Future[list[Outcome]] = asyncio.get_running_loop().create_future()
-        self._queue.append(_Pending(list(requests), future))
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[list[Outcome]] = loop.create_future()
+        self._queue.append(_Pending(list(requests), future, loop.time()))
         self._queued += len(requests)
         self._wake.set()
         if self._queued >= self.max_batch:
@@ -141,6 +164,7 @@ class IngestEngine:
             # make the later one fail and start over. Waiting here wastes no planning.
             busy = [task for task, named in self._inflight_devices.items() if not devices.isdisjoint(named)]
             if busy:
+                self.stats.device_waits += 1
                 await asyncio.wait(busy)
             task = asyncio.create_task(self._guarded_flush(batch))
             self._inflight.add(task)
@@ -177,7 +201,19 @@ class IngestEngine:
         return taken
 
     async def _flush(self, batch: list[_Pending]) -> None:
-        self.stats.batches += 1
+        stats = self.stats
+        stats.batches += 1
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        for pending in batch:
+            stats.queue_seconds.observe((), started - pending.queued_at)
+        try:
+            await self._store(batch)
+        finally:
+            stats.commit_seconds.observe((), loop.time() - started)
+
+    async def _store(self, batch: list[_Pending]) -> None:
+        """Commit `batch` in one transaction (one per submitter if that fails) and answer its submitters."""
         requests = [r for pending in batch for r in pending.requests]
         try:
             outcomes = await self._commit(requests)

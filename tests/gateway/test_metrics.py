@@ -124,6 +124,13 @@ async def test_metrics_count_requests_operations_errors_ingestion_and_pool(
         assert types[name] == "counter"
         assert delta(name) >= 1, name
     assert types["gateway_ingest_retries_total"] == "counter"
+    assert types["gateway_ingest_device_waits_total"] == "counter"
+    queue, commit = "gateway_ingest_queue_seconds", "gateway_ingest_commit_seconds"
+    assert types[queue] == types[commit] == "histogram"
+    # two writes (recordEvents, then the /i request): each waited for a batch, each batch committed once
+    assert delta(queue + "_count") == 2
+    assert delta(commit + "_count") == delta("gateway_ingest_batches_total") >= 1
+    assert delta(queue + "_bucket", le="+Inf") == 2 and delta(queue + "_sum") > 0
     for counter in ("items", "calls"):
         name = f"gateway_coalesced_{counter}_total"
         assert types[name] == "counter"

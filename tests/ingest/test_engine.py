@@ -437,6 +437,40 @@ async def test_batches_naming_the_same_devices_do_not_run_at_once(
         await engine.stop()
 
 
+async def test_queue_and_commit_times_and_device_waits_are_measured(
+    db: Database, make_product: MakeProduct
+) -> None:
+    product = await make_product()
+    gathering = IngestEngine(db, window_ms=150.0)
+    await gathering.start()
+    try:
+        assert await gathering.submit([req(product, "q1", timestamp=ts(*T0), begin_session=True)]) == [
+            Outcome.STORED
+        ]
+        stats = gathering.stats
+        # the write waited for the gathering window, then for its transaction
+        assert stats.queue_seconds.count() == 1 and 0.14 <= stats.queue_seconds.total() < 5
+        assert stats.commit_seconds.count() == 1 and 0 < stats.commit_seconds.total() < 5
+        assert stats.device_waits == 0
+    finally:
+        await gathering.stop()
+
+    # one request per batch, all naming one device: each batch after the first waits for the one before
+    serial = IngestEngine(db, window_ms=0.0, max_batch=1, parallel=2)
+    await serial.start()
+    try:
+        requests = [req(product, "q2", timestamp=ts(*T0), events=[EventInput("e")]) for _ in range(10)]
+        results = await asyncio.gather(*(serial.submit([r]) for r in requests))
+        assert results == [[Outcome.STORED]] * 10
+        stats = serial.stats
+        assert stats.device_waits == 9
+        assert stats.queue_seconds.count() == stats.commit_seconds.count() == stats.batches == 10
+        # the last write waited for the nine commits before its own
+        assert stats.queue_seconds.total() > 0.5 * stats.commit_seconds.total()
+    finally:
+        await serial.stop()
+
+
 async def test_deleting_a_product_deletes_its_events(
     db: Database, engine: IngestEngine, make_product: MakeProduct
 ) -> None:
