@@ -57,6 +57,10 @@ class Histogram:
         self.buckets = tuple(sorted(buckets))
         # per label set: [count per bucket (not cumulative) ..., count above the last bucket], sum
         self.values: dict[LabelValues, tuple[list[int], list[float]]] = {}
+        if not self.label_names:
+            # its one series exists before the first observation, as client libraries write it, so that a
+            # scrape before any write already has the zeros `rate()` starts from
+            self.values[()] = ([0] * (len(self.buckets) + 1), [0.0])
 
     def observe(self, labels: LabelValues, value: float) -> None:
         counts, total = self.values.setdefault(labels, ([0] * (len(self.buckets) + 1), [0.0]))

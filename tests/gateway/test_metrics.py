@@ -131,6 +131,7 @@ async def test_metrics_count_requests_operations_errors_ingestion_and_pool(
     assert delta(queue + "_count") == 2
     assert delta(commit + "_count") == delta("gateway_ingest_batches_total") >= 1
     assert delta(queue + "_bucket", le="+Inf") == 2 and delta(queue + "_sum") > 0
+
     for counter in ("items", "calls"):
         name = f"gateway_coalesced_{counter}_total"
         assert types[name] == "counter"
@@ -178,3 +179,22 @@ async def test_access_log_line_is_json_with_the_reply_request_id(
     [record] = [r for r in caplog.records if getattr(r, "request_id", "") == "trace-42"]
     logged = json.loads(JsonFormatter().format(record))
     assert logged["request_id"] == "trace-42" and logged["route"] == "/healthz" and "operation" not in logged
+
+
+def test_unlabelled_histograms_are_written_before_their_first_observation() -> None:
+    from gateway.prometheus import Histogram
+
+    empty = Histogram("waits_seconds", "Waits.", buckets=(0.1, 1))
+    assert list(empty.render()) == [
+        "# HELP waits_seconds Waits.",
+        "# TYPE waits_seconds histogram",
+        'waits_seconds_bucket{le="0.1"} 0',
+        'waits_seconds_bucket{le="1"} 0',
+        'waits_seconds_bucket{le="+Inf"} 0',
+        "waits_seconds_sum 0",
+        "waits_seconds_count 0",
+    ]
+    empty.observe((), 0.5)
+    assert 'waits_seconds_bucket{le="1"} 1' in list(empty.render()) and empty.count() == 1
+    labelled = Histogram("by_route_seconds", "By route.", ("route",))
+    assert len(list(labelled.render())) == 2  # no series until a route is seen
