@@ -486,18 +486,28 @@ async def one_request(req: Req) -> tuple[int, dict[str, str], bytes]:
         return resp.status, dict(resp.headers), await resp.read()
 
 
+async def metric_samples(base: str) -> dict[str, float]:
+    """The samples of the gateway at `base` (`GET /metrics`), by their name and labels as written."""
+    _, _, body = await one_request(Req("GET", base + "/metrics"))
+    samples: dict[str, float] = {}
+    for line in body.decode().splitlines():
+        if line and not line.startswith("#"):
+            sample, _, value = line.rpartition(" ")
+            samples[sample] = float(value)
+    return samples
+
+
 async def route_statements(base: str, route: str) -> tuple[float, float]:
     """(SQL statements, requests) the gateway at `base` has counted for `route` so far (`GET /metrics`)."""
-    _, _, body = await one_request(Req("GET", base + "/metrics"))
     label = f'route="{route}"'
     statements = requests = 0.0
-    for line in body.decode().splitlines():
-        if label not in line:
+    for sample, value in (await metric_samples(base)).items():
+        if label not in sample:
             continue
-        if line.startswith("gateway_sql_statements_total{"):
-            statements += float(line.rsplit(" ", 1)[1])
-        elif line.startswith("gateway_http_requests_total{"):
-            requests += float(line.rsplit(" ", 1)[1])
+        if sample.startswith("gateway_sql_statements_total{"):
+            statements += value
+        elif sample.startswith("gateway_http_requests_total{"):
+            requests += value
     return statements, requests
 
 
@@ -514,13 +524,8 @@ ENGINE_SERIES = (
 
 async def engine_counters(base: str) -> dict[str, float]:
     """The ingestion engine's counters and latency sums of the gateway at `base`, from `GET /metrics`."""
-    _, _, body = await one_request(Req("GET", base + "/metrics"))
-    found: dict[str, float] = {}
-    for line in body.decode().splitlines():
-        name, _, value = line.partition(" ")
-        if name in ENGINE_SERIES:
-            found[name] = float(value)
-    return found
+    samples = await metric_samples(base)
+    return {name: samples[name] for name in ENGINE_SERIES if name in samples}
 
 
 def engine_figures(before: dict[str, float], after: dict[str, float]) -> dict[str, float | None]:
