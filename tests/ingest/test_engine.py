@@ -413,6 +413,61 @@ async def test_a_device_created_meanwhile_by_another_transaction_retries_the_bat
         await engine.stop()
 
 
+async def test_a_batch_locks_the_rows_batches_share_after_its_own_rows(
+    db: Database, database_url: str, product: ProductRow
+) -> None:
+    # Every batch of a product updates the same rollup rows and holds them until it commits. A batch must write
+    # the rows no other batch writes (events, sessions, devices) before it takes the shared ones, so that
+    # concurrent batches queue for the shared rows only at the end of their STORE (sql.py).
+    import asyncpg
+
+    p = product
+    engine = IngestEngine(db, window_ms=0.0)
+    await engine.start()
+    holder = await asyncpg.connect(database_url)
+    other = await asyncpg.connect(database_url)
+    try:
+        await engine.submit([req(p, "first", timestamp=ts(*T0), begin_session=True)])
+        async with holder.transaction():
+            # the product's session rollups: what a concurrent batch of the product would hold
+            await holder.execute("SELECT FROM session_rollups WHERE product_id = $1 FOR UPDATE", p.product_id)
+            late = asyncio.create_task(
+                engine.submit(
+                    [req(p, "late", timestamp=ts(*T0), begin_session=True, events=[EventInput("e")])]
+                )
+            )
+            waiting = 0
+            for _ in range(250):
+                waiting = await other.fetchval(
+                    "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
+                    " AND datname = current_database() AND query LIKE '%WITH new_ids AS MATERIALIZED%'"
+                )
+                if waiting:
+                    break
+                await asyncio.sleep(0.02)
+            assert waiting == 1  # the batch waits for a shared row...
+            # ...with its new device already written: creating the same device now waits for the batch
+            async with other.transaction():
+                await other.execute("SET LOCAL lock_timeout = '200ms'")
+                with pytest.raises(asyncpg.LockNotAvailableError):
+                    await other.execute(
+                        "INSERT INTO devices (account_id, product_id, device_key, first_seen, last_seen)"
+                        " VALUES ($1, $2, 'late', now(), now())",
+                        p.account_id,
+                        p.product_id,
+                    )
+            assert not late.done()
+        assert await late == [Outcome.STORED]
+        assert engine.stats.retries == 0
+        day = await srow(db, p, "d", DAY)
+        assert (day["t"], day["n"], day["u"], day["e"]) == (2, 2, 2, 2)
+        assert (await erow(db, p, "e", "d", DAY))["c"] == 1
+    finally:
+        await holder.close()
+        await other.close()
+        await engine.stop()
+
+
 @pytest.mark.parametrize("parallel", [2, 4])
 async def test_batches_naming_the_same_devices_do_not_run_at_once(
     db: Database, make_product: MakeProduct, parallel: int
