@@ -804,7 +804,7 @@ async def workloads(
         await bench.workload(
             "ingest_bulk",
             lambda r: bulk_builder(gw_base, key, f"{run_id}-b{r}", 50, args.bulk_events),
-            concurrency=max(2, conc // 8),
+            concurrency=args.bulk_concurrency or max(2, conc // 8),
             check=countly_ok,
             monitor=monitor,
             extra={"requests_per_call": 50, "events_per_item": args.bulk_events},
@@ -996,6 +996,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--read-concurrency-nested", type=int, default=16, help="clients of the nested reads")
     parser.add_argument("--events-per-request", type=int, default=3, help="events of each /i events request")
     parser.add_argument("--bulk-events", type=int, default=10, help="events of each request inside /i/bulk")
+    parser.add_argument(
+        "--bulk-concurrency", type=int, help="clients of /i/bulk (default: --concurrency / 8, at least 2)"
+    )
     parser.add_argument("--port", type=int, default=18080, help="gateway port (+1 ceiling, +2 PostGraphile)")
     parser.add_argument("--workers", type=int, default=1, help="gateway worker processes (default 1)")
     parser.add_argument("--only", help="comma-separated workload groups: ingest,nested,analytics,statements")
