@@ -2,7 +2,7 @@
 
 Three shapes, like the gateway's ingestion workloads:
 - `bulk`: submits of 50 requests x 10 random events (20 keys, two segmentation keys) from 16 submitters;
-- `countly-bulk`: the harness's `/i/bulk` calls (bench/run.py `bulk_builder`): 50 requests x 10 events of 5
+- `countly-bulk`: the harness's `/i/bulk` calls (bench/builders.py `bulk_builder`): 50 requests x 10 events of 5
   keys with one segmentation value, devices cycling over 20,000 new ones per round, 8 submitters;
 - `single` (`/i`): submits of one request with 1-3 events from 64 concurrent submitters.
 
@@ -53,7 +53,7 @@ COUNTLY_KEYS = ("purchase", "login", "search", "share", "level_up")
 
 
 def make_countly_batch(account_id: int, product_id: int, run: str, number: int) -> list[TrackRequest]:
-    """The requests of the harness's `/i/bulk` call `number` (bench/run.py `bulk_builder`)."""
+    """The requests of the harness's `/i/bulk` call `number` (bench/builders.py `bulk_builder`)."""
     now = str(int(time.time() * 1000))
     return [
         TrackRequest(

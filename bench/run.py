@@ -28,6 +28,7 @@ import aiohttp
 import orjson
 import psutil
 
+from bench.builders import bulk_builder, ingest_builder
 from bench.load import LoadResult, Req, median, run_load
 from bench.peer import PEER_DEVICES_SESSIONS, PEER_PRODUCTS_EVENTS, start_postgraphile
 
@@ -384,72 +385,6 @@ class Workload:
     extra: dict[str, Any] | None = None
     # a gateway whose ingestion engine figures (`engine_figures`) are taken around each round
     engine_base: str | None = None
-
-
-def ingest_builder(base: str, app_key: str, run: str, events_per_request: int) -> Callable[[int], Req]:
-    """`/i` requests cycling begin_session (with metrics) -> events -> end_session per device."""
-    metrics = json.dumps(
-        {"_os": "Android", "_os_version": "14", "_device": "Pixel 8", "_app_version": "1.2.3"}
-    )
-    keys = ("purchase", "login", "search", "share")
-
-    def build(i: int) -> Req:
-        device, step = divmod(i, 3)
-        params: dict[str, Any] = {
-            "app_key": app_key,
-            "device_id": f"load-{run}-{device}",
-            "timestamp": int(time.time() * 1000),
-            "sdk_name": "bench",
-        }
-        units = 0
-        if step == 0:
-            params["begin_session"] = 1
-            params["metrics"] = metrics
-        elif step == 1:
-            params["events"] = json.dumps(
-                [
-                    {"key": keys[(i + k) % 4], "count": 1, "sum": 1.5, "segmentation": {"source": "bench"}}
-                    for k in range(events_per_request)
-                ]
-            )
-            units = events_per_request
-        else:
-            params["end_session"] = 1
-            params["session_duration"] = 30
-        return Req("GET", f"{base}/i?{urlencode(params)}", units=units)
-
-    return build
-
-
-def bulk_builder(
-    base: str, app_key: str, run: str, per_call: int, events_per_item: int
-) -> Callable[[int], Req]:
-    """`/i/bulk` calls of `per_call` requests, each carrying `events_per_item` events."""
-    keys = ("purchase", "login", "search", "share", "level_up")
-
-    def build(i: int) -> Req:
-        now = int(time.time() * 1000)
-        items = [
-            {
-                "device_id": f"bulk-{run}-{(i * per_call + k) % 20000}",
-                "timestamp": now,
-                "events": [
-                    {"key": keys[(k + e) % 5], "count": 1, "segmentation": {"plan": "pro"}}
-                    for e in range(events_per_item)
-                ],
-            }
-            for k in range(per_call)
-        ]
-        body = urlencode({"app_key": app_key, "requests": json.dumps(items)}).encode()
-        return Req(
-            "POST",
-            f"{base}/i/bulk",
-            data=body,
-            headers={"Content-Type": "application/x-www-form-urlencoded"},
-            units=per_call * events_per_item,
-        )
-
-    return build
 
 
 def graphql_builder(
