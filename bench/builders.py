@@ -93,8 +93,8 @@ def bulk_builder(
     stamp = item_piece('", "timestamp": ')
     # the events of item k depend on k % 5 only
     tails = [
-        item_piece(', "events": ' + json.dumps(bulk_items(run, 0, 5, events_per_item, 0)[k]["events"]) + "}")
-        for k in range(5)
+        item_piece(', "events": ' + json.dumps(item["events"]) + "}")
+        for item in bulk_items(run, 0, 5, events_per_item, 0)
     ]
     separator, end = item_piece(", "), item_piece("]")
 

@@ -7,6 +7,7 @@ import hashlib
 import json
 from datetime import UTC, datetime, timedelta
 
+import asyncpg
 import pytest
 
 from gateway.db import Database
@@ -419,8 +420,6 @@ async def test_a_batch_locks_the_rows_batches_share_after_its_own_rows(
     # Every batch of a product updates the same rollup rows and holds them until it commits. A batch must write
     # the rows no other batch writes (events, sessions, devices) before it takes the shared ones, so that
     # concurrent batches queue for the shared rows only at the end of their STORE (sql.py).
-    import asyncpg
-
     p = product
     engine = IngestEngine(db, window_ms=0.0)
     await engine.start()
@@ -618,8 +617,6 @@ async def test_two_engines_same_database_do_not_double_count(
 
 
 async def test_notify_after_commit(db: Database, database_url: str, product: ProductRow) -> None:
-    import asyncpg
-
     received: list[dict[str, int]] = []
     conn = await asyncpg.connect(database_url)
     try:
