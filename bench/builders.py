@@ -14,43 +14,50 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote_plus, urlencode
 
-from bench.load import Req
+from bench.load import PerClient, Req
 
 
-def ingest_builder(base: str, app_key: str, run: str, events_per_request: int) -> Callable[[int], Req]:
-    """`/i` requests cycling begin_session (with metrics) -> events -> end_session per device: the query string
-    `urlencode(ingest_params(...))`, joined from pieces quoted once (as `bulk_builder`'s body; quoting every
-    request whole cost the load generator 26 us of CPU per request)."""
+def ingest_builder(base: str, app_key: str, run: str, events_per_request: int) -> PerClient:
+    """`/i` requests as SDKs send them: each client is an app that starts a session on a new device (with
+    metrics), sends its events and ends the session, one request after the other, then does the same on the next
+    device. The query string is `urlencode(ingest_params(...))`, joined from pieces quoted once (as
+    `bulk_builder`'s body; quoting every request whole cost the load generator 26 us of CPU per request)."""
     head = f"{base}/i?app_key={quote_plus(app_key)}&device_id={quote_plus(f'load-{run}-')}"
     suffixes = [
         urlencode(
             {
                 k: v
-                for k, v in ingest_params(app_key, run, i, events_per_request, 0).items()
+                for k, v in ingest_params(app_key, run, 0, n, events_per_request, 0).items()
                 if k not in _SHARED
             }
         )
-        for i in range(12)  # the steps repeat every 3 requests, the events' keys every 4
+        for n in range(12)  # the steps repeat every 3 requests, the events' keys every 4
     ]
 
-    def build(i: int) -> Req:
-        device, step = divmod(i, 3)
-        stamp = int(time.time() * 1000)
-        url = f"{head}{device}&timestamp={stamp}&sdk_name=bench&{suffixes[i % 12]}"
-        return Req("GET", url, units=events_per_request if step == 1 else 0)
+    def sequence(client: int) -> Callable[[int], Req]:
+        def build(n: int) -> Req:
+            device, step = divmod(n, 3)
+            stamp = int(time.time() * 1000)
+            url = f"{head}{client}-{device}&timestamp={stamp}&sdk_name=bench&{suffixes[n % 12]}"
+            return Req("GET", url, units=events_per_request if step == 1 else 0)
 
-    return build
+        return build
+
+    return PerClient(sequence)
 
 
 _SHARED = ("app_key", "device_id", "timestamp", "sdk_name")
 
 
-def ingest_params(app_key: str, run: str, i: int, events_per_request: int, now: int) -> dict[str, Any]:
-    """The parameters of `/i` request `i` at `now` (ms): device i // 3's begin_session, events or end_session."""
-    device, step = divmod(i, 3)
+def ingest_params(
+    app_key: str, run: str, client: int, n: int, events_per_request: int, now: int
+) -> dict[str, Any]:
+    """The parameters of `client`'s `/i` request `n` at `now` (ms): the begin_session, events or end_session of
+    its device n // 3."""
+    device, step = divmod(n, 3)
     params: dict[str, Any] = {
         "app_key": app_key,
-        "device_id": f"load-{run}-{device}",
+        "device_id": f"load-{run}-{client}-{device}",
         "timestamp": now,
         "sdk_name": "bench",
     }
@@ -63,7 +70,7 @@ def ingest_params(app_key: str, run: str, i: int, events_per_request: int, now: 
         keys = ("purchase", "login", "search", "share")
         params["events"] = json.dumps(
             [
-                {"key": keys[(i + k) % 4], "count": 1, "sum": 1.5, "segmentation": {"source": "bench"}}
+                {"key": keys[(n + k) % 4], "count": 1, "sum": 1.5, "segmentation": {"source": "bench"}}
                 for k in range(events_per_request)
             ]
         )

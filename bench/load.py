@@ -2,7 +2,8 @@
 
 `run_load` keeps `concurrency` requests in flight until `duration` seconds have passed or `max_requests`
 have been sent, records the latency of every request and counts statuses and failures. A request is built
-by a callable from its sequence number, so workloads can cycle through request kinds.
+by a callable from its sequence number, so workloads can cycle through request kinds; a `PerClient` workload
+gives each client its own sequence instead, sent one request at a time, as an SDK sends its device's queue.
 """
 
 from __future__ import annotations
@@ -31,6 +32,31 @@ class Req:
 
 
 Check = Callable[[int, bytes], bool]
+
+
+@dataclass(frozen=True)
+class PerClient:
+    """Requests that belong to a client: client c sends `sequence(c)(0)`, `sequence(c)(1)`, ... in order, each
+    once the previous one has been answered.
+
+    Countly's SDKs hold a device's requests in a queue and send the next only after the previous reply
+    (`readyToProcess` in countly-sdk-nodejs' heartBeat), so a device's begin_session, events and end_session
+    never race each other.
+    """
+
+    sequence: Callable[[int], Callable[[int], Req]]
+
+
+Build = Callable[[int], Req] | PerClient
+
+
+def _requests_of(build: Build, client: int) -> Callable[[int, int], Req]:
+    """`client`'s next request, given how many the run and the client have sent so far."""
+    if isinstance(build, PerClient):
+        sequence = build.sequence(client)
+        return lambda _run_sent, client_sent: sequence(client_sent)
+    shared = build
+    return lambda run_sent, _client_sent: shared(run_sent)
 
 
 @dataclass
@@ -92,7 +118,7 @@ def median(values: list[float]) -> float | None:
 
 
 async def run_load(
-    build: Callable[[int], Req],
+    build: Build,
     *,
     concurrency: int,
     duration: float | None = None,
@@ -101,7 +127,11 @@ async def run_load(
     keep_headers: tuple[str, ...] = (),
     request_timeout: float = 60.0,
 ) -> LoadResult:
-    """Send requests from `build(i)` with `concurrency` in flight; bounded by `duration` and/or `max_requests`."""
+    """Send requests from `build` with `concurrency` in flight; bounded by `duration` and/or `max_requests`.
+
+    A plain `build(i)` gets the run's i-th request, whichever client sends it; a `PerClient` build gets each
+    client's own sequence.
+    """
     assert duration is not None or max_requests is not None
     latencies: list[float] = []
     statuses: Counter[str] = Counter()
@@ -115,14 +145,16 @@ async def run_load(
 
     async with aiohttp.ClientSession(connector=connector, timeout=client_timeout) as session:
 
-        async def worker() -> None:
+        async def worker(client: int) -> None:
             nonlocal counter, ok, failed, units
+            next_request = _requests_of(build, client)
+            sent = 0
             while True:
                 if time.perf_counter() >= deadline or (max_requests is not None and counter >= max_requests):
                     return
-                i = counter
+                req = next_request(counter, sent)
                 counter += 1
-                req = build(i)
+                sent += 1
                 t0 = time.perf_counter()
                 try:
                     async with session.request(
@@ -151,7 +183,7 @@ async def run_load(
                         errors.append(f"{status}: {body[:200].decode('utf-8', 'replace')}")
 
         started = time.perf_counter()
-        await asyncio.gather(*(worker() for _ in range(concurrency)))
+        await asyncio.gather(*(worker(client) for client in range(concurrency)))
         seconds = time.perf_counter() - started
     return LoadResult(
         requests=counter,

@@ -31,12 +31,30 @@ def test_a_bulk_call_is_its_items_quoted_whole(number: int, per_call: int, event
 
 
 @pytest.mark.parametrize("events", [1, 3])
-def test_an_i_request_is_its_parameters_quoted_whole(events: int) -> None:
-    build = ingest_builder("http://127.0.0.1:1", APP_KEY, RUN, events)
+@pytest.mark.parametrize("client", [0, 5, 63])
+def test_an_i_request_is_its_parameters_quoted_whole(events: int, client: int) -> None:
+    build = ingest_builder("http://127.0.0.1:1", APP_KEY, RUN, events).sequence(client)
     for number in [*range(30), 1_000_003]:
         request = build(number)
         now = int(parse_qs(urlsplit(request.url).query)["timestamp"][0])
         assert request.url == "http://127.0.0.1:1/i?" + urlencode(
-            ingest_params(APP_KEY, RUN, number, events, now)
+            ingest_params(APP_KEY, RUN, client, number, events, now)
         )
         assert request.units == (events if number % 3 == 1 else 0)
+
+
+def test_each_i_client_sends_its_devices_sessions_in_order() -> None:
+    """A device's begin_session, events and end_session come from one client, one after the other (as an SDK
+    sends its queue), and no two clients share a device."""
+    builder = ingest_builder("http://127.0.0.1:1", APP_KEY, RUN, 3)
+    seen: dict[str, tuple[int, list[str]]] = {}
+    for client in range(4):
+        build = builder.sequence(client)
+        for number in range(9):
+            query = parse_qs(urlsplit(build(number).url).query)
+            kind = next(k for k in ("begin_session", "events", "end_session") if k in query)
+            owner, kinds = seen.setdefault(query["device_id"][0], (client, []))
+            assert owner == client
+            kinds.append(kind)
+    assert len(seen) == 12
+    assert all(kinds == ["begin_session", "events", "end_session"] for _, kinds in seen.values())
