@@ -25,11 +25,12 @@ from typing import Any
 from urllib.parse import urlencode
 
 import aiohttp
+import asyncpg
 import orjson
 import psutil
 
 from bench.builders import bulk_builder, ingest_builder
-from bench.load import LoadResult, Req, median, run_load
+from bench.load import Build, LoadResult, Req, median, run_load
 from bench.peer import PEER_DEVICES_SESSIONS, PEER_PRODUCTS_EVENTS, start_postgraphile
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -225,6 +226,27 @@ async def ensure_dataset(
     return info
 
 
+async def settle_writes(bench: Bench, url: str, group: str) -> None:
+    """Write out what earlier work left dirty before `group` measures: PostgreSQL's buffers (CHECKPOINT), then
+    the OS page cache (sync).
+
+    Reseeding `bench-ingest` deletes and vacuums a run's worth of rows and left 1.6 GB of dirty pages, which
+    the kernel wrote out during the first measured rounds: in `s28-ingest` the ceiling's first two rounds
+    answered 5,304-5,795 req/s and its third 10,657, which made `/i` look like 0.49x of it. Each workload
+    group also leaves its writes to the next.
+    """
+    started = time.monotonic()
+    conn = await asyncpg.connect(url)
+    try:
+        await conn.execute("CHECKPOINT")
+    finally:
+        await conn.close()
+    await asyncio.to_thread(os.sync)
+    seconds = round(time.monotonic() - started, 1)
+    bench.results.setdefault("settle_seconds", {})[group] = seconds
+    bench.log(f"{group}: wrote out dirty pages (CHECKPOINT, sync) in {seconds}s")
+
+
 # -- workloads ----------------------------------------------------------------------------------------------
 
 # The checks parse every reply with orjson: the load generator shares the two cores with the gateway and
@@ -269,7 +291,7 @@ class Bench:
     async def workload(
         self,
         name: str,
-        build_for_round: Callable[[int], Callable[[int], Req]],
+        build_for_round: Callable[[int], Build],
         *,
         concurrency: int,
         check: Callable[[int, bytes], bool] | None = None,
@@ -377,7 +399,7 @@ class Workload:
     """One load to run for `Bench.rounds` rounds: requests of round r come from `build_for_round(r)`."""
 
     name: str
-    build_for_round: Callable[[int], Callable[[int], Req]]
+    build_for_round: Callable[[int], Build]
     concurrency: int
     check: Callable[[int, bytes], bool] | None = None
     keep_headers: tuple[str, ...] = ()
@@ -665,7 +687,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         bench.monitor = monitor
         bench.results["gateway_idle_rss_mb"] = round(monitor.sample() / 2**20, 1)
         await workloads(
-            bench, datasets, ingest, gw_base, ceil_port, peer_port if peer_ok else None, gateway.pid
+            bench, url, datasets, ingest, gw_base, ceil_port, peer_port if peer_ok else None, gateway.pid
         )
     finally:
         stop(gateway)
@@ -687,6 +709,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
 
 async def workloads(
     bench: Bench,
+    url: str,
     datasets: dict[str, dict[str, Any]],
     ingest: dict[str, Any],
     gw_base: str,
@@ -707,6 +730,7 @@ async def workloads(
         return wants(args, group)
 
     if want("ingest"):
+        await settle_writes(bench, url, "ingest")
         # 1. ceiling: the same /i requests against a bare aiohttp app
         # 2. ingestion, its rounds alternating with the ceiling's
         ceil_base = f"http://127.0.0.1:{ceil_port}"
@@ -755,6 +779,7 @@ async def workloads(
             )
 
     if want("nested"):
+        await settle_writes(bench, url, "nested")
         # 3. nested reads vs PostGraphile
         shapes = {
             "products_events": (
@@ -802,6 +827,7 @@ async def workloads(
             )
 
     if want("analytics"):
+        await settle_writes(bench, url, "analytics")
         # 4. analytics at scale: each read on both data sets, their rounds alternated (the 10M/1M ratio)
         pairs: dict[str, list[Workload]] = {}
         for scale in ("small", "large"):
@@ -835,6 +861,7 @@ async def workloads(
             await bench.interleaved(*specs)
 
     if want("statements"):
+        await settle_writes(bench, url, "statements")
         # 5. SQL round trips: statements per request as list sizes grow
         sweeps: list[dict[str, Any]] = []
         for products, events in ((1, 5), (5, 20), (20, 50), (20, 100)):
@@ -893,9 +920,7 @@ async def workloads(
         results["profiles"] = profiles
 
 
-async def profile_round(
-    bench: Bench, pid: int, name: str, build: Callable[[int], Req], concurrency: int
-) -> dict[str, Any]:
+async def profile_round(bench: Bench, pid: int, name: str, build: Build, concurrency: int) -> dict[str, Any]:
     out = Path(bench.args.output) / f"profile-{name}.txt"
     seconds = max(5.0, bench.duration)
     spy = start_profile(pid, seconds, out)
