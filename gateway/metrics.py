@@ -22,7 +22,8 @@ Series:
 - `gateway_ingest_queue_seconds` (histogram): how long each write handed to the engine (a `record` operation's
   requests, a bulk call's) waited for its batch to start: the gathering window, a free batch slot, a batch in
   flight naming one of its devices. `gateway_ingest_commit_seconds` (histogram): each batch's transaction,
-  BEGIN to COMMIT, retries included. A durable write's reply waits for both.
+  BEGIN to COMMIT, retries included, and after a failed group commit the one-by-one commits of its requests. A
+  durable write's reply waits for both.
 - `gateway_coalesced_{items,calls}_total{coalescer}`: items handed to each `gateway.coalescer` of the app
   (`countly_i`: Countly `/i` requests) and the shared calls made for them.
 - `gateway_db_pool_{size,idle,in_use,max}`: the asyncpg pool right now, and
