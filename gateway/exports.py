@@ -24,6 +24,7 @@ from aiohttp import web
 from gateway.auth import Permission, bearer_token, principal_for_token
 from gateway.background import cancel_and_wait
 from gateway.db import Database
+from gateway.ingest.rules import METRIC_COLUMNS
 
 log = logging.getLogger(__name__)
 
@@ -58,13 +59,7 @@ EXPORT_COLUMNS: dict[str, tuple[str, list[str]]] = {
             "device_key",
             "first_seen",
             "last_seen",
-            "os",
-            "os_version",
-            "device",
-            "resolution",
-            "carrier",
-            "app_version",
-            "locale",
+            *METRIC_COLUMNS,
             "country",
             "city",
             "properties",

@@ -12,6 +12,7 @@ import aiohttp
 import pytest
 
 from gateway.db import Database
+from gateway.ingest.rules import METRIC_COLUMNS
 from tests.conftest import Server, Tenant, gql
 from tests.graph.seed import seed_product_tree
 
@@ -84,3 +85,43 @@ async def test_csv_and_json_exports_with_continuation(
     ) as r:
         records = json.loads(await r.read())
     assert [rec["id"] for rec in records] == [int(export["lastCursor"]) - 1, int(export["lastCursor"])]
+
+
+async def test_a_devices_export_holds_every_metric_column(
+    http: aiohttp.ClientSession, server: Server, db: Database, tenant: Tenant
+) -> None:
+    from resolvers.node import to_global_id
+
+    [product] = await seed_product_tree(
+        db, tenant.account_pk, products=1, sessions_per_product=3, events_per_session=1
+    )
+    await db.execute("UPDATE devices SET os = 'Android', os_version = '14' WHERE product_id = $1", product)
+    started = await gql(
+        http,
+        server,
+        "mutation($p: ID!) { startExport(input: {productId: $p, kind: DEVICES, format: CSV}) { id } }",
+        {"p": str(to_global_id("Product", product))},
+        tenant.token,
+    )
+    export = await _finished(http, server, tenant, started.data["startExport"]["id"])
+    assert export["status"] == "FINISHED", export
+    async with http.get(
+        server.url + export["downloadUrl"], headers={"Authorization": f"Bearer {tenant.token}"}
+    ) as r:
+        content = (await r.read()).decode()
+    reader = csv.DictReader(io.StringIO(content))
+    # every metric the engine stores on a device, in its order
+    assert reader.fieldnames == [
+        "id",
+        "device_key",
+        "first_seen",
+        "last_seen",
+        *METRIC_COLUMNS,
+        "country",
+        "city",
+        "properties",
+    ]
+    rows = list(reader)
+    devices = await db.fetchval("SELECT count(*) FROM devices WHERE product_id = $1", product)
+    assert len(rows) == devices > 0
+    assert {(row["os"], row["os_version"]) for row in rows} == {("Android", "14")}
