@@ -228,12 +228,11 @@ async def ensure_dataset(
 
 async def settle_writes(bench: Bench, url: str, group: str) -> None:
     """Write out what earlier work left dirty before `group` measures: PostgreSQL's buffers (CHECKPOINT), then
-    the OS page cache (sync).
+    the OS page cache (sync), so that no workload measures while the kernel works off a backlog.
 
-    Reseeding `bench-ingest` deletes and vacuums a run's worth of rows and left 1.6 GB of dirty pages, which
-    the kernel wrote out during the first measured rounds: in `s28-ingest` the ceiling's first two rounds
-    answered 5,304-5,795 req/s and its third 10,657, which made `/i` look like 0.49x of it. Each workload
-    group also leaves its writes to the next.
+    Reseeding `bench-ingest` deletes and vacuums a run's worth of rows: 1.6 GB of page cache was still dirty
+    when `s29-ingest` began measuring, and was written out during its first rounds. Each workload group also
+    leaves its writes to the next.
     """
     started = time.monotonic()
     conn = await asyncpg.connect(url)
