@@ -27,6 +27,7 @@ def derived(results: dict[str, Any]) -> dict[str, Any]:
     checks.append(
         {"target": "/i req/s >= 50% of ceiling", "value": ratio, "goal": t.get("ingest_vs_ceiling")}
     )
+    out["ingest_vs_ceiling_postgres_only"] = postgres_only_bound(w.get("ceiling"), w.get("ingest_i"))
     bulk = get("ingest_bulk", "units_per_s")
     checks.append({"target": "/i/bulk events/s >= 50,000", "value": bulk, "goal": t.get("bulk_events_per_s")})
     for shape in ("products_events", "devices_sessions"):
@@ -80,6 +81,18 @@ def derived(results: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def postgres_only_bound(ceiling: dict[str, Any] | None, ingest: dict[str, Any] | None) -> float | None:
+    """The `/i` ratio the same cores would give if the gateway cost per request only what the bare server does
+    (and the load generator and idle share stayed the ceiling's): PostgreSQL's CPU per durable write added to the
+    ceiling's. A target above this cannot be reached by work on the gateway alone."""
+    bare = (ceiling or {}).get("cpu")
+    durable = (ingest or {}).get("cpu")
+    if not bare or not durable:
+        return None
+    budget = bare["server_us"] + bare["load_us"]
+    return _ratio(budget, budget + durable["postgres_us"])
+
+
 def markdown(results: dict[str, Any]) -> str:
     d = results["derived"]
     meta = results.get("meta", {})
@@ -123,6 +136,33 @@ def markdown(results: dict[str, Any]) -> str:
                 f"| {name} | {e.get('requests_per_batch')} | {e.get('queue_ms')} | {e.get('commit_ms')} | "
                 f"{e.get('device_wait_share')} |"
             )
+    metered = [(n, w) for n, w in results.get("workloads", {}).items() if w.get("cpu")]
+    if metered:
+        lines += [
+            "",
+            "## CPU per request (medians of the rounds; server, PostgreSQL and load generator share the cores)",
+            "",
+            "| workload | server, us | PostgreSQL, us | load generator, us | all three, us | idle share |",
+            "|---|---|---|---|---|---|",
+        ]
+        for name, w in metered:
+            c = w["cpu"]
+            total = round(c["server_us"] + c["postgres_us"] + c["load_us"], 1)
+            per_unit = ""
+            units = (w.get("units_per_s") or 0) / (w.get("rps") or 1)
+            if units >= 2:  # calls of many units (a bulk call's events); `/i` averages one event a request
+                per_unit = f" ({round(total / units, 1)} per unit)"
+            lines.append(
+                f"| {name} | {c['server_us']} | {c['postgres_us']} | {c['load_us']} | {total}{per_unit} | "
+                f"{c['idle']} |"
+            )
+        bound = d.get("ingest_vs_ceiling_postgres_only")
+        if bound is not None:
+            lines += [
+                "",
+                f"`/i` against the ceiling if the gateway cost only what the bare server does per request "
+                f"(PostgreSQL's CPU per write added to the ceiling's): {bound}x.",
+            ]
     failures = [(n, w["errors"]) for n, w in results.get("workloads", {}).items() if w.get("failed")]
     if failures:
         lines += ["", "## Failures (first errors per workload)", ""]

@@ -30,6 +30,7 @@ import orjson
 import psutil
 
 from bench.builders import bulk_builder, ingest_builder
+from bench.cpu import CpuMeter, CpuShare, cpu_share, postmaster_pid
 from bench.load import Build, LoadResult, Req, median, run_load
 from bench.peer import PEER_DEVICES_SESSIONS, PEER_PRODUCTS_EVENTS, start_postgraphile
 
@@ -283,6 +284,8 @@ class Bench:
         self.duration: float = args.duration
         self.results: dict[str, Any] = {"workloads": {}, "errors": []}
         self.monitor: RssMonitor | None = None
+        # CPU meters of the servers under test: "gateway", "ceiling" and, when it runs, "postgraphile"
+        self.meters: dict[str, CpuMeter] = {}
 
     def log(self, message: str) -> None:
         print(f"[bench {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
@@ -298,9 +301,12 @@ class Bench:
         monitor: RssMonitor | None = None,
         extra: dict[str, Any] | None = None,
         engine_base: str | None = None,
+        cpu: CpuMeter | None = None,
     ) -> dict[str, Any]:
         """Run `rounds` rounds of one workload; the median of each figure, plus the per-round figures."""
-        spec = Workload(name, build_for_round, concurrency, check, keep_headers, monitor, extra, engine_base)
+        spec = Workload(
+            name, build_for_round, concurrency, check, keep_headers, monitor, extra, engine_base, cpu
+        )
         return (await self.interleaved(spec))[0]
 
     async def interleaved(self, *specs: Workload) -> list[dict[str, Any]]:
@@ -321,27 +327,32 @@ class Bench:
             )
         rounds: list[list[LoadResult]] = [[] for _ in specs]
         engine_rounds: list[list[dict[str, float | None]]] = [[] for _ in specs]
+        cpu_rounds: list[list[CpuShare]] = [[] for _ in specs]
         monitors = {spec.monitor for spec in specs if spec.monitor is not None}
         for monitor in monitors:
             monitor.start()
         for r in range(self.rounds):
-            for spec, done, engine in zip(specs, rounds, engine_rounds, strict=True):
+            for spec, done, engine, cpu in zip(specs, rounds, engine_rounds, cpu_rounds, strict=True):
                 before = await engine_counters(spec.engine_base) if spec.engine_base else None
-                done.append(
-                    await run_load(
-                        spec.build_for_round(r),
-                        concurrency=spec.concurrency,
-                        duration=self.duration,
-                        check=spec.check,
-                        keep_headers=spec.keep_headers,
-                    )
+                cpu_before = spec.cpu.snapshot() if spec.cpu else None
+                result = await run_load(
+                    spec.build_for_round(r),
+                    concurrency=spec.concurrency,
+                    duration=self.duration,
+                    check=spec.check,
+                    keep_headers=spec.keep_headers,
                 )
+                if spec.cpu and cpu_before is not None:
+                    share = cpu_share(cpu_before, spec.cpu.snapshot(), result.ok)
+                    if share is not None:
+                        cpu.append(share)
+                done.append(result)
                 if spec.engine_base and before is not None:
                     engine.append(engine_figures(before, await engine_counters(spec.engine_base)))
         peaks = {monitor: await monitor.stop() for monitor in monitors}
         return [
-            self._record(spec, done, peaks.get(spec.monitor) if spec.monitor else None, engine)
-            for spec, done, engine in zip(specs, rounds, engine_rounds, strict=True)
+            self._record(spec, done, peaks.get(spec.monitor) if spec.monitor else None, engine, cpu)
+            for spec, done, engine, cpu in zip(specs, rounds, engine_rounds, cpu_rounds, strict=True)
         ]
 
     def _record(
@@ -350,6 +361,7 @@ class Bench:
         rounds: list[LoadResult],
         peak: float | None,
         engine: list[dict[str, float | None]] | None = None,
+        cpu: list[CpuShare] | None = None,
     ) -> dict[str, Any]:
         summaries = [r.summary() for r in rounds]
 
@@ -385,6 +397,11 @@ class Bench:
                 figures[key] = None if middle is None else round(middle, 2)
             out["engine"] = {**figures, "rounds": engine}
             self.log(f"  {spec.name} engine: {figures}")
+        if cpu:
+            per_round = [share.as_dict() for share in cpu]
+            middles = {key: round(float(median([r[key] for r in per_round]) or 0), 3) for key in per_round[0]}
+            out["cpu"] = {**middles, "rounds": per_round}
+            self.log(f"  {spec.name} cpu per request: {middles}")
         self.results["workloads"][spec.name] = out
         self.log(
             f"  {spec.name}: {out['rps']} req/s, {out['units_per_s']} units/s, p50 {out['p50_ms']} "
@@ -406,6 +423,8 @@ class Workload:
     extra: dict[str, Any] | None = None
     # a gateway whose ingestion engine figures (`engine_figures`) are taken around each round
     engine_base: str | None = None
+    # the server under test (and its PostgreSQL), whose CPU per request is taken around each round
+    cpu: CpuMeter | None = None
 
 
 def graphql_builder(
@@ -684,6 +703,10 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                 bench.results["errors"].append(f"PostGraphile did not start: {exc}")
         monitor = RssMonitor(gateway.pid)
         bench.monitor = monitor
+        pg_pid = postmaster_pid(data_dir / "pg")
+        bench.meters = {"gateway": CpuMeter(gateway.pid, pg_pid), "ceiling": CpuMeter(ceiling.pid, None)}
+        if peer_ok and peer is not None:
+            bench.meters["postgraphile"] = CpuMeter(peer.pid, pg_pid)
         bench.results["gateway_idle_rss_mb"] = round(monitor.sample() / 2**20, 1)
         await workloads(
             bench, url, datasets, ingest, gw_base, ceil_port, peer_port if peer_ok else None, gateway.pid
@@ -719,6 +742,7 @@ async def workloads(
     args = bench.args
     monitor = bench.monitor
     results = bench.results
+    meters = bench.meters
     run_id = f"{int(time.time())}-{random.randrange(1_000_000)}"
     conc = args.concurrency
     profiles: dict[str, Any] = {}
@@ -740,6 +764,7 @@ async def workloads(
                 lambda r: ingest_builder(ceil_base, "x", f"{run_id}-c{r}", args.events_per_request),
                 conc,
                 countly_ok,
+                cpu=meters.get("ceiling"),
             ),
             Workload(
                 "ingest_i",
@@ -749,6 +774,7 @@ async def workloads(
                 monitor=monitor,
                 extra={"events_per_request": args.events_per_request},
                 engine_base=gw_base,
+                cpu=meters.get("gateway"),
             ),
         )
         if args.profile:
@@ -767,6 +793,7 @@ async def workloads(
             monitor=monitor,
             extra={"requests_per_call": 50, "events_per_item": args.bulk_events},
             engine_base=gw_base,
+            cpu=meters.get("gateway"),
         )
         if args.profile:
             profiles["ingest_bulk"] = await profile_round(
@@ -802,6 +829,7 @@ async def workloads(
                     graphql_ok,
                     keep_headers=("X-SQL-Statements",),
                     monitor=monitor,
+                    cpu=meters.get("gateway"),
                 )
             ]
             if peer_port is not None:
@@ -813,6 +841,7 @@ async def workloads(
                         fixed(graphql_builder(peer_url, peer_query, peer_variables, None)),
                         args.read_concurrency_nested,
                         graphql_ok,
+                        cpu=meters.get("postgraphile"),
                     )
                 )
             await bench.interleaved(*specs)
@@ -854,6 +883,7 @@ async def workloads(
                         ("X-SQL-Statements",),
                         monitor,
                         {"events": data["events"]},
+                        cpu=meters.get("gateway"),
                     )
                 )
         for specs in pairs.values():
