@@ -104,6 +104,15 @@ def markdown(results: dict[str, Any]) -> str:
         f"{args.get('rounds')} rounds x {args.get('duration')} s per workload, medians reported"
         f"{' (quick mode)' if args.get('quick') else ''}."
     )
+    if args.get("ingest_workers"):
+        engine = (
+            "" if args["ingest_workers"] == 1 else "; the engine's figures need one (`--ingest-workers 1`)"
+        )
+        lines.append(
+            f"The ingestion workloads ran on a gateway with {args['ingest_workers']} worker(s) and the ceiling "
+            f"with as many processes{engine}; the reads on {args.get('workers')} worker(s), as PostGraphile "
+            "runs one process."
+        )
     lines += ["", "## Targets", "", "| target | measured | goal | met |", "|---|---|---|---|"]
     for c in d["checks"]:
         met = {True: "yes", False: "**no**", None: "n/a"}[c["met"]]

@@ -155,6 +155,33 @@ async def wait_http(url: str, limit: float = 60.0, proc: subprocess.Popen[bytes]
     raise RuntimeError(f"{url} did not answer in {limit:.0f}s")
 
 
+@dataclass(frozen=True)
+class Served:
+    """A gateway the harness started: where it answers, its process (the parent of its workers, if several),
+    how many workers serve, and the resident memory and CPU monitors of its processes."""
+
+    base: str
+    pid: int
+    workers: int
+    monitor: RssMonitor
+    meter: CpuMeter
+
+
+def gateway_command(port: int, url: str, workers: int) -> list[str]:
+    return [
+        PY,
+        "-m",
+        "gateway.cli",
+        "serve",
+        "--port",
+        str(port),
+        "--database-url",
+        url,
+        "--workers",
+        str(workers),
+    ]
+
+
 def spawn(command: list[str], log_path: Path, env: dict[str, str] | None) -> subprocess.Popen[bytes]:
     """A subprocess in the project root, its output in `log_path`."""
     return subprocess.Popen(command, cwd=ROOT, env=env, stdout=log_path.open("wb"), stderr=subprocess.STDOUT)
@@ -283,7 +310,6 @@ class Bench:
         self.rounds: int = args.rounds
         self.duration: float = args.duration
         self.results: dict[str, Any] = {"workloads": {}, "errors": []}
-        self.monitor: RssMonitor | None = None
         # CPU meters of the servers under test: "gateway", "ceiling" and, when it runs, "postgraphile"
         self.meters: dict[str, CpuMeter] = {}
 
@@ -551,6 +577,7 @@ def start_profile(pid: int, seconds: float, out: Path) -> subprocess.Popen[bytes
             "record",
             "-p",
             str(pid),
+            "--subprocesses",  # the workers of a gateway serving with several
             "-d",
             str(int(seconds)),
             "-r",
@@ -663,7 +690,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         k: {kk: vv for kk, vv in v.items() if kk not in ("token", "app_key")} for k, v in datasets.items()
     }
 
-    gw_port, ceil_port, peer_port = args.port, args.port + 1, args.port + 2
+    gw_port, ceil_port, peer_port, ingest_port = args.port, args.port + 1, args.port + 2, args.port + 3
     gw_base = f"http://127.0.0.1:{gw_port}"
     env = {
         **os.environ,
@@ -673,26 +700,24 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         "GATEWAY_DATA_DIR": str(data_dir),
     }
     logs = out_dir / "logs"
-    gateway = spawn(
-        [
-            PY,
-            "-m",
-            "gateway.cli",
-            "serve",
-            "--port",
-            str(gw_port),
-            "--database-url",
-            url,
-            "--workers",
-            str(args.workers),
-        ],
-        logs / "gateway.log",
-        env,
+    gateway = spawn(gateway_command(gw_port, url, args.workers), logs / "gateway.log", env)
+    # the ingestion workloads run on a gateway of their own when they use another number of workers
+    separate = wants(args, "ingest") and args.ingest_workers != args.workers
+    ingest_gateway = (
+        spawn(gateway_command(ingest_port, url, args.ingest_workers), logs / "gateway-ingest.log", env)
+        if separate
+        else None
     )
-    ceiling = spawn([PY, "-m", "bench.ceiling", "--port", str(ceil_port)], logs / "ceiling.log", None)
+    ceiling = spawn(
+        [PY, "-m", "bench.ceiling", "--port", str(ceil_port), "--processes", str(args.ingest_workers)],
+        logs / "ceiling.log",
+        None,
+    )
     peer = None if args.no_peer else start_postgraphile(url, peer_port, logs / "postgraphile.log")
     try:
         await wait_http(f"{gw_base}/healthz", proc=gateway)
+        if ingest_gateway is not None:
+            await wait_http(f"http://127.0.0.1:{ingest_port}/healthz", proc=ingest_gateway)
         await wait_http(f"http://127.0.0.1:{ceil_port}/i", proc=ceiling)
         peer_ok = False
         if peer is not None:
@@ -701,18 +726,38 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                 peer_ok = True
             except RuntimeError as exc:
                 bench.results["errors"].append(f"PostGraphile did not start: {exc}")
-        monitor = RssMonitor(gateway.pid)
-        bench.monitor = monitor
         pg_pid = postmaster_pid(data_dir / "pg")
-        bench.meters = {"gateway": CpuMeter(gateway.pid, pg_pid), "ceiling": CpuMeter(ceiling.pid, None)}
+        reads = Served(
+            gw_base, gateway.pid, args.workers, RssMonitor(gateway.pid), CpuMeter(gateway.pid, pg_pid)
+        )
+        ingestion = reads
+        if ingest_gateway is not None:
+            pid = ingest_gateway.pid
+            ingestion = Served(
+                f"http://127.0.0.1:{ingest_port}",
+                pid,
+                args.ingest_workers,
+                RssMonitor(pid),
+                CpuMeter(pid, pg_pid),
+            )
+        bench.meters = {"ceiling": CpuMeter(ceiling.pid, None)}
         if peer_ok and peer is not None:
             bench.meters["postgraphile"] = CpuMeter(peer.pid, pg_pid)
-        bench.results["gateway_idle_rss_mb"] = round(monitor.sample() / 2**20, 1)
+        bench.results["gateway_idle_rss_mb"] = round(reads.monitor.sample() / 2**20, 1)
         await workloads(
-            bench, url, datasets, ingest, gw_base, ceil_port, peer_port if peer_ok else None, gateway.pid
+            bench,
+            url,
+            datasets,
+            ingest,
+            reads,
+            ingestion,
+            ceil_port,
+            peer_port if peer_ok else None,
+            ingest_gateway,
         )
     finally:
         stop(gateway)
+        stop(ingest_gateway)
         stop(ceiling)
         stop(peer)
     bench.results["meta"] = {
@@ -734,13 +779,16 @@ async def workloads(
     url: str,
     datasets: dict[str, dict[str, Any]],
     ingest: dict[str, Any],
-    gw_base: str,
+    reads: Served,
+    ingestion: Served,
     ceil_port: int,
     peer_port: int | None,
-    gw_pid: int,
+    ingest_process: subprocess.Popen[bytes] | None,
 ) -> None:
+    """Every workload group asked for. `ingestion` is the gateway of the ingestion workloads (`reads` unless it
+    runs another number of workers: `ingest_process`, stopped once they are done)."""
     args = bench.args
-    monitor = bench.monitor
+    gw_base, gw_pid, monitor = reads.base, reads.pid, reads.monitor
     results = bench.results
     meters = bench.meters
     run_id = f"{int(time.time())}-{random.randrange(1_000_000)}"
@@ -758,6 +806,9 @@ async def workloads(
         # 2. ingestion, its rounds alternating with the ceiling's
         ceil_base = f"http://127.0.0.1:{ceil_port}"
         key = ingest["app_key"]
+        in_base = ingestion.base
+        # each worker counts its own engine's figures and `/metrics` answers from one of them: taken with one only
+        engine_base = in_base if ingestion.workers == 1 else None
         await bench.interleaved(
             Workload(
                 "ceiling",
@@ -768,41 +819,48 @@ async def workloads(
             ),
             Workload(
                 "ingest_i",
-                lambda r: ingest_builder(gw_base, key, f"{run_id}-i{r}", args.events_per_request),
+                lambda r: ingest_builder(in_base, key, f"{run_id}-i{r}", args.events_per_request),
                 conc,
                 countly_ok,
-                monitor=monitor,
-                extra={"events_per_request": args.events_per_request},
-                engine_base=gw_base,
-                cpu=meters.get("gateway"),
+                monitor=ingestion.monitor,
+                extra={"events_per_request": args.events_per_request, "workers": ingestion.workers},
+                engine_base=engine_base,
+                cpu=ingestion.meter,
             ),
         )
         if args.profile:
             profiles["ingest_i"] = await profile_round(
                 bench,
-                gw_pid,
+                ingestion.pid,
                 "ingest_i",
-                ingest_builder(gw_base, key, f"{run_id}-ip", args.events_per_request),
+                ingest_builder(in_base, key, f"{run_id}-ip", args.events_per_request),
                 conc,
             )
         await bench.workload(
             "ingest_bulk",
-            lambda r: bulk_builder(gw_base, key, f"{run_id}-b{r}", 50, args.bulk_events),
+            lambda r: bulk_builder(in_base, key, f"{run_id}-b{r}", 50, args.bulk_events),
             concurrency=args.bulk_concurrency or max(2, conc // 8),
             check=countly_ok,
-            monitor=monitor,
-            extra={"requests_per_call": 50, "events_per_item": args.bulk_events},
-            engine_base=gw_base,
-            cpu=meters.get("gateway"),
+            monitor=ingestion.monitor,
+            extra={
+                "requests_per_call": 50,
+                "events_per_item": args.bulk_events,
+                "workers": ingestion.workers,
+            },
+            engine_base=engine_base,
+            cpu=ingestion.meter,
         )
         if args.profile:
             profiles["ingest_bulk"] = await profile_round(
                 bench,
-                gw_pid,
+                ingestion.pid,
                 "ingest_bulk",
-                bulk_builder(gw_base, key, f"{run_id}-bp", 50, args.bulk_events),
+                bulk_builder(in_base, key, f"{run_id}-bp", 50, args.bulk_events),
                 8,
             )
+
+        # its workers would only wait while the reads run
+        stop(ingest_process)
 
     if want("nested"):
         await settle_writes(bench, url, "nested")
@@ -829,7 +887,7 @@ async def workloads(
                     graphql_ok,
                     keep_headers=("X-SQL-Statements",),
                     monitor=monitor,
-                    cpu=meters.get("gateway"),
+                    cpu=reads.meter,
                 )
             ]
             if peer_port is not None:
@@ -863,7 +921,7 @@ async def workloads(
             if data is None:
                 continue
             auth = {"api_key": data["token"], "app_id": data["product_id"]}
-            reads = {
+            queries = {
                 "o_sessions": get_builder(
                     f"{gw_base}/o?{urlencode({**auth, 'method': 'sessions', 'period': '30days'})}"
                 ),
@@ -873,7 +931,7 @@ async def workloads(
                     gql, ANALYTICS_QUERY, analytics_variables(data["product_id"]), data["token"]
                 ),
             }
-            for name, builder in reads.items():
+            for name, builder in queries.items():
                 pairs.setdefault(name, []).append(
                     Workload(
                         f"analytics_{name}_{scale}",
@@ -883,7 +941,7 @@ async def workloads(
                         ("X-SQL-Statements",),
                         monitor,
                         {"events": data["events"]},
-                        cpu=meters.get("gateway"),
+                        cpu=reads.meter,
                     )
                 )
         for specs in pairs.values():
@@ -988,14 +1046,28 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--bulk-concurrency", type=int, help="clients of /i/bulk (default: --concurrency / 8, at least 2)"
     )
-    parser.add_argument("--port", type=int, default=18080, help="gateway port (+1 ceiling, +2 PostGraphile)")
-    parser.add_argument("--workers", type=int, default=1, help="gateway worker processes (default 1)")
+    parser.add_argument(
+        "--port",
+        type=int,
+        default=18080,
+        help="gateway port (+1 ceiling, +2 PostGraphile, +3 the ingestion gateway)",
+    )
+    parser.add_argument(
+        "--workers", type=int, default=1, help="gateway worker processes of the read workloads (default 1)"
+    )
+    parser.add_argument(
+        "--ingest-workers",
+        type=int,
+        help="gateway worker processes of the ingestion workloads, and processes of the ceiling (default: one "
+        "per CPU)",
+    )
     parser.add_argument("--only", help="comma-separated workload groups: ingest,nested,analytics,statements")
     parser.add_argument("--no-peer", action="store_true", help="do not start PostGraphile")
     parser.add_argument("--profile", action="store_true", help="py-spy the gateway in extra rounds")
     parser.add_argument("--output", default=str(ROOT / "bench" / "results"), help="where results go")
     args = parser.parse_args(argv)
     quick = args.quick
+    args.ingest_workers = max(1, args.ingest_workers or os.cpu_count() or 1)
     args.rounds = args.rounds or (2 if quick else 3)
     args.duration = args.duration or (3.0 if quick else 10.0)
     args.events_small = args.events_small or (20_000 if quick else 1_000_000)

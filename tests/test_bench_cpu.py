@@ -114,6 +114,7 @@ def _results(ceiling_cpu: dict[str, float] | None, ingest_cpu: dict[str, float])
     bound = postgres_only_bound(workloads["ceiling"], workloads["ingest_i"])  # type: ignore[arg-type]
     return {
         "workloads": workloads,
+        "meta": {"args": {"workers": 1, "ingest_workers": 2}},
         "derived": {"checks": [], "ingest_vs_ceiling_postgres_only": bound},
         "sql_statements": [],
         "datasets": {},
@@ -132,6 +133,7 @@ def test_the_summary_shows_cpu_per_request_and_the_bound_postgres_leaves() -> No
     # a bulk call of 500 events: the three processes' CPU per event too
     assert "| ingest_bulk | 9000.0 | 170.0 | 140.0 | 9310.0 (18.6 per unit) | 0.23 |" in text
     assert "PostgreSQL's CPU per write added to the ceiling's): 0.5x" in text
+    assert "a gateway with 2 worker(s) and the ceiling with as many processes" in text
 
 
 def test_without_the_ceilings_cpu_there_is_no_bound() -> None:
