@@ -104,7 +104,8 @@ def markdown(results: dict[str, Any]) -> str:
         f"{args.get('rounds')} rounds x {args.get('duration')} s per workload, medians reported"
         f"{' (quick mode)' if args.get('quick') else ''}."
     )
-    if args.get("ingest_workers"):
+    ingested = any(name.startswith("ingest_") for name in results.get("workloads", {}))
+    if ingested and args.get("ingest_workers"):
         engine = (
             "" if args["ingest_workers"] == 1 else "; the engine's figures need one (`--ingest-workers 1`)"
         )

@@ -141,3 +141,11 @@ def test_without_the_ceilings_cpu_there_is_no_bound() -> None:
     results = _results(None, ingest)
     assert results["derived"]["ingest_vs_ceiling_postgres_only"] is None  # type: ignore[index]
     assert "added to the ceiling's" not in markdown(results)
+
+
+def test_the_summary_names_the_ingestion_workers_only_when_ingestion_ran() -> None:
+    ingest = {"server_us": 250.0, "postgres_us": 170.0, "load_us": 140.0, "idle": 0.23}
+    results = _results(None, ingest)
+    assert "a gateway with 2 worker(s)" in markdown(results)
+    results["workloads"] = {"ceiling": results["workloads"]["ceiling"]}  # type: ignore[index]
+    assert "worker(s)" not in markdown(results)
