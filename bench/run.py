@@ -166,6 +166,11 @@ class Served:
     monitor: RssMonitor
     meter: CpuMeter
 
+    @classmethod
+    def of(cls, base: str, pid: int, workers: int, postgres_pid: int | None) -> Served:
+        """The gateway at `base` whose process is `pid`, with monitors of its processes."""
+        return cls(base, pid, workers, RssMonitor(pid), CpuMeter(pid, postgres_pid))
+
 
 def gateway_command(port: int, url: str, workers: int) -> list[str]:
     return [
@@ -310,7 +315,8 @@ class Bench:
         self.rounds: int = args.rounds
         self.duration: float = args.duration
         self.results: dict[str, Any] = {"workloads": {}, "errors": []}
-        # CPU meters of the servers under test: "gateway", "ceiling" and, when it runs, "postgraphile"
+        # CPU meters of the servers under test besides the gateways (`Served.meter`): "ceiling" and, when it runs,
+        # "postgraphile"
         self.meters: dict[str, CpuMeter] = {}
 
     def log(self, message: str) -> None:
@@ -727,18 +733,11 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             except RuntimeError as exc:
                 bench.results["errors"].append(f"PostGraphile did not start: {exc}")
         pg_pid = postmaster_pid(data_dir / "pg")
-        reads = Served(
-            gw_base, gateway.pid, args.workers, RssMonitor(gateway.pid), CpuMeter(gateway.pid, pg_pid)
-        )
+        reads = Served.of(gw_base, gateway.pid, args.workers, pg_pid)
         ingestion = reads
         if ingest_gateway is not None:
-            pid = ingest_gateway.pid
-            ingestion = Served(
-                f"http://127.0.0.1:{ingest_port}",
-                pid,
-                args.ingest_workers,
-                RssMonitor(pid),
-                CpuMeter(pid, pg_pid),
+            ingestion = Served.of(
+                f"http://127.0.0.1:{ingest_port}", ingest_gateway.pid, args.ingest_workers, pg_pid
             )
         bench.meters = {"ceiling": CpuMeter(ceiling.pid, None)}
         if peer_ok and peer is not None:
