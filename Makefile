@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml
 # Start the gateway on the embedded PostgreSQL; the first run also creates credentials and prints them.
 run: $(STAMP)
 	@$(BIN)/analytics-gateway bootstrap --json > /dev/null
-	@$(BIN)/python -m gateway.welcome
+	@$(BIN)/python -m gateway.cli.welcome
 	$(BIN)/analytics-gateway serve
 
 node_modules/.installed: package.json

@@ -38,10 +38,10 @@ import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from gateway.db import Database  # noqa: E402
-from gateway.embedded import start_embedded  # noqa: E402
+from gateway.db.embedded import start_embedded  # noqa: E402
+from gateway.db.migrate import migrate  # noqa: E402
+from gateway.db.pool import Database  # noqa: E402
 from gateway.ingest import EventInput, IngestEngine, TrackRequest  # noqa: E402
-from gateway.migrate import migrate  # noqa: E402
 
 # (requests per submit, events per request (min, max), default concurrency, default submits per round)
 MODES = {

@@ -176,7 +176,7 @@ def gateway_command(port: int, url: str, workers: int) -> list[str]:
     return [
         PY,
         "-m",
-        "gateway.cli",
+        "gateway.cli.main",
         "serve",
         "--port",
         str(port),
@@ -226,9 +226,9 @@ async def ensure_dataset(
 ) -> dict[str, Any]:
     """Seed `account` with `params` unless the marker says it already holds exactly that (`reseed`: in any case,
     which first deletes what the account's products hold); its credentials."""
-    from gateway.bootstrap import bootstrap
-    from gateway.db import Database
-    from gateway.seed import run_seed
+    from gateway.cli.bootstrap import bootstrap
+    from gateway.cli.seed import run_seed
+    from gateway.db.pool import Database
 
     marker_path = data_dir / "seeded.json"
     markers = read_markers(marker_path)
@@ -643,7 +643,7 @@ def wants(args: argparse.Namespace, group: str) -> bool:
 
 
 async def run(args: argparse.Namespace) -> dict[str, Any]:
-    from gateway.embedded import start_embedded
+    from gateway.db.embedded import start_embedded
 
     bench = Bench(args)
     log = bench.log

@@ -3,66 +3,31 @@
 from __future__ import annotations
 
 import gc
-import itertools
 import logging
-import secrets
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import timedelta
 
 from aiohttp import web
 
-from gateway.app_keys import REQUEST_ID
+from gateway.background.exports import ExportWorker
+from gateway.background.housekeeping import Housekeeping
+from gateway.background.live_feed import LIVE_KEY, LiveFeed
 from gateway.config import Settings
-from gateway.db import Database
-from gateway.executor import Executor
-from gateway.exports import ExportWorker, download_export
-from gateway.graphiql import add_graphiql_routes
-from gateway.graphql_http import graphql_handler, graphql_preflight
-from gateway.health import healthz
-from gateway.housekeeping import Housekeeping
+from gateway.db.pool import Database
+from gateway.execution.executor import Executor
+from gateway.execution.persisted import PersistedQueries, adapter_documents
+from gateway.http.downloads import download_export
+from gateway.http.graphiql import add_graphiql_routes
+from gateway.http.graphql_endpoint import graphql_handler, graphql_preflight
+from gateway.http.health import healthz
+from gateway.http.request_ids import request_id_middleware
 from gateway.ingest.engine import IngestEngine
-from gateway.live import LIVE_KEY, LiveFeed
-from gateway.metrics import add_metrics, metrics_middleware
-from gateway.persisted import PersistedQueries, adapter_documents
+from gateway.observability.metrics import add_metrics, metrics_middleware
 from gateway.state import STATE_KEY, AppState
 
 log = logging.getLogger(__name__)
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-
-
-# 32 hex digits like a uuid4: this process's random half, then a counter. Unique across processes and restarts
-# without uuid4's read of the system's random source for every request (2% of a Countly `/i`).
-_ID_PREFIX = secrets.token_hex(8)
-_id_counter = itertools.count(1)
-
-
-def new_request_id() -> str:
-    """An id for a request that came without one."""
-    return f"{_ID_PREFIX}{next(_id_counter):016x}"
-
-
-@web.middleware
-async def request_id_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Give every request an id (or keep the caller's), log it and return it in `X-Request-Id`."""
-    incoming = request.headers.get("X-Request-Id", "")
-    request_id = incoming if 0 < len(incoming) <= 100 and incoming.isprintable() else new_request_id()
-    request[REQUEST_ID] = request_id
-    try:
-        response = await handler(request)
-    except web.HTTPException as exc:
-        exc.headers["X-Request-Id"] = request_id
-        raise
-    except Exception:
-        # never a stack trace or an HTML page to the client: an id to quote, and the details in the log
-        log.exception("unhandled error in request %s %s %s", request_id, request.method, request.path)
-        return web.json_response(
-            {"errors": [{"message": "Internal server error", "extensions": {"errorId": request_id}}]},
-            status=500,
-            headers={"X-Request-Id": request_id},
-        )
-    response.headers["X-Request-Id"] = request_id
-    return response
 
 
 async def freeze_startup_heap(_app: web.Application) -> None:

@@ -78,7 +78,7 @@ class Settings:
     # days a calendar tree's kept day is used before it is rendered again (0: kept for good); 62 covers a 30-day
     # document's period and the one before it, so each day of such documents is rendered once
     kept_days_ttl_days: float = field(default_factory=lambda: _env_float("GATEWAY_KEPT_DAYS_TTL", 62.0))
-    # seconds between two sweeps of what expires (gateway/housekeeping.py)
+    # seconds between two sweeps of what expires (gateway/background/housekeeping.py)
     housekeeping_seconds: float = field(
         default_factory=lambda: _env_float("GATEWAY_HOUSEKEEPING_SECONDS", 3600.0)
     )

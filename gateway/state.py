@@ -8,9 +8,9 @@ from typing import TYPE_CHECKING
 from aiohttp import web
 
 from gateway.config import Settings
-from gateway.db import Database
-from gateway.executor import Executor
-from gateway.persisted import PersistedQueries
+from gateway.db.pool import Database
+from gateway.execution.executor import Executor
+from gateway.execution.persisted import PersistedQueries
 
 if TYPE_CHECKING:
     from gateway.ingest.engine import IngestEngine

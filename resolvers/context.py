@@ -9,10 +9,10 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import strawberry
 from strawberry.dataloader import DataLoader
 
-from gateway.auth import Permission, Principal
+from gateway.access.budget import Budget
+from gateway.access.principal import Permission, Principal
 from gateway.config import Limits
-from gateway.db import Database
-from gateway.ratelimit import Budget
+from gateway.db.pool import Database
 
 if TYPE_CHECKING:
     from gateway.ingest.engine import IngestEngine
@@ -42,11 +42,11 @@ class Context:
     budget: Budget | None = None
     # while the executor prefetches a list's child fields, loads are collected here instead of awaited
     prefetch: list[Awaitable[Any]] | None = None
-    # set by the executor that passes pre-built lists through (`gateway.fast_execution.SerializedList`);
+    # set by the executor that passes pre-built lists through (`gateway.execution.fast_path.SerializedList`);
     # loaders build such lists only then
     serialized_lists: bool = False
-    # set by a caller that writes the result with `gateway.graphql_http.encode_json`: such lists may then stay
-    # the JSON text PostgreSQL wrote (`gateway.fast_execution.RawJson`) instead of being parsed into objects
+    # set by a caller that writes the result with `gateway.http.graphql_endpoint.encode_json`: such lists may then stay
+    # the JSON text PostgreSQL wrote (`gateway.execution.fast_path.RawJson`) instead of being parsed into objects
     raw_json: bool = False
     # while a listing learns how a child connection loads, the connection is recorded here instead of loaded
     capture: list[Any] | None = None

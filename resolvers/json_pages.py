@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from gateway.fast_execution import LeafListSelection
+from gateway.execution.fast_path import LeafListSelection
 from resolvers import json_leaves
 
 if TYPE_CHECKING:

@@ -14,7 +14,7 @@ from typing import Any
 
 import strawberry
 
-from gateway.fast_execution import cheap_field
+from gateway.execution.fast_path import cheap_field
 from resolvers.context import Context
 
 NodeFetcher = Callable[[Context, int], Awaitable[Any]]

@@ -28,7 +28,7 @@ import orjson
 import strawberry
 from strawberry.dataloader import DataLoader
 
-from gateway.fast_execution import LeafListSelection, SerializedList, cheap_field, leaf_list_selection
+from gateway.execution.fast_path import LeafListSelection, SerializedList, cheap_field, leaf_list_selection
 from resolvers.context import Context
 from resolvers.json_leaves import JsonLeaf
 from resolvers.json_pages import ChildPages, can_nest, page_rows
@@ -233,7 +233,7 @@ class Listing(Generic[T]):
             return await self._load_pages(ctx, keys, raw_json=False)
 
         # pages kept as PostgreSQL's text have a loader of their own: the operations of one shim request share
-        # a context (`gateway.inprocess`), and one of them may want objects where another wants text
+        # a context (`gateway.execution.inprocess`), and one of them may want objects where another wants text
         async def raw_pages(ctx: Context, keys: list[PageKey]) -> list[Page]:
             return await self._load_pages(ctx, keys, raw_json=True)
 
@@ -262,7 +262,7 @@ class Listing(Generic[T]):
         """For resolvers: the connection at once when its page is loaded already (prefetched), else an awaitable.
 
         Awaiting costs graphql-core a task and several coroutine frames per parent; when the executor has
-        prefetched the pages of a whole list of parents (`gateway.fast_execution.prefetchable`), every
+        prefetched the pages of a whole list of parents (`gateway.execution.fast_path.prefetchable`), every
         parent's connection is built synchronously instead. While prefetching, the load is only registered
         (in `ctx.prefetch`) and None is returned. The declared type is the resolved one because Strawberry
         reads the resolver's annotation, and graphql-core awaits any awaitable a resolver returns.

@@ -7,7 +7,7 @@ from typing import Any
 import asyncpg
 import strawberry
 
-from gateway.auth import Permission
+from gateway.access.principal import Permission
 from resolvers.context import Context
 from resolvers.errors import NotFound
 from resolvers.inputs import own_pk, set_clause

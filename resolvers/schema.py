@@ -10,8 +10,8 @@ from datetime import datetime
 
 import strawberry
 
-from gateway.auth import Permission
-from gateway.fast_execution import install_direct_resolvers
+from gateway.access.principal import Permission
+from gateway.execution.fast_path import install_direct_resolvers
 from resolvers.accounts.mutations import AccountMutations
 from resolvers.accounts.types import Account, load_account
 from resolvers.context import ctx_of

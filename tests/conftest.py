@@ -16,9 +16,9 @@ from aiohttp import web
 
 from gateway.app import create_app
 from gateway.config import Limits, Settings
-from gateway.db import Database
-from gateway.embedded import start_embedded
-from gateway.migrate import migrate
+from gateway.db.embedded import start_embedded
+from gateway.db.migrate import migrate
+from gateway.db.pool import Database
 from resolvers.accounts.store import create_account
 from resolvers.node import to_global_id
 

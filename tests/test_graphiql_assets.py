@@ -11,7 +11,7 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer, make_mocked_request
 
-from gateway.graphiql import (
+from gateway.http.graphiql import (
     STATIC_DIR,
     add_graphiql_routes,
     graphiql_html,

@@ -21,7 +21,7 @@ import pytest
 import strawberry
 from aiohttp import web
 
-from gateway.graphiql import add_graphiql_routes, graphiql_html, graphiql_response, wants_graphiql
+from gateway.http.graphiql import add_graphiql_routes, graphiql_html, graphiql_response, wants_graphiql
 
 TOKEN = "test-token-123"
 

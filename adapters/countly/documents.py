@@ -33,10 +33,10 @@ from adapters.countly import replies, shapes
 from adapters.countly.operations import operation
 from adapters.countly.params import CountlyRequest, json_param
 from adapters.countly.periods import Period, parse_period
-from gateway.auth import Principal
-from gateway.executor import RequestError
-from gateway.fast_execution import RawJson
-from gateway.inprocess import run_operation
+from gateway.access.principal import Principal
+from gateway.execution.executor import RequestError
+from gateway.execution.fast_path import RawJson
+from gateway.execution.inprocess import run_operation
 from gateway.json_text import compact_json
 
 LIMITS = {"event_limit": 500, "event_segmentation_limit": 100, "event_segmentation_value_limit": 1000}

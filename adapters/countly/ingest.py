@@ -1,7 +1,7 @@
 """Running the `record` mutation for Countly writes and turning its outcomes into Countly's replies.
 
 `/i` requests of one product arriving in the same turn of the event loop share one `record` operation
-(`gateway.coalescer`); `/i/bulk` runs one operation per call.
+(`gateway.execution.coalescer`); `/i/bulk` runs one operation per call.
 """
 
 from __future__ import annotations
@@ -14,10 +14,10 @@ from aiohttp import web
 
 from adapters.countly import replies
 from adapters.countly.operations import operation
-from gateway.auth import Principal
-from gateway.coalescer import Coalescer
-from gateway.executor import RequestError
-from gateway.inprocess import run_operation
+from gateway.access.principal import Principal
+from gateway.execution.coalescer import Coalescer
+from gateway.execution.executor import RequestError
+from gateway.execution.inprocess import run_operation
 
 log = logging.getLogger(__name__)
 

@@ -14,9 +14,11 @@ from adapters.countly import documents, replies
 from adapters.countly.operations import operation
 from adapters.countly.params import CountlyRequest
 from adapters.countly.periods import BadPeriod
-from gateway.auth import Principal, principal_for_token, product_for_app_key
-from gateway.executor import RequestError
-from gateway.inprocess import run_operation
+from gateway.access.app_keys import product_for_app_key
+from gateway.access.principal import Principal
+from gateway.access.tokens import principal_for_token
+from gateway.execution.executor import RequestError
+from gateway.execution.inprocess import run_operation
 from gateway.state import state_of
 from resolvers.node import to_global_id
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from aiohttp import web
 
-from gateway.fast_execution import RawJson
+from gateway.execution.fast_path import RawJson
 from gateway.json_text import compact_json
 
 CONTENT_TYPE = "application/json; charset=utf-8"

@@ -30,8 +30,8 @@ from adapters.countly.writes import (
     request_payload,
     signed_payload,
 )
-from gateway.auth import product_for_app_key
-from gateway.coalescer import register_coalescer
+from gateway.access.app_keys import product_for_app_key
+from gateway.execution.coalescer import register_coalescer
 from gateway.state import state_of
 
 log = logging.getLogger(__name__)

@@ -17,10 +17,10 @@ from dataclasses import dataclass, field
 
 import asyncpg
 
-from gateway.db import Database
+from gateway.db.pool import Database
 from gateway.ingest.model import Outcome, TrackRequest
 from gateway.ingest.writer import DeviceCreatedConcurrently, write_batch
-from gateway.prometheus import Histogram
+from gateway.observability.prometheus import Histogram
 
 log = logging.getLogger(__name__)
 

@@ -22,7 +22,7 @@ from typing import Any
 import asyncpg
 import orjson
 
-from gateway.db import Transaction
+from gateway.db.pool import Transaction
 from gateway.ingest import sql
 from gateway.ingest.model import Outcome, TrackRequest
 from gateway.ingest.rules import (

@@ -7,7 +7,7 @@ import re
 import asyncpg
 import strawberry
 
-from gateway.auth import Permission
+from gateway.access.principal import Permission
 from resolvers.accounts.store import check_login, create_account, login_blocked, record_failed_login
 from resolvers.accounts.types import Account, load_account
 from resolvers.context import ctx_of
@@ -97,7 +97,7 @@ class AccountMutations:
             raise UserError("Wrong email or password", code="UNAUTHENTICATED")
         account_id, user_id = found
         issued = await issue_token(ctx.db, account_id, f"login of {email}", [Permission.ADMIN], user_id)
-        from gateway.auth import Principal, expand_permissions
+        from gateway.access.principal import Principal, expand_permissions
 
         ctx.principal = Principal(account_id, expand_permissions(["admin"]), token_id=issued.id)
         account = await load_account(ctx, account_id)

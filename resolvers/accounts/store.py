@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from gateway.auth import Permission, hash_password, verify_password
-from gateway.db import Database
+from gateway.access.passwords import hash_password, verify_password
+from gateway.access.principal import Permission
+from gateway.db.pool import Database
 from resolvers.tokens.store import issue_token
 
 

@@ -71,7 +71,7 @@ class Account(Node):
     async def tokens(
         self, info: strawberry.Info, first: int | None = None, after: str | None = None
     ) -> Connection[Annotated[ApiToken, strawberry.lazy("resolvers.tokens.types")]]:
-        from gateway.auth import Permission
+        from gateway.access.principal import Permission
         from resolvers.tokens.types import TOKEN_ORDER, TOKENS
 
         ctx = ctx_of(info)
@@ -82,7 +82,7 @@ class Account(Node):
     async def users(
         self, info: strawberry.Info, first: int | None = None, after: str | None = None
     ) -> Connection[Annotated[User, strawberry.lazy("resolvers.users.types")]]:
-        from gateway.auth import Permission
+        from gateway.access.principal import Permission
         from resolvers.users.types import USER_ORDER, USERS
 
         ctx = ctx_of(info)

@@ -15,7 +15,7 @@ from typing import Any, Protocol
 
 import asyncpg
 
-from gateway.db import KeptPlan
+from gateway.db.pool import KeptPlan
 from resolvers.context import Context
 
 

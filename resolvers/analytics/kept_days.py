@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from gateway.db import Database
+from gateway.db.pool import Database
 
 # Oldest first, a chunk at a time, so that a sweep of a large backlog never holds many row locks at once.
 # Rows a read is rewriting at that moment are skipped (the read refreshes their kept_at anyway), and so are

@@ -30,7 +30,7 @@ Both statements keep a generic plan (`KeptPlan`): planning them for their values
 
 from __future__ import annotations
 
-from gateway.db import KeptPlan
+from gateway.db.pool import KeptPlan
 from resolvers.analytics.sql import overlaps
 
 # a whole float as an integer below 2**53 (as JavaScript prints it), any other float as PostgreSQL's shortest text

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from gateway.fast_execution import RawJson
+from gateway.execution.fast_path import RawJson
 from gateway.json_text import loads_json
 from resolvers.analytics import tree_sql
 from resolvers.analytics.batching import RowSource

@@ -10,7 +10,7 @@ import strawberry
 from strawberry.scalars import JSON
 from strawberry.utils.str_converters import to_camel_case
 
-from gateway.fast_execution import prefetchable
+from gateway.execution.fast_path import prefetchable
 from gateway.ingest.rules import METRIC_COLUMNS
 from resolvers import json_leaves
 from resolvers.context import Context, ctx_of

@@ -10,7 +10,7 @@ import asyncpg
 import strawberry
 from strawberry.scalars import JSON
 
-from gateway.fast_execution import cheap_field
+from gateway.execution.fast_path import cheap_field
 from resolvers import json_leaves
 from resolvers.context import Context, ctx_of
 from resolvers.errors import found

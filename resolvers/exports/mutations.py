@@ -1,10 +1,10 @@
-"""The mutation that starts an export job; the export worker (gateway/exports.py) carries it out."""
+"""The mutation that starts an export job; the export worker (gateway/background/exports.py) carries it out."""
 
 from __future__ import annotations
 
 import strawberry
 
-from gateway.auth import Permission
+from gateway.access.principal import Permission
 from resolvers.context import ctx_of
 from resolvers.errors import UserError
 from resolvers.exports.types import EXPORT_COLUMNS, Export, ExportFormat, ExportKind

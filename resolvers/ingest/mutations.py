@@ -8,7 +8,7 @@ from typing import Any
 import strawberry
 from graphql import GraphQLSchema
 
-from gateway.auth import Permission
+from gateway.access.principal import Permission
 from gateway.ingest.model import EventInput, TrackRequest
 from resolvers.context import Context, ctx_of
 from resolvers.errors import UserError

@@ -1,6 +1,6 @@
 """The Subscription root: a product's events and sessions as they are stored, from any gateway process.
 
-Each write transaction notifies the product (PostgreSQL NOTIFY, see gateway.live); on every wake-up the
+Each write transaction notifies the product (PostgreSQL NOTIFY, see gateway.background.live_feed); on every wake-up the
 subscription reads the new rows by keyset, scoped to the caller's account and product, and yields them in
 pages. The checks (permission, the product being the caller's) run when the subscription is set up, so a
 refused subscription fails at once instead of on its first event.
@@ -13,8 +13,8 @@ from dataclasses import dataclass
 
 import strawberry
 
-from gateway.auth import Permission
-from gateway.live import KeysetCursor, LiveFeed
+from gateway.access.principal import Permission
+from gateway.background.live_feed import KeysetCursor, LiveFeed
 from resolvers.context import Context, ctx_of
 from resolvers.errors import UserError
 from resolvers.events.types import EVENT_COLUMNS, Event

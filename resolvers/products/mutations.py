@@ -7,7 +7,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import strawberry
 
-from gateway.auth import Permission, forget_app_keys
+from gateway.access.app_keys import forget_app_keys
+from gateway.access.principal import Permission
 from resolvers.context import ctx_of
 from resolvers.errors import UserError
 from resolvers.inputs import check_text, unset

@@ -7,7 +7,7 @@ import json
 import strawberry
 from strawberry.scalars import JSON
 
-from gateway.auth import Permission
+from gateway.access.principal import Permission
 from resolvers.context import ctx_of
 from resolvers.errors import UserError
 from resolvers.inputs import check_text, unset

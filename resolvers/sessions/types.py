@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 import asyncpg
 import strawberry
 
-from gateway.fast_execution import prefetchable
+from gateway.execution.fast_path import prefetchable
 from resolvers import json_leaves
 from resolvers.context import Context, ctx_of
 from resolvers.errors import found

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import strawberry
 
-from gateway.auth import Permission
+from gateway.access.principal import Permission
 from resolvers.context import ctx_of
 from resolvers.errors import UserError
 from resolvers.inputs import check_text

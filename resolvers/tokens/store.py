@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from gateway.auth import Permission, hash_token, new_token
-from gateway.db import Database, Transaction
+from gateway.access.principal import Permission
+from gateway.access.tokens import hash_token, new_token
+from gateway.db.pool import Database, Transaction
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ from datetime import datetime
 import asyncpg
 import strawberry
 
-from gateway.auth import Permission
+from gateway.access.principal import Permission
 from resolvers.context import Context
 from resolvers.node import Node, register_node
 from resolvers.pagination import ById, Listing, Order

@@ -25,7 +25,7 @@ from typing import Any
 import aiohttp
 import pytest
 
-from gateway.db import Database
+from gateway.db.pool import Database
 from tests.conftest import Server, Tenant, gql, new_tenant
 
 HERE = Path(__file__).resolve().parent

@@ -1,4 +1,4 @@
-"""`gateway.coalescer`: items of one key handed in during one turn share a call; failures stay with their item."""
+"""`gateway.execution.coalescer`: items of one key handed in during one turn share a call; failures stay with their item."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from gateway.coalescer import Coalescer
+from gateway.execution.coalescer import Coalescer
 
 
 class Recorder:

@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 from graphql import execute, parse
 
-from gateway.auth import principal_for_token
-from gateway.db import Database
+from gateway.access.tokens import principal_for_token
+from gateway.db.pool import Database
 from resolvers.context import Context
 from resolvers.schema import build_schema, schema
 from tests.conftest import Tenant

@@ -13,16 +13,16 @@ import gc
 
 import pytest
 
-from gateway.auth import principal_for_token
-from gateway.db import Database
-from gateway.executor import Executor
-from gateway.variables import VariableFastExecutor
+from gateway.access.tokens import principal_for_token
+from gateway.db.pool import Database
+from gateway.execution.executor import Executor
+from gateway.execution.variables import VariableFastExecutor
 from resolvers.context import Context
 from resolvers.schema import schema as graph
 from tests.conftest import Tenant
 
 QUERIES = (
-    # one root field (run directly, gateway.variables) and two
+    # one root field (run directly, gateway.execution.variables) and two
     "query Q($p: ID!) { node(id: $p) { id ... on Product { name } } }",
     "query Q($p: ID!) { node(id: $p) { id } viewer { __typename } }",
 )

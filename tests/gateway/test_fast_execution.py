@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 from graphql import GraphQLEnumType, GraphQLError, execute, parse
 
-from gateway.auth import principal_for_token
-from gateway.db import Database
-from gateway.fast_execution import LeafFastExecutor, _enum_serializer
+from gateway.access.tokens import principal_for_token
+from gateway.db.pool import Database
+from gateway.execution.fast_path import LeafFastExecutor, _enum_serializer
 from resolvers.context import Context
 from resolvers.schema import schema
 from tests.conftest import Tenant

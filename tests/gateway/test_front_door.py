@@ -12,8 +12,8 @@ import aiohttp
 import asyncpg
 import pytest
 
-from gateway.db import Database
-from gateway.ratelimit import authenticate_and_charge
+from gateway.access.budget import authenticate_and_charge
+from gateway.db.pool import Database
 from tests.conftest import Server, Tenant, gateway_with, gql
 
 RESPONSE_TYPE = "application/graphql-response+json"
@@ -194,7 +194,7 @@ async def test_internal_errors_are_masked_with_a_logged_id(
         tenant.account_pk,
         tenant.product_pk,
     )
-    with caplog.at_level(logging.ERROR, logger="gateway.executor"):
+    with caplog.at_level(logging.ERROR, logger="gateway.execution.executor"):
         reply = await gql(http, server, "{ exports { nodes { kind } } }", token=tenant.token)
     error = reply.errors[0]
     assert (
@@ -412,7 +412,7 @@ async def test_automatic_persisted_queries(
 async def test_trusted_documents_mode(
     http: aiohttp.ClientSession, migrated: str, tmp_path: Path, tenant: Tenant, db: Database
 ) -> None:
-    from gateway.persisted import PersistedQueries, adapter_documents
+    from gateway.execution.persisted import PersistedQueries, adapter_documents
 
     trusted = "query Trusted { account { id } }"
     await PersistedQueries(db).register_trusted([trusted])

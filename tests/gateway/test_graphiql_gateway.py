@@ -10,7 +10,7 @@ from aiohttp import web
 
 from gateway.app import create_app
 from gateway.config import Settings
-from gateway.graphiql import graphiql_html
+from gateway.http.graphiql import graphiql_html
 from tests.conftest import Tenant
 from tests.test_graphiql_browser import CHROMIUM, _chromium_run, _text
 
@@ -51,7 +51,7 @@ async def test_graphiql_runs_a_query_on_the_real_graph(migrated: str, tmp_path: 
 
 
 async def _account_name(url: str, tenant: Tenant) -> str:
-    from gateway.db import Database
+    from gateway.db.pool import Database
 
     db = await Database.connect(url, min_size=1, max_size=1)
     try:

@@ -1,4 +1,4 @@
-"""Operations a shim runs in one HTTP request (`gateway.inprocess.run_operation`) share one context."""
+"""Operations a shim runs in one HTTP request (`gateway.execution.inprocess.run_operation`) share one context."""
 
 from __future__ import annotations
 
@@ -10,11 +10,11 @@ import aiohttp
 import pytest
 from aiohttp import web
 
+from gateway.access.tokens import principal_for_token
 from gateway.app import create_app
-from gateway.auth import principal_for_token
 from gateway.config import Settings
-from gateway.db import Database, start_counting
-from gateway.inprocess import run_operation
+from gateway.db.pool import Database, start_counting
+from gateway.execution.inprocess import run_operation
 from gateway.state import state_of
 from tests.conftest import Tenant
 

@@ -10,7 +10,7 @@ from typing import Any
 import asyncpg
 import pytest
 
-from gateway.db import Database, _jsonb_encode
+from gateway.db.pool import Database, _jsonb_encode
 
 VALUES: list[Any] = [
     {"plan": "pro", "n": 3, "price": 9.99, "ok": True, "none": None},

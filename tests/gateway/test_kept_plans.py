@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncpg
 import pytest
 
-from gateway.db import Database, KeptPlan, start_counting
+from gateway.db.pool import Database, KeptPlan, start_counting
 from resolvers.analytics import tree_sql
 
 SETTING = "SELECT current_setting('plan_cache_mode')"

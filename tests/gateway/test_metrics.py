@@ -9,7 +9,7 @@ import re
 import aiohttp
 import pytest
 
-from gateway.logs import JsonFormatter
+from gateway.observability.logs import JsonFormatter
 from tests.conftest import Server, Tenant, gql
 
 Sample = tuple[str, frozenset[tuple[str, str]]]
@@ -182,7 +182,7 @@ async def test_access_log_line_is_json_with_the_reply_request_id(
 
 
 def test_unlabelled_histograms_are_written_before_their_first_observation() -> None:
-    from gateway.prometheus import Histogram
+    from gateway.observability.prometheus import Histogram
 
     empty = Histogram("waits_seconds", "Waits.", buckets=(0.1, 1))
     assert list(empty.render()) == [

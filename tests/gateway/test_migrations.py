@@ -7,7 +7,7 @@ import secrets
 
 import asyncpg
 
-from gateway.migrate import available_migrations, migrate
+from gateway.db.migrate import available_migrations, migrate
 
 
 async def test_concurrent_starts_apply_each_migration_once(pg_url: str) -> None:

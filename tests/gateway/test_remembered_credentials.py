@@ -1,11 +1,13 @@
-"""Credentials are looked up once per few seconds and process (`gateway.auth.Remembered`)."""
+"""Credentials are looked up once per few seconds and process (`gateway.access.remembered.Remembered`)."""
 
 from __future__ import annotations
 
 import asyncio
 
-from gateway.auth import Remembered, principal_for_token, product_for_app_key
-from gateway.db import Database, start_counting
+from gateway.access.app_keys import product_for_app_key
+from gateway.access.remembered import Remembered
+from gateway.access.tokens import principal_for_token
+from gateway.db.pool import Database, start_counting
 from tests.conftest import Tenant
 
 

@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 from graphql import ExecutionResult, GraphQLError, build_schema, execute, parse
 
-from gateway.executor import Executor
-from gateway.variables import VariableFastExecutor, operation_plan
+from gateway.execution.executor import Executor
+from gateway.execution.variables import VariableFastExecutor, operation_plan
 from resolvers.context import Context
 
 SCHEMA = build_schema(

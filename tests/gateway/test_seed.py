@@ -6,7 +6,7 @@ import json
 import subprocess
 from pathlib import Path
 
-from gateway.db import Database
+from gateway.db.pool import Database
 from tests.process import GATEWAY
 
 

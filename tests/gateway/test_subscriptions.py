@@ -15,9 +15,9 @@ from typing import Any
 import aiohttp
 import pytest
 
-from gateway import subscriptions
-from gateway.db import Database
-from gateway.live import LIVE_KEY
+from gateway.http import graphql_ws
+from gateway.background.live_feed import LIVE_KEY
+from gateway.db.pool import Database
 from tests.conftest import Server, Tenant, gateway_with, gql, new_tenant
 from tests.process import GATEWAY, start_gateway
 
@@ -287,7 +287,7 @@ async def test_auth_and_protocol_close_codes(
     # no subprotocol: 4406; no init in time: 4408
     ws = await http.ws_connect(ws_url(server.url))
     assert await closed_with(ws) == 4406
-    monkeypatch.setattr(subscriptions, "INIT_TIMEOUT", 0.2)
+    monkeypatch.setattr(graphql_ws, "INIT_TIMEOUT", 0.2)
     ws = await http.ws_connect(ws_url(server.url), protocols=(PROTOCOL,))
     assert await closed_with(ws) == 4408
 

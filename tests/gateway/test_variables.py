@@ -28,12 +28,12 @@ from graphql.execution.executor import Executor as CoreExecutor
 from graphql.execution.values import VariableValues, get_variable_values
 from graphql.pyutils import Undefined
 
-from gateway.auth import principal_for_token
-from gateway.db import Database
-from gateway.executor import Executor, RequestError
-from gateway.fast_execution import LeafFastExecutor
+from gateway.access.tokens import principal_for_token
+from gateway.db.pool import Database
+from gateway.execution.executor import Executor, RequestError
+from gateway.execution.fast_path import LeafFastExecutor
+from gateway.execution.variables import VariableFastExecutor, _caches_of, coerce_variables, operation_plan
 from gateway.ingest.engine import IngestEngine
-from gateway.variables import VariableFastExecutor, _caches_of, coerce_variables, operation_plan
 from resolvers.context import Context
 from resolvers.schema import schema as graph
 from tests.conftest import Tenant

@@ -8,7 +8,7 @@ from typing import Any
 
 import aiohttp
 
-from gateway.db import Database
+from gateway.db.pool import Database
 from resolvers.node import to_global_id
 from tests.conftest import Server, Tenant, gql, new_tenant
 

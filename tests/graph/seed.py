@@ -5,7 +5,7 @@ from __future__ import annotations
 import secrets
 from datetime import UTC, datetime, timedelta
 
-from gateway.db import Database
+from gateway.db.pool import Database
 
 
 async def seed_product_tree(

@@ -11,7 +11,7 @@ import json
 import aiohttp
 import pytest
 
-from gateway.db import Database
+from gateway.db.pool import Database
 from gateway.ingest.rules import METRIC_COLUMNS
 from tests.conftest import Server, Tenant, gql
 from tests.graph.seed import seed_product_tree
@@ -36,7 +36,7 @@ async def test_csv_and_json_exports_with_continuation(
     from resolvers.node import to_global_id
 
     # small chunks, so that the file is written and downloaded in several pieces
-    monkeypatch.setattr("gateway.exports.CHUNK", 5)
+    monkeypatch.setattr("gateway.background.exports.CHUNK", 5)
 
     [product] = await seed_product_tree(
         db, tenant.account_pk, products=1, sessions_per_product=3, events_per_session=4

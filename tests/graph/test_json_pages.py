@@ -16,11 +16,11 @@ import aiohttp
 import orjson
 import pytest
 
-from gateway.auth import principal_for_token
-from gateway.db import Database, start_counting
-from gateway.executor import Executor
-from gateway.fast_execution import LeafListSelection, RawJson
-from gateway.graphql_http import encode_json
+from gateway.access.tokens import principal_for_token
+from gateway.db.pool import Database, start_counting
+from gateway.execution.executor import Executor
+from gateway.execution.fast_path import LeafListSelection, RawJson
+from gateway.http.graphql_endpoint import encode_json
 from resolvers import pagination
 from resolvers.context import Context
 from resolvers.events.types import PRODUCT_EVENTS
@@ -282,7 +282,7 @@ async def test_json_pages_answer_what_python_answers(
 
 
 async def test_one_context_gives_text_then_objects(db: Database, shop: Tenant) -> None:
-    """A shim's operations share a context (`gateway.inprocess`): a page one loaded as PostgreSQL's text is not
+    """A shim's operations share a context (`gateway.execution.inprocess`): a page one loaded as PostgreSQL's text is not
     what the next gets when it wants objects, and asking again for text finds the text page loaded already."""
     query = CASES[0][0]
     principal = await principal_for_token(db, shop.token)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import aiohttp
 
-from gateway.db import Database
+from gateway.db.pool import Database
 from tests.conftest import Server, gql, new_tenant
 from tests.graph.seed import seed_product_tree
 

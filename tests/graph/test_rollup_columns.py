@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import aiohttp
 
-from gateway.db import Database
+from gateway.db.pool import Database
 from tests.conftest import Server, gql, new_tenant
 from tests.graph.rollup_products import product_with_rollups, read_products
 

@@ -6,7 +6,7 @@ import math
 import random
 from datetime import datetime, timedelta
 
-from gateway.db import Database
+from gateway.db.pool import Database
 from resolvers.analytics.tree_sql import EVENT_LETTERS, SESSION_LETTERS
 from tests.conftest import Tenant
 

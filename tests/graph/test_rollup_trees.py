@@ -8,9 +8,9 @@ import json
 
 import aiohttp
 
-from gateway.auth import principal_for_token
-from gateway.db import Database
-from gateway.fast_execution import RawJson
+from gateway.access.tokens import principal_for_token
+from gateway.db.pool import Database
+from gateway.execution.fast_path import RawJson
 from gateway.state import STATE_KEY
 from resolvers.context import Context
 from tests.conftest import Server, gql, new_tenant

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import aiohttp
 import pytest
 
-from gateway.db import Database
+from gateway.db.pool import Database
 from resolvers.node import to_global_id
 from tests.conftest import Server, Tenant, gql, new_tenant
 from tests.graph.seed import seed_product_tree

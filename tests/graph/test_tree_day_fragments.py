@@ -1,5 +1,5 @@
 """The calendar trees keep each whole, ended day's text (migration 010) and never serve a day that changed since;
-kept days expire (migration 011, `gateway.housekeeping`).
+kept days expire (migration 011, `gateway.background.housekeeping`).
 
 Every read here is compared with a read made after the product's kept days were dropped, which renders every
 day from the rollups as the trees did before they kept any. Changes go through each path that writes rollups:
@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 import aiohttp
 
-from gateway.db import Database
+from gateway.db.pool import Database
 from resolvers.analytics.kept_days import expire_kept_days
 from resolvers.analytics.tree_sql import KEPT_DAYS
 from resolvers.analytics.trees import event_rollup_tree, session_rollup_tree

@@ -8,10 +8,10 @@ from dataclasses import dataclass
 
 import pytest
 
-from gateway.db import Database
-from gateway.embedded import start_embedded
+from gateway.db.embedded import start_embedded
+from gateway.db.migrate import migrate
+from gateway.db.pool import Database
 from gateway.ingest import IngestEngine
-from gateway.migrate import migrate
 
 
 @dataclass

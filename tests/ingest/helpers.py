@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from gateway.db import Database
+from gateway.db.pool import Database
 from gateway.ingest import TrackRequest
 
 

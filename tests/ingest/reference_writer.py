@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 
-from gateway.db import Transaction
+from gateway.db.pool import Transaction
 from gateway.ingest.model import Outcome, TrackRequest
 from gateway.ingest.rules import DEVICE_COLUMNS, SESSION_ID, DeviceState, Planner, ProductInfo, precheck
 from gateway.ingest.timestamps import parse_timestamp

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import strawberry
 
-from gateway.db import Database
+from gateway.db.pool import Database
 from gateway.ingest import EventInput, IngestEngine
 from resolvers.analytics import event_keys, event_series, session_series
 from resolvers.analytics.types import ProductAnalytics

@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 import asyncpg
 import pytest
 
-from gateway.db import Database
+from gateway.db.pool import Database
 from gateway.ingest import EventInput, IngestEngine, Outcome, TrackRequest
 from tests.ingest.conftest import MakeProduct, ProductRow
 from tests.ingest.helpers import erow, req, srow, ts
@@ -655,7 +655,7 @@ async def test_notify_after_commit(db: Database, database_url: str, product: Pro
 
 @pytest.mark.parametrize("count", [1, 50])
 async def test_statements_per_batch_do_not_grow(db: Database, product: ProductRow, count: int) -> None:
-    from gateway.db import start_counting
+    from gateway.db.pool import start_counting
 
     counter = start_counting()
     engine = IngestEngine(db, window_ms=0.0)  # started here, so its task inherits the counter

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from gateway.db import Database
+from gateway.db.pool import Database
 from gateway.ingest import EventInput, TrackRequest
 from gateway.ingest.writer import write_batch
 from tests.ingest.conftest import MakeProduct, ProductRow

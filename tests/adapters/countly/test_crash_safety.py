@@ -9,7 +9,7 @@ from pathlib import Path
 
 import aiohttp
 
-from gateway.db import Database
+from gateway.db.pool import Database
 from tests.conftest import Tenant
 from tests.process import start_gateway
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import aiohttp
 
-from gateway.db import Database
+from gateway.db.pool import Database
 from tests.adapters.countly.helpers import get
 from tests.conftest import Server, Tenant, new_tenant
 

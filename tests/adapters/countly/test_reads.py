@@ -16,7 +16,7 @@ import aiohttp
 import pytest
 
 from adapters.countly.periods import parse_period
-from gateway.db import Database
+from gateway.db.pool import Database
 from tests.adapters.countly.helpers import Answer, call, get
 from tests.conftest import Server, Tenant, gql, new_tenant
 from tests.gateway.test_metrics import scrape, value

@@ -26,8 +26,8 @@ import pytest
 from adapters.countly import documents, replies, shapes
 from adapters.countly.params import CountlyRequest
 from adapters.countly.periods import local_now
-from gateway.auth import principal_for_token
-from gateway.db import Database
+from gateway.access.tokens import principal_for_token
+from gateway.db.pool import Database
 from gateway.ingest.buckets import week_start
 from gateway.state import STATE_KEY
 from resolvers.context import Context

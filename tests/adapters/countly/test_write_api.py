@@ -9,7 +9,7 @@ import json
 import aiohttp
 
 from adapters.countly.ingest import RECORD_BATCHES
-from gateway.db import Database
+from gateway.db.pool import Database
 from tests.adapters.countly.helpers import call, get
 from tests.conftest import Server, Tenant
 

@@ -1,0 +1,231 @@
+"""Running GraphQL operations on the graph: parse and validate (cached), execute, mask errors.
+
+Both the `/graphql` endpoint and the REST shims run their operations here, so every request gets the same
+limits, the same error masking and the same caches. Request errors (unparseable, invalid, bad variables) are
+told apart from execution errors, because GraphQL over HTTP answers them with different status codes.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from typing import Any
+
+from graphql import (
+    ASTValidationRule,
+    DocumentNode,
+    ExecutionResult,
+    FragmentDefinitionNode,
+    GraphQLError,
+    GraphQLSchema,
+    OperationDefinitionNode,
+    OperationType,
+    execute,
+    get_operation_ast,
+    parse,
+    specified_rules,
+    validate,
+)
+
+from gateway.execution.graphql_core import is_awaitable
+from gateway.execution.limits import validation_rules
+from gateway.execution.variables import VariableFastExecutor
+from resolvers.context import Context, NotAuthenticated, NotPermitted
+from resolvers.errors import UserError
+from resolvers.node import InvalidId
+from resolvers.pagination import BadPageRequest
+
+log = logging.getLogger(__name__)
+
+# exceptions whose message is written for the client
+_SAFE: dict[type[Exception], str] = {
+    NotAuthenticated: "UNAUTHENTICATED",
+    NotPermitted: "FORBIDDEN",
+    BadPageRequest: "BAD_USER_INPUT",
+    InvalidId: "BAD_USER_INPUT",
+}
+
+
+class RequestError(Exception):
+    """The operation cannot run at all: a parse, validation or variable error (HTTP 400)."""
+
+    def __init__(self, errors: list[GraphQLError]) -> None:
+        super().__init__(errors[0].message if errors else "Bad request")
+        self.errors = errors
+
+
+@dataclass
+class Operation:
+    """A parsed and validated document, ready to execute."""
+
+    document: DocumentNode
+    query: str
+
+    @property
+    def fragments(self) -> dict[str, FragmentDefinitionNode]:
+        return {d.name.value: d for d in self.document.definitions if isinstance(d, FragmentDefinitionNode)}
+
+    def definition(self, operation_name: str | None) -> OperationDefinitionNode | None:
+        return get_operation_ast(self.document, operation_name)
+
+    def kind(self, operation_name: str | None) -> OperationType | None:
+        definition = self.definition(operation_name)
+        return definition.operation if definition else None
+
+    def root_fields(self, operation_name: str | None) -> set[str]:
+        definition = self.definition(operation_name)
+        if definition is None:
+            return set()
+        return {
+            selection.name.value
+            for selection in definition.selection_set.selections
+            if hasattr(selection, "name")
+        }
+
+
+@dataclass
+class Executor:
+    """Parses, validates and executes operations on one schema."""
+
+    schema: GraphQLSchema
+    max_tokens: int = 15000
+    max_depth: int = 15
+    max_aliases: int = 30
+    introspection: bool = True
+    cache_size: int = 1000
+    _cache: OrderedDict[str, Operation] = field(default_factory=OrderedDict)
+    _rules: list[type[ASTValidationRule]] = field(default_factory=list)
+    _incremental: bool = False
+
+    def __post_init__(self) -> None:
+        self._rules = list(specified_rules) + validation_rules(
+            max_depth=self.max_depth, max_aliases=self.max_aliases, introspection=self.introspection
+        )
+        # graphql-core's `execute` refuses to run on a schema with @defer or @stream (which may give several
+        # results); without them `run` builds and runs the executor itself
+        self._incremental = bool(self.schema.get_directive("defer") or self.schema.get_directive("stream"))
+
+    def prepare(self, query: str) -> Operation:
+        """A validated operation for `query` (from the cache when it was seen before)."""
+        found = self._cache.get(query)
+        if found is not None:
+            self._cache.move_to_end(query)
+            return found
+        try:
+            document = parse(query, max_tokens=self.max_tokens)
+        except GraphQLError as error:
+            raise RequestError([error]) from None
+        errors = validate(self.schema, document, self._rules)
+        if errors:
+            raise RequestError(list(errors))
+        operation = Operation(document=document, query=query)
+        self._cache[query] = operation
+        if len(self._cache) > self.cache_size:
+            self._cache.popitem(last=False)
+        return operation
+
+    async def run(
+        self,
+        operation: Operation,
+        context: Context,
+        variables: dict[str, Any] | None = None,
+        operation_name: str | None = None,
+    ) -> ExecutionResult:
+        """Execute; raises RequestError when the variables cannot be coerced."""
+        found: Any
+        executor: Any = None
+        if self._incremental:
+            found = execute(
+                self.schema,
+                operation.document,
+                context_value=context,
+                variable_values=variables,
+                operation_name=operation_name,
+                executor_class=VariableFastExecutor,
+            )
+        else:
+            # what `execute` does, without its wrappers: build the executor, execute the operation
+            executor = VariableFastExecutor.build(
+                self.schema,
+                operation.document,
+                context_value=context,
+                raw_variable_values=variables,
+                operation_name=operation_name,
+            )
+            if isinstance(executor, list):
+                found = ExecutionResult(None, executor)
+            else:
+                found = executor.execute_operation()
+        result = await found if is_awaitable(found) else found
+        if isinstance(executor, VariableFastExecutor) and not executor.background_futures:
+            # graphql-core's executor refers to itself through `async_helpers` (bound methods of its own), which
+            # left every operation's executor, context and variables to the cyclic garbage collector (during
+            # ingestion, most of what its full collections walked); with no work of the operation still running,
+            # nothing uses them any more
+            executor.async_helpers = None  # type: ignore[assignment]
+        assert isinstance(result, ExecutionResult)
+        if result.data is None and result.errors and all(not e.path for e in result.errors):
+            raise RequestError(list(result.errors))
+        if result.errors:
+            result.errors = [mask_error(error, context.request_id) for error in result.errors]
+        return result
+
+
+def mask_error(error: GraphQLError, request_id: str) -> GraphQLError:
+    """The error as the client may see it: internal failures become an opaque message with an id."""
+    original = error.original_error
+    if original is None:
+        return error
+    if isinstance(original, UserError):
+        return _with_code(error, original.code)
+    for kind, code in _SAFE.items():
+        if isinstance(original, kind):
+            return _with_code(error, code)
+    if isinstance(original, GraphQLError):
+        return error
+    error_id = uuid.uuid4().hex[:16]
+    log.error(
+        "internal error %s in request %s at %s",
+        error_id,
+        request_id,
+        error.path,
+        exc_info=(type(original), original, original.__traceback__),
+    )
+    return GraphQLError(
+        "Internal server error",
+        nodes=error.nodes,
+        path=error.path,
+        extensions={"code": "INTERNAL_SERVER_ERROR", "errorId": error_id},
+    )
+
+
+def _with_code(error: GraphQLError, code: str) -> GraphQLError:
+    return GraphQLError(
+        str(error.original_error),
+        nodes=error.nodes,
+        path=error.path,
+        extensions={**(error.extensions or {}), "code": code},
+    )
+
+
+def needs_permission(errors: list[GraphQLError]) -> int | None:
+    """401, 403 or 429 when every error of a result is a missing right (or a refused attempt), else None."""
+    codes = {(e.extensions or {}).get("code") for e in errors}
+    if codes == {"UNAUTHENTICATED"}:
+        return 401
+    if codes == {"FORBIDDEN"}:
+        return 403
+    if codes == {"RATE_LIMITED"}:
+        return 429
+    return None
+
+
+ANONYMOUS_FIELDS = frozenset({"login", "__typename"})
+
+
+def anonymous_allowed(operation: Operation, operation_name: str | None) -> bool:
+    """Whether an operation may run without a token (logging in is how a person gets one)."""
+    fields = operation.root_fields(operation_name)
+    return bool(fields) and fields <= ANONYMOUS_FIELDS

@@ -1,0 +1,328 @@
+"""`/graphql` over HTTP, to the letter of the GraphQL-over-HTTP specification.
+
+POST takes `application/json`; GET takes URL parameters and runs queries only. Replies are
+`application/graphql-response+json` when the client accepts it, else `application/json`. Requests that cannot
+run (unparseable, invalid, bad variables) get 400 with `errors` and no `data`; a missing or unknown token gets
+401; a token without the right gets 403. Browsers asking for HTML get the GraphiQL page.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+from aiohttp import web
+from graphql import ExecutionResult, GraphQLError, OperationType
+
+from gateway.access.budget import Budget, authenticate_and_charge
+from gateway.access.principal import Principal
+from gateway.access.tokens import bearer_token
+from gateway.db.pool import start_counting
+from gateway.execution.cost import cost_points, estimate_nodes, too_large_message
+from gateway.execution.executor import Executor, RequestError, anonymous_allowed, needs_permission
+from gateway.execution.fast_path import RawJson
+from gateway.execution.persisted import sha256_hex
+from gateway.http.cors import cors_headers, preflight
+from gateway.http.graphiql import graphiql_response, wants_graphiql
+from gateway.http.request_keys import ERROR_CODES, OPERATION, REQUEST_ID, STATEMENTS
+from gateway.observability.metrics import error_codes
+from gateway.state import AppState, state_of
+from resolvers.context import Context
+
+log = logging.getLogger(__name__)
+
+GRAPHQL_RESPONSE = "application/graphql-response+json"
+JSON = "application/json"
+STATEMENTS_HEADER = "X-SQL-Statements"
+
+
+@dataclass
+class GraphQLRequest:
+    query: str | None
+    variables: dict[str, Any] | None
+    operation_name: str | None
+    extensions: dict[str, Any] | None
+
+
+class HTTPProblem(Exception):
+    """A request that fails before GraphQL runs, with the status code the specification asks for."""
+
+    def __init__(self, status: int, message: str, headers: dict[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.headers = headers or {}
+
+
+def reply_media_type(request: web.Request) -> str:
+    """The media type of the reply, from the client's `Accept` header."""
+    accept = request.headers.get("Accept", "")
+    if not accept:
+        return JSON
+    best, best_q = JSON, -1.0
+    for part in accept.split(","):
+        pieces = [p.strip() for p in part.split(";")]
+        media, q = pieces[0].lower(), 1.0
+        for param in pieces[1:]:
+            if param.startswith("q="):
+                try:
+                    q = float(param[2:])
+                except ValueError:
+                    q = 0.0
+        if media == GRAPHQL_RESPONSE and q > best_q:
+            best, best_q = GRAPHQL_RESPONSE, q
+        elif media in (JSON, "application/*", "*/*") and q > best_q:
+            best, best_q = JSON, q
+    return best
+
+
+def _parse_params(raw: Any) -> GraphQLRequest:
+    if not isinstance(raw, dict):
+        raise HTTPProblem(400, "The request body must be a JSON object")
+    query = raw.get("query")
+    variables = raw.get("variables")
+    operation_name = raw.get("operationName")
+    extensions = raw.get("extensions")
+    if query is not None and not isinstance(query, str):
+        raise HTTPProblem(400, "`query` must be a string")
+    if variables is not None and not isinstance(variables, dict):
+        raise HTTPProblem(400, "`variables` must be an object")
+    if operation_name is not None and not isinstance(operation_name, str):
+        raise HTTPProblem(400, "`operationName` must be a string")
+    if extensions is not None and not isinstance(extensions, dict):
+        raise HTTPProblem(400, "`extensions` must be an object")
+    if not query and not (extensions and "persistedQuery" in extensions):
+        raise HTTPProblem(400, "`query` is missing")
+    return GraphQLRequest(query or None, variables, operation_name, extensions)
+
+
+def _json_param(request: web.Request, name: str) -> Any:
+    value = request.query.get(name)
+    if value is None or value == "":
+        return None
+    try:
+        return json.loads(value)
+    except ValueError:
+        raise HTTPProblem(400, f"`{name}` is not valid JSON") from None
+
+
+async def read_request(request: web.Request, max_body: int) -> GraphQLRequest:
+    if request.method == "GET":
+        return _parse_params(
+            {
+                "query": request.query.get("query"),
+                "variables": _json_param(request, "variables"),
+                "operationName": request.query.get("operationName") or None,
+                "extensions": _json_param(request, "extensions"),
+            }
+        )
+    content_type = request.content_type.lower()
+    if content_type != JSON:
+        raise HTTPProblem(415, "Send the request as Content-Type: application/json")
+    if request.content_length is not None and request.content_length > max_body:
+        raise HTTPProblem(413, f"The request body is larger than {max_body} bytes")
+    body = await request.content.read(max_body + 1)
+    if len(body) > max_body:
+        raise HTTPProblem(413, f"The request body is larger than {max_body} bytes")
+    charset = (request.charset or "utf-8").lower()
+    if charset not in ("utf-8", "utf8"):
+        raise HTTPProblem(415, "Only UTF-8 is accepted")
+    try:
+        raw = json.loads(body.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        raise HTTPProblem(400, "The request body is not valid JSON") from None
+    return _parse_params(raw)
+
+
+def error_body(errors: list[GraphQLError]) -> dict[str, Any]:
+    return {"errors": [error.formatted for error in errors]}
+
+
+def _respond(
+    body: dict[str, Any], status: int, media_type: str, headers: dict[str, str] | None = None
+) -> web.Response:
+    return web.Response(
+        body=encode_json(body), status=status, content_type=media_type, charset="utf-8", headers=headers
+    )
+
+
+def encode_json(body: Any) -> bytes:
+    """UTF-8 JSON; orjson is several times faster than the standard library on large results.
+
+    Values the executor left as JSON text (`RawJson`, see `Context.raw_json`) are written out as they are.
+    """
+    try:
+        return orjson.dumps(body, default=_json_fragment)
+    except (orjson.JSONEncodeError, TypeError):  # e.g. integers beyond 64 bits in a JSON scalar
+        text = json.dumps(body, separators=(",", ":"), ensure_ascii=False, default=_json_value)
+        return text.encode("utf-8")
+
+
+def _json_fragment(value: Any) -> orjson.Fragment:
+    if type(value) is RawJson:
+        return orjson.Fragment(value.text)
+    raise TypeError(f"Type is not JSON serializable: {type(value).__name__}")
+
+
+def _json_value(value: Any) -> Any:
+    if type(value) is RawJson:
+        return json.loads(value.text)
+    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
+
+
+async def graphql_handler(request: web.Request) -> web.StreamResponse:
+    if request.method == "GET" and request.headers.get("Upgrade", "").lower() == "websocket":
+        from gateway.http.graphql_ws import serve_websocket
+
+        return await serve_websocket(request)
+    if request.method == "GET" and wants_graphiql(request) and state_of(request).settings.graphiql:
+        return graphiql_response()
+    media_type = reply_media_type(request)
+    state = state_of(request)
+    counter = request.get(STATEMENTS) or start_counting()
+    try:
+        body, status, headers = await _serve(request, state, media_type)
+    except HTTPProblem as problem:
+        body, status, headers = {"errors": [{"message": str(problem)}]}, problem.status, problem.headers
+    headers = {
+        **headers,
+        STATEMENTS_HEADER: str(counter.count),
+        **cors_headers(request, state.settings.cors_origins),
+    }
+    return _respond(body, status, media_type, headers)
+
+
+async def graphql_preflight(request: web.Request) -> web.Response:
+    """`OPTIONS /graphql`: what a browser asks before a cross-origin POST with a token."""
+    return preflight(request, state_of(request).settings.cors_origins)
+
+
+async def _serve(
+    request: web.Request, state: AppState, media_type: str
+) -> tuple[dict[str, Any], int, dict[str, str]]:
+    request_error = 400 if media_type == GRAPHQL_RESPONSE else 200
+    params = await read_request(request, state.settings.limits.max_body_bytes)
+    query = await _resolve_document(state, params)
+    if query is None:
+        return _problem("PersistedQueryNotFound", "PERSISTED_QUERY_NOT_FOUND"), 200, {}
+    executor: Executor = state.executor
+    try:
+        operation = executor.prepare(query)
+    except RequestError as error:
+        return error_body(error.errors), request_error, {}
+    definition = operation.definition(params.operation_name)
+    if definition is None:
+        message = (
+            "Unknown operation name"
+            if params.operation_name
+            else "Give `operationName`: the document has several"
+        )
+        return {"errors": [{"message": message}]}, request_error, {}
+    request[OPERATION] = definition.name.value if definition.name else "anonymous"
+    kind = definition.operation
+    if kind is OperationType.SUBSCRIPTION:
+        message = "Subscriptions run over a websocket on /graphql (subprotocol graphql-transport-ws)"
+        return _problem(message, "SUBSCRIPTION_NEEDS_WEBSOCKET"), request_error, {}
+    if request.method == "GET" and kind is not OperationType.QUERY:
+        raise HTTPProblem(405, f"A {kind.value} must be sent with POST", {"Allow": "POST"})
+
+    limits = state.settings.limits
+    nodes = estimate_nodes(
+        executor.schema, definition, operation.fragments, params.variables, limits.max_page_size
+    )
+    if nodes > limits.max_nodes:
+        return _problem(too_large_message(nodes, limits.max_nodes), "QUERY_TOO_LARGE"), request_error, {}
+
+    token = bearer_token(request.headers.get("Authorization"))
+    principal: Principal | None = None
+    budget: Budget | None = None
+    if token:
+        charged = await authenticate_and_charge(
+            state.db, token, cost_points(nodes), limits.cost_budget_per_hour
+        )
+        if charged is not None:
+            principal, budget = charged
+    if principal is None and (token is not None or not anonymous_allowed(operation, params.operation_name)):
+        raise HTTPProblem(
+            401,
+            "Invalid token" if token else "Authentication required: send Authorization: Bearer <token>",
+            {"WWW-Authenticate": 'Bearer realm="graphql"'},
+        )
+    budget_headers = budget.headers() if budget else {}
+    if budget is not None and budget.exceeded:
+        message = budget.exceeded_message()
+        retry = {"Retry-After": str(max(1, int((budget.reset_at - datetime.now(UTC)).total_seconds())))}
+        return _problem(message, "RATE_LIMITED"), 429, {**budget_headers, **retry}
+    context = Context(
+        db=state.db,
+        principal=principal,
+        limits=limits,
+        engine=state.engine,
+        request_id=request.get(REQUEST_ID, ""),
+        budget=budget,
+        raw_json=True,  # the reply is written by encode_json
+    )
+    try:
+        result = await asyncio.wait_for(
+            executor.run(operation, context, params.variables, params.operation_name),
+            timeout=limits.request_timeout,
+        )
+    except RequestError as error:
+        return error_body(error.errors), request_error, budget_headers
+    except TimeoutError:
+        return _problem("The request took too long", "TIMEOUT"), 504, budget_headers
+    request[ERROR_CODES] = error_codes(result.errors)
+    body, status, headers = _result_body(result)
+    return body, status, {**headers, **budget_headers}
+
+
+def _problem(message: str, code: str) -> dict[str, Any]:
+    return {"errors": [{"message": message, "extensions": {"code": code}}]}
+
+
+async def _resolve_document(state: AppState, params: GraphQLRequest) -> str | None:
+    """The document to run: the query itself, or the persisted one its hash names (None: not found)."""
+    persisted = (params.extensions or {}).get("persistedQuery")
+    if persisted is None:
+        if state.settings.trusted_documents:
+            found = await state.persisted.lookup(sha256_hex(params.query or ""))
+            if found is None or not found[1]:
+                raise HTTPProblem(403, "Only registered (trusted) documents may run on this gateway")
+        return params.query
+    if not isinstance(persisted, dict) or persisted.get("version") != 1:
+        raise HTTPProblem(400, "Unsupported persistedQuery version: use 1")
+    sha256 = persisted.get("sha256Hash")
+    if not isinstance(sha256, str) or len(sha256) != 64:
+        raise HTTPProblem(400, "persistedQuery.sha256Hash must be a SHA-256 hex digest")
+    sha256 = sha256.lower()
+    if params.query is None:
+        found = await state.persisted.lookup(sha256)
+        if found is None:
+            return None
+        if state.settings.trusted_documents and not found[1]:
+            raise HTTPProblem(403, "Only registered (trusted) documents may run on this gateway")
+        return found[0]
+    if sha256_hex(params.query) != sha256:
+        raise HTTPProblem(400, "provided sha does not match query")
+    if state.settings.trusted_documents:
+        found = await state.persisted.lookup(sha256)
+        if found is None or not found[1]:
+            raise HTTPProblem(403, "Only registered (trusted) documents may run on this gateway")
+    else:
+        await state.persisted.remember(sha256, params.query)
+    return params.query
+
+
+def _result_body(result: ExecutionResult) -> tuple[dict[str, Any], int, dict[str, str]]:
+    body: dict[str, Any] = {}
+    if result.errors:
+        body["errors"] = [error.formatted for error in result.errors]
+    body["data"] = result.data
+    status = 200
+    if result.errors and (result.data is None or all(v is None for v in result.data.values())):
+        status = needs_permission(result.errors) or 200
+    return body, status, {}

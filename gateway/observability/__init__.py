@@ -1,0 +1,1 @@
+"""What operators see: Prometheus metrics at `/metrics`, the access log and JSON log lines."""
