@@ -70,10 +70,17 @@ def loads_json(text: str) -> Any:
     try:
         data = text.encode("utf-8")
     except UnicodeEncodeError:  # lone surrogates, which orjson refuses
-        return json.loads(text)
+        return _json_loads(text)
     if _LONG_DIGITS not in data.translate(_DIGITS_AS_ZERO):
         try:
             return orjson.loads(data)
         except ValueError:
             pass  # NaN, Infinity, numbers overflowing to infinity, surrogate escapes, deep nesting: json decides
-    return json.loads(text)
+    return _json_loads(text)
+
+
+def _json_loads(text: str) -> Any:
+    try:
+        return json.loads(text)
+    except RecursionError:  # nested deeper than the interpreter's stack allows: not JSON this gateway reads
+        raise ValueError("JSON nested too deeply") from None

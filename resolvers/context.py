@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable, Hashable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -21,6 +22,22 @@ K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
 
 BatchFn = Callable[["Context", list[K]], Awaitable[Sequence[V]]]
+
+
+class SharedLoader(DataLoader[K, V]):
+    """A DataLoader whose pending loads survive the cancellation of one of their awaiters.
+
+    One load is shared by every field of a request that asks for the same key. When a field fails, graphql-core
+    cancels its sibling fields, and cancelling a task cancels the future it awaits: a sibling awaiting the shared
+    future directly would cancel it for the other fields awaiting it too, whose CancelledError then ended the
+    whole request without a reply. Each awaiter gets its own shield of the pending future instead.
+    """
+
+    def load(self, key: K) -> Awaitable[V]:
+        future = super().load(key)
+        if isinstance(future, asyncio.Future) and not future.done():
+            return asyncio.shield(future)
+        return future
 
 
 class NotPermitted(Exception):
@@ -62,7 +79,7 @@ class Context:
             async def load(keys: list[K]) -> Sequence[V]:
                 return await batch(self, keys)
 
-            found = DataLoader(load_fn=load)
+            found = SharedLoader(load_fn=load)
             self._loaders[batch] = found
         return found
 
@@ -72,7 +89,7 @@ class Context:
         """The request's DataLoader for `key`, made from `load` on first use (for loaders built at run time)."""
         found = self._loaders.get(key)
         if found is None:
-            found = DataLoader(load_fn=load)
+            found = SharedLoader(load_fn=load)
             self._loaders[key] = found
         return found
 

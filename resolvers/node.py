@@ -15,10 +15,13 @@ from typing import Any
 import strawberry
 
 from gateway.execution.fast_path import cheap_field
+from gateway.input_values import row_id
 from resolvers.context import Context
 
 NodeFetcher = Callable[[Context, int], Awaitable[Any]]
 _fetchers: dict[str, NodeFetcher] = {}
+# a type name and a 19-digit key, in base64
+MAX_ID_CHARS = 200
 
 
 class InvalidId(ValueError):
@@ -32,20 +35,22 @@ def to_global_id(type_name: str, pk: int) -> strawberry.ID:
 def from_global_id(global_id: str) -> tuple[str, int]:
     """(type name, primary key) of a global id; raises InvalidId for anything else."""
     try:
+        if len(global_id) > MAX_ID_CHARS:
+            raise InvalidId(global_id)
         decoded = base64.b64decode(global_id.encode("ascii"), validate=True).decode("utf-8")
         type_name, _, pk = decoded.partition(":")
-        if not type_name or not pk.isdigit():
+        if not type_name or not pk.isascii() or not pk.isdigit() or len(pk) > 19:
             raise InvalidId(global_id)
-        return type_name, int(pk)
-    except (binascii.Error, UnicodeError, ValueError) as exc:
-        raise InvalidId(f"Not a valid id: {global_id!r}") from exc
+        return type_name, row_id(int(pk))
+    except (binascii.Error, UnicodeError, ValueError) as exc:  # BadInput is a ValueError
+        raise InvalidId(f"Not a valid id: {global_id[:100]!r}") from exc
 
 
 def pk_of(global_id: str, expected_type: str) -> int:
     """The primary key of a global id that must name `expected_type`."""
     type_name, pk = from_global_id(global_id)
     if type_name != expected_type:
-        raise InvalidId(f"Id {global_id!r} is not a {expected_type} id")
+        raise InvalidId(f"Id {global_id[:100]!r} is not a {expected_type} id")
     return pk
 
 

@@ -29,6 +29,7 @@ import strawberry
 from strawberry.dataloader import DataLoader
 
 from gateway.execution.fast_path import LeafListSelection, SerializedList, cheap_field, leaf_list_selection
+from gateway.input_values import aware, loads, row_id
 from resolvers.context import Context
 from resolvers.json_leaves import JsonLeaf
 from resolvers.json_pages import ChildPages, can_nest, page_rows
@@ -115,6 +116,8 @@ class Order:
 
     column: str
     descending: bool = True
+    # what the column holds, which a cursor's sort value must be: ids (int) or instants (datetime)
+    kind: type = int
 
 
 @dataclass(frozen=True)
@@ -149,16 +152,23 @@ def encode_cursor(value: Any, pk: int) -> str:
     return base64.urlsafe_b64encode(json.dumps([value, pk]).encode()).decode("ascii")
 
 
-def decode_cursor(cursor: str) -> tuple[Any, int]:
+MAX_CURSOR_CHARS = 500
+
+
+def decode_cursor(cursor: str, kind: type = int) -> tuple[Any, int]:
+    """The (sort value, id) of a cursor of a list sorted by a column of `kind` (int or datetime); BadPageRequest
+    for anything else: malformed, out of range, or a sort value of another type."""
     try:
-        value, pk = json.loads(base64.urlsafe_b64decode(cursor.encode("ascii")))
-        if isinstance(value, dict):
-            value = datetime.fromisoformat(value["t"])
-        if not isinstance(pk, int):
-            raise ValueError(pk)
-        return value, pk
-    except (binascii.Error, ValueError, TypeError, KeyError, UnicodeError) as exc:
-        raise BadPageRequest(f"Invalid cursor: {cursor!r}") from exc
+        if len(cursor) > MAX_CURSOR_CHARS:
+            raise ValueError("too long")
+        value, pk = loads(base64.urlsafe_b64decode(cursor.encode("ascii")))
+        if isinstance(value, dict) and kind is datetime:
+            value = aware(datetime.fromisoformat(value["t"]))
+        if type(value) is not kind or (kind is int and row_id(value) != value):
+            raise ValueError(value)
+        return value, row_id(pk)
+    except (binascii.Error, ValueError, TypeError, KeyError, UnicodeError) as exc:  # BadInput is a ValueError
+        raise BadPageRequest(f"Invalid cursor: {cursor[:100]!r}") from exc
 
 
 def page_request(
@@ -178,7 +188,7 @@ def page_request(
         raise BadPageRequest(f"`first` is {size}, above the maximum page size of {limit}")
     return PageRequest(
         first=size,
-        after=decode_cursor(after) if after else None,
+        after=decode_cursor(after, order.kind) if after else None,
         order=order,
         conditions=tuple(conditions),
     )

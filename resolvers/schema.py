@@ -7,8 +7,11 @@ can compose it with other graphs; `schema.graphql` at the project's root is prin
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 import strawberry
+from strawberry.federation.schema import FederationAny
+from strawberry.scalars import JSON
 
 from gateway.access.principal import Permission
 from gateway.execution.fast_path import install_direct_resolvers
@@ -17,6 +20,7 @@ from resolvers.accounts.types import Account, load_account
 from resolvers.context import ctx_of
 from resolvers.definitions.types import EventDefinition, PropertyDefinition
 from resolvers.devices.types import Device
+from resolvers.errors import UserError
 from resolvers.events.types import Event
 from resolvers.exports.mutations import ExportMutations
 from resolvers.exports.types import ACCOUNT_EXPORTS, EXPORT_ORDER, Export
@@ -28,6 +32,7 @@ from resolvers.products.mutations import ProductMutations
 from resolvers.products.types import PRODUCT_ORDER, PRODUCTS, Product
 from resolvers.reports.mutations import ReportMutations
 from resolvers.reports.types import ACCOUNT_REPORTS, REPORT_ORDER, Report
+from resolvers.scalars import DATETIME_SCALAR, JSON_SCALAR, printable_defaults
 from resolvers.segments.mutations import SegmentMutations
 from resolvers.segments.types import ACCOUNT_SEGMENTS, SEGMENT_ORDER, Segment
 from resolvers.sessions.types import Session
@@ -61,8 +66,6 @@ class Query:
 
     @strawberry.field(description=f"Several objects by global id (at most {MAX_NODES_PER_CALL}), in order.")
     async def nodes(self, info: strawberry.Info, ids: list[strawberry.ID]) -> list[Node | None]:
-        from resolvers.errors import UserError
-
         if len(ids) > MAX_NODES_PER_CALL:
             raise UserError(f"At most {MAX_NODES_PER_CALL} ids per call")
         import asyncio
@@ -163,15 +166,42 @@ ENTITY_TYPES = [
 ]
 
 
+class GraphSchema(strawberry.federation.Schema):
+    """The federation subgraph schema, whose `_entities` answers a malformed representation (not an object, no
+    `__typename` or `id` string, a type that is not an entity, other keys) with BAD_USER_INPUT for that entity
+    alone, where Strawberry's failed the whole field with an internal error."""
+
+    def entities_resolver(
+        self, info: strawberry.Info, representations: list[FederationAny]
+    ) -> list[FederationAny]:
+        results: list[Any] = []
+        for representation in representations:
+            type_name = representation.get("__typename") if isinstance(representation, dict) else None
+            entity_id = representation.get("id") if isinstance(representation, dict) else None
+            if not isinstance(type_name, str) or not isinstance(entity_id, str) or len(representation) != 2:  # type: ignore[arg-type]
+                results.append(UserError("A representation is an object with `__typename` and `id` strings"))
+                continue
+            found = self.schema_converter.type_map.get(type_name)
+            origin = getattr(getattr(found, "definition", None), "origin", None)
+            resolve = getattr(origin, "resolve_reference", None)
+            if resolve is None:
+                results.append(UserError(f"{type_name[:100]!r} is not an entity of this graph"))
+                continue
+            results.append(resolve(info=info, id=entity_id))
+        return results  # type: ignore[return-value]
+
+
 def build_schema(direct_resolvers: bool = True) -> strawberry.federation.Schema:
     """The executable graph; `direct_resolvers=False` keeps Strawberry's resolver path everywhere (tests)."""
-    built = strawberry.federation.Schema(
+    built = GraphSchema(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
         types=ENTITY_TYPES,
         federation_version="2.5",
+        scalar_overrides={JSON: JSON_SCALAR, datetime: DATETIME_SCALAR},
     )
+    printable_defaults(built._schema)
     if direct_resolvers:
         install_record_resolver(built._schema)
         install_direct_resolvers(built._schema)

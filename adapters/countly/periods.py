@@ -10,7 +10,10 @@ import json
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
+
+from gateway.input_values import zone as zone_of
+from gateway.json_text import loads_json
 
 DEFAULT_PERIOD = "30days"
 _DAYS = re.compile(r"^(\d{1,4})days$")
@@ -43,10 +46,8 @@ class Period:
 
 
 def zone(name: str) -> ZoneInfo:
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        return ZoneInfo("UTC")
+    """The product's zone (UTC when its name is unknown or malformed)."""
+    return zone_of(name)
 
 
 def local_now(timezone: str, now: datetime | None = None) -> datetime:
@@ -107,7 +108,7 @@ def _range(raw: object, timezone: str) -> Period:
     values = raw
     if isinstance(raw, str):
         try:
-            values = json.loads(raw)
+            values = loads_json(raw)
         except ValueError as exc:
             raise BadPeriod(raw) from exc
     if not isinstance(values, list) or len(values) != 2:

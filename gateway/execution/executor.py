@@ -17,21 +17,26 @@ from graphql import (
     ASTValidationRule,
     DocumentNode,
     ExecutionResult,
+    FieldNode,
     FragmentDefinitionNode,
     GraphQLError,
     GraphQLSchema,
     OperationDefinitionNode,
     OperationType,
+    StringValueNode,
+    Visitor,
     execute,
     get_operation_ast,
     parse,
     specified_rules,
     validate,
+    visit,
 )
 
 from gateway.execution.graphql_core import is_awaitable
 from gateway.execution.limits import validation_rules
 from gateway.execution.variables import VariableFastExecutor
+from gateway.input_values import BadInput, clean_strings, text
 from resolvers.context import Context, NotAuthenticated, NotPermitted
 from resolvers.errors import UserError
 from resolvers.node import InvalidId
@@ -45,6 +50,7 @@ _SAFE: dict[type[Exception], str] = {
     NotPermitted: "FORBIDDEN",
     BadPageRequest: "BAD_USER_INPUT",
     InvalidId: "BAD_USER_INPUT",
+    BadInput: "BAD_USER_INPUT",
 }
 
 
@@ -74,15 +80,24 @@ class Operation:
         definition = self.definition(operation_name)
         return definition.operation if definition else None
 
-    def root_fields(self, operation_name: str | None) -> set[str]:
-        definition = self.definition(operation_name)
-        if definition is None:
-            return set()
-        return {
-            selection.name.value
-            for selection in definition.selection_set.selections
-            if hasattr(selection, "name")
-        }
+
+class _CleanStrings(Visitor):
+    def enter_string_value(self, node: StringValueNode, *_: Any) -> StringValueNode | None:
+        cleaned = text(node.value)
+        if cleaned == node.value:
+            return None  # unchanged
+        return StringValueNode(value=cleaned, block=node.block, loc=node.loc)
+
+
+def clean_literals(document: DocumentNode) -> DocumentNode:
+    """The document with its string literals as `gateway.input_values.text`: U+0000 can be written in one, raw
+    or escaped (lone surrogates cannot)."""
+    source = document.loc.source.body if document.loc is not None else ""
+    if "\x00" in source or "\\u" in source:
+        edited = visit(document, _CleanStrings())
+        assert isinstance(edited, DocumentNode)
+        return edited
+    return document
 
 
 @dataclass
@@ -107,16 +122,24 @@ class Executor:
         # results); without them `run` builds and runs the executor itself
         self._incremental = bool(self.schema.get_directive("defer") or self.schema.get_directive("stream"))
 
+    def parse(self, query: str) -> DocumentNode:
+        """`query` parsed, not validated (the cached document when it was prepared before): for the checks that
+        come before validation. Raises RequestError."""
+        found = self._cache.get(query)
+        if found is not None:
+            return found.document
+        try:
+            return clean_literals(parse(query, max_tokens=self.max_tokens))
+        except GraphQLError as error:
+            raise RequestError([error]) from None
+
     def prepare(self, query: str) -> Operation:
         """A validated operation for `query` (from the cache when it was seen before)."""
         found = self._cache.get(query)
         if found is not None:
             self._cache.move_to_end(query)
             return found
-        try:
-            document = parse(query, max_tokens=self.max_tokens)
-        except GraphQLError as error:
-            raise RequestError([error]) from None
+        document = self.parse(query)
         errors = validate(self.schema, document, self._rules)
         if errors:
             raise RequestError(list(errors))
@@ -133,7 +156,14 @@ class Executor:
         variables: dict[str, Any] | None = None,
         operation_name: str | None = None,
     ) -> ExecutionResult:
-        """Execute; raises RequestError when the variables cannot be coerced."""
+        """Execute; raises RequestError when the variables cannot be coerced.
+
+        Every string of the variables is made text PostgreSQL can store (`gateway.input_values.text`) first, as
+        the document's literals were when it was parsed: String and ID are graphql-core's own scalars, which
+        cannot be redefined, so their values are normalised here, where every operation passes.
+        """
+        if variables:
+            variables = clean_strings(variables)
         found: Any
         executor: Any = None
         if self._incremental:
@@ -225,7 +255,14 @@ def needs_permission(errors: list[GraphQLError]) -> int | None:
 ANONYMOUS_FIELDS = frozenset({"login", "__typename"})
 
 
-def anonymous_allowed(operation: Operation, operation_name: str | None) -> bool:
-    """Whether an operation may run without a token (logging in is how a person gets one)."""
-    fields = operation.root_fields(operation_name)
-    return bool(fields) and fields <= ANONYMOUS_FIELDS
+def anonymous_allowed(document: DocumentNode, operation_name: str | None) -> bool:
+    """Whether the operation of a parsed (not yet validated) document may run without a token: logging in is
+    how a person gets one. Its root selection must be made of those fields alone (no fragments)."""
+    definition = get_operation_ast(document, operation_name)
+    if definition is None:
+        return False
+    selections = definition.selection_set.selections
+    return bool(selections) and all(
+        isinstance(selection, FieldNode) and selection.name.value in ANONYMOUS_FIELDS
+        for selection in selections
+    )

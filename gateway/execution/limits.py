@@ -1,7 +1,13 @@
-"""Validation rules that refuse abusive documents before they run: depth, aliases, introspection."""
+"""Validation rules that refuse abusive documents before they run: depth, aliases, introspection.
+
+Both measures follow fragment spreads, and a fragment may be spread many times (each spreading the next twice
+makes 2**n paths in a document of n fragments). So each fragment is measured once and its measure reused
+wherever it is spread: the work is linear in the document's size, whatever the number of paths through it.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 
 from graphql import (
@@ -18,49 +24,67 @@ from graphql import (
 )
 
 
-def _depth(
-    selection_set: SelectionSetNode | None, fragments: dict[str, FragmentDefinitionNode], seen: set[str]
-) -> int:
-    if selection_set is None:
-        return 0
-    deepest = 0
-    for selection in selection_set.selections:
-        if isinstance(selection, FieldNode):
-            if selection.name.value.startswith("__"):
-                continue
-            inner = 1 + _depth(selection.selection_set, fragments, seen) if selection.selection_set else 1
-        elif isinstance(selection, InlineFragmentNode):
-            inner = _depth(selection.selection_set, fragments, seen)
-        elif isinstance(selection, FragmentSpreadNode):
-            name = selection.name.value
-            fragment = fragments.get(name)
-            if fragment is None or name in seen:
-                continue
-            inner = _depth(fragment.selection_set, fragments, seen | {name})
-        else:
-            continue
-        deepest = max(deepest, inner)
-    return deepest
+@dataclass
+class SelectionMeasures:
+    """Depth and alias count of selection sets, each fragment measured once (see the module docstring).
 
+    A fragment that spreads itself (directly or not) is invalid, and reported by the specification's rules;
+    here its inner spread counts as empty, so that the measures terminate.
+    """
 
-def _count_aliases(
-    selection_set: SelectionSetNode | None, fragments: dict[str, FragmentDefinitionNode], seen: set[str]
-) -> int:
-    if selection_set is None:
-        return 0
-    total = 0
-    for selection in selection_set.selections:
-        if isinstance(selection, FieldNode):
-            total += 1 if selection.alias else 0
-            total += _count_aliases(selection.selection_set, fragments, seen)
-        elif isinstance(selection, InlineFragmentNode):
-            total += _count_aliases(selection.selection_set, fragments, seen)
-        elif isinstance(selection, FragmentSpreadNode):
-            name = selection.name.value
-            fragment = fragments.get(name)
-            if fragment is not None and name not in seen:
-                total += _count_aliases(fragment.selection_set, fragments, seen | {name})
-    return total
+    fragments: dict[str, FragmentDefinitionNode]
+    _depths: dict[str, int] = field(default_factory=dict)
+    _aliases: dict[str, int] = field(default_factory=dict)
+    _open: set[str] = field(default_factory=set)
+
+    def depth(self, selection_set: SelectionSetNode | None) -> int:
+        """Levels of fields below `selection_set` (introspection fields not counted)."""
+        if selection_set is None:
+            return 0
+        deepest = 0
+        for selection in selection_set.selections:
+            if isinstance(selection, FieldNode):
+                if selection.name.value.startswith("__"):
+                    continue
+                inner = 1 + self.depth(selection.selection_set)
+            elif isinstance(selection, InlineFragmentNode):
+                inner = self.depth(selection.selection_set)
+            elif isinstance(selection, FragmentSpreadNode):
+                inner = self._fragment(selection.name.value, self._depths, self.depth)
+            else:
+                continue
+            deepest = max(deepest, inner)
+        return deepest
+
+    def aliases(self, selection_set: SelectionSetNode | None) -> int:
+        """Aliased fields below `selection_set`, counted once per place they are spread into."""
+        if selection_set is None:
+            return 0
+        total = 0
+        for selection in selection_set.selections:
+            if isinstance(selection, FieldNode):
+                total += (1 if selection.alias else 0) + self.aliases(selection.selection_set)
+            elif isinstance(selection, InlineFragmentNode):
+                total += self.aliases(selection.selection_set)
+            elif isinstance(selection, FragmentSpreadNode):
+                total += self._fragment(selection.name.value, self._aliases, self.aliases)
+        return total
+
+    def _fragment(self, name: str, memo: dict[str, int], measure: Any) -> int:
+        found = memo.get(name)
+        if found is not None:
+            return found
+        fragment = self.fragments.get(name)
+        key = f"{id(memo)}:{name}"
+        if fragment is None or key in self._open:
+            return 0
+        self._open.add(key)
+        try:
+            value = int(measure(fragment.selection_set))
+        finally:
+            self._open.discard(key)
+        memo[name] = value
+        return value
 
 
 def validation_rules(
@@ -75,7 +99,8 @@ def validation_rules(
             fragments = {
                 f.name.value: f for f in context.document.definitions if isinstance(f, FragmentDefinitionNode)
             }
-            depth = _depth(node.selection_set, fragments, set())
+            measures = SelectionMeasures(fragments)
+            depth = measures.depth(node.selection_set)
             if depth > max_depth:
                 context.report_error(
                     GraphQLError(
@@ -84,7 +109,7 @@ def validation_rules(
                         extensions={"code": "QUERY_TOO_DEEP"},
                     )
                 )
-            aliases = _count_aliases(node.selection_set, fragments, set())
+            aliases = measures.aliases(node.selection_set)
             if aliases > max_aliases:
                 context.report_error(
                     GraphQLError(

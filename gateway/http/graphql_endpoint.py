@@ -21,7 +21,7 @@ from graphql import ExecutionResult, GraphQLError, OperationType
 
 from gateway.access.budget import Budget, authenticate_and_charge
 from gateway.access.principal import Principal
-from gateway.access.tokens import bearer_token
+from gateway.access.tokens import bearer_token, principal_for_token
 from gateway.db.pool import start_counting
 from gateway.execution.cost import cost_points, estimate_nodes, too_large_message
 from gateway.execution.executor import Executor, RequestError, anonymous_allowed, needs_permission
@@ -30,6 +30,7 @@ from gateway.execution.persisted import sha256_hex
 from gateway.http.cors import cors_headers, preflight
 from gateway.http.graphiql import graphiql_response, wants_graphiql
 from gateway.http.request_keys import ERROR_CODES, OPERATION, REQUEST_ID, STATEMENTS
+from gateway.input_values import BadInput, loads
 from gateway.observability.metrics import error_codes
 from gateway.state import AppState, state_of
 from resolvers.context import Context
@@ -105,9 +106,9 @@ def _json_param(request: web.Request, name: str) -> Any:
     if value is None or value == "":
         return None
     try:
-        return json.loads(value)
-    except ValueError:
-        raise HTTPProblem(400, f"`{name}` is not valid JSON") from None
+        return loads(value)
+    except BadInput as error:
+        raise HTTPProblem(400, f"`{name}` is {error}") from None
 
 
 async def read_request(request: web.Request, max_body: int) -> GraphQLRequest:
@@ -123,19 +124,32 @@ async def read_request(request: web.Request, max_body: int) -> GraphQLRequest:
     content_type = request.content_type.lower()
     if content_type != JSON:
         raise HTTPProblem(415, "Send the request as Content-Type: application/json")
-    if request.content_length is not None and request.content_length > max_body:
-        raise HTTPProblem(413, f"The request body is larger than {max_body} bytes")
-    body = await request.content.read(max_body + 1)
-    if len(body) > max_body:
-        raise HTTPProblem(413, f"The request body is larger than {max_body} bytes")
     charset = (request.charset or "utf-8").lower()
     if charset not in ("utf-8", "utf8"):
         raise HTTPProblem(415, "Only UTF-8 is accepted")
+    body = await read_body(request, max_body)
     try:
-        raw = json.loads(body.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
-        raise HTTPProblem(400, "The request body is not valid JSON") from None
+        raw = loads(body)
+    except BadInput as error:
+        raise HTTPProblem(400, f"The request body is {error}") from None
     return _parse_params(raw)
+
+
+async def read_body(request: web.Request, max_body: int) -> bytes:
+    """The whole body (however it arrives: one chunk, many, or chunked encoding); 413 beyond `max_body` bytes."""
+    too_large = HTTPProblem(413, f"The request body is larger than {max_body} bytes")
+    if request.content_length is not None and request.content_length > max_body:
+        raise too_large
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        chunk = await request.content.read(65536)
+        if not chunk:
+            return b"".join(chunks)
+        size += len(chunk)
+        if size > max_body:
+            raise too_large
+        chunks.append(chunk)
 
 
 def error_body(errors: list[GraphQLError]) -> dict[str, Any]:
@@ -204,13 +218,20 @@ async def graphql_preflight(request: web.Request) -> web.Response:
 async def _serve(
     request: web.Request, state: AppState, media_type: str
 ) -> tuple[dict[str, Any], int, dict[str, str]]:
+    """Run one request. The token is checked before anything a stranger could make costly: without one, the
+    document is only parsed (a bounded number of tokens) until it is known to be a `login`."""
     request_error = 400 if media_type == GRAPHQL_RESPONSE else 200
     params = await read_request(request, state.settings.limits.max_body_bytes)
+    token = bearer_token(request.headers.get("Authorization"))
+    if token is not None and await principal_for_token(state.db, token) is None:
+        raise _unauthenticated(token)
     query = await _resolve_document(state, params)
     if query is None:
         return _problem("PersistedQueryNotFound", "PERSISTED_QUERY_NOT_FOUND"), 200, {}
     executor: Executor = state.executor
     try:
+        if token is None and not anonymous_allowed(executor.parse(query), params.operation_name):
+            raise _unauthenticated(token)
         operation = executor.prepare(query)
     except RequestError as error:
         return error_body(error.errors), request_error, {}
@@ -229,6 +250,9 @@ async def _serve(
         return _problem(message, "SUBSCRIPTION_NEEDS_WEBSOCKET"), request_error, {}
     if request.method == "GET" and kind is not OperationType.QUERY:
         raise HTTPProblem(405, f"A {kind.value} must be sent with POST", {"Allow": "POST"})
+    if token is not None and params.query is not None and params.extensions:
+        # an automatic persisted query is remembered once its sender is known and the document valid
+        await _remember_persisted(state, params)
 
     limits = state.settings.limits
     nodes = estimate_nodes(
@@ -237,21 +261,15 @@ async def _serve(
     if nodes > limits.max_nodes:
         return _problem(too_large_message(nodes, limits.max_nodes), "QUERY_TOO_LARGE"), request_error, {}
 
-    token = bearer_token(request.headers.get("Authorization"))
     principal: Principal | None = None
     budget: Budget | None = None
-    if token:
+    if token is not None:
         charged = await authenticate_and_charge(
             state.db, token, cost_points(nodes), limits.cost_budget_per_hour
         )
-        if charged is not None:
-            principal, budget = charged
-    if principal is None and (token is not None or not anonymous_allowed(operation, params.operation_name)):
-        raise HTTPProblem(
-            401,
-            "Invalid token" if token else "Authentication required: send Authorization: Bearer <token>",
-            {"WWW-Authenticate": 'Bearer realm="graphql"'},
-        )
+        if charged is None:  # revoked since it was remembered
+            raise _unauthenticated(token)
+        principal, budget = charged
     budget_headers = budget.headers() if budget else {}
     if budget is not None and budget.exceeded:
         message = budget.exceeded_message()
@@ -280,12 +298,24 @@ async def _serve(
     return body, status, {**headers, **budget_headers}
 
 
+def _unauthenticated(token: str | None) -> HTTPProblem:
+    return HTTPProblem(
+        401,
+        "Invalid token" if token else "Authentication required: send Authorization: Bearer <token>",
+        {"WWW-Authenticate": 'Bearer realm="graphql"'},
+    )
+
+
 def _problem(message: str, code: str) -> dict[str, Any]:
     return {"errors": [{"message": message, "extensions": {"code": code}}]}
 
 
 async def _resolve_document(state: AppState, params: GraphQLRequest) -> str | None:
-    """The document to run: the query itself, or the persisted one its hash names (None: not found)."""
+    """The document to run: the query itself, or the persisted one its hash names (None: not found).
+
+    Only looks documents up: a new automatic persisted query is remembered later (`_remember_persisted`), once
+    its sender is authenticated and the document is valid, so that strangers cannot fill the table.
+    """
     persisted = (params.extensions or {}).get("persistedQuery")
     if persisted is None:
         if state.settings.trusted_documents:
@@ -293,12 +323,7 @@ async def _resolve_document(state: AppState, params: GraphQLRequest) -> str | No
             if found is None or not found[1]:
                 raise HTTPProblem(403, "Only registered (trusted) documents may run on this gateway")
         return params.query
-    if not isinstance(persisted, dict) or persisted.get("version") != 1:
-        raise HTTPProblem(400, "Unsupported persistedQuery version: use 1")
-    sha256 = persisted.get("sha256Hash")
-    if not isinstance(sha256, str) or len(sha256) != 64:
-        raise HTTPProblem(400, "persistedQuery.sha256Hash must be a SHA-256 hex digest")
-    sha256 = sha256.lower()
+    sha256 = _persisted_hash(persisted)
     if params.query is None:
         found = await state.persisted.lookup(sha256)
         if found is None:
@@ -312,9 +337,24 @@ async def _resolve_document(state: AppState, params: GraphQLRequest) -> str | No
         found = await state.persisted.lookup(sha256)
         if found is None or not found[1]:
             raise HTTPProblem(403, "Only registered (trusted) documents may run on this gateway")
-    else:
-        await state.persisted.remember(sha256, params.query)
     return params.query
+
+
+def _persisted_hash(persisted: Any) -> str:
+    if not isinstance(persisted, dict) or persisted.get("version") != 1:
+        raise HTTPProblem(400, "Unsupported persistedQuery version: use 1")
+    sha256 = persisted.get("sha256Hash")
+    if not isinstance(sha256, str) or len(sha256) != 64:
+        raise HTTPProblem(400, "persistedQuery.sha256Hash must be a SHA-256 hex digest")
+    return sha256.lower()
+
+
+async def _remember_persisted(state: AppState, params: GraphQLRequest) -> None:
+    """Remember an automatic persisted query sent with its text (in trusted mode only registered ones run)."""
+    persisted = (params.extensions or {}).get("persistedQuery")
+    if persisted is None or state.settings.trusted_documents or params.query is None:
+        return
+    await state.persisted.remember(_persisted_hash(persisted), params.query)
 
 
 def _result_body(result: ExecutionResult) -> tuple[dict[str, Any], int, dict[str, str]]:

@@ -42,6 +42,7 @@ from gateway.execution.cost import cost_points, estimate_nodes, too_large_messag
 from gateway.execution.executor import Operation, RequestError, mask_error
 from gateway.execution.graphql_core import is_awaitable
 from gateway.http.request_keys import REQUEST_ID
+from gateway.input_values import BadInput, loads
 from gateway.state import AppState, state_of
 from resolvers.live.subscriptions import LiveContext
 
@@ -140,8 +141,8 @@ class Connection:
 
     async def handle(self, data: str) -> None:
         try:
-            message = json.loads(data)
-        except ValueError:
+            message = loads(data)
+        except BadInput:
             raise Close(4400, "Invalid message received: not JSON") from None
         if not isinstance(message, dict) or not isinstance(message.get("type"), str):
             raise Close(4400, "Invalid message received: `type` is missing")

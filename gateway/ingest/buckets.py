@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
+
+from gateway.input_values import zone
 
 # the grain letters stored in the rollup tables, finest first
 GRAINS: tuple[str, ...] = ("h", "d", "w", "m", "y")
@@ -17,11 +19,8 @@ Buckets = tuple[datetime, datetime, datetime, datetime, datetime]
 
 
 def zone_of(name: str | None) -> ZoneInfo:
-    """The IANA zone `name`, or UTC when it is unknown."""
-    try:
-        return ZoneInfo(name or "UTC")
-    except (ZoneInfoNotFoundError, ValueError):
-        return ZoneInfo("UTC")
+    """The IANA zone `name`, or UTC when it is unknown or malformed."""
+    return zone(name)
 
 
 def week_start(day: datetime) -> datetime:

@@ -107,7 +107,7 @@ DEVICE_COLUMNS = (
     "t.id, t.product_id, t.device_key, t.first_seen, t.last_seen, t.os, t.os_version, t.device, t.resolution, "
     "t.carrier, t.app_version, t.locale, t.country, t.city, t.properties"
 )
-DEVICE_ORDER = Order("t.last_seen")
+DEVICE_ORDER = Order("t.last_seen", kind=datetime)
 # properties (JSON) is built the Python way: see resolvers.json_leaves
 DEVICE_JSON = {
     "id": json_leaves.global_id("Device"),

@@ -96,7 +96,7 @@ EVENT_COLUMNS = (
     "t.id, t.product_id, t.device_id, t.session_id, t.key, t.count, t.sum, t.duration, t.segmentation::text AS segmentation, "
     "t.occurred_at, t.path, t.title, t.referrer"
 )
-EVENT_ORDER = Order("t.occurred_at")
+EVENT_ORDER = Order("t.occurred_at", kind=datetime)
 # sum, duration (floats) and segmentation (JSON) are built the Python way: see resolvers.json_leaves
 EVENT_JSON = {
     "id": json_leaves.global_id("Event"),

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import secrets
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import strawberry
 
 from gateway.access.app_keys import forget_app_keys
 from gateway.access.principal import Permission
+from gateway.input_values import BadInput, timezone
 from resolvers.context import ctx_of
 from resolvers.errors import UserError
 from resolvers.inputs import check_text, unset
@@ -18,10 +18,9 @@ from resolvers.products.types import PRODUCT_COLUMNS, Product, ProductStatus
 
 def _check_timezone(name: str) -> str:
     try:
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise UserError(f"Unknown time zone {name!r}: use an IANA name such as Europe/Istanbul") from exc
-    return name
+        return timezone(name)
+    except BadInput as exc:
+        raise UserError(str(exc)) from None
 
 
 @strawberry.input(description="A new product.")

@@ -119,7 +119,7 @@ class Product(Node):
         conditions = time_conditions("t.occurred_at", period) + device_condition(device)
         if key is not None:
             conditions.append(Condition("t.key = {}", key))
-        order = Order("t.occurred_at", descending=order_by is EventOrder.NEWEST_FIRST)
+        order = Order("t.occurred_at", descending=order_by is EventOrder.NEWEST_FIRST, kind=datetime)
         request = page_request(ctx, first, after, order, conditions)
         return PRODUCT_EVENTS.connection_now(ctx, self.pk, request, info)
 

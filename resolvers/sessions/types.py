@@ -68,7 +68,7 @@ class Session(Node):
 
 
 SESSION_COLUMNS = "t.id, t.product_id, t.device_id, t.started_at, t.duration, t.ended_at"
-SESSION_ORDER = Order("t.started_at")
+SESSION_ORDER = Order("t.started_at", kind=datetime)
 SESSION_JSON = {
     "id": json_leaves.global_id("Session"),
     "startedAt": json_leaves.timestamp("t.started_at"),

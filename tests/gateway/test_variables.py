@@ -174,11 +174,11 @@ VALID: list[tuple[str, str, Any]] = [
         },
     ),
     (
-        "JSON of any depth and shape",
+        "JSON of any shape, nested up to the limit",
         REQUESTS,
         {
             "requests": [
-                {"deviceId": "d", "userDetails": _deep_json(300), "metrics": {"l": [1, [2, None]], "e": {}}}
+                {"deviceId": "d", "userDetails": _deep_json(60), "metrics": {"l": [1, [2, None]], "e": {}}}
             ]
         },
     ),
@@ -298,6 +298,11 @@ INVALID: list[tuple[str, str, Any]] = [
     ("unknown enum value", "$perms: [Permission!]!", {"perms": ["READ", "NOPE"]}),
     ("enum given an int", "$order: EventOrder", {"order": 1}),
     ("invalid DateTime", "$since: DateTime!", {"since": "yesterday"}),
+    (
+        "JSON nested beyond the limit",
+        REQUESTS,
+        {"requests": [{"deviceId": "d", "userDetails": _deep_json(300)}]},
+    ),
     ("ID given a bool", "$p: ID!", {"p": True}),
     ("input object given a str", REQUESTS, {"requests": ["device"]}),
     ("input object given a list", "$r: AnalyticsRange", {"r": [{"since": "2026-01-01T00:00:00Z"}]}),

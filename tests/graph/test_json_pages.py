@@ -377,6 +377,7 @@ async def test_a_tree_of_plain_connections_is_one_statement(
 ) -> None:
     tenant = await new_tenant(db)
     await seed_product_tree(db, tenant.account_pk, products=4, sessions_per_product=5, events_per_session=3)
+    await gql(http, server, "{ __typename }", token=tenant.token)  # the token remembered: no lookup below
     flat = await gql(http, server, "{ products(first: 10) { nodes { id } } }", token=tenant.token)
     tree = await gql(
         http,

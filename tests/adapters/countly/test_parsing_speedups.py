@@ -83,11 +83,11 @@ def _reference_form(text: str) -> dict[str, str]:
 
 
 def _reference_body(text: str, content_type: str) -> dict[str, Any]:
-    """`parse_body` as it was: json.loads and parse_qsl."""
+    """`parse_body` as it was: json.loads (bounded, see `_json_loads_bounded`) and parse_qsl."""
     stripped = text.strip()
     if content_type == "application/json" or stripped.startswith("{"):
         try:
-            decoded = json.loads(stripped) if stripped else {}
+            decoded = _json_loads_bounded(stripped) if stripped else {}
         except ValueError:
             decoded = None
         if isinstance(decoded, dict):
@@ -207,9 +207,26 @@ def _json_texts(count: int, seed: int) -> list[str]:
     return texts
 
 
+def _json_loads_bounded(text: str) -> Any:
+    """json.loads, but for what nests deeper than the stack allows: refused as not JSON (ValueError), where
+    json.loads raises RecursionError (which reached clients as a 500)."""
+    try:
+        return json.loads(text)
+    except RecursionError:
+        raise ValueError("too deep") from None
+
+
 def test_loads_json_matches_json_loads() -> None:
     for text in _json_texts(4000, seed=5):
-        assert _same_outcome(_outcome(loads_json, text), _outcome(json.loads, text)), text
+        assert _same_outcome(_outcome(loads_json, text), _outcome(_json_loads_bounded, text)), text
+
+
+def test_loads_json_refuses_json_nested_beyond_the_stack() -> None:
+    deep = "[" * 100_000 + "]" * 100_000
+    with pytest.raises(ValueError):
+        loads_json(deep)
+    with pytest.raises(ValueError):
+        loads_json('{"n": 1' + "0" * 30 + ', "a": ' + deep + "}")  # long digits: json.loads's path
 
 
 def test_loads_json_reads_floats_as_json_does() -> None:
@@ -227,12 +244,13 @@ def test_loads_json_reads_floats_as_json_does() -> None:
 
 
 def _reference_json_param(value: Any) -> Any:
-    """`json_param` as it was."""
+    """`json_param` as it was, but for JSON nested beyond the stack: ignored like other unparseable JSON,
+    where it raised RecursionError (a 500)."""
     if isinstance(value, str):
         if len(value) > MAX_JSON_CHARS:
             return None
         try:
-            return json.loads(value)
+            return _json_loads_bounded(value)
         except ValueError:
             return None
     return value

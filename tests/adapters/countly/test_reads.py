@@ -667,6 +667,7 @@ async def test_graph_periods_uniques(http: aiohttp.ClientSession, server: Server
         {"since": at(2024, 1, 15), "until": at(2024, 2, 2)},  # w3 + w4 + 29..31 Jan + 1 Feb: an estimate
         {"since": at(2024, 1, 16, 5), "until": at(2024, 1, 16, 6)},  # widened to the whole day 16 Jan
     ]
+    await gql(http, server, "{ __typename }", token=history.token)  # the token remembered: no lookup below
     reply = await gql(
         http, server, PERIODS, {"id": history.product_id, "ranges": ranges}, token=history.token
     )
