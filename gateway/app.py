@@ -17,8 +17,9 @@ from gateway.db.pool import Database
 from gateway.execution.executor import Executor
 from gateway.execution.persisted import PersistedQueries, adapter_documents
 from gateway.http.downloads import download_export
+from gateway.http.error_shapes import add_dialect_route, error_shape_middleware
 from gateway.http.graphiql import add_graphiql_routes
-from gateway.http.graphql_endpoint import graphql_handler, graphql_preflight
+from gateway.http.graphql_endpoint import GRAPHQL_SHAPE, graphql_handler, graphql_preflight
 from gateway.http.health import healthz
 from gateway.http.request_ids import request_id_middleware
 from gateway.ingest.engine import IngestEngine
@@ -45,7 +46,7 @@ def create_app(settings: Settings, database_url: str) -> web.Application:
     """The application of one gateway process, connected to `database_url` when it starts."""
     app = web.Application(
         client_max_size=settings.limits.max_body_bytes,
-        middlewares=[request_id_middleware, metrics_middleware],
+        middlewares=[request_id_middleware, metrics_middleware, error_shape_middleware],
     )
 
     async def resources(app: web.Application) -> AsyncIterator[None]:
@@ -95,9 +96,9 @@ def create_app(settings: Settings, database_url: str) -> web.Application:
 
     app.cleanup_ctx.append(resources)
     app.on_startup.append(freeze_startup_heap)
-    app.router.add_route("GET", "/graphql", graphql_handler)
-    app.router.add_route("POST", "/graphql", graphql_handler)
-    app.router.add_route("OPTIONS", "/graphql", graphql_preflight)
+    add_dialect_route(app, GRAPHQL_SHAPE, "GET", "/graphql", graphql_handler)
+    add_dialect_route(app, GRAPHQL_SHAPE, "POST", "/graphql", graphql_handler)
+    add_dialect_route(app, GRAPHQL_SHAPE, "OPTIONS", "/graphql", graphql_preflight)
     app.router.add_get("/healthz", healthz)
     add_metrics(app)
     app.router.add_get("/exports/{id}/download", download_export)

@@ -54,15 +54,23 @@ def _below_1e_4(data: bytes) -> bool:
 
 
 def compact_json(value: Any) -> str:
-    """`json.dumps(value, separators=(",", ":"), ensure_ascii=False)` of a value made of JSON types."""
+    """`json.dumps(value, separators=(",", ":"), ensure_ascii=False)` of a value made of JSON types; ValueError
+    for a value nested deeper than the interpreter's stack allows (where json raises RecursionError)."""
     data = _orjson_text(value)
-    return _COMPACT.encode(value) if data is None else data.decode("utf-8")
+    return _json_dumps(value) if data is None else data.decode("utf-8")
 
 
 def compact_json_bytes(value: Any) -> bytes:
     """`compact_json(value)` encoded as UTF-8."""
     data = _orjson_text(value)
-    return _COMPACT.encode(value).encode("utf-8") if data is None else data
+    return _json_dumps(value).encode("utf-8") if data is None else data
+
+
+def _json_dumps(value: Any) -> str:
+    try:
+        return _COMPACT.encode(value)
+    except RecursionError:
+        raise ValueError("JSON nested too deeply") from None
 
 
 def loads_json(text: str) -> Any:

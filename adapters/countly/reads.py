@@ -68,12 +68,16 @@ async def authorize(request: web.Request, req: CountlyRequest) -> Reader:
         if not app_key:
             raise Refused(400, 'Missing parameter "api_key" or "auth_token"')
         found = await product_for_app_key(db, app_key)
+        # an app key reads only a product made public: otherwise it is no read credential at all
         if found is None:
             raise Refused(401, "App does not exist")
+        reader = found.reader
+        if reader is None:
+            raise Refused(400, 'Missing parameter "api_key" or "auth_token"')
         key_product = str(to_global_id("Product", found.product_id))
         if app_id and app_id != key_product:
             raise Refused(401, "App does not exist")
-        principal, app_id = found.principal, key_product
+        principal, app_id = reader, key_product
     else:
         principal = await principal_for_token(db, token)
         if principal is None:

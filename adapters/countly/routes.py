@@ -32,6 +32,7 @@ from adapters.countly.writes import (
 )
 from gateway.access.app_keys import product_for_app_key
 from gateway.execution.coalescer import register_coalescer
+from gateway.http.error_shapes import ErrorShape, add_dialect_route
 from gateway.state import state_of
 
 log = logging.getLogger(__name__)
@@ -85,7 +86,10 @@ async def bulk(request: web.Request, req: CountlyRequest) -> web.Response:
         device_id = _device_id(entry.get("device_id"))
         if not app_key or device_id is None:
             continue
-        payload = bulk_item_payload(entry)
+        try:
+            payload = bulk_item_payload(entry)
+        except ValueError:  # a value nested too deeply to be written back as text: an unusable item
+            continue
         dedupe = dedupe_hash(payload, as_text(entry.get("timestamp")), now_ms)
         groups.setdefault(app_key, []).append(record_input(entry, device_id, dedupe, payload))
     db = state_of(request).db
@@ -95,16 +99,16 @@ async def bulk(request: web.Request, req: CountlyRequest) -> web.Response:
             continue
         try:
             await record(request, found.principal, items)
-        except WriteRejected as rejected:
-            if rejected.status >= 500:
-                return replies.message(rejected.status, rejected.message, callback)
-            # one bad item must not lose the others: record them one by one, skipping the rejected ones
+        except WriteRejected:
+            # one bad item must not lose the others: they are recorded one by one and a rejected one is
+            # skipped (the SDK drops the batch on Success: resending the item would only fail again, and the
+            # stored items without a timestamp would be stored twice). An outage is not a rejection: it
+            # reaches the error middleware (503), and the SDK sends the whole batch again later.
             for item in items:
                 try:
                     await record(request, found.principal, [item])
                 except WriteRejected as single:
-                    if single.status >= 500:
-                        return replies.message(single.status, single.message, callback)
+                    log.warning("/i/bulk: an item of %s was skipped: %s", app_key[:64], single.message[:200])
     return replies.message(200, "Success", callback)
 
 
@@ -133,10 +137,18 @@ ROUTES: dict[str, CountlyHandler] = {
 }
 
 
+def _error(request: web.Request, status: int, message: str) -> web.StreamResponse:
+    """A Countly message reply for what a handler did not answer (an outage: 503, an internal error: 500)."""
+    return replies.message(status, message, request.query.get("callback"))
+
+
+COUNTLY_SHAPE = ErrorShape("countly", _error)
+
+
 def add_countly_routes(app: web.Application) -> None:
     """Mount the Countly URLs (every HTTP method; GET, POST and OPTIONS are answered, others get 405)."""
     batches = record_batches()
     app[RECORD_BATCHES] = batches
     register_coalescer(app, "countly_i", batches)
     for path, handler in ROUTES.items():
-        app.router.add_route("*", path, _dispatch(handler))
+        add_dialect_route(app, COUNTLY_SHAPE, "*", path, _dispatch(handler))

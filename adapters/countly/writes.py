@@ -23,6 +23,7 @@ from adapters.countly.params import (
     json_param,
     truthy,
 )
+from gateway.input_values import BadInput, json_object
 from gateway.json_text import compact_json
 
 INT32_MAX = 2**31 - 1
@@ -138,7 +139,12 @@ def _metrics(value: Any) -> dict[str, Any] | None:
 
 def _object(value: Any) -> dict[str, Any] | None:
     decoded = json_param(value)
-    return decoded if isinstance(decoded, dict) and decoded else None
+    if not isinstance(decoded, dict) or not decoded:
+        return None
+    try:
+        return json_object(decoded)  # nested beyond the limit: ignored, like unparseable JSON
+    except BadInput:
+        return None
 
 
 # RecordInput fields taken as text when given: (GraphQL field, Countly parameter)
@@ -152,14 +158,54 @@ _OPTIONAL_TEXTS = (
 )
 
 
+# the `hc` object of an SDK health check: (HealthCheckInput field, key)
+_HEALTH_COUNTS = (
+    ("errorLogs", "el"),
+    ("warningLogs", "wl"),
+    ("statusCode", "sc"),
+    ("backoffs", "bom"),
+    ("consecutiveBackoffs", "cbom"),
+)
+
+
+def health_check(params: dict[str, Any]) -> dict[str, Any] | None:
+    """The HealthCheckInput of a request carrying `hc` (countly-sdk-web sends one at every start, with
+    `hc={"el","wl","sc","em","bom","cbom"}` and often `device_id=undefined`), else None."""
+    if params.get("hc") is None:
+        return None
+    check: dict[str, Any] = {
+        "sdkName": as_text(params.get("sdk_name")) or "",
+        "sdkVersion": as_text(params.get("sdk_version")) or "",
+    }
+    reported = _object(params.get("hc")) or {}
+    for field, name in _HEALTH_COUNTS:
+        value = as_int(reported.get(name))
+        if value is not None:
+            check[field] = _clamp(value)
+    message = as_text(reported.get("em"))
+    if message:
+        decoded = json_param(message)  # the SDK sends a non-empty message JSON-encoded once more
+        check["errorMessage"] = decoded if isinstance(decoded, str) else message
+    return check
+
+
 def record_input(
     params: dict[str, Any],
     device_id: str,
     dedupe: str | None,
     checksum_payload: str | None,
 ) -> dict[str, Any]:
-    """The RecordInput variables of one write request."""
+    """The RecordInput variables of one write request (of an SDK health check: that check alone)."""
     item: dict[str, Any] = {"deviceId": device_id, "dedupeHash": dedupe}
+    check = health_check(params)
+    if check is not None:
+        item["healthCheck"] = check
+        for field, name in (("checksum", "checksum"), ("checksum256", "checksum256")):
+            if (value := as_text(params.get(name))) is not None:
+                item[field] = value
+        if checksum_payload is not None:
+            item["checksumPayload"] = checksum_payload
+        return item
     timestamp = as_text(params.get("timestamp"))
     if timestamp:
         item["timestamp"] = timestamp

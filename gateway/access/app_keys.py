@@ -11,11 +11,24 @@ from gateway.db.pool import Database
 
 @dataclass(frozen=True)
 class AppKeyProduct:
-    """What an app key opens: a product to write to, and whether it accepts data."""
+    """What an app key opens: a product to write to, whether it accepts data, and whether the key alone may
+    read its analytics (only when the product is public: app keys ship inside apps and web pages)."""
 
     principal: Principal
     product_id: int
     status: str
+    public: bool = False
+
+    @property
+    def reader(self) -> Principal | None:
+        """The principal that reads the product with the key alone: None unless the product is public."""
+        if not self.public:
+            return None
+        return Principal(
+            account_id=self.principal.account_id,
+            permissions=frozenset({Permission.READ}),
+            product_id=self.product_id,
+        )
 
 
 # app key -> what it opens: SDKs send the key with every request; pausing a product takes effect within the TTL
@@ -36,7 +49,7 @@ def forget_app_keys() -> None:
 
 
 async def _lookup_app_key(db: Database, app_key: str) -> AppKeyProduct | None:
-    row = await db.fetchrow("SELECT id, account_id, status FROM products WHERE app_key = $1", app_key)
+    row = await db.fetchrow("SELECT id, account_id, status, public FROM products WHERE app_key = $1", app_key)
     if row is None:
         return None
     principal = Principal(
@@ -44,4 +57,6 @@ async def _lookup_app_key(db: Database, app_key: str) -> AppKeyProduct | None:
         permissions=frozenset({Permission.READ, Permission.WRITE}),
         product_id=row["id"],
     )
-    return AppKeyProduct(principal=principal, product_id=row["id"], status=row["status"])
+    return AppKeyProduct(
+        principal=principal, product_id=row["id"], status=row["status"], public=row["public"]
+    )

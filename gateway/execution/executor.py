@@ -33,6 +33,7 @@ from graphql import (
     visit,
 )
 
+from gateway.db.outage import UNAVAILABLE_MESSAGE, is_outage
 from gateway.execution.graphql_core import is_awaitable
 from gateway.execution.limits import validation_rules
 from gateway.execution.variables import VariableFastExecutor
@@ -215,6 +216,14 @@ def mask_error(error: GraphQLError, request_id: str) -> GraphQLError:
             return _with_code(error, code)
     if isinstance(original, GraphQLError):
         return error
+    if is_outage(original):
+        log.warning("database unavailable in request %s at %s: %s", request_id, error.path, original)
+        return GraphQLError(
+            UNAVAILABLE_MESSAGE,
+            nodes=error.nodes,
+            path=error.path,
+            extensions={"code": "SERVICE_UNAVAILABLE"},
+        )
     error_id = uuid.uuid4().hex[:16]
     log.error(
         "internal error %s in request %s at %s",
@@ -241,7 +250,8 @@ def _with_code(error: GraphQLError, code: str) -> GraphQLError:
 
 
 def needs_permission(errors: list[GraphQLError]) -> int | None:
-    """401, 403 or 429 when every error of a result is a missing right (or a refused attempt), else None."""
+    """401, 403 or 429 when every error of a result is a missing right (or a refused attempt), 503 when the
+    database was unavailable, else None."""
     codes = {(e.extensions or {}).get("code") for e in errors}
     if codes == {"UNAUTHENTICATED"}:
         return 401
@@ -249,6 +259,8 @@ def needs_permission(errors: list[GraphQLError]) -> int | None:
         return 403
     if codes == {"RATE_LIMITED"}:
         return 429
+    if "SERVICE_UNAVAILABLE" in codes:
+        return 503
     return None
 
 

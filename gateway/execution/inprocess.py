@@ -14,6 +14,7 @@ from aiohttp import web
 from graphql import ExecutionResult
 
 from gateway.access.principal import Principal
+from gateway.db.outage import DatabaseUnavailable
 from gateway.http.request_keys import REQUEST_ID
 from gateway.state import state_of
 from resolvers.context import Context
@@ -29,7 +30,8 @@ async def run_operation(
     operation_name: str | None = None,
     raw_json: bool = False,
 ) -> ExecutionResult:
-    """Execute `document` as `principal`; request errors raise `gateway.execution.executor.RequestError`.
+    """Execute `document` as `principal`; request errors raise `gateway.execution.executor.RequestError`, and
+    a database outage `gateway.db.outage.DatabaseUnavailable` (answered 503 in the shim's error shape).
 
     `raw_json`: values PostgreSQL wrote as JSON may come back as their text (`gateway.execution.fast_path.RawJson`)
     instead of objects, for a shim that writes them into its reply as they are.
@@ -50,6 +52,11 @@ async def run_operation(
     context.raw_json = raw_json
     operation = state.executor.prepare(document)
     try:
-        return await state.executor.run(operation, context, variables, operation_name)
+        result = await state.executor.run(operation, context, variables, operation_name)
     finally:
         request[SHIM_CONTEXT] = context
+    if result.errors and any(
+        (e.extensions or {}).get("code") == "SERVICE_UNAVAILABLE" for e in result.errors
+    ):
+        raise DatabaseUnavailable
+    return result

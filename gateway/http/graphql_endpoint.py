@@ -22,12 +22,14 @@ from graphql import ExecutionResult, GraphQLError, OperationType
 from gateway.access.budget import Budget, authenticate_and_charge
 from gateway.access.principal import Principal
 from gateway.access.tokens import bearer_token, principal_for_token
+from gateway.db.outage import RETRY_AFTER_SECONDS
 from gateway.db.pool import start_counting
 from gateway.execution.cost import cost_points, estimate_nodes, too_large_message
 from gateway.execution.executor import Executor, RequestError, anonymous_allowed, needs_permission
 from gateway.execution.fast_path import RawJson
 from gateway.execution.persisted import sha256_hex
 from gateway.http.cors import cors_headers, preflight
+from gateway.http.error_shapes import ErrorShape
 from gateway.http.graphiql import graphiql_response, wants_graphiql
 from gateway.http.request_keys import ERROR_CODES, OPERATION, REQUEST_ID, STATEMENTS
 from gateway.input_values import BadInput, loads
@@ -365,4 +367,22 @@ def _result_body(result: ExecutionResult) -> tuple[dict[str, Any], int, dict[str
     status = 200
     if result.errors and (result.data is None or all(v is None for v in result.data.values())):
         status = needs_permission(result.errors) or 200
-    return body, status, {}
+    return body, status, {"Retry-After": str(RETRY_AFTER_SECONDS)} if status == 503 else {}
+
+
+def _graphql_error(request: web.Request, status: int, message: str) -> web.StreamResponse:
+    """An error of `/graphql` that no handler answered (an outage, an internal error), in GraphQL's shape."""
+    codes = {503: "SERVICE_UNAVAILABLE", 500: "INTERNAL_SERVER_ERROR", 413: "PAYLOAD_TOO_LARGE"}
+    extensions: dict[str, Any] = {"code": codes.get(status, "BAD_REQUEST")}
+    if status == 500:
+        extensions["errorId"] = request.get(REQUEST_ID, "")
+    body = {"errors": [{"message": message, "extensions": extensions}]}
+    return _respond(
+        body,
+        status,
+        reply_media_type(request),
+        cors_headers(request, state_of(request).settings.cors_origins),
+    )
+
+
+GRAPHQL_SHAPE = ErrorShape("graphql", _graphql_error)

@@ -127,6 +127,9 @@ DELETE_DEVICES = "DELETE FROM devices WHERE id = ANY($1::bigint[])"
 #   $12 the notices for live subscribers (text[])
 #   $13 the events, as EVENT_COLUMNS (a temporary session id when negative), segmentation as a JSON object;
 #       empty when the writer sends them by COPY instead (see writer._store)
+# Event counts saturate at bigint's maximum (each event counts at most 2**31 - 1, which 4 billion events in one
+# yearly row would otherwise overflow, failing every later write to it); sums cannot overflow, as every value is
+# at most 2**53 (gateway.input_values.MAX_MEASURE).
 # Returns one row: the new sessions' ids in the order of $1 (for events sent by COPY), and the notices.
 #
 # A new device another transaction created after LOCK makes the statement fail (unique violation, after
@@ -152,7 +155,8 @@ WITH new_ids AS MATERIALIZED (
     FROM jsonb_array_elements($9::text::jsonb) WITH ORDINALITY AS x(r, o)
     ORDER BY x.o
     ON CONFLICT (product_id, key, seg_key, grain, bucket, seg_value) DO UPDATE
-    SET c = r.c + EXCLUDED.c, s = r.s + EXCLUDED.s, dur = r.dur + EXCLUDED.dur
+    SET c = CASE WHEN r.c > 9223372036854775807 - EXCLUDED.c THEN 9223372036854775807 ELSE r.c + EXCLUDED.c END,
+        s = r.s + EXCLUDED.s, dur = r.dur + EXCLUDED.dur
 ), event_definitions AS (
     INSERT INTO event_definitions AS e (account_id, product_id, name, total, first_used, last_used)
     SELECT (x.r->>5)::bigint, (x.r->>0)::bigint, x.r->>1, (x.r->>2)::bigint, (x.r->>3)::timestamptz,
@@ -160,7 +164,8 @@ WITH new_ids AS MATERIALIZED (
     FROM jsonb_array_elements($10::text::jsonb) WITH ORDINALITY AS x(r, o)
     ORDER BY x.o
     ON CONFLICT (product_id, name) DO UPDATE
-    SET total = e.total + EXCLUDED.total, first_used = LEAST(e.first_used, EXCLUDED.first_used),
+    SET total = CASE WHEN e.total > 9223372036854775807 - EXCLUDED.total THEN 9223372036854775807
+                     ELSE e.total + EXCLUDED.total END, first_used = LEAST(e.first_used, EXCLUDED.first_used),
         last_used = GREATEST(e.last_used, EXCLUDED.last_used)
 ), property_definitions AS (
     INSERT INTO property_definitions AS p (account_id, product_id, scope, name, data_type, first_seen, last_seen)

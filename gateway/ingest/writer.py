@@ -23,7 +23,7 @@ import asyncpg
 import orjson
 
 from gateway.db.pool import Transaction
-from gateway.ingest import sql
+from gateway.ingest import sdk_health, sql
 from gateway.ingest.model import Outcome, TrackRequest
 from gateway.ingest.rules import (
     DEVICE_COLUMNS,
@@ -35,25 +35,36 @@ from gateway.ingest.rules import (
     precheck,
 )
 from gateway.ingest.timestamps import parse_timestamp
+from gateway.input_values import EARLIEST, LATEST, aware
 
 DeviceKey = tuple[int, str]
 
 
+def _instant(value: datetime | None) -> datetime | None:
+    """A stored instant as the planner compares it: aware, within the calendar (rows written before values were
+    normalised may hold -infinity, which asyncpg reads as a naive datetime)."""
+    if value is None or (value.tzinfo is not None and EARLIEST <= value <= LATEST):
+        return value
+    return aware(value)
+
+
 def _device_state(row: asyncpg.Record) -> DeviceState:
+    first_seen, last_seen = _instant(row["first_seen"]), _instant(row["last_seen"])
+    assert first_seen is not None and last_seen is not None
     return DeviceState(
         id=row["id"],
         account_id=row["account_id"],
         product_id=row["product_id"],
         device_key=row["device_key"],
         inserted=row["inserted"],
-        first_seen=row["first_seen"],
-        last_seen=row["last_seen"],
+        first_seen=first_seen,
+        last_seen=last_seen,
         attrs={name: row[name] for name in DEVICE_COLUMNS},
         properties=dict(row["properties"] or {}),
         open_session_id=row["open_session_id"],
-        last_session_end=row["last_session_end"],
+        last_session_end=_instant(row["last_session_end"]),
         last_request_hash=row["last_request_hash"],
-        last_begin_at=row["last_begin_at"],
+        last_begin_at=_instant(row["last_begin_at"]),
         last_session_id=row["last_session_id"],
     )
 
@@ -91,6 +102,8 @@ async def write_batch(tx: Transaction, requests: list[TrackRequest]) -> list[Out
     products, locked = await _lock(tx, requests)
     outcomes: list[Outcome | None] = [precheck(r, products.get(r.product_id)) for r in requests]
     times = [parse_timestamp(r.timestamp, now) for r in requests]
+    # SDK health checks name no device: counted apart, and marked STORED (sdk_health.py)
+    health = sdk_health.plan(requests, outcomes, {p.id: p.timezone for p in products.values()}, times)
 
     # every device the accepted requests name (old devices of a merge included), earliest time first seen
     wanted: dict[DeviceKey, tuple[int, datetime]] = {}
@@ -103,6 +116,7 @@ async def write_batch(tx: Transaction, requests: list[TrackRequest]) -> list[Out
             if seen is None or at < seen[1]:
                 wanted[key] = (request.account_id, at)
     if not wanted:
+        await sdk_health.store(tx, health)
         return [o or Outcome.STORED for o in outcomes]
 
     # the devices of refused requests were locked too (or given an id that is never used)
@@ -121,6 +135,7 @@ async def write_batch(tx: Transaction, requests: list[TrackRequest]) -> list[Out
         outcomes[i] = planner.apply(request, at, devices[(request.product_id, request.device_key)], old)
 
     await _store(tx, planner, list(devices.values()))
+    await sdk_health.store(tx, health)
     return [o or Outcome.STORED for o in outcomes]
 
 
@@ -141,7 +156,7 @@ async def _lock(
     keys = {
         (request.product_id, name, request.account_id)
         for request in requests
-        if not ignored_device(request)
+        if not ignored_device(request) and not sdk_health.is_health_check(request)
         for name in _device_names(request)
     }
     rows = await tx.fetch(sql.LOCK, _document(sorted(keys)), product_ids)

@@ -9,7 +9,7 @@ import strawberry
 from graphql import GraphQLSchema
 
 from gateway.access.principal import Permission
-from gateway.ingest.model import EventInput, TrackRequest
+from gateway.ingest.model import EventInput, HealthCheck, TrackRequest
 from resolvers.context import Context, ctx_of
 from resolvers.errors import UserError
 from resolvers.ingest.types import (
@@ -40,6 +40,17 @@ RECORD_FIELDS = {
     "checksumPayload": "checksum_payload",
     "checksum": "checksum",
     "checksum256": "checksum256",
+    "healthCheck": "health_check",
+}
+HEALTH_FIELDS = {
+    "sdkName": "sdk_name",
+    "sdkVersion": "sdk_version",
+    "errorLogs": "error_logs",
+    "warningLogs": "warning_logs",
+    "statusCode": "status_code",
+    "errorMessage": "error_message",
+    "backoffs": "backoffs",
+    "consecutiveBackoffs": "consecutive_backoffs",
 }
 MAX_REQUESTS = 1000
 MAX_EVENTS = 1000
@@ -74,6 +85,14 @@ def _event(event: Mapping[str, Any]) -> EventInput:
     )
 
 
+def _health(check: Mapping[str, Any] | None) -> HealthCheck | None:
+    if check is None:
+        return None
+    return HealthCheck(
+        **{python: check[graphql] for graphql, python in HEALTH_FIELDS.items() if graphql in check}
+    )
+
+
 def _track(account_id: int, product_id: int, item: Mapping[str, Any]) -> TrackRequest:
     """An engine request from one `RecordInput`, as graphql-core coerced it (GraphQL field names)."""
     device = str(item["deviceId"]).strip()
@@ -104,6 +123,7 @@ def _track(account_id: int, product_id: int, item: Mapping[str, Any]) -> TrackRe
         get("checksumPayload"),
         get("checksum"),
         get("checksum256"),
+        _health(get("healthCheck")),
     )
 
 
@@ -182,6 +202,12 @@ def _coerced_form(item: RecordInput) -> dict[str, Any]:
     """A RecordInput object as graphql-core hands it over: a dict with the GraphQL field names."""
     form = {graphql: getattr(item, python) for graphql, python in RECORD_FIELDS.items()}
     form["events"] = [_event_form(event) for event in item.events or []]
+    check = item.health_check
+    form["healthCheck"] = (
+        None
+        if check is None
+        else {graphql: getattr(check, python) for graphql, python in HEALTH_FIELDS.items()}
+    )
     return form
 
 

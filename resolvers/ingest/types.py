@@ -67,6 +67,25 @@ class SessionAction(enum.Enum):
     END = "end"
 
 
+@strawberry.input(
+    description="An SDK's report on its own health (Countly's `hc`): kept as the product's SDK health "
+    "(`Product.sdkHealth`), never as a device."
+)
+class HealthCheckInput:
+    sdk_name: str = ""
+    sdk_version: str = ""
+    error_logs: int = strawberry.field(default=0, description="Errors the SDK logged since its last report.")
+    warning_logs: int = strawberry.field(
+        default=0, description="Warnings the SDK logged since its last report."
+    )
+    status_code: int = strawberry.field(
+        default=-1, description="HTTP status of the SDK's last request to the server (-1: none)."
+    )
+    error_message: str = strawberry.field(default="", description="The reply to that request, if it failed.")
+    backoffs: int = strawberry.field(default=0, description="Times the SDK backed off since its last report.")
+    consecutive_backoffs: int = 0
+
+
 @strawberry.input(description="One write request of one device: a session step, events, metrics, details.")
 class RecordInput:
     device_id: str
@@ -98,3 +117,7 @@ class RecordInput:
     )
     checksum: str | None = strawberry.field(default=None, description="SHA-1 of payload + salt, hex.")
     checksum256: str | None = strawberry.field(default=None, description="SHA-256 of payload + salt, hex.")
+    health_check: HealthCheckInput | None = strawberry.field(
+        default=None,
+        description="An SDK health check: the request is kept as the product's SDK health, not as a device.",
+    )

@@ -31,6 +31,9 @@ class CreateProductInput:
     environment: str = "production"
     status: ProductStatus = ProductStatus.ACTIVE
     salt: str | None = strawberry.field(default=None, description="Checksum salt SDKs sign requests with.")
+    public: bool = strawberry.field(
+        default=False, description="Whether the app key alone may read the product's analytics."
+    )
 
 
 @strawberry.input(description="Changes to a product; omitted fields stay as they are.")
@@ -41,6 +44,9 @@ class UpdateProductInput:
     environment: str | None = strawberry.UNSET
     status: ProductStatus | None = strawberry.UNSET
     salt: str | None = strawberry.field(default=strawberry.UNSET, description="Empty string: no checksum.")
+    public: bool | None = strawberry.field(
+        default=strawberry.UNSET, description="Whether the app key alone may read the product's analytics."
+    )
 
 
 @strawberry.type
@@ -50,8 +56,9 @@ class ProductMutations:
         ctx = ctx_of(info)
         principal = ctx.require(Permission.ADMIN)
         row = await ctx.db.fetchrow(
-            f"""INSERT INTO products AS t (account_id, name, url, timezone, environment, status, app_key, salt)
-                VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING {PRODUCT_COLUMNS}""",
+            f"""INSERT INTO products AS t (account_id, name, url, timezone, environment, status, app_key, salt,
+                                           public)
+                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING {PRODUCT_COLUMNS}""",
             principal.account_id,
             check_text("name", input.name),
             input.url,
@@ -60,6 +67,7 @@ class ProductMutations:
             input.status.value,
             secrets.token_hex(20),
             input.salt or None,
+            input.public,
         )
         assert row is not None
         return Product.from_row(row)
@@ -83,6 +91,8 @@ class ProductMutations:
             changes["status"] = input.status.value
         if input.salt is not strawberry.UNSET:
             changes["salt"] = input.salt or None
+        if not unset(input.public):
+            changes["public"] = bool(input.public)
         row = await update_owned(
             ctx, principal.account_id, "products", PRODUCT_COLUMNS, "Product", id, changes
         )

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from resolvers.events.types import Event
     from resolvers.exports.types import Export
     from resolvers.reports.types import Report
+    from resolvers.sdk_health.types import SdkHealthDay
     from resolvers.segments.types import Segment
     from resolvers.sessions.types import Session
 
@@ -50,6 +51,10 @@ class Product(Node):
     environment: str
     timezone: str = strawberry.field(description="IANA time zone in which the product's data is bucketed.")
     app_key: str = strawberry.field(description="The write key legacy SDKs send (Countly `app_key`).")
+    public: bool = strawberry.field(
+        description="Whether the product's analytics may be read with its app key alone (Countly readers that "
+        "send only `app_key`, public sites). Off by default: app keys ship inside apps and web pages."
+    )
     created_at: datetime
     updated_at: datetime
 
@@ -64,6 +69,7 @@ class Product(Node):
             environment=row["environment"],
             timezone=row["timezone"],
             app_key=row["app_key"],
+            public=row["public"],
             created_at=row["created_at"],
             updated_at=row["updated_at"],
         )
@@ -179,6 +185,20 @@ class Product(Node):
         request = page_request(ctx, first, after, DEFINITION_ORDER)
         return EVENT_DEFINITIONS.connection_now(ctx, self.pk, request)
 
+    @strawberry.field(
+        description="What the product's SDKs reported about their own health (Countly's health checks), per "
+        "day and SDK, newest first."
+    )
+    @prefetchable
+    def sdk_health(
+        self, info: strawberry.Info, first: int | None = None, after: str | None = None
+    ) -> Connection[Annotated[SdkHealthDay, strawberry.lazy("resolvers.sdk_health.types")]]:
+        from resolvers.sdk_health.types import PRODUCT_SDK_HEALTH, SDK_HEALTH_ORDER
+
+        ctx = ctx_of(info)
+        request = page_request(ctx, first, after, SDK_HEALTH_ORDER)
+        return PRODUCT_SDK_HEALTH.connection_now(ctx, self.pk, request)
+
     @strawberry.field(description="Properties seen on events (segmentation keys) and devices (user details).")
     @prefetchable
     def properties(
@@ -191,7 +211,7 @@ class Product(Node):
         return PROPERTY_DEFINITIONS.connection_now(ctx, self.pk, request)
 
 
-PRODUCT_COLUMNS = "t.id, t.account_id, t.name, t.url, t.status, t.environment, t.timezone, t.app_key, t.created_at, t.updated_at"
+PRODUCT_COLUMNS = "t.id, t.account_id, t.name, t.url, t.status, t.environment, t.timezone, t.app_key, t.public, t.created_at, t.updated_at"
 PRODUCT_ORDER = Order("t.id", descending=False)
 # status (an enum) is built the Python way: see resolvers.json_leaves
 PRODUCT_JSON = {
@@ -201,6 +221,7 @@ PRODUCT_JSON = {
     "environment": json_leaves.text("t.environment"),
     "timezone": json_leaves.text("t.timezone"),
     "appKey": json_leaves.text("t.app_key"),
+    "public": json_leaves.flag("t.public"),
     "createdAt": json_leaves.timestamp("t.created_at"),
     "updatedAt": json_leaves.timestamp("t.updated_at"),
 }

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import aiohttp
 
+from gateway.access.app_keys import forget_app_keys
 from gateway.db.pool import Database
 from tests.adapters.countly.helpers import get
 from tests.conftest import Server, Tenant, new_tenant
@@ -67,7 +68,14 @@ async def test_credentials_in_auth_token_and_header(
 LIMITS = {"event_limit": 500, "event_segmentation_limit": 100, "event_segmentation_value_limit": 1000}
 
 
-async def test_old_readers_with_app_key(http: aiohttp.ClientSession, server: Server, tenant: Tenant) -> None:
+async def test_old_readers_with_app_key(
+    http: aiohttp.ClientSession, server: Server, tenant: Tenant, db: Database
+) -> None:
+    # an app key reads only a public product (issue 22, item 13): by default it is no read credential
+    answer = await get(http, server, "/o", app_key=tenant.app_key, method="get_events")
+    assert (answer.status, answer.body) == (400, {"result": 'Missing parameter "api_key" or "auth_token"'})
+    await db.execute("UPDATE products SET public = true WHERE id = $1", tenant.product_pk)
+    forget_app_keys()
     answer = await get(http, server, "/o", app_key=tenant.app_key, method="get_events")
     assert (answer.status, answer.body) == (200, {"limits": LIMITS})
     answer = await get(http, server, "/o", app_key="unknown", method="get_events")
