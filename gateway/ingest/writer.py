@@ -88,7 +88,7 @@ class DeviceCreatedConcurrently(Exception):
 async def write_batch(tx: Transaction, requests: list[TrackRequest]) -> list[Outcome]:
     """Validate, count and store `requests` in the open transaction `tx`; one outcome per request."""
     now = datetime.now(UTC)
-    products, locked, seen = await _lock(tx, requests, now)
+    products, locked, stored_events = await _lock(tx, requests, now)
     outcomes: list[Outcome | None] = [precheck(r, products.get(r.product_id)) for r in requests]
     times = [parse_timestamp(r.timestamp, now) for r in requests]
 
@@ -123,7 +123,7 @@ async def write_batch(tx: Transaction, requests: list[TrackRequest]) -> list[Out
         devices[key] = state
 
     planner = Planner(products, now)
-    planner.people.seen = seen
+    planner.people.seen = stored_events
     for i, (request, at) in enumerate(zip(requests, times, strict=True)):
         if outcomes[i] is not None:
             continue
