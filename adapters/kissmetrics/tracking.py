@@ -142,7 +142,7 @@ def track_batches() -> TrackBatches:
 
 
 async def _pairs(request: web.Request) -> list[tuple[str, str]]:
-    pairs = parse_beacon(request.query_string)
+    pairs = parse_beacon(request.rel_url.raw_query_string)
     if request.method == "POST" and request.can_read_body:
         if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
             return pairs
