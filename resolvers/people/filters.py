@@ -19,22 +19,22 @@ _TEXT = "#>> ARRAY[]::text[]"
 # `{0}`: the condition's one parameter, a JSON object {source, name, value}
 _PROPERTY = (
     "EXISTS (SELECT FROM person_properties AS pp WHERE pp.account_id = t.account_id AND pp.person_id = t.id "
-    "AND pp.source = ({0}::jsonb->>'source') AND pp.name = lower({0}::jsonb->>'name') AND ({test}))"
+    "AND pp.source = ({0}::text::jsonb->>'source') AND pp.name = lower({0}::text::jsonb->>'name') AND ({test}))"
 )
 _TESTS = {
-    "equals": f"pp.value {_TEXT} = ({{0}}::jsonb->>'value')",
-    "contains": f"strpos(pp.value {_TEXT}, {{0}}::jsonb->>'value') > 0",
-    "greater_than": "pp.number > ({0}::jsonb->>'value')::float8",
-    "less_than": "pp.number < ({0}::jsonb->>'value')::float8",
+    "equals": f"pp.value {_TEXT} = ({{0}}::text::jsonb->>'value')",
+    "contains": f"strpos(pp.value {_TEXT}, {{0}}::text::jsonb->>'value') > 0",
+    "greater_than": "pp.number > ({0}::text::jsonb->>'value')::float8",
+    "less_than": "pp.number < ({0}::text::jsonb->>'value')::float8",
     "exists": "true",
 }
 # {0}: {key, since, until, at_least}
 _EVENTS = (
     "(SELECT COALESCE(sum(e.count), 0) FROM events AS e WHERE e.device_id = t.id AND e.product_id = t.product_id "
-    "AND e.key = ({0}::jsonb->>'key') "
-    "AND e.occurred_at >= COALESCE(({0}::jsonb->>'since')::timestamptz, '-infinity') "
-    "AND e.occurred_at < COALESCE(({0}::jsonb->>'until')::timestamptz, 'infinity')) "
-    "{comparison} ({0}::jsonb->>'at_least')::bigint"
+    "AND e.key = ({0}::text::jsonb->>'key') "
+    "AND e.occurred_at >= COALESCE(({0}::text::jsonb->>'since')::timestamptz, '-infinity') "
+    "AND e.occurred_at < COALESCE(({0}::text::jsonb->>'until')::timestamptz, 'infinity')) "
+    "{comparison} ({0}::text::jsonb->>'at_least')::bigint"
 )
 
 
