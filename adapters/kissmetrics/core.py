@@ -20,6 +20,7 @@ from gateway.access.principal import Permission, Principal
 from gateway.access.tokens import bearer_token, principal_for_token
 from gateway.execution.executor import RequestError
 from gateway.execution.inprocess import run_operation
+from gateway.observability.metrics import STATEMENTS
 from gateway.state import state_of
 
 # object kind -> (collection path, its detail rel, its GraphQL type)
@@ -143,7 +144,7 @@ def product(base: str, p: dict[str, Any]) -> dict[str, Any]:
 
 
 def report(base: str, r: dict[str, Any]) -> dict[str, Any]:
-    product_id = (r.get("product") or {}).get("uuid")
+    product_id = (r.get("reportProduct") or {}).get("uuid")
     links = [link("Self", "self", f"{base}/core/reports/{r['uuid']}")]
     if r["runnable"]:
         links.append(link("Run Report", "run", f"{base}/query/reports/{r['uuid']}/run"))
@@ -363,7 +364,11 @@ def guarded(handler: Handler) -> Callable[[web.Request], Awaitable[web.StreamRes
         if request.method not in ("GET", "HEAD"):
             return envelopes.error(404)
         try:
-            return await handler(request, await principal_of(request))
+            response = await handler(request, await principal_of(request))
+            counter = request.get(STATEMENTS)
+            if counter is not None:
+                response.headers["X-SQL-Statements"] = str(counter.count)
+            return response
         except Failed as failed:
             return envelopes.error(failed.status if failed.status in envelopes.MESSAGES else 400)
         except BadRequest:
