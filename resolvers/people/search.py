@@ -115,6 +115,7 @@ def _criterion(item: Any, names: _Names, where: str) -> dict[str, Any]:
         raise UserError(f"{where}: give either `property` or `event`")
     if "property" in item:
         _unknown_keys(item, {"property", "op", "value"}, where)
+        name = names.resolve("property", item["property"], f"{where}.property")
         op = item.get("op", "equals")
         if op not in PROPERTY_OPS:
             raise UserError(f"{where}.op: {op!r} is not one of {', '.join(PROPERTY_OPS)}")
@@ -127,7 +128,7 @@ def _criterion(item: Any, names: _Names, where: str) -> dict[str, Any]:
         elif isinstance(value, bool) or not isinstance(value, str | int | float):
             raise UserError(f"{where}.value: `{op}` needs a text or number value")
         return {
-            "property": names.resolve("property", item["property"], f"{where}.property"),
+            "property": name,
             "op": op,
             "value": value if value is None or op in NUMBER_OPS else str(value),
         }

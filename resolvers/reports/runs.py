@@ -81,7 +81,10 @@ class ReportRun(Node):
 
     @strawberry.field(description="The result's columns: KMID and Person first, then the requested ones.")
     def columns(self) -> list[RunColumn]:
-        return [RunColumn(**column) for column in self._columns or []]
+        return [
+            RunColumn(name=c["name"], kind=c["kind"], returns=c["returns"], returns_name=c["returnsName"])
+            for c in self._columns or []
+        ]
 
     @strawberry.field(description="Result rows aligned with `columns` (null where a person has no value).")
     async def rows(self, info: strawberry.Info, offset: int = 0, limit: int = 50) -> list[JSON]:
