@@ -35,6 +35,8 @@ async def beacon(http: aiohttp.ClientSession, server: Server, path_and_query: st
 
 
 async def person(http: aiohttp.ClientSession, server: Server, tenant: Tenant, identity: str) -> Any:
-    reply = await gql(http, server, PERSON, {"product": tenant.product_id, "identity": identity}, tenant.token)
+    reply = await gql(
+        http, server, PERSON, {"product": tenant.product_id, "identity": identity}, tenant.token
+    )
     assert reply.errors is None, reply.body
     return reply.data["node"]["person"]

@@ -26,21 +26,30 @@ async def core(
         return response.status, json.loads(await response.text()), response.headers
 
 
-async def _product_with_data(http: aiohttp.ClientSession, server: Server, tenant: Tenant, events: int) -> None:
+async def _product_with_data(
+    http: aiohttp.ClientSession, server: Server, tenant: Tenant, events: int
+) -> None:
     for n in range(events):
         await beacon(http, server, f"/e?_k={tenant.app_key}&_p=p{n}&_n=Event%20{n:02d}&Prop{n:02d}=1")
 
 
-async def test_directory_rels_and_account(http: aiohttp.ClientSession, server: Server, tenant: Tenant) -> None:
+async def test_directory_rels_and_account(
+    http: aiohttp.ClientSession, server: Server, tenant: Tenant
+) -> None:
     base = server.url
-    status, body, headers = await core(http, base + "/core", tenant.token, **{"Content-Type": "application/json"})
+    status, body, headers = await core(
+        http, base + "/core", tenant.token, **{"Content-Type": "application/json"}
+    )
     assert status == 200 and body["links"] == [
         {"name": "Directory", "rel": "self", "href": f"{base}/core", "templated": False}
     ]
     rels = {link["rel"]: link for link in body["data"]["links"]}
     assert rels["accounts"]["href"] == f"{base}/core/accounts"
     assert rels["account-detail"] == {
-        "name": "Account Detail", "rel": "account-detail", "href": f"{base}/core/accounts/{{account_id}}", "templated": True
+        "name": "Account Detail",
+        "rel": "account-detail",
+        "href": f"{base}/core/accounts/{{account_id}}",
+        "templated": True,
     }
     assert headers["Content-Type"] == "application/json; charset=utf-8"
     assert headers["Cache-Control"] == "max-age=0, private, must-revalidate" and headers["ETag"]
@@ -64,7 +73,11 @@ async def test_directory_rels_and_account(http: aiohttp.ClientSession, server: S
         f'<{page}>; rel="last"; templated="false"'
     )
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", account["created_at"])
-    assert account["status"] == "active" and account["contact"] == {"phone": None, "country": None, "name": None}
+    assert account["status"] == "active" and account["contact"] == {
+        "phone": None,
+        "country": None,
+        "name": None,
+    }
     status, single, _ = await core(http, f"{base}/core/accounts/{account['id']}", tenant.token)
     assert status == 200 and single["data"] == account and list(single) == ["meta", "data", "links"]
     assert single["links"] == [
@@ -72,17 +85,30 @@ async def test_directory_rels_and_account(http: aiohttp.ClientSession, server: S
     ]
 
 
-async def test_walk_every_list_through_next(http: aiohttp.ClientSession, server: Server, tenant: Tenant, db: Database) -> None:
+async def test_walk_every_list_through_next(
+    http: aiohttp.ClientSession, server: Server, tenant: Tenant, db: Database
+) -> None:
     await _product_with_data(http, server, tenant, 7)
     base = server.url
     _, accounts, _ = await core(http, base + "/core/accounts", tenant.token)
     account = accounts["data"][0]
     _, products, _ = await core(http, account["links"][1]["href"], tenant.token)
-    assert products["links"][-1] == {"name": "Canoncial", "rel": "canonical", "href": f"{base}/core/products", "templated": False}
+    assert products["links"][-1] == {
+        "name": "Canoncial",
+        "rel": "canonical",
+        "href": f"{base}/core/products",
+        "templated": False,
+    }
     assert f"account_id={account['id']}&limit=20&offset=0" in products["links"][0]["href"]
     [product] = products["data"]
     assert product["tracking_key"] == tenant.app_key and product["account_id"] == account["id"]
-    assert [link["rel"] for link in product["links"]] == ["self", "account", "reports", "events", "properties"]
+    assert [link["rel"] for link in product["links"]] == [
+        "self",
+        "account",
+        "reports",
+        "events",
+        "properties",
+    ]
     for kind, expected in (("events", 7), ("properties", 7)):
         seen: list[str] = []
         url: str | None = f"{base}/core/products/{product['id']}/{kind}?limit=3"
@@ -95,12 +121,30 @@ async def test_walk_every_list_through_next(http: aiohttp.ClientSession, server:
             pages += 1
         assert pages == 3 and len(seen) == len(set(seen)) == expected
     _, events, _ = await core(http, f"{base}/core/events?limit=2&offset=2", tenant.token)
-    assert [link["rel"] for link in events["links"]] == ["self", "first", "last", "next", "prev", "event-detail"]
+    assert [link["rel"] for link in events["links"]] == [
+        "self",
+        "first",
+        "last",
+        "next",
+        "prev",
+        "event-detail",
+    ]
     assert events["links"][2]["href"] == f"{base}/core/events?limit=2&offset=6"
     event = events["data"][0]
     assert set(event) == {
-        "id", "product_id", "name", "display_name", "description", "is_visible", "total", "first_used_at",
-        "last_used_at", "first_sent_at", "last_sent_at", "index", "links",
+        "id",
+        "product_id",
+        "name",
+        "display_name",
+        "description",
+        "is_visible",
+        "total",
+        "first_used_at",
+        "last_used_at",
+        "first_sent_at",
+        "last_sent_at",
+        "index",
+        "links",
     }
     assert event["name"] == "event 02" and event["index"] == 3 and event["total"] == 1
     status, detail, _ = await core(http, f"{base}/core/events/{event['id']}", tenant.token)
@@ -109,12 +153,17 @@ async def test_walk_every_list_through_next(http: aiohttp.ClientSession, server:
     assert props["data"][0]["type"] == "number" and props["data"][0]["name"] == "prop00"
 
 
-async def test_errors_and_tenancy(http: aiohttp.ClientSession, server: Server, tenant: Tenant, db: Database) -> None:
+async def test_errors_and_tenancy(
+    http: aiohttp.ClientSession, server: Server, tenant: Tenant, db: Database
+) -> None:
     await _product_with_data(http, server, tenant, 1)
     base = server.url
     other = await new_tenant(db)
     status, body, headers = await core(http, base + "/core/accounts", None)
-    assert (status, body) == (401, {"meta": {"status": 401, "message": "unauthorized", "errors": ["unauthorized"]}})
+    assert (status, body) == (
+        401,
+        {"meta": {"status": 401, "message": "unauthorized", "errors": ["unauthorized"]}},
+    )
     assert (await core(http, base + "/core/accounts", "agw_nope"))[0] == 401
     _, products, _ = await core(http, base + "/core/products", tenant.token)
     product = products["data"][0]
@@ -122,9 +171,13 @@ async def test_errors_and_tenancy(http: aiohttp.ClientSession, server: Server, t
     event = events["data"][0]
     account = product["account_id"]
     urls = [
-        f"/core/accounts/{account}", f"/core/accounts/{account}/products", f"/core/products/{product['id']}",
-        f"/core/products/{product['id']}/events", f"/core/products/{product['id']}/reports",
-        f"/core/products/{product['id']}/properties", f"/core/events/{event['id']}",
+        f"/core/accounts/{account}",
+        f"/core/accounts/{account}/products",
+        f"/core/products/{product['id']}",
+        f"/core/products/{product['id']}/events",
+        f"/core/products/{product['id']}/reports",
+        f"/core/products/{product['id']}/properties",
+        f"/core/events/{event['id']}",
     ]
     for url in urls:
         status, body, headers = await core(http, base + url, other.token)
@@ -155,14 +208,22 @@ async def test_a_page_costs_the_same_statements_at_any_size(
         _, products, _ = await core(http, server.url + "/core/products", tenant.token)
         product = products["data"][0]["id"]
         counts[events] = []
-        for url in ("/core/events", "/core/properties", "/core/products", f"/core/products/{product}/events",
-                    f"/core/products/{product}/properties", "/core/reports"):
+        for url in (
+            "/core/events",
+            "/core/properties",
+            "/core/products",
+            f"/core/products/{product}/events",
+            f"/core/products/{product}/properties",
+            "/core/reports",
+        ):
             status, body, headers = await core(http, server.url + url, tenant.token)
             assert status == 200, url
             counts[events].append(int(headers["X-SQL-Statements"]))
-        assert len(body["data"]) == 0 and (await core(http, server.url + "/core/events", tenant.token))[1][
-            "pagination"
-        ]["total"] == events
+        assert (
+            len(body["data"]) == 0
+            and (await core(http, server.url + "/core/events", tenant.token))[1]["pagination"]["total"]
+            == events
+        )
     print(f"statements per Core API page: {counts}")
     assert counts[2] == counts[20], counts
     assert max(counts[20]) <= 5, counts

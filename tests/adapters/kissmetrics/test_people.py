@@ -13,7 +13,9 @@ MONTH_USERS = """query($p: ID!) { node(id: $p) { ... on Product { analytics {
   sessions(since: "2024-01-01T00:00:00Z", until: "2024-02-01T00:00:00Z", granularity: MONTH) { uniqueUsers } } } } }"""
 
 
-async def _history(http: aiohttp.ClientSession, server: Server, tenant: Tenant, who: str, event: str, ts: int) -> None:
+async def _history(
+    http: aiohttp.ClientSession, server: Server, tenant: Tenant, who: str, event: str, ts: int
+) -> None:
     k = tenant.app_key
     await beacon(http, server, f"/e?_k={k}&_p={who}&_n={event}&Origin={who}&_d=1&_t={ts}")
     # a Countly session of the same identity: sessions belong to people too
@@ -30,10 +32,15 @@ async def test_alias_joins_two_histories_in_either_order(
     k = tenant.app_key
     await _history(http, server, tenant, "anon-42", "Viewed", 1704103200)
     await _history(http, server, tenant, "ann@example.com", "Signed%20Up", 1704106800)
-    first, second = ("anon-42", "ann@example.com") if order == "anonymous first" else ("ann@example.com", "anon-42")
+    first, second = (
+        ("anon-42", "ann@example.com") if order == "anonymous first" else ("ann@example.com", "anon-42")
+    )
     await beacon(http, server, f"/a?_k={k}&_p={first}&_n={second}")
     await beacon(http, server, f"/a?_k={k}&_p={second}&_n={first}")  # repeatable, in any order
-    a, b = await person(http, server, tenant, "ANON-42"), await person(http, server, tenant, "Ann@Example.com")
+    a, b = (
+        await person(http, server, tenant, "ANON-42"),
+        await person(http, server, tenant, "Ann@Example.com"),
+    )
     assert a["id"] == b["id"]
     assert sorted(e["key"] for e in a["events"]["nodes"]) == ["signed up", "viewed"]
     assert len(a["sessions"]["nodes"]) == 2
@@ -46,11 +53,18 @@ async def test_alias_joins_two_histories_in_either_order(
     # a later session of either name is the same user: the month still counts two sessions' users... once each
     async with http.get(
         server.url + "/i",
-        params={"app_key": k, "device_id": "ann@example.com", "begin_session": "1", "timestamp": "1704200000"},
+        params={
+            "app_key": k,
+            "device_id": "ann@example.com",
+            "begin_session": "1",
+            "timestamp": "1704200000",
+        },
     ) as response:
         assert response.status == 200
     users = await gql(http, server, MONTH_USERS, {"p": tenant.product_id}, tenant.token)
-    assert users.data["node"]["analytics"]["sessions"]["uniqueUsers"] == 2  # counted before the alias; not a third time
+    assert (
+        users.data["node"]["analytics"]["sessions"]["uniqueUsers"] == 2
+    )  # counted before the alias; not a third time
     # a third identity joins the same person
     await beacon(http, server, f"/a?_k={k}&_p=ann@example.com&_n=ann-crm-7")
     assert (await person(http, server, tenant, "ann-crm-7"))["id"] == a["id"]
@@ -73,7 +87,10 @@ async def test_people_filters(http: aiohttp.ClientSession, server: Server, tenan
         return sorted(n["deviceId"] for n in reply.data["node"]["devices"]["nodes"])
 
     assert await people({"properties": [{"name": "PLAN", "value": "Pro"}]}) == ["p1"]
-    assert await people({"properties": [{"name": "plan", "test": "NOT_EQUALS", "value": "Pro"}]}) == ["p2", "p3"]
+    assert await people({"properties": [{"name": "plan", "test": "NOT_EQUALS", "value": "Pro"}]}) == [
+        "p2",
+        "p3",
+    ]
     assert await people({"properties": [{"name": "seats", "test": "GREATER_THAN", "value": "5"}]}) == ["p1"]
     assert await people({"properties": [{"name": "seats", "test": "NOT_EXISTS"}]}) == ["p3"]
     period = {"since": "2024-01-01T00:00:00Z", "until": "2024-01-02T00:00:00Z"}
@@ -81,6 +98,13 @@ async def test_people_filters(http: aiohttp.ClientSession, server: Server, tenan
     assert await people({"events": [{"key": "bought", "did": False}]}) == ["p3"]
     assert await people({"identity": "P2"}) == ["p2"]
     reply = await gql(
-        http, server, PEOPLE, {"p": tenant.product_id, "where": {"properties": [{"name": "seats", "test": "GREATER_THAN", "value": "x"}]}}, tenant.token
+        http,
+        server,
+        PEOPLE,
+        {
+            "p": tenant.product_id,
+            "where": {"properties": [{"name": "seats", "test": "GREATER_THAN", "value": "x"}]},
+        },
+        tenant.token,
     )
     assert reply.status == 200 and "must be a number" in reply.errors[0]["message"]

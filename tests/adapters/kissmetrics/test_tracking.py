@@ -28,8 +28,8 @@ async def test_record_set_and_read_back(http: aiohttp.ClientSession, server: Ser
     reply = await gql(
         http,
         server,
-        'query($p: ID!) { node(id: $p) { ... on Product { analytics { eventKeys { key } } '
-        'properties(scope: PERSON) { nodes { name dataType } } } } }',
+        "query($p: ID!) { node(id: $p) { ... on Product { analytics { eventKeys { key } } "
+        "properties(scope: PERSON) { nodes { name dataType } } } } }",
         {"p": tenant.product_id},
         tenant.token,
     )
@@ -39,7 +39,9 @@ async def test_record_set_and_read_back(http: aiohttp.ClientSession, server: Ser
     assert types == {"plan": "string", "amount": "number", "seats": "number", "card": "string"}
 
 
-async def test_timestamps_names_and_encodings(http: aiohttp.ClientSession, server: Server, tenant: Tenant) -> None:
+async def test_timestamps_names_and_encodings(
+    http: aiohttp.ClientSession, server: Server, tenant: Tenant
+) -> None:
     k = tenant.app_key
     # _t only with _d=1 (seconds, float seconds or milliseconds); otherwise the time of receipt
     await beacon(http, server, f"/e?_k={k}&_p=t1&_n=Old&_d=1&_t=1234567890")
@@ -58,7 +60,9 @@ async def test_timestamps_names_and_encodings(http: aiohttp.ClientSession, serve
     assert found["properties"] == {"favourite colour": "dark blue", "a b c": "1+1"}
 
 
-async def test_duplicates_count_once(http: aiohttp.ClientSession, server: Server, tenant: Tenant, db: Database) -> None:
+async def test_duplicates_count_once(
+    http: aiohttp.ClientSession, server: Server, tenant: Tenant, db: Database
+) -> None:
     k = tenant.app_key
     calls = [f"/e?_k={k}&_p=dup&_n=Click&_d=1&_t=1700000000" for _ in range(3)]
     calls.append(f"/e?_k={k}&_p=DUP&_n=click&_d=1&_t=1700000000.9")
@@ -111,7 +115,9 @@ async def test_bad_input_always_gets_the_gif(
     ):
         for path in ("/e", "/s", "/a"):
             await beacon(http, server, path + query)
-    await beacon(http, server, f"/e?_k={k}", method="POST", data=b"\xff\xfe&&=", headers={"Content-Type": "x/y"})
+    await beacon(
+        http, server, f"/e?_k={k}", method="POST", data=b"\xff\xfe&&=", headers={"Content-Type": "x/y"}
+    )
     await beacon(http, server, f"/a?_k={k}&_p=x&_n=y", method="POST")
     async with http.request("PUT", server.url + f"/e?_k={k}&_p=x") as response:
         assert response.status == 200 and response.content_type == "image/gif"
