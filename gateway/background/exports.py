@@ -19,8 +19,7 @@ from typing import Any
 
 import asyncpg
 
-from gateway.background.jobs import JobContext, JobQueue, JobRunner
-from gateway.db.pool import Database
+from gateway.background.jobs import JobContext, JobQueue, JobWorker
 from gateway.ingest.rules import METRIC_COLUMNS
 
 log = logging.getLogger(__name__)
@@ -102,24 +101,12 @@ def _cell(value: Any) -> Any:
     return value
 
 
-class ExportWorker:
+class ExportWorker(JobWorker):
     """Runs pending export jobs in the background of a gateway process (on `gateway.background.jobs`)."""
 
-    def __init__(self, db: Database) -> None:
-        self.db = db
-        self.runner = JobRunner(
-            db, EXPORTS, self._run, poll_seconds=POLL_SECONDS, stale_seconds=STALE_SECONDS
-        )
-
-    async def start(self) -> None:
-        await self.runner.start()
-
-    async def stop(self) -> None:
-        await self.runner.stop()
-
-    async def run_one(self) -> bool:
-        """Claim and finish one job; False when none is waiting."""
-        return await self.runner.run_one()
+    queue = EXPORTS
+    poll_seconds = POLL_SECONDS
+    stale_seconds = STALE_SECONDS
 
     async def _run(self, context: JobContext) -> None:
         row = context.row

@@ -188,3 +188,30 @@ class JobRunner:
                 job.lost = True
                 work.cancel()
                 return
+
+
+class JobWorker:
+    """A process's worker for one kind of job: subclasses give the queue and the job's function (`_run`)."""
+
+    queue: JobQueue
+    poll_seconds: float = 2.0
+    stale_seconds: float = 30.0
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self.runner = JobRunner(
+            db, self.queue, self._run, poll_seconds=self.poll_seconds, stale_seconds=self.stale_seconds
+        )
+
+    async def _run(self, job: JobContext) -> None:
+        raise NotImplementedError
+
+    async def start(self) -> None:
+        await self.runner.start()
+
+    async def stop(self) -> None:
+        await self.runner.stop()
+
+    async def run_one(self) -> bool:
+        """Claim and finish one job; False when none is waiting."""
+        return await self.runner.run_one()

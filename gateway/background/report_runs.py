@@ -12,8 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from gateway.background.jobs import JobContext, JobQueue, JobRunner
-from gateway.db.pool import Database
+from gateway.background.jobs import JobContext, JobQueue, JobWorker
 
 CHUNK = 10_000
 POLL_SECONDS = 2.0
@@ -154,23 +153,12 @@ def chunk_sql(definition: dict[str, Any]) -> tuple[str, list[Any]]:
     return sql, params.values
 
 
-class ReportRunWorker:
+class ReportRunWorker(JobWorker):
     """Runs pending report runs in the background of a gateway process."""
 
-    def __init__(self, db: Database) -> None:
-        self.db = db
-        self.runner = JobRunner(
-            db, REPORT_RUNS, self._run, poll_seconds=POLL_SECONDS, stale_seconds=STALE_SECONDS
-        )
-
-    async def start(self) -> None:
-        await self.runner.start()
-
-    async def stop(self) -> None:
-        await self.runner.stop()
-
-    async def run_one(self) -> bool:
-        return await self.runner.run_one()
+    queue = REPORT_RUNS
+    poll_seconds = POLL_SECONDS
+    stale_seconds = STALE_SECONDS
 
     async def _run(self, job: JobContext) -> None:
         row = job.row
