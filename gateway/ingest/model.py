@@ -90,6 +90,19 @@ def _segmentation(raw: Any) -> dict[str, Any] | None:
     return kept or None
 
 
+def _properties(raw: Any) -> dict[str, Any] | None:
+    """A person's properties to set: names as indexed text, values as JSON values (None removes one)."""
+    if not isinstance(raw, dict):
+        return None
+    kept: dict[str, Any] = {}
+    for name, value in raw.items():
+        try:
+            kept[indexed(name, MAX_SEGMENT_KEY_BYTES)] = json_value(value)
+        except BadInput:
+            continue  # nested beyond the limit: dropped, like unparseable properties
+    return kept
+
+
 @dataclass
 class EventInput:
     """One event occurrence as sent by a client (Countly's `events[]` item); normalised when made."""
@@ -180,6 +193,15 @@ class TrackRequest:
     checksum_payload: str | None = None
     checksum: str | None = None
     checksum256: str | None = None
+    # people (gateway.ingest.people): properties set on the person at the request's time, by name
+    # (case-insensitive), in the system of records `property_source`
+    properties: dict[str, Any] | None = None
+    property_source: str = "global"
+    # with old_device_key: join the two identities into one person whatever their order, keeping the person
+    # known first (an alias); without it, old_device_key's device is merged into device_key's (Countly)
+    join_identities: bool = False
+    # events count once per person, key and second (KISSmetrics): a repeated one is not stored again
+    events_once_per_second: bool = False
     # an SDK health check: stored as the product's SDK health, with no device, session or event
     health_check: HealthCheck | None = None
 
@@ -203,6 +225,10 @@ class TrackRequest:
             except BadInput:
                 details = None  # nested beyond the limit: dropped, like unparseable user details
             self.user_details = details if isinstance(details, dict) and details else None
+        if self.properties is not None:
+            self.properties = _properties(self.properties)
+        if not _plain(self.property_source, MAX_SEGMENT_KEY_BYTES):
+            self.property_source = indexed(self.property_source, MAX_SEGMENT_KEY_BYTES)
         if self.country is not None and not _plain(self.country, MAX_VALUE_BYTES):
             self.country = indexed(self.country, MAX_VALUE_BYTES)
         if self.city is not None or self.location is not None:

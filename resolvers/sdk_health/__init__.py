@@ -1,1 +1,0 @@
-"""SDK health: what SDKs report about themselves (Countly's health checks), per product, day and SDK."""
