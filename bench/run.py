@@ -14,6 +14,7 @@ import os
 import platform
 import random
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -139,15 +140,33 @@ class RssMonitor:
         return round(self.peak / 2**20, 1)
 
 
+def ensure_ports_free(ports: list[int]) -> None:
+    """Stop with a clear error when a port the harness serves on is taken: it would measure whatever listens
+    there (a run once reported 0 req/s and 22,190 "Invalid token" failures from another server)."""
+    for port in ports:
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError as error:
+                raise SystemExit(
+                    f"bench: port {port} is in use ({error.strerror}): stop what listens there, or give another "
+                    "first port with BENCH_ARGS=--port N (the harness uses N to N+3)"
+                ) from None
+
+
 async def wait_http(url: str, limit: float = 60.0, proc: subprocess.Popen[bytes] | None = None) -> None:
+    """Until `url` answers; with `proc`, it must be that process's server: its exit is an error at any time."""
     deadline = time.monotonic() + limit
     async with aiohttp.ClientSession() as session:
         while time.monotonic() < deadline:
             if proc is not None and proc.poll() is not None:
-                raise RuntimeError(f"{url}: process exited with {proc.returncode}")
+                raise RuntimeError(f"{url}: process exited with {proc.returncode} (see its log)")
             try:
                 async with session.get(url, timeout=aiohttp.ClientTimeout(total=2)) as resp:
                     if resp.status < 500:
+                        await asyncio.sleep(0.5)  # a server that fails to start exits within moments
+                        if proc is not None and proc.poll() is not None:
+                            raise RuntimeError(f"{url}: process exited with {proc.returncode} (see its log)")
                         return
             except (aiohttp.ClientError, TimeoutError):
                 pass
@@ -645,6 +664,7 @@ def wants(args: argparse.Namespace, group: str) -> bool:
 async def run(args: argparse.Namespace) -> dict[str, Any]:
     from gateway.db.embedded import start_embedded
 
+    ensure_ports_free([args.port + i for i in range(4)])  # before minutes of seeding
     bench = Bench(args)
     log = bench.log
     data_dir = ROOT / "bench" / ".data"
@@ -697,6 +717,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     }
 
     gw_port, ceil_port, peer_port, ingest_port = args.port, args.port + 1, args.port + 2, args.port + 3
+    ensure_ports_free([gw_port, ceil_port, peer_port, ingest_port])  # again: seeding took a while
     gw_base = f"http://127.0.0.1:{gw_port}"
     env = {
         **os.environ,

@@ -57,6 +57,7 @@ def create_app(settings: Settings, database_url: str) -> web.Application:
             database_url,
             min_size=settings.pool_min,
             max_size=settings.pool_max,
+            idle_seconds=settings.pool_idle_seconds,
             statement_timeout=settings.limits.request_timeout,
         )
         limits = settings.limits

@@ -57,8 +57,12 @@ class Settings:
     workers: int = field(default_factory=lambda: _env_int("GATEWAY_WORKERS", 1))
     data_dir: Path = field(default_factory=lambda: Path(_env("GATEWAY_DATA_DIR", "./.data") or "./.data"))
     database_url: str | None = field(default_factory=lambda: _env("DATABASE_URL"))
-    pool_min: int = field(default_factory=lambda: _env_int("GATEWAY_POOL_MIN", 2))
+    # connections kept open even when idle: none by default, so that an idle gateway holds no session and
+    # PostgreSQL can shut down politely (a smart shutdown waits for every session to end)
+    pool_min: int = field(default_factory=lambda: _env_int("GATEWAY_POOL_MIN", 0))
     pool_max: int = field(default_factory=lambda: _env_int("GATEWAY_POOL_MAX", 10))
+    # seconds an unused connection stays open before it is closed (above pool_min)
+    pool_idle_seconds: float = field(default_factory=lambda: _env_float("GATEWAY_POOL_IDLE_SECONDS", 30.0))
     introspection: bool = field(default_factory=lambda: _env_bool("GATEWAY_INTROSPECTION", True))
     graphiql: bool = field(default_factory=lambda: _env_bool("GATEWAY_GRAPHIQL", True))
     # origins allowed to call /graphql from a browser ("*": any; tokens travel in headers, not cookies)

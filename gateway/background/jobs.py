@@ -10,7 +10,11 @@ serves one such table (`JobQueue`) in one process:
   was taken over (it stalled past `stale_seconds`) finds its attempt gone (`JobLost`) and stops;
 - while the job's function runs, a task beats (`heartbeat_at`) every third of `stale_seconds`, so a long SQL
   statement does not make the job look dead;
-- it wakes on `NOTIFY <channel>` (send one when a job is created) and polls every `poll_seconds` otherwise;
+- it wakes when a job is created in its process (`wake_job_runners(channel)`, which the mutations that create
+  jobs call), and polls otherwise, every `poll_seconds` at first and then less and less often (up to
+  `idle_poll_seconds`) while it finds nothing: the jobs of another process are picked up within that time, or
+  at once by that process. It holds no connection of its own, so an idle gateway keeps no session open and
+  PostgreSQL can shut down politely (issue 22, item 15);
 - a function that raises fails the job with a generic message (details go to the log, never to clients).
 
 The job's function gets a `JobContext`: the claimed row, `progress(value, **columns)` and `finish(**columns)`,
@@ -85,6 +89,16 @@ class JobContext:
 JobFunction = Callable[[JobContext], Coroutine[Any, Any, None]]
 
 
+# the runners of this process by channel, for `wake_job_runners`
+_runners: dict[str, set[JobRunner]] = {}
+
+
+def wake_job_runners(channel: str) -> None:
+    """Wake this process's runners of `channel` (a job was just created)."""
+    for runner in _runners.get(channel, ()):
+        runner.wake()
+
+
 class JobRunner:
     """Runs the jobs of one table in the background of a gateway process; see the module docstring."""
 
@@ -96,15 +110,16 @@ class JobRunner:
         *,
         poll_seconds: float = 2.0,
         stale_seconds: float = 30.0,
+        idle_poll_seconds: float = 60.0,
     ) -> None:
         self.db = db
         self.queue = queue
         self.run = run
         self.poll_seconds = poll_seconds
         self.stale_seconds = stale_seconds
+        self.idle_poll_seconds = max(idle_poll_seconds, poll_seconds)
         self._task: asyncio.Task[None] | None = None
         self._wake = asyncio.Event()
-        self._listener: asyncpg.pool.PoolConnectionProxy | None = None
         self._claim = f"""
             UPDATE {queue.table} SET status = 'running', heartbeat_at = now(), attempt = attempt + 1
             WHERE id = (
@@ -115,34 +130,35 @@ class JobRunner:
             RETURNING {queue.columns}, attempt"""
 
     async def start(self) -> None:
-        listener = await self.db.pool.acquire()
-        await listener.add_listener(self.queue.channel, self._notified)
-        self._listener = listener
+        _runners.setdefault(self.queue.channel, set()).add(self)
         self._task = asyncio.create_task(self._loop(), name=f"jobs-{self.queue.table}")
 
     async def stop(self) -> None:
+        _runners.get(self.queue.channel, set()).discard(self)
         await cancel_and_wait(self._task)
-        if self._listener is not None:
-            with contextlib.suppress(Exception):
-                await self._listener.remove_listener(self.queue.channel, self._notified)
-            await self.db.pool.release(self._listener)
-            self._listener = None
 
-    def _notified(self, *_: object) -> None:
+    def wake(self) -> None:
+        """Look for jobs now (one was created in this process)."""
         self._wake.set()
 
     async def _loop(self) -> None:
+        wait = self.poll_seconds
         while True:
+            found = False
             try:
                 while await self.run_one():
-                    pass
+                    found = True
             except asyncio.CancelledError:
                 raise
             except Exception:
                 log.exception("%s worker failed; retrying", self.queue.table)
+            # nothing to do: look again less and less often (a wake-up or a job found starts over)
+            wait = self.poll_seconds if found else min(wait * 2, self.idle_poll_seconds)
             self._wake.clear()
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=self.poll_seconds)
+                await asyncio.wait_for(self._wake.wait(), timeout=wait)
+            if self._wake.is_set():
+                wait = self.poll_seconds
 
     async def run_one(self) -> bool:
         """Claim one job and carry it out; False when none is waiting."""

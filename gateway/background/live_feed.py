@@ -10,6 +10,9 @@ the subscribers of that product, who then read the new rows by keyset (see `Keys
   neither blocks the others nor grows memory;
 * notifications lost while the LISTEN connection is down are harmless: after reconnecting, every subscriber
   is woken once and re-reads from where it was.
+
+The connection is held only while the process has subscribers (and `linger` seconds after the last one left):
+an idle gateway keeps no session open, so that PostgreSQL can shut down politely (issue 22, item 15).
 """
 
 from __future__ import annotations
@@ -69,12 +72,16 @@ class LiveFeed:
         *,
         check_interval: float = 30.0,
         retry_delays: Sequence[float] = (0.1, 0.5, 1.0, 2.0, 5.0),
+        linger: float = 30.0,
     ) -> None:
         self.db = db
         self.channel = channel
         self.check_interval = check_interval
         self.retry_delays = tuple(retry_delays)
+        self.linger = linger
         self._inboxes: dict[int, set[Inbox]] = {}
+        # set while someone subscribes (or lately did): the connection is wanted
+        self._wanted = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._conn: Any = None
         self.connected = asyncio.Event()
@@ -82,11 +89,9 @@ class LiveFeed:
 
     # -- life cycle -----------------------------------------------------------------------------------------
 
-    async def start(self, wait: float = 10.0) -> None:
-        """Start listening; waits (up to `wait` seconds) for the first LISTEN to be in place."""
+    async def start(self) -> None:
+        """Start the feed; it connects when the first subscriber comes."""
         self._task = asyncio.create_task(self._run(), name="live-feed")
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self.connected.wait(), wait)
 
     async def stop(self) -> None:
         await cancel_and_wait(self._task)
@@ -101,9 +106,13 @@ class LiveFeed:
     async def _run(self) -> None:
         failures = 0
         while True:
+            if not self._inboxes:
+                self._wanted.clear()
+                await self._wanted.wait()
             try:
-                await self._listen_once()
+                await self._listen_once()  # returns once nobody has subscribed for a while
                 failures = 0
+                continue
             except asyncio.CancelledError:
                 raise
             except Exception as error:  # connection refused, terminated backend, pool closed, ...
@@ -114,6 +123,7 @@ class LiveFeed:
             await asyncio.sleep(delay)
 
     async def _listen_once(self) -> None:
+        """Listen until the connection is lost (raises) or nobody has subscribed for `linger` seconds."""
         conn = await self.db.pool.acquire()
         lost = asyncio.Event()
 
@@ -127,13 +137,22 @@ class LiveFeed:
             self.connected.set()
             # notifications may have been missed while (re)connecting: everyone re-reads once
             self._wake_all()
+            loop = asyncio.get_running_loop()
+            checked = idle_since = loop.time()
             while True:
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(lost.wait(), self.check_interval)
+                    await asyncio.wait_for(lost.wait(), min(self.check_interval, max(self.linger, 0.05)))
                 if lost.is_set() or not _alive(conn):
                     raise ConnectionError("the LISTEN connection was closed")
-                # a half-open TCP connection is only noticed by using it
-                await conn.fetchval("SELECT 1", timeout=10)
+                now = loop.time()
+                if self._inboxes:
+                    idle_since = now
+                elif now - idle_since >= self.linger:
+                    return
+                if now - checked >= self.check_interval:
+                    # a half-open TCP connection is only noticed by using it
+                    await conn.fetchval("SELECT 1", timeout=10)
+                    checked = now
         finally:
             self.connected.clear()
             self._conn = None
@@ -166,7 +185,11 @@ class LiveFeed:
         """An inbox woken whenever rows of `product_id` are committed, for the duration of the block."""
         inbox = Inbox(product_id)
         self._inboxes.setdefault(product_id, set()).add(inbox)
+        self._wanted.set()
         try:
+            # the subscriber reads its starting point once listening, so that nothing committed between is missed
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.connected.wait(), 10.0)
             yield inbox
         finally:
             inboxes = self._inboxes.get(product_id)

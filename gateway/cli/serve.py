@@ -12,6 +12,7 @@ import logging
 import multiprocessing
 import os
 import signal
+import socket
 import sys
 from multiprocessing.synchronize import Event as EventType
 from types import FrameType
@@ -65,7 +66,29 @@ def run_worker(settings: Settings, url: str, reuse_port: bool, ready: EventType 
     )
 
 
+class PortInUse(SystemExit):
+    """The gateway's address is taken by another server: it must not start (and share the port with it)."""
+
+
+def ensure_port_free(host: str, port: int) -> None:
+    """Exit with a clear message when `host:port` already has a listener.
+
+    Workers bind with SO_REUSEPORT, which the kernel also grants when another server of the same user holds the
+    port with it: both would then answer, and whoever calls the port (a benchmark, a load balancer) would reach
+    either. A plain bind, without the option, fails whenever anything listens there.
+    """
+    if port == 0:
+        return
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        try:
+            probe.bind((host, port))
+        except OSError as error:
+            raise PortInUse(f"analytics-gateway: cannot listen on {host}:{port}: {error.strerror}") from None
+
+
 def serve(settings: Settings) -> None:
+    ensure_port_free(settings.host, settings.port)
     url = database_url(settings)
     asyncio.run(migrate(url))
     if settings.workers <= 1:
@@ -87,11 +110,15 @@ def serve(settings: Settings) -> None:
 
     signal.signal(signal.SIGTERM, forward)
     signal.signal(signal.SIGINT, forward)
+    started = False
     while not ready.wait(0.1):
         if not any(worker.is_alive() for worker in workers):
             break
     else:
+        started = True
         print(listening_line(settings), flush=True)
     for worker in workers:
         worker.join()
+    if not started:
+        sys.exit("analytics-gateway: no worker started (see the log above)")
     sys.exit(0)

@@ -23,6 +23,7 @@ from typing import Any
 
 import asyncpg
 
+from gateway.db.outage import DatabaseUnavailable
 from gateway.json_text import compact_json_bytes
 
 
@@ -98,8 +99,10 @@ class Database:
         max_size: int = 10,
         statement_timeout: float | None = None,
         command_timeout: float | None = 60,
+        idle_seconds: float = 30.0,
     ) -> Database:
-        """A pool; `statement_timeout` (seconds) bounds every statement on the server side too."""
+        """A pool; `statement_timeout` (seconds) bounds every statement on the server side too; a connection
+        unused for `idle_seconds` is closed (down to `min_size`)."""
         # UTC sessions whatever the server's default: SQL that reads a timestamp text without an offset as
         # timestamptz (the ingestion engine's jsonb documents) then agrees with asyncpg, which sends naive
         # datetimes as UTC, and hour windows (`date_trunc('hour', now())`) are the same on every server
@@ -116,6 +119,7 @@ class Database:
                 reset=_keep_session,
                 command_timeout=command_timeout,
                 server_settings=server_settings,
+                max_inactive_connection_lifetime=idle_seconds,
             )
             assert pool is not None
             return pool
@@ -138,35 +142,60 @@ class Database:
             return self.kept_plans, sql.text
         return self.pool, sql
 
+    # An OSError (a socket that is gone, refused or reset) can only be the server being out of reach: raised as
+    # DatabaseUnavailable, which clients are told as 503 (gateway.db.outage), not as an internal error
+
     async def fetch(self, sql: str | KeptPlan, *args: Any) -> list[asyncpg.Record]:
         _tick()
         pool, text = self._route(sql)
-        return await pool.fetch(text, *args)
+        try:
+            return await pool.fetch(text, *args)
+        except OSError as error:
+            raise DatabaseUnavailable from error
 
     async def fetchrow(self, sql: str | KeptPlan, *args: Any) -> asyncpg.Record | None:
         _tick()
         pool, text = self._route(sql)
-        return await pool.fetchrow(text, *args)
+        try:
+            return await pool.fetchrow(text, *args)
+        except OSError as error:
+            raise DatabaseUnavailable from error
 
     async def fetchval(self, sql: str | KeptPlan, *args: Any) -> Any:
         _tick()
         pool, text = self._route(sql)
-        return await pool.fetchval(text, *args)
+        try:
+            return await pool.fetchval(text, *args)
+        except OSError as error:
+            raise DatabaseUnavailable from error
 
     async def execute(self, sql: str | KeptPlan, *args: Any) -> str:
         _tick()
         pool, text = self._route(sql)
-        return await pool.execute(text, *args)
+        try:
+            return await pool.execute(text, *args)
+        except OSError as error:
+            raise DatabaseUnavailable from error
 
     async def executemany(self, sql: str, args: Sequence[Sequence[Any]]) -> None:
         _tick()
-        await self.pool.executemany(sql, args)
+        try:
+            await self.pool.executemany(sql, args)
+        except OSError as error:
+            raise DatabaseUnavailable from error
 
     @contextlib.asynccontextmanager
     async def transaction(self) -> AsyncIterator[Transaction]:
         """A connection inside one transaction; statements sent through it are counted too."""
-        async with self.pool.acquire() as conn, conn.transaction():
-            yield Transaction(conn)
+        try:
+            acquired = await self.pool.acquire()
+        except OSError as error:
+            raise DatabaseUnavailable from error
+        try:
+            async with acquired.transaction():
+                yield Transaction(acquired)
+        finally:
+            await self.pool.release(acquired)
 
 
 class Transaction:

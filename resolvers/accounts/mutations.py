@@ -7,8 +7,9 @@ import re
 import asyncpg
 import strawberry
 
+from gateway.access.passwords import PasswordCheckBusy
 from gateway.access.principal import Permission
-from resolvers.accounts.store import check_login, create_account, login_blocked, record_failed_login
+from resolvers.accounts.store import check_login, create_account, release_login_attempt, reserve_login_attempt
 from resolvers.accounts.types import Account, load_account
 from resolvers.context import ctx_of
 from resolvers.errors import NotFound, UserError
@@ -55,6 +56,8 @@ class AccountMutations:
             )
         except asyncpg.UniqueViolationError as exc:
             raise UserError("An account with that name or a user with that email exists already") from exc
+        except PasswordCheckBusy as busy:
+            raise UserError(str(busy), code="RATE_LIMITED") from None
         from resolvers.node import to_global_id
 
         return CreateAccountPayload(
@@ -89,12 +92,16 @@ class AccountMutations:
     @strawberry.mutation(description="Log in with email and password; returns a new admin token.")
     async def login(self, info: strawberry.Info, email: str, password: str) -> LoginPayload:
         ctx = ctx_of(info)
-        if len(email) > 320 or await login_blocked(ctx.db, email):
+        if len(email) > 320 or not await reserve_login_attempt(ctx.db, email):
             raise UserError("Too many failed logins for this email; try again next hour", code="RATE_LIMITED")
-        found = await check_login(ctx.db, email, password)
+        try:
+            found = await check_login(ctx.db, email, password)
+        except PasswordCheckBusy as busy:
+            await release_login_attempt(ctx.db, email)
+            raise UserError(str(busy), code="RATE_LIMITED") from None
         if found is None:
-            await record_failed_login(ctx.db, email)
             raise UserError("Wrong email or password", code="UNAUTHENTICATED")
+        await release_login_attempt(ctx.db, email)
         account_id, user_id = found
         issued = await issue_token(ctx.db, account_id, f"login of {email}", [Permission.ADMIN], user_id)
         from gateway.access.principal import Principal, expand_permissions

@@ -5,6 +5,7 @@ from __future__ import annotations
 import strawberry
 
 from gateway.access.principal import Permission
+from gateway.background.jobs import wake_job_runners
 from resolvers.context import ctx_of
 from resolvers.errors import UserError
 from resolvers.exports.types import EXPORT_COLUMNS, Export, ExportFormat, ExportKind
@@ -47,5 +48,5 @@ class ExportMutations:
             after,
         )
         assert row is not None
-        await ctx.db.execute("SELECT pg_notify('exports', $1)", str(row["id"]))
+        wake_job_runners("exports")
         return Export.from_row(row)

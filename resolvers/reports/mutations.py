@@ -13,6 +13,7 @@ import strawberry
 from strawberry.scalars import JSON
 
 from gateway.access.principal import Permission
+from gateway.background.jobs import wake_job_runners
 from resolvers.context import Context, ctx_of
 from resolvers.errors import NotFound, UserError
 from resolvers.inputs import check_text, own_pk, unset
@@ -140,7 +141,7 @@ class ReportMutations:
             column_headers(definition),
         )
         assert row is not None
-        await ctx.db.execute("SELECT pg_notify('report_runs', $1)", str(row["id"]))
+        wake_job_runners("report_runs")
         return ReportRun.from_row(row)
 
     @strawberry.mutation(

@@ -369,3 +369,63 @@ async def test_4_deep_json_is_refused_not_a_500(
     for text in ('{"query": "{ account { id } }", "variables": {"v": NaN}}', '{"query": 1e999}'):
         status, body, _ = await post(http, server, text.encode(), tenant.token)
         assert status == 400, body
+
+
+# --- 7: the login limit lost its count under concurrency; the hash ran on the event loop ---------------------
+
+LOGIN = "mutation($e: String!, $p: String!) { login(email: $e, password: $p) { token } }"
+
+
+async def login(http: aiohttp.ClientSession, server: Server, email: str, password: str) -> Any:
+    status, body, _ = await post(http, server, {"query": LOGIN, "variables": {"e": email, "p": password}})
+    return status, body
+
+
+async def test_7_concurrent_wrong_passwords_are_all_counted(
+    http: aiohttp.ClientSession, server: Server, tenant: Tenant, db: Database
+) -> None:
+    results = await asyncio.gather(*(login(http, server, tenant.email, f"wrong-{i}") for i in range(40)))
+    codes = [body["errors"][0]["extensions"]["code"] for _, body in results]
+    assert codes.count("UNAUTHENTICATED") == 10 and codes.count("RATE_LIMITED") == 30, codes
+    failures = await db.fetchval(
+        "SELECT failures FROM login_failures WHERE email = lower($1) AND window_start = date_trunc('hour', now())",
+        tenant.email,
+    )
+    assert failures == 10
+    status, body = await login(http, server, tenant.email, tenant.password)
+    assert (
+        body["errors"][0]["extensions"]["code"] == "RATE_LIMITED"
+    )  # the right password too, until the hour ends
+
+
+async def test_7_the_right_password_among_39_guesses_sent_at_once(
+    http: aiohttp.ClientSession, server: Server, tenant: Tenant
+) -> None:
+    attempts = [f"guess-{i}" for i in range(39)] + [tenant.password]
+    results = await asyncio.gather(*(login(http, server, tenant.email, p) for p in attempts))
+    checked = [
+        body
+        for _, body in results
+        if (body.get("data") or {}).get("login")
+        or body["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+    ]
+    assert len(checked) <= 10  # at most ten passwords checked, whichever came first
+
+
+async def test_7_logins_in_flight_leave_healthz_responsive(
+    http: aiohttp.ClientSession, server: Server, db: Database
+) -> None:
+    from tests.conftest import new_tenant
+
+    tenants = [await new_tenant(db) for _ in range(15)]
+    done = asyncio.Event()
+    health = asyncio.create_task(healthz_latency(http, server, done))
+    try:
+        results = await asyncio.gather(
+            *(login(http, server, t.email, t.password) for t in tenants for _ in range(10))
+        )
+    finally:
+        done.set()
+    assert all(status in (200, 429) for status, _ in results)
+    assert sum(1 for status, _ in results if status == 200) >= 15  # busy hashing answers 429, never stalls
+    assert await health < 1.0  # 1.9 s with the hash on the event loop
