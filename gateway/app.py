@@ -24,6 +24,7 @@ from gateway.http.graphql_endpoint import GRAPHQL_SHAPE, graphql_handler, graphq
 from gateway.http.health import healthz
 from gateway.http.request_ids import request_id_middleware
 from gateway.ingest.engine import IngestEngine
+from gateway.observability.loop_monitor import LoopMonitor
 from gateway.observability.metrics import add_metrics, metrics_middleware
 from gateway.state import STATE_KEY, AppState
 
@@ -88,10 +89,18 @@ def create_app(settings: Settings, database_url: str) -> web.Application:
         await housekeeping.start()
         persisted = PersistedQueries(db)
         await persisted.register_trusted(adapter_documents())
+        monitor = LoopMonitor()
+        await monitor.start()
         app[STATE_KEY] = AppState(
-            settings=settings, db=db, executor=executor, persisted=persisted, engine=engine
+            settings=settings,
+            db=db,
+            executor=executor,
+            persisted=persisted,
+            engine=engine,
+            loop_monitor=monitor,
         )
         yield
+        await monitor.stop()
         await feed.stop()
         await housekeeping.stop()
         await worker.stop()

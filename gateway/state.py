@@ -14,6 +14,7 @@ from gateway.execution.persisted import PersistedQueries
 
 if TYPE_CHECKING:
     from gateway.ingest.engine import IngestEngine
+    from gateway.observability.loop_monitor import LoopMonitor
 
 
 @dataclass
@@ -23,6 +24,7 @@ class AppState:
     executor: Executor
     persisted: PersistedQueries
     engine: IngestEngine | None = None
+    loop_monitor: LoopMonitor | None = None
 
 
 STATE_KEY = web.AppKey("state", AppState)

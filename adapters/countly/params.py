@@ -22,6 +22,7 @@ from typing import Any
 from urllib.parse import unquote
 
 from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
 
 from gateway.json_text import loads_json
 
@@ -137,7 +138,10 @@ async def read_request(request: web.Request) -> CountlyRequest:
     if request.method == "POST" and request.can_read_body:
         content_type = request.content_type
         if content_type.startswith("multipart/"):
-            form = await request.post()
+            try:
+                form = await request.post()
+            except (ValueError, HttpProcessingError):  # no boundary, a malformed part, not multipart at all
+                raise web.HTTPBadRequest(reason="Invalid request body") from None
             for key in form.keys():
                 value = form.getone(key)
                 if isinstance(value, str):

@@ -82,7 +82,11 @@ async def authorize(request: web.Request, req: CountlyRequest) -> Reader:
         principal = await principal_for_token(db, token)
         if principal is None:
             raise Refused(401, "User does not exist")
-    assert app_id is not None
+        if not app_id:  # an old reader names the app by its key, with a token
+            found = await product_for_app_key(db, req.text("app_key") or "")
+            if found is None:
+                raise Refused(401, "App does not exist")
+            app_id = str(to_global_id("Product", found.product_id))
     try:
         result = await run_operation(request, principal, operation("product"), {"id": app_id})
     except RequestError:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from gateway.access.principal import Permission, Principal
 from gateway.access.remembered import Remembered
 from gateway.db.pool import Database
+from gateway.input_values import is_clean
 
 
 @dataclass(frozen=True)
@@ -37,7 +38,9 @@ _app_keys: Remembered[AppKeyProduct] = Remembered(ttl=5.0, unknown_ttl=1.0)
 
 async def product_for_app_key(db: Database, app_key: str) -> AppKeyProduct | None:
     """Access to the one product an app key names: legacy SDKs write, and old readers read, with it alone."""
-    if not app_key or len(app_key) > 512:
+    if (
+        not app_key or len(app_key) > 512 or not is_clean(app_key)
+    ):  # PostgreSQL's text cannot hold it: unknown
         return None
     known, found = _app_keys.recall(app_key)
     return found if known else _app_keys.keep(app_key, await _lookup_app_key(db, app_key))

@@ -26,6 +26,8 @@ Series:
   durable write's reply waits for both.
 - `gateway_coalesced_{items,calls}_total{coalescer}`: items handed to each `gateway.execution.coalescer` of the app
   (`countly_i`: Countly `/i` requests) and the shared calls made for them.
+- `gateway_event_loop_longest_{busy,lag}_seconds`: the longest the event loop was kept busy (CPU time of its
+  thread) and the latest a tick came (wall clock) since the process started (`loop_monitor.py`).
 - `gateway_db_pool_{size,idle,in_use,max}`: the asyncpg pool right now, and
   `gateway_db_kept_plan_pool_{size,idle,in_use,max}` the pool of `KeptPlan` statements (`gateway/db/pool.py`).
 
@@ -174,6 +176,20 @@ def _process_values(app: web.Application) -> Iterable[str]:
         )
         yield from stats.queue_seconds.render()
         yield from stats.commit_seconds.render()
+    monitor = state.loop_monitor
+    if monitor is not None:
+        yield from gauge(
+            "gateway_event_loop_longest_busy_seconds",
+            "Most CPU time the event loop's thread spent between two ticks of the loop monitor (20 ms apart) since "
+            "the process started: about the longest any request kept the others waiting.",
+            monitor.longest_busy,
+        )
+        yield from gauge(
+            "gateway_event_loop_longest_lag_seconds",
+            "Most wall-clock time a tick of the loop monitor came late since the process started (a busy machine "
+            "counts here too).",
+            monitor.longest_lag,
+        )
     yield from _pool_gauges("gateway_db_pool", "the database pool", state.db.pool)
     if state.db.kept_plans is not state.db.pool:
         yield from _pool_gauges(
