@@ -144,6 +144,8 @@ class JobRunner:
     async def _loop(self) -> None:
         wait = self.poll_seconds
         while True:
+            # cleared before looking, so that a wake-up while looking is not lost (it makes the loop look again)
+            self._wake.clear()
             found = False
             try:
                 while await self.run_one():
@@ -154,7 +156,6 @@ class JobRunner:
                 log.exception("%s worker failed; retrying", self.queue.table)
             # nothing to do: look again less and less often (a wake-up or a job found starts over)
             wait = self.poll_seconds if found else min(wait * 2, self.idle_poll_seconds)
-            self._wake.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=wait)
             if self._wake.is_set():
