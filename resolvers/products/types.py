@@ -13,7 +13,7 @@ from gateway.execution.fast_path import prefetchable
 from resolvers import json_leaves
 from resolvers.context import Context, ctx_of
 from resolvers.errors import NotFound, found
-from resolvers.filters import TimeRange, device_condition, time_conditions
+from resolvers.filters import TimeRange, device_condition, device_ids_condition, time_conditions
 from resolvers.node import Node, register_node
 from resolvers.pagination import ById, Condition, Connection, Listing, Order, page_request
 
@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from resolvers.analytics.types import ProductAnalytics
     from resolvers.definitions.types import EventDefinition, PropertyDefinition
     from resolvers.devices.types import Device
+    from resolvers.events.filters import EventFilter
     from resolvers.events.types import Event
     from resolvers.exports.types import Export
     from resolvers.reports.types import Report
@@ -93,12 +94,20 @@ class Product(Node):
         after: str | None = None,
         period: TimeRange | None = None,
         device: strawberry.ID | None = None,
+        device_ids: Annotated[
+            list[str] | None,
+            strawberry.argument(description="Only the sessions of these devices, by the id their SDK sent."),
+        ] = None,
+        offset: Annotated[
+            int | None, strawberry.argument(description="Sessions skipped before the page (numbered pages).")
+        ] = None,
     ) -> Connection[Annotated[Session, strawberry.lazy("resolvers.sessions.types")]]:
         from resolvers.sessions.types import PRODUCT_SESSIONS, SESSION_ORDER
 
         ctx = ctx_of(info)
         conditions = time_conditions("t.started_at", period) + device_condition(device)
-        request = page_request(ctx, first, after, SESSION_ORDER, conditions)
+        conditions += device_ids_condition(device_ids)
+        request = page_request(ctx, first, after, SESSION_ORDER, conditions, offset=offset)
         return PRODUCT_SESSIONS.connection_now(ctx, self.pk, request, info)
 
     @strawberry.field(description="Event occurrences (pageviews included), newest first unless ordered.")
@@ -112,16 +121,51 @@ class Product(Node):
         key: str | None = None,
         device: strawberry.ID | None = None,
         order_by: EventOrder = EventOrder.NEWEST_FIRST,
+        where: Annotated[EventFilter, strawberry.lazy("resolvers.events.filters")] | None = None,
     ) -> Connection[Annotated[Event, strawberry.lazy("resolvers.events.types")]]:
+        from resolvers.events.filters import list_conditions
         from resolvers.events.types import PRODUCT_EVENTS
 
         ctx = ctx_of(info)
-        conditions = time_conditions("t.occurred_at", period) + device_condition(device)
+        conditions = list_conditions(period, where) + device_condition(device)
         if key is not None:
             conditions.append(Condition("t.key = {}", key))
         order = Order("t.occurred_at", descending=order_by is EventOrder.NEWEST_FIRST)
         request = page_request(ctx, first, after, order, conditions)
         return PRODUCT_EVENTS.connection_now(ctx, self.pk, request, info)
+
+    @strawberry.field(
+        description="Page `number` (from 1) of the product's events, `first` per page: numbered pages, as REST "
+        "clients read them. The page's start is found from an hourly count of the stored events, without "
+        "reading the events before it, so a deep page costs what the first does (filters by device, session or "
+        "segment skip the rows before the page instead)."
+    )
+    async def event_page(
+        self,
+        info: strawberry.Info,
+        number: int,
+        first: int | None = None,
+        period: TimeRange | None = None,
+        order_by: EventOrder = EventOrder.NEWEST_FIRST,
+        where: Annotated[EventFilter, strawberry.lazy("resolvers.events.filters")] | None = None,
+    ) -> Connection[Annotated[Event, strawberry.lazy("resolvers.events.types")]]:
+        from resolvers.events.pages import event_page
+
+        return await event_page(ctx_of(info), self.pk, info, number, first, period, order_by, where)
+
+    @strawberry.field(
+        description="How many events the product has in `period` that match `where` (counted from the hourly "
+        "page index unless filtered by device, session or segment)."
+    )
+    async def event_count(
+        self,
+        info: strawberry.Info,
+        period: TimeRange | None = None,
+        where: Annotated[EventFilter, strawberry.lazy("resolvers.events.filters")] | None = None,
+    ) -> int:
+        from resolvers.events.pages import event_count
+
+        return await event_count(ctx_of(info), self.pk, period, where)
 
     @strawberry.field(description="Devices (people) seen by the product, most recently seen first.")
     @prefetchable
