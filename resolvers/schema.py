@@ -7,6 +7,7 @@ can compose it with other graphs; `schema.graphql` at the project's root is prin
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
 import strawberry
 
@@ -23,7 +24,7 @@ from resolvers.exports.types import ACCOUNT_EXPORTS, EXPORT_ORDER, Export
 from resolvers.ingest.mutations import IngestMutations, install_record_resolver
 from resolvers.live.subscriptions import Subscription
 from resolvers.node import Node, fetch_node
-from resolvers.pagination import Connection, page_request
+from resolvers.pagination import Condition, Connection, page_request
 from resolvers.products.mutations import ProductMutations
 from resolvers.products.types import PRODUCT_ORDER, PRODUCTS, Product
 from resolvers.reports.mutations import ReportMutations
@@ -33,7 +34,7 @@ from resolvers.segments.types import ACCOUNT_SEGMENTS, SEGMENT_ORDER, Segment
 from resolvers.sessions.types import Session
 from resolvers.tokens.mutations import TokenMutations
 from resolvers.tokens.types import ApiToken
-from resolvers.users.types import User
+from resolvers.users.types import User, load_token_user
 
 MAX_NODES_PER_CALL = 100
 
@@ -42,6 +43,13 @@ MAX_NODES_PER_CALL = 100
 class Viewer:
     account: Account
     permissions: list[str]
+    token_pk: strawberry.Private[int | None] = None
+
+    @strawberry.field(
+        description="The user the credential was issued to (null for tokens made for programs)."
+    )
+    async def user(self, info: strawberry.Info) -> User | None:
+        return await load_token_user(ctx_of(info), self.token_pk)
 
 
 @strawberry.type(description="The caller's hourly query-cost budget, after this query was charged.")
@@ -83,7 +91,11 @@ class Query:
         principal = ctx.require(Permission.READ)
         account = await load_account(ctx, principal.account_id)
         assert account is not None
-        return Viewer(account=account, permissions=sorted(p.value for p in principal.permissions))
+        return Viewer(
+            account=account,
+            permissions=sorted(p.value for p in principal.permissions),
+            token_pk=principal.token_id,
+        )
 
     @strawberry.field(description="The query-cost budget of the caller's token (null for other credentials).")
     def rate_limit(self, info: strawberry.Info) -> RateLimit | None:
@@ -117,11 +129,21 @@ class Query:
 
     @strawberry.field(description="The device segments of the caller's account.")
     async def segments(
-        self, info: strawberry.Info, first: int | None = None, after: str | None = None
+        self,
+        info: strawberry.Info,
+        first: int | None = None,
+        after: str | None = None,
+        identifier: Annotated[
+            str | None, strawberry.argument(description="Only the segments with this identifier.")
+        ] = None,
+        offset: Annotated[
+            int | None, strawberry.argument(description="Segments skipped before the page (numbered pages).")
+        ] = None,
     ) -> Connection[Segment]:
         ctx = ctx_of(info)
+        conditions = [] if identifier is None else [Condition("t.identifier = {}", identifier)]
         return await ACCOUNT_SEGMENTS.connection(
-            ctx, ctx.account_id, page_request(ctx, first, after, SEGMENT_ORDER)
+            ctx, ctx.account_id, page_request(ctx, first, after, SEGMENT_ORDER, conditions, offset=offset)
         )
 
     @strawberry.field(description="The export jobs of the caller's account, newest first.")

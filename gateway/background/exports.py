@@ -20,6 +20,8 @@ from typing import Any
 
 import asyncpg
 
+from gateway.background.export_delivery import Delivery
+from gateway.background.export_rows import write_listed_export
 from gateway.background.tasks import cancel_and_wait
 from gateway.db.pool import Database
 from gateway.ingest.rules import METRIC_COLUMNS
@@ -72,7 +74,7 @@ WHERE id = (
     SELECT id FROM exports
     WHERE status = 'pending' OR (status = 'running' AND heartbeat_at < now() - make_interval(secs => $1))
     ORDER BY id FOR UPDATE SKIP LOCKED LIMIT 1)
-RETURNING id, account_id, product_id, kind, format, since, until, after_id
+RETURNING id, account_id, product_id, kind, format, since, until, after_id, fields, filter
 """
 
 
@@ -86,6 +88,9 @@ class Job:
     since: datetime | None
     until: datetime | None
     after_id: int | None
+    # exports that name their fields (gateway/background/export_rows.py): the columns and the list's filter
+    fields: list[list[str | None]] | None = None
+    filter: dict[str, Any] | None = None
 
 
 def _cell(value: Any) -> Any:
@@ -99,8 +104,9 @@ def _cell(value: Any) -> Any:
 class ExportWorker:
     """Runs pending export jobs in the background of a gateway process."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, delivery: Delivery | None = None) -> None:
         self.db = db
+        self.delivery = delivery
         self._task: asyncio.Task[None] | None = None
         self._wake = asyncio.Event()
         self._listener: asyncpg.pool.PoolConnectionProxy | None = None
@@ -152,6 +158,36 @@ class ExportWorker:
         return True
 
     async def _run(self, job: Job) -> None:
+        if job.fields is not None:
+            await self._run_listed(job)
+        else:
+            await self._run_fixed(job)
+        if self.delivery is not None:
+            await self.delivery.deliver(self.db, job.id)
+
+    async def _run_listed(self, job: Job) -> None:
+        async def progress(value: float, rows: int) -> None:
+            await self.db.execute(
+                "UPDATE exports SET progress = $2, rows = $3, heartbeat_at = now() WHERE id = $1",
+                job.id,
+                value,
+                rows,
+            )
+
+        written = await write_listed_export(self.db, job, progress)
+        await self.db.execute(
+            """UPDATE exports SET status = 'finished', progress = 1, rows = $2, size = $3, hash = $4,
+                   first_cursor = $5, last_cursor = $6, finished_at = now()
+               WHERE id = $1""",
+            job.id,
+            written.rows,
+            written.size,
+            written.hash,
+            written.first_id,
+            written.last_id,
+        )
+
+    async def _run_fixed(self, job: Job) -> None:
         table, columns = EXPORT_COLUMNS[job.kind]
         time_column = TIME_COLUMN[job.kind]
         scope = (

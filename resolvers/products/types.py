@@ -69,6 +69,10 @@ class Product(Node):
             updated_at=row["updated_at"],
         )
 
+    @strawberry.field(description="Whether the product has received any session or event.")
+    async def has_data(self, info: strawberry.Info) -> bool:
+        return await ctx_of(info).loader(_products_with_data).load(self.pk)
+
     @strawberry.field(description="The account the product belongs to.")
     async def account(
         self, info: strawberry.Info
@@ -258,6 +262,19 @@ PRODUCTS = Listing(
     json_cursors={"t.id": json_leaves.integer_cursor_value("t.id")},
 )
 PRODUCT_BY_ID = ById("products", PRODUCT_COLUMNS, Product.from_row, product_column="id")
+
+
+async def _products_with_data(ctx: Context, pks: list[int]) -> list[bool]:
+    rows = await ctx.db.fetch(
+        """SELECT p.id, EXISTS (SELECT 1 FROM event_hours h WHERE h.account_id = $2 AND h.product_id = p.id
+                                AND h.key = '' AND h.rows > 0)
+                     OR EXISTS (SELECT 1 FROM sessions s WHERE s.product_id = p.id) AS has_data
+           FROM unnest($1::bigint[]) AS p(id)""",
+        list(dict.fromkeys(pks)),
+        ctx.account_id,
+    )
+    found = {row["id"]: row["has_data"] for row in rows}
+    return [bool(found.get(pk)) for pk in pks]
 
 
 async def load_product(ctx: Context, pk: int) -> Product | None:

@@ -106,12 +106,18 @@ class Segment(Node):
 
     @strawberry.field(description="The devices that match the segment's filter, most recently seen first.")
     async def devices(
-        self, info: strawberry.Info, first: int | None = None, after: str | None = None
+        self,
+        info: strawberry.Info,
+        first: int | None = None,
+        after: str | None = None,
+        offset: Annotated[
+            int | None, strawberry.argument(description="Devices skipped before the page (numbered pages).")
+        ] = None,
     ) -> Connection[Annotated[Device, strawberry.lazy("resolvers.devices.types")]]:
         from resolvers.devices.types import DEVICE_ORDER
 
         ctx = ctx_of(info)
-        request = page_request(ctx, first, after, DEVICE_ORDER)
+        request = page_request(ctx, first, after, DEVICE_ORDER, offset=offset)
         return await SEGMENT_MEMBERS.connection(ctx, self.pk, request, info)
 
 
