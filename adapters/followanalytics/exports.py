@@ -17,6 +17,7 @@ from adapters.followanalytics import graph, params
 from adapters.followanalytics.fields import DEVICES, EVENTS, SESSIONS, FieldSet
 from adapters.followanalytics.lists import event_filter, find_segment, period, segment_ids
 from adapters.followanalytics.replies import (
+    APP_NOT_FOUND,
     EXPORT_FAILED,
     EXPORT_NOT_READY,
     EXPORT_TOKEN_INVALID,
@@ -76,6 +77,8 @@ async def start(
             raise Failure(400, NO_MAIL_SERVER) from None
         if failure.code == "NO_MAIL_ADDRESS":
             raise Failure(400, NO_MAIL_ADDRESS) from None
+        if failure.status == 404:
+            raise Failure(404, APP_NOT_FOUND) from None
         raise
     if not skip_email:
         return success(

@@ -28,6 +28,9 @@ def _guarded(method: str, run: Public) -> Public:
     async def route(request: web.Request) -> web.StreamResponse:
         if request.method != method and not (method == "GET" and request.method == "HEAD"):
             return error(405, f"Method {request.method} is not allowed here")
+        # PostgreSQL text cannot hold NUL: such a value names nothing and is refused before it reaches SQL
+        if "\x00" in request.path or any("\x00" in value for value in request.rel_url.query.values()):
+            return error(400, "The request holds a NUL character")
         try:
             return await run(request)
         except Failure as failure:

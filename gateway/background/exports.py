@@ -126,7 +126,17 @@ class ExportWorker(JobWorker):
         else:
             await self._run_fixed(context, job)
         if self.delivery is not None:
-            await self.delivery.deliver(self.db, job.id)
+            await self.delivery.send_pending(self.db)
+
+    async def start(self) -> None:
+        await super().start()
+        if self.delivery is not None:
+            await self.delivery.start(self.db)
+
+    async def stop(self) -> None:
+        if self.delivery is not None:
+            await self.delivery.stop()
+        await super().stop()
 
     async def _run_listed(self, context: JobContext, job: Job) -> None:
         async def progress(value: float, rows: int) -> None:
