@@ -52,6 +52,7 @@ async def start(
     columns: list[dict[str, Any]],
     where: dict[str, Any] | None = None,
     time_range: dict[str, Any] | None = None,
+    more_products: list[str] | None = None,
 ) -> web.Response:
     """Start the export job and answer as the vendor does: the callback URL, or the e-mail message."""
     skip_email = params.flag(request.rel_url.query, "skip_email")
@@ -68,6 +69,7 @@ async def start(
             "where": where,
             "period": time_range,
             "delivery": {"link": True, "email": not skip_email},
+            "moreProducts": more_products or None,
         }
     }
     try:

@@ -12,7 +12,7 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
-from adapters.followanalytics import exports, lists, login
+from adapters.followanalytics import exports, lists, login, reports
 from adapters.followanalytics.auth import caller
 from adapters.followanalytics.replies import CAMPAIGNS, NOT_FOUND, SERVER_ERROR, Failure, error
 from gateway.access.principal import Principal
@@ -75,6 +75,10 @@ ROUTES: list[tuple[str, str, Public]] = [
     ("GET", "/api/segments/{segment}/devices_export" + EXT, authenticated(exports.segment_devices_export)),
     ("GET", "/segments/{segment}/devices_export" + EXT, authenticated(exports.segment_devices_export)),
     ("GET", "/api/exports/download_url", exports.download_url),
+    ("GET", "/api/performance_export" + EXT, authenticated(reports.performance_export)),
+    ("GET", "/api/apps/{app}/analytics/download_metrics" + EXT, authenticated(reports.download_metrics)),
+    ("GET", "/api/events_export" + EXT, authenticated(reports.events_export)),
+    ("GET", "/api/event_details_export" + EXT, authenticated(reports.event_details_export)),
 ]
 CAMPAIGN_PATHS = (
     "/api/campaigns",

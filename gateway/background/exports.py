@@ -70,7 +70,7 @@ TIME_COLUMN = {"events": "occurred_at", "sessions": "started_at", "devices": "la
 EXPORTS = JobQueue(
     table="exports",
     channel="exports",
-    columns="id, account_id, product_id, kind, format, since, until, after_id, fields, filter",
+    columns="id, account_id, product_id, kind, format, since, until, after_id, fields, filter, product_ids",
     failure="Export failed ({})",
 )
 # per kind: the SQL expression of a column that is not one of the table's own (the devices' properties are the
@@ -97,6 +97,7 @@ class Job:
     # exports that name their fields (gateway/background/export_rows.py): the columns and the list's filter
     fields: list[list[str | None]] | None = None
     filter: dict[str, Any] | None = None
+    product_ids: list[int] | None = None
 
 
 def _cell(value: Any) -> Any:

@@ -54,6 +54,7 @@ class ExportFilterInput:
     segment: strawberry.ID | None = strawberry.field(
         default=None, description="DEVICES: only the devices this segment matches."
     )
+    event_key: str | None = strawberry.field(default=None, description="EVENT_SEGMENTS: the event name.")
 
 
 @strawberry.input(description="How the finished file reaches people, besides `Export.downloadUrl`.")
@@ -87,14 +88,15 @@ class StartExportInput:
     )
     where: ExportFilterInput | None = None
     delivery: ExportDeliveryInput | None = None
+    more_products: list[strawberry.ID] | None = strawberry.field(
+        default=None, description="PRODUCT_DAYS: other products exported with `productId`, after it."
+    )
 
 
 def _fields(input: StartExportInput) -> list[list[str | None]] | None:
     if input.fields is None:
         return None
     kind = input.kind.value
-    if kind not in FIELDS_OF_KIND:
-        raise UserError(f"Exports of {kind} take no `fields`")
     if not input.fields or len(input.fields) > MAX_FIELDS:
         raise UserError(f"`fields` must list 1 to {MAX_FIELDS} columns")
     columns = [(f.field, f.header if f.header is not None else (f.field or "")) for f in input.fields]
@@ -131,6 +133,8 @@ async def _filter(ctx: Any, input: StartExportInput, product_pk: int) -> dict[st
         if segment is None or segment.product_pk != product_pk:
             raise UserError("`segment` is not a segment of the exported product", code="NOT_FOUND")
         stored["segment"] = segment.pk
+    if where.event_key is not None:
+        stored["key"] = where.event_key
     return stored
 
 
@@ -147,8 +151,15 @@ class ExportMutations:
                 raise UserError("`afterCursor` must be the `lastCursor` of an earlier export")
             after = int(input.after_cursor)
         fields = _fields(input)
-        if fields is None and input.format is ExportFormat.XLS:
-            raise UserError("XLS exports need `fields` (the columns of the sheet)")
+        if fields is None and (input.format is ExportFormat.XLS or input.kind.value not in FIELDS_OF_KIND):
+            raise UserError("This export needs `fields` (the columns of its file)")
+        product_ids = None
+        if input.more_products:
+            if input.kind is not ExportKind.PRODUCT_DAYS or len(input.more_products) > 1000:
+                raise UserError("`moreProducts` is for PRODUCT_DAYS exports, up to 1000 products")
+            product_ids = [product] + [await require_product_pk(ctx, other) for other in input.more_products]
+        if input.kind is ExportKind.EVENT_SEGMENTS and (input.where is None or not input.where.event_key):
+            raise UserError("EVENT_SEGMENTS exports need `where.eventKey`")
         stored_filter = await _filter(ctx, input, product)
         delivery = input.delivery or ExportDeliveryInput()
         email_to = None
@@ -170,8 +181,9 @@ class ExportMutations:
             link_expires = datetime.now(UTC) + timedelta(days=LINK_DAYS)
         row = await ctx.db.fetchrow(
             f"""INSERT INTO exports AS t (account_id, product_id, kind, format, since, until, after_id, fields,
-                                          filter, link_hash, link_expires_at, email_to, email_token)
-                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING {EXPORT_COLUMNS}""",
+                                          filter, link_hash, link_expires_at, email_to, email_token, product_ids)
+                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
+                RETURNING {EXPORT_COLUMNS}""",
             principal.account_id,
             product,
             input.kind.value,
@@ -185,6 +197,7 @@ class ExportMutations:
             link_expires,
             email_to,
             link if email_to else None,
+            product_ids,
         )
         assert row is not None
         await ctx.db.execute("SELECT pg_notify('exports', $1)", str(row["id"]))

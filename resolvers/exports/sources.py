@@ -84,7 +84,9 @@ class ListSource:
 
 def check_fields(kind: str, fields: list[tuple[str | None, str]]) -> None:
     """Every named field must be one the kind's rows have."""
-    known = FIELDS_OF_KIND.get(kind)
+    from resolvers.exports.summaries import SUMMARY_FIELDS
+
+    known = FIELDS_OF_KIND.get(kind) or SUMMARY_FIELDS.get(kind)
     if known is None:
         raise UserError(f"Exports of {kind} take no `fields`")
     for name, _ in fields:

@@ -23,6 +23,17 @@ class ExportKind(enum.Enum):
     EVENTS = "events"
     SESSIONS = "sessions"
     DEVICES = "devices"
+    PRODUCT_DAYS = strawberry.enum_value(
+        "product_days",
+        description="Per product and day (from the rollups): sessions, users, duration, events.",
+    )
+    EVENT_TOTALS = strawberry.enum_value(
+        "event_totals", description="Per event name (from the rollups): occurrences, sum, duration."
+    )
+    EVENT_SEGMENTS = strawberry.enum_value(
+        "event_segments",
+        description="Per segmentation key and value of one event name (`where.eventKey`, from the rollups).",
+    )
 
 
 @strawberry.enum(description="The file format of an export.")
