@@ -11,6 +11,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
+
 
 @dataclass(frozen=True)
 class Field:
@@ -20,6 +22,10 @@ class Field:
 
 def _of(name: str) -> Field:
     return Field(name, lambda node: node.get(name))
+
+
+def _json(text: str | None) -> Any:
+    return None if text is None else orjson.loads(text)
 
 
 def _none() -> Field:
@@ -67,7 +73,8 @@ EVENTS = FieldSet(
         "device_id": _of("deviceId"),
         "user_id": _none(),
         "session_id": _of("sessionId"),
-        "details": _of("segmentation"),
+        # read as the stored JSON text, so that PostgreSQL can build the whole page (`Event.segmentationText`)
+        "details": Field("segmentation", lambda node: _json(node.get("segmentationText"))),
     }
 )
 SESSIONS = FieldSet(
