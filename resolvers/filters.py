@@ -50,3 +50,18 @@ def device_ids_condition(device_ids: list[str] | None) -> list[Condition]:
             tuple(device_ids),
         )
     ]
+
+
+def identities_condition(identities: list[str] | None, column: str = "t.device_id") -> list[Condition]:
+    """Rows (alias `t`) of the people the product knows by any of these names (identities, case-insensitive)."""
+    if identities is None:
+        return []
+    if len(identities) > MAX_FILTER_VALUES:
+        raise UserError(f"`identities` lists more than {MAX_FILTER_VALUES} values")
+    return [
+        Condition(
+            f"{column} IN (SELECT i.person_id FROM person_identities i WHERE i.account_id = t.account_id "
+            "AND i.product_id = t.product_id AND i.key = ANY({}::text[]))",
+            tuple(name.lower() for name in identities),
+        )
+    ]

@@ -15,7 +15,14 @@ from aiohttp import web
 
 from adapters.followanalytics import graph, params
 from adapters.followanalytics.fields import DEVICES, EVENTS, SESSIONS, FieldSet
-from adapters.followanalytics.lists import event_filter, find_segment, period, segment_ids
+from adapters.followanalytics.lists import (
+    device_filter,
+    event_filter,
+    find_segment,
+    period,
+    segment_ids,
+    session_owners,
+)
 from adapters.followanalytics.replies import (
     APP_NOT_FOUND,
     EXPORT_FAILED,
@@ -108,18 +115,23 @@ async def events_export(request: web.Request, principal: Principal) -> web.Respo
 
 async def sessions_export(request: web.Request, principal: Principal) -> web.Response:
     query = request.rel_url.query
-    where = None
-    device_ids = params.values(query, "device_ids")
-    if "device" in request.match_info:
-        device_ids = [request.match_info["device"]]
-    if "user" in request.match_info:
-        device_ids = []
-    if device_ids is not None:
-        where = {"deviceIds": device_ids}
+    device_ids, identities = session_owners(request)
+    where = {"deviceIds": device_ids, "identities": identities}
     columns = SESSIONS.columns(_chosen(request, SESSIONS))
     return await start(
         request, principal, request.match_info["app"], "SESSIONS", columns, where, period(query)
     )
+
+
+async def devices_export(request: web.Request, principal: Principal) -> web.Response:
+    query = request.rel_url.query
+    segments = params.values(query, "segment_ids")
+    if segments is not None:
+        segments = await segment_ids(request, principal, segments)
+    app = request.match_info["app"]
+    columns = DEVICES.columns(_chosen(request, DEVICES), {"application_id": app})
+    people = device_filter(query, segments)
+    return await start(request, principal, app, "DEVICES", columns, {"people": people} if people else None)
 
 
 async def segment_devices_export(request: web.Request, principal: Principal) -> web.Response:

@@ -2,7 +2,8 @@
 
 `fields=a,b` picks a list's fields, in that order; a requested field the list does not have is null (as the
 real API answers); some fields are always there (a device's `device_id` and `application_id`). A vendor field
-with no graph field (`None`) is null everywhere: a user id before the people model knows users.
+with no graph field (`None`) is null everywhere. A device is a person of the people model; its users are the
+names it gained besides its own id (its aliases), the newest being its current user.
 """
 
 from __future__ import annotations
@@ -71,7 +72,7 @@ EVENTS = FieldSet(
         "name": _of("key"),
         "date_utc": _of("timestamp"),
         "device_id": _of("deviceId"),
-        "user_id": _none(),
+        "user_id": _none(),  # an event records its device, not which of the device's users was there
         "session_id": _of("sessionId"),
         # read as the stored JSON text, so that PostgreSQL can build the whole page (`Event.segmentationText`)
         "details": Field("segmentation", lambda node: _json(node.get("segmentationText"))),
@@ -91,8 +92,8 @@ DEVICES = FieldSet(
     {
         "device_id": _of("deviceId"),
         "application_id": _none(),  # the app's identifier: the same for every device of a reply
-        "current_user_id": _none(),
-        "users": Field(None, lambda node: []),
+        "current_user_id": _of("latestAlias"),
+        "users": _of("aliases"),
         "first_seen_utc": _of("firstSeen"),
         "last_seen_utc": _of("lastSeen"),
         "os": _of("os"),

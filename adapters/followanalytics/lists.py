@@ -36,12 +36,11 @@ def event_filter(query: Any) -> dict[str, list[str]] | None:
     where = {
         "keys": params.values(query, "names"),
         "deviceIds": params.values(query, "device_ids"),
+        # a user is a name a person (device) is known by: an identity
+        "identities": params.values(query, "user_ids"),
         "sessions": params.values(query, "session_ids"),
         "segments": params.values(query, "segment_ids"),
     }
-    if params.values(query, "user_ids") is not None:
-        # users are identities of people (the people model): none is known yet, so no event matches
-        where["deviceIds"] = []
     found = {name: value for name, value in where.items() if value is not None}
     return found or None
 
@@ -131,11 +130,7 @@ async def sessions(request: web.Request, principal: Principal) -> web.Response:
     query = request.rel_url.query
     paging = params.paging(query)
     names = SESSIONS.chosen(params.values(query, "fields"))
-    device_ids = params.values(query, "device_ids")
-    if "device" in request.match_info:
-        device_ids = [request.match_info["device"]]
-    if "user" in request.match_info:
-        device_ids = []  # users are identities of people: none is known yet (see `event_filter`)
+    device_ids, identities = session_owners(request)
     data = await graph.run(
         request,
         principal,
@@ -146,6 +141,7 @@ async def sessions(request: web.Request, principal: Principal) -> web.Response:
             "offset": (paging.page - 1) * paging.per_page,
             "period": period(query),
             "deviceIds": device_ids,
+            "identities": identities,
         },
     )
     product = product_of(data)
@@ -153,6 +149,57 @@ async def sessions(request: web.Request, principal: Principal) -> web.Response:
     items = [SESSIONS.shape(node, names) for node in listed["nodes"]]
     total = listed["totalCount"]
     return success({"total_pages": pages(total, paging.per_page), "total_sessions": total, "sessions": items})
+
+
+def session_owners(request: web.Request) -> tuple[list[str] | None, list[str] | None]:
+    """(device ids, user ids) whose sessions a sessions request lists: from the path, else `device_ids` /
+    `user_ids`; a user is any name a person is known by."""
+    query = request.rel_url.query
+    if "device" in request.match_info:
+        return [request.match_info["device"]], None
+    if "user" in request.match_info:
+        return None, [request.match_info["user"]]
+    return params.values(query, "device_ids"), params.values(query, "user_ids")
+
+
+def device_filter(query: Any, segments: list[str] | None) -> dict[str, Any] | None:
+    """The people filter of a devices request: `device_ids`, `current_user_ids`, `segment_ids`, `updated_since`."""
+    since = params.iso_time(query, "updated_since")
+    where = {
+        "deviceIds": params.values(query, "device_ids"),
+        "identities": params.values(query, "current_user_ids"),
+        "segments": segments,
+        "updatedSince": None if since is None else since.isoformat(),
+    }
+    found = {name: value for name, value in where.items() if value is not None}
+    return found or None
+
+
+async def devices(request: web.Request, principal: Principal) -> web.Response:
+    query = request.rel_url.query
+    paging = params.paging(query)
+    names = DEVICES.chosen(params.values(query, "fields"))
+    segments = params.values(query, "segment_ids")
+    if segments is not None:
+        segments = await segment_ids(request, principal, segments)
+    data = await graph.run(
+        request,
+        principal,
+        "devices",
+        {
+            "app": request.match_info["app"],
+            "first": paging.per_page,
+            "offset": (paging.page - 1) * paging.per_page,
+            "where": device_filter(query, segments),
+        },
+    )
+    node = data.get("node") or {}
+    if "devices" not in node:
+        raise Failure(404, APP_NOT_FOUND)
+    listed = node["devices"]
+    items = [DEVICES.shape(device, names, {"application_id": node["id"]}) for device in listed["nodes"]]
+    total = listed["totalCount"]
+    return success({"total_pages": pages(total, paging.per_page), "total_devices": total, "devices": items})
 
 
 def segment_object(node: dict[str, Any]) -> dict[str, Any]:

@@ -64,6 +64,8 @@ ROUTES: list[tuple[str, str, Public]] = [
     ("GET", "/api/apps", authenticated(lists.apps)),
     ("GET", "/api/apps/{app}/events", authenticated(lists.events)),
     ("GET", "/api/apps/{app}/events_export" + EXT, authenticated(exports.events_export)),
+    ("GET", "/api/apps/{app}/devices", authenticated(lists.devices)),
+    ("GET", "/api/apps/{app}/devices_export" + EXT, authenticated(exports.devices_export)),
     ("GET", "/api/apps/{app}/sessions", authenticated(lists.sessions)),
     ("GET", "/api/apps/{app}/sessions_export" + EXT, authenticated(exports.sessions_export)),
     ("GET", "/api/apps/{app}/devices/{device}/sessions", authenticated(lists.sessions)),

@@ -95,6 +95,20 @@ class Device(Node):
 
         return await load_identities(ctx_of(info), self.pk)
 
+    @strawberry.field(
+        description="The names the person gained besides its own id (aliases: the users a device was known by), "
+        "oldest first."
+    )
+    async def aliases(self, info: strawberry.Info) -> list[str]:
+        from resolvers.people.types import load_identities
+
+        return [i.identity for i in await load_identities(ctx_of(info), self.pk) if i.kind != "primary"]
+
+    @strawberry.field(description="The newest of `aliases` (the device's current user), if any.")
+    async def latest_alias(self, info: strawberry.Info) -> str | None:
+        aliases = await self.aliases(info)
+        return aliases[-1] if aliases else None
+
     @strawberry.field(description="The product that saw the device.")
     async def product(
         self, info: strawberry.Info
@@ -140,12 +154,22 @@ DEVICE_COLUMNS = (
 )
 DEVICE_ORDER = Order("t.last_seen")
 # properties (JSON) is built the Python way: see resolvers.json_leaves
+# the newest identity of a person besides its own id (ties: as `load_identities` orders them)
+LATEST_ALIAS_SQL = (
+    "(SELECT i.identity FROM person_identities i WHERE i.account_id = t.account_id AND i.person_id = t.id "
+    "AND i.kind <> 'primary' ORDER BY i.created_at DESC, i.key DESC LIMIT 1)"
+)
+ALIASES_SQL = (
+    "(SELECT COALESCE(jsonb_agg(i.identity ORDER BY i.created_at, i.key), '[]') FROM person_identities i "
+    "WHERE i.account_id = t.account_id AND i.person_id = t.id AND i.kind <> 'primary')::text"
+)
 DEVICE_JSON = {
     "id": json_leaves.global_id("Device"),
     "deviceId": json_leaves.text("t.device_key"),
     "firstSeen": json_leaves.timestamp("t.first_seen"),
     "lastSeen": json_leaves.timestamp("t.last_seen"),
     "updatedAt": json_leaves.timestamp("t.updated_at"),
+    "latestAlias": json_leaves.JsonLeaf(LATEST_ALIAS_SQL),
     # the device's latest metric values, as the ingestion engine keeps them
     **{to_camel_case(name): json_leaves.text(f"t.{name}") for name in (*METRIC_COLUMNS, "country", "city")},
 }

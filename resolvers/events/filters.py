@@ -16,7 +16,13 @@ from typing import TypeVar
 import strawberry
 
 from resolvers.errors import UserError
-from resolvers.filters import MAX_FILTER_VALUES, TimeRange, device_ids_condition, time_conditions
+from resolvers.filters import (
+    MAX_FILTER_VALUES,
+    TimeRange,
+    device_ids_condition,
+    identities_condition,
+    time_conditions,
+)
 from resolvers.node import InvalidId, pk_of
 from resolvers.pagination import Condition
 from resolvers.segments.types import segment_member_condition
@@ -32,6 +38,9 @@ class EventFilter:
     device_ids: list[str] | None = strawberry.field(
         default=None, description="Devices, by the id their SDK sent (`Device.deviceId`)."
     )
+    identities: list[str] | None = strawberry.field(
+        default=None, description="People, by any name they are known by (identities: device ids, aliases)."
+    )
     sessions: list[strawberry.ID] | None = strawberry.field(default=None, description="Sessions, by id.")
     segments: list[strawberry.ID] | None = strawberry.field(
         default=None, description="Segments, by id: events of the devices each one matches."
@@ -42,6 +51,7 @@ class EventFilter:
         stored = {
             "keys": self.keys,
             "device_ids": self.device_ids,
+            "identities": self.identities,
             "sessions": self.sessions,
             "segments": self.segments,
         }
@@ -54,9 +64,15 @@ class EventFilter:
         return cls(
             keys=stored.get("keys"),
             device_ids=stored.get("device_ids"),
+            identities=stored.get("identities"),
             sessions=[strawberry.ID(v) for v in stored["sessions"]] if "sessions" in stored else None,
             segments=[strawberry.ID(v) for v in stored["segments"]] if "segments" in stored else None,
         )
+
+
+def segment_pks(ids: Sequence[str]) -> list[int]:
+    """The primary keys of segment ids (ids that are not Segment ids are left out)."""
+    return _pks(ids, "Segment")
 
 
 def _pks(ids: Sequence[str], type_name: str) -> list[int]:
@@ -83,6 +99,7 @@ def event_conditions(where: EventFilter | None) -> list[Condition]:
     if where.keys is not None:
         conditions.append(Condition("t.key = ANY({}::text[])", tuple(_checked("keys", where.keys))))
     conditions += device_ids_condition(where.device_ids)
+    conditions += identities_condition(where.identities)
     if where.sessions is not None:
         conditions.append(
             Condition(
@@ -108,7 +125,10 @@ class HourScope:
 def hour_scope(period: TimeRange | None, where: EventFilter | None) -> HourScope | None:
     """The list's scope when the page index can count it, else None (filters by device, session or segment)."""
     if where is not None and (
-        where.device_ids is not None or where.sessions is not None or where.segments is not None
+        where.device_ids is not None
+        or where.identities is not None
+        or where.sessions is not None
+        or where.segments is not None
     ):
         return None
     # events always have a name: an empty one matches nothing, where '' in event_hours counts every key

@@ -20,6 +20,7 @@ from resolvers.products.types import EventOrder, require_product_pk
 
 if TYPE_CHECKING:
     from resolvers.events.filters import EventFilter
+    from resolvers.people.filters import PeopleFilter
 
 # how long a download link opens the file
 LINK_DAYS = 7
@@ -51,10 +52,18 @@ class ExportFilterInput:
     device_ids: list[str] | None = strawberry.field(
         default=None, description="SESSIONS: only the sessions of these devices (`Device.deviceId`)."
     )
+    identities: list[str] | None = strawberry.field(
+        default=None, description="SESSIONS: only the sessions of the people known by one of these names."
+    )
     segment: strawberry.ID | None = strawberry.field(
         default=None, description="DEVICES: only the devices this segment matches."
     )
     event_key: str | None = strawberry.field(default=None, description="EVENT_SEGMENTS: the event name.")
+    people: Annotated[PeopleFilter, strawberry.lazy("resolvers.people.filters")] | None = strawberry.field(
+        default=None,
+        description="DEVICES: which people (by identities, own ids, segments, last change; other conditions "
+        "of the filter are not taken by exports).",
+    )
 
 
 @strawberry.input(description="How the finished file reaches people, besides `Export.downloadUrl`.")
@@ -126,6 +135,10 @@ async def _filter(ctx: Any, input: StartExportInput, product_pk: int) -> dict[st
         if len(where.device_ids) > MAX_FILTER_VALUES:
             raise UserError(f"`deviceIds` lists more than {MAX_FILTER_VALUES} values")
         stored["device_ids"] = list(where.device_ids)
+    if where.identities is not None:
+        if len(where.identities) > MAX_FILTER_VALUES:
+            raise UserError(f"`identities` lists more than {MAX_FILTER_VALUES} values")
+        stored["identities"] = list(where.identities)
     if where.segment is not None:
         from resolvers.segments.types import load_segment
 
@@ -135,6 +148,21 @@ async def _filter(ctx: Any, input: StartExportInput, product_pk: int) -> dict[st
         stored["segment"] = segment.pk
     if where.event_key is not None:
         stored["key"] = where.event_key
+    if where.people is not None:
+        people = where.people
+        if people.properties or people.events or people.identity:
+            raise UserError(
+                "Exports filter people by `identities`, `deviceIds`, `segments` and `updatedSince`"
+            )
+        from resolvers.people.filters import people_conditions
+
+        people_conditions(people)  # checks the sizes
+        stored["people"] = {
+            "identities": people.identities,
+            "device_ids": people.device_ids,
+            "segments": [str(s) for s in people.segments] if people.segments is not None else None,
+            "updated_since": people.updated_since.isoformat() if people.updated_since else None,
+        }
     return stored
 
 

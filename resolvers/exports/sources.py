@@ -18,6 +18,7 @@ from strawberry.utils.str_converters import to_camel_case
 
 from gateway.ingest.rules import METRIC_COLUMNS
 from resolvers import json_leaves
+from resolvers.devices.types import ALIASES_SQL, LATEST_ALIAS_SQL
 from resolvers.errors import UserError
 from resolvers.pagination import Condition, Listing, Order
 
@@ -60,6 +61,9 @@ SESSION_FIELDS: Mapping[str, ExportField] = {
 DEVICE_FIELDS: Mapping[str, ExportField] = {
     "id": _text(json_leaves.global_id("Device").sql),
     "deviceId": _text("t.device_key"),
+    "latestAlias": _text(LATEST_ALIAS_SQL),
+    "aliases": ExportField(ALIASES_SQL, "json"),
+    "updatedAt": ExportField("t.updated_at", "time"),
     "firstSeen": ExportField("t.first_seen", "time"),
     "lastSeen": ExportField("t.last_seen", "time"),
     **{to_camel_case(name): _text(f"t.{name}") for name in (*METRIC_COLUMNS, "country", "city")},
@@ -102,7 +106,7 @@ def list_source(
     until: datetime | None,
 ) -> ListSource:
     """The list of an export job: its kind, product, stored filter (`filter` column) and period."""
-    from resolvers.filters import TimeRange, device_ids_condition, time_conditions
+    from resolvers.filters import TimeRange, device_ids_condition, identities_condition, time_conditions
 
     stored = stored_filter or {}
     period = TimeRange(since=since, until=until)
@@ -117,12 +121,26 @@ def list_source(
         from resolvers.sessions.types import PRODUCT_SESSIONS, SESSION_ORDER
 
         conditions = time_conditions("t.started_at", period) + device_ids_condition(stored.get("device_ids"))
+        conditions += identities_condition(stored.get("identities"))
         return ListSource(PRODUCT_SESSIONS, product_pk, tuple(conditions), SESSION_ORDER, SESSION_FIELDS)
     if kind == "devices":
         from resolvers.devices.types import DEVICE_ORDER, PRODUCT_DEVICES
+        from resolvers.people.filters import PeopleFilter, people_conditions
         from resolvers.segments.types import SEGMENT_MEMBERS
 
         conditions = time_conditions("t.last_seen", period)
+        people = stored.get("people")
+        if people:
+            conditions += people_conditions(
+                PeopleFilter(
+                    identities=people.get("identities"),
+                    device_ids=people.get("device_ids"),
+                    segments=people.get("segments"),
+                    updated_since=datetime.fromisoformat(people["updated_since"])
+                    if people.get("updated_since")
+                    else None,
+                )
+            )
         segment = stored.get("segment")
         if segment is not None:
             return ListSource(SEGMENT_MEMBERS, int(segment), tuple(conditions), DEVICE_ORDER, DEVICE_FIELDS)

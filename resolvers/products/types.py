@@ -14,7 +14,13 @@ from gateway.execution.fast_path import prefetchable
 from resolvers import json_leaves
 from resolvers.context import Context, ctx_of
 from resolvers.errors import NotFound, found
-from resolvers.filters import TimeRange, device_condition, device_ids_condition, time_conditions
+from resolvers.filters import (
+    TimeRange,
+    device_condition,
+    device_ids_condition,
+    identities_condition,
+    time_conditions,
+)
 from resolvers.node import Node, register_node
 from resolvers.pagination import ById, Condition, Connection, Listing, Order, page_request
 
@@ -106,6 +112,10 @@ class Product(Node):
             list[str] | None,
             strawberry.argument(description="Only the sessions of these devices, by the id their SDK sent."),
         ] = None,
+        identities: Annotated[
+            list[str] | None,
+            strawberry.argument(description="Only the sessions of the people known by one of these names."),
+        ] = None,
         offset: Annotated[
             int | None, strawberry.argument(description="Sessions skipped before the page (numbered pages).")
         ] = None,
@@ -114,7 +124,7 @@ class Product(Node):
 
         ctx = ctx_of(info)
         conditions = time_conditions("t.started_at", period) + device_condition(device)
-        conditions += device_ids_condition(device_ids)
+        conditions += device_ids_condition(device_ids) + identities_condition(identities)
         request = page_request(ctx, first, after, SESSION_ORDER, conditions, offset=offset)
         return PRODUCT_SESSIONS.connection_now(ctx, self.pk, request, info)
 
@@ -184,13 +194,16 @@ class Product(Node):
         after: str | None = None,
         last_seen: TimeRange | None = None,
         where: Annotated[PeopleFilter, strawberry.lazy("resolvers.people.filters")] | None = None,
+        offset: Annotated[
+            int | None, strawberry.argument(description="Devices skipped before the page (numbered pages).")
+        ] = None,
     ) -> Connection[Annotated[Device, strawberry.lazy("resolvers.devices.types")]]:
         from resolvers.devices.types import DEVICE_ORDER, PRODUCT_DEVICES
         from resolvers.people.filters import people_conditions
 
         ctx = ctx_of(info)
         conditions = time_conditions("t.last_seen", last_seen) + people_conditions(where)
-        request = page_request(ctx, first, after, DEVICE_ORDER, conditions)
+        request = page_request(ctx, first, after, DEVICE_ORDER, conditions, offset=offset)
         return PRODUCT_DEVICES.connection_now(ctx, self.pk, request, info)
 
     @strawberry.field(description="The person the product knows by this identity (case-insensitive), if any.")
