@@ -34,6 +34,7 @@ from resolvers.ingest.mutations import IngestMutations, install_record_resolver
 from resolvers.live.subscriptions import Subscription
 from resolvers.node import Node, fetch_by_uuid, fetch_node
 from resolvers.pagination import Condition, Connection, page_request
+from resolvers.people.requests import PersonRequest, PersonRequestMutations, load_person_request
 from resolvers.products.mutations import ProductMutations
 from resolvers.products.types import PRODUCT_ORDER, PRODUCTS, Product
 from resolvers.reports.mutations import ReportMutations
@@ -178,6 +179,12 @@ class Query:
     async def node_by_uuid(self, info: strawberry.Info, uuid: UUID) -> Node | None:
         return await fetch_by_uuid(ctx_of(info), uuid)  # type: ignore[no-any-return]
 
+    @strawberry.field(description="A request about people's own data (GDPR), by its UUID; null when unknown.")
+    async def person_request(self, info: strawberry.Info, uuid: UUID) -> PersonRequest | None:
+        ctx = ctx_of(info)
+        ctx.require(Permission.ADMIN)
+        return await load_person_request(ctx, uuid)
+
     @strawberry.field(description="The device segments of the caller's account.")
     async def segments(
         self,
@@ -216,6 +223,7 @@ class Mutation(
     SegmentMutations,
     ExportMutations,
     IngestMutations,
+    PersonRequestMutations,
 ):
     pass
 

@@ -12,7 +12,7 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
-from adapters.followanalytics import exports, lists, login, reports
+from adapters.followanalytics import exports, gdpr, lists, login, reports
 from adapters.followanalytics.auth import caller
 from adapters.followanalytics.replies import CAMPAIGNS, NOT_FOUND, SERVER_ERROR, Failure, error
 from gateway.access.principal import Principal
@@ -77,6 +77,10 @@ ROUTES: list[tuple[str, str, Public]] = [
     ("GET", "/api/segments/{segment}/devices_export" + EXT, authenticated(exports.segment_devices_export)),
     ("GET", "/segments/{segment}/devices_export" + EXT, authenticated(exports.segment_devices_export)),
     ("GET", "/api/exports/download_url", exports.download_url),
+    ("POST", "/api/gdpr/access_user_data", authenticated(gdpr.access_user_data)),
+    ("POST", "/api/gdpr/delete_user_data", authenticated(gdpr.delete_user_data)),
+    ("GET", "/api/gdpr_request/export", authenticated(gdpr.request_export)),
+    ("GET", "/api/gdpr_request/status", authenticated(gdpr.request_status)),
     ("GET", "/api/performance_export" + EXT, authenticated(reports.performance_export)),
     ("GET", "/api/apps/{app}/analytics/download_metrics" + EXT, authenticated(reports.download_metrics)),
     ("GET", "/api/events_export" + EXT, authenticated(reports.events_export)),

@@ -116,6 +116,10 @@ async def write_listed_export(db: Database, job: Any, progress: Progress) -> Wri
     """Write the file of a job with `fields` (an export of a list); `job` is the claimed row's values."""
     if job.kind in SUMMARY_TITLES:
         return await write_summary_export(db, job)
+    if job.kind == "person":
+        from gateway.background.person_data import write_person_data
+
+        return await write_person_data(db, job)
     source = list_source(job.kind, job.product_id, job.filter, job.since, job.until)
     ctx = Context(db=db, principal=Principal(job.account_id, frozenset({Permission.READ})))
     columns, expressions, types, fill = _columns(job, source.fields)

@@ -122,7 +122,7 @@ class ExportWorker(JobWorker):
     async def _run(self, context: JobContext) -> None:
         row = context.row
         job = Job(**{name: row[name] for name in Job.__dataclass_fields__})
-        if job.fields is not None:
+        if job.fields is not None or job.kind not in EXPORT_COLUMNS:
             await self._run_listed(context, job)
         else:
             await self._run_fixed(context, job)

@@ -30,6 +30,9 @@ class ExportKind(enum.Enum):
     EVENT_TOTALS = strawberry.enum_value(
         "event_totals", description="Per event name (from the rollups): occurrences, sum, duration."
     )
+    PERSON = strawberry.enum_value(
+        "person", description="Everything stored about the people one name identifies (GDPR access; JSON)."
+    )
     EVENT_SEGMENTS = strawberry.enum_value(
         "event_segments",
         description="Per segmentation key and value of one event name (`where.eventKey`, from the rollups).",

@@ -21,8 +21,12 @@ mutation ($product: ID!, $requests: [RecordInput!]!) {
 """
 
 
-async def record(http: aiohttp.ClientSession, server: Server, tenant: Tenant, *requests: dict[str, Any]) -> None:
-    reply = await gql(http, server, RECORD, {"product": tenant.product_id, "requests": list(requests)}, tenant.token)
+async def record(
+    http: aiohttp.ClientSession, server: Server, tenant: Tenant, *requests: dict[str, Any]
+) -> None:
+    reply = await gql(
+        http, server, RECORD, {"product": tenant.product_id, "requests": list(requests)}, tenant.token
+    )
     assert reply.errors is None and all(r["outcome"] == "STORED" for r in reply.data["record"]), reply.body
 
 
@@ -31,21 +35,28 @@ async def test_devices_with_their_users_filters_and_delta_syncs(
 ) -> None:
     app = tenant.product_id
     await record(
-        http, server, tenant,
+        http,
+        server,
+        tenant,
         {"deviceId": "phone-1", "beginSession": True, "metrics": {"_os": "iOS"}},
         {"deviceId": "phone-2", "beginSession": True, "metrics": {"_os": "Android"}},
     )
     await record(http, server, tenant, {"deviceId": "phone-1", "alias": "alice"})
     await asyncio.sleep(0.01)
     await record(http, server, tenant, {"deviceId": "phone-1", "alias": "alice@work"})
-    reply = await call(http, server, "GET", f"/api/apps/{app}/devices?fields=current_user_id,users,os", tenant.token)
+    reply = await call(
+        http, server, "GET", f"/api/apps/{app}/devices?fields=current_user_id,users,os", tenant.token
+    )
     assert reply.status == 200
     result = reply.json["result"]
     assert result["total_devices"] == 2
     by_id = {d["device_id"]: d for d in result["devices"]}
     assert by_id["phone-1"] == {
-        "device_id": "phone-1", "application_id": app, "current_user_id": "alice@work",
-        "users": ["alice", "alice@work"], "os": "iOS",
+        "device_id": "phone-1",
+        "application_id": app,
+        "current_user_id": "alice@work",
+        "users": ["alice", "alice@work"],
+        "os": "iOS",
     }
     assert by_id["phone-2"]["current_user_id"] is None and by_id["phone-2"]["users"] == []
     found = await call(http, server, "GET", f"/api/apps/{app}/devices?current_user_ids=ALICE", tenant.token)
