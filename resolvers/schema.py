@@ -26,7 +26,7 @@ from resolvers.definitions.types import (
     PropertyDefinition,
     PropertyScope,
 )
-from resolvers.devices.types import Device
+from resolvers.devices.types import ACCOUNT_PEOPLE, DEVICE_ORDER, Device
 from resolvers.events.types import Event
 from resolvers.exports.mutations import ExportMutations
 from resolvers.exports.types import ACCOUNT_EXPORTS, EXPORT_ORDER, Export
@@ -34,6 +34,8 @@ from resolvers.ingest.mutations import IngestMutations, install_record_resolver
 from resolvers.live.subscriptions import Subscription
 from resolvers.node import Node, fetch_by_uuid, fetch_node
 from resolvers.pagination import Condition, Connection, page_request
+from resolvers.people.filters import PeopleFilter, people_conditions
+from resolvers.people.mutations import PeopleMutations
 from resolvers.people.requests import PersonRequest, PersonRequestMutations, load_person_request
 from resolvers.products.mutations import ProductMutations
 from resolvers.products.types import PRODUCT_ORDER, PRODUCTS, Product
@@ -179,6 +181,21 @@ class Query:
     async def node_by_uuid(self, info: strawberry.Info, uuid: UUID) -> Node | None:
         return await fetch_by_uuid(ctx_of(info), uuid)  # type: ignore[no-any-return]
 
+    @strawberry.field(
+        description="The people (devices) of every product of the caller's account, most recently seen first."
+    )
+    async def people(
+        self,
+        info: strawberry.Info,
+        first: int | None = None,
+        after: str | None = None,
+        offset: int | None = None,
+        where: PeopleFilter | None = None,
+    ) -> Connection[Device]:
+        ctx = ctx_of(info)
+        request = page_request(ctx, first, after, DEVICE_ORDER, people_conditions(where), offset=offset)
+        return await ACCOUNT_PEOPLE.connection(ctx, ctx.account_id, request, info)
+
     @strawberry.field(description="A request about people's own data (GDPR), by its UUID; null when unknown.")
     async def person_request(self, info: strawberry.Info, uuid: UUID) -> PersonRequest | None:
         ctx = ctx_of(info)
@@ -224,6 +241,7 @@ class Mutation(
     ExportMutations,
     IngestMutations,
     PersonRequestMutations,
+    PeopleMutations,
 ):
     pass
 

@@ -12,7 +12,7 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
-from adapters.followanalytics import exports, gdpr, lists, login, reports
+from adapters.followanalytics import exports, gdpr, lists, login, profiles, reports
 from adapters.followanalytics.auth import caller
 from adapters.followanalytics.replies import CAMPAIGNS, NOT_FOUND, SERVER_ERROR, Failure, error
 from gateway.access.principal import Principal
@@ -26,7 +26,8 @@ EXT = r"{ext:(\.csv|\.xls)?}"
 
 def _guarded(method: str, run: Public) -> Public:
     async def route(request: web.Request) -> web.StreamResponse:
-        if request.method != method and not (method == "GET" and request.method == "HEAD"):
+        allowed = method.split()
+        if request.method not in allowed and not ("GET" in allowed and request.method == "HEAD"):
             return error(405, f"Method {request.method} is not allowed here")
         # PostgreSQL text cannot hold NUL: such a value names nothing and is refused before it reaches SQL
         if "\x00" in request.path or any("\x00" in value for value in request.rel_url.query.values()):
@@ -77,6 +78,9 @@ ROUTES: list[tuple[str, str, Public]] = [
     ("GET", "/api/segments/{segment}/devices_export" + EXT, authenticated(exports.segment_devices_export)),
     ("GET", "/segments/{segment}/devices_export" + EXT, authenticated(exports.segment_devices_export)),
     ("GET", "/api/exports/download_url", exports.download_url),
+    ("GET", "/api/customer_profiles", authenticated(profiles.customer_profiles)),
+    ("GET", "/api/customer_profiles/export" + EXT, authenticated(profiles.customer_profiles_export)),
+    ("GET POST", "/api/attribute_values", profiles.attribute_values_route),
     ("POST", "/api/gdpr/access_user_data", authenticated(gdpr.access_user_data)),
     ("POST", "/api/gdpr/delete_user_data", authenticated(gdpr.delete_user_data)),
     ("GET", "/api/gdpr_request/export", authenticated(gdpr.request_export)),

@@ -109,6 +109,13 @@ class Device(Node):
         aliases = await self.aliases(info)
         return aliases[-1] if aliases else None
 
+    @strawberry.field(
+        description="The name the person is best known by: its newest alias (a device's current user), else its "
+        "own id."
+    )
+    async def known_as(self, info: strawberry.Info) -> str:
+        return await self.latest_alias(info) or self.device_id
+
     @strawberry.field(description="The product that saw the device.")
     async def product(
         self, info: strawberry.Info
@@ -163,6 +170,12 @@ ALIASES_SQL = (
     "(SELECT COALESCE(jsonb_agg(i.identity ORDER BY i.created_at, i.key), '[]') FROM person_identities i "
     "WHERE i.account_id = t.account_id AND i.person_id = t.id AND i.kind <> 'primary')::text"
 )
+# a person's property values, per system of records: {source: {name: value}}
+PROPERTIES_BY_SOURCE_SQL = (
+    "(SELECT COALESCE(jsonb_object_agg(x.source, x.values ORDER BY x.source), '{}') FROM ("
+    "SELECT pp.source, jsonb_object_agg(pp.name, pp.value ORDER BY pp.name) AS values FROM person_properties pp "
+    "WHERE pp.account_id = t.account_id AND pp.person_id = t.id GROUP BY pp.source) AS x)::text"
+)
 DEVICE_JSON = {
     "id": json_leaves.global_id("Device"),
     "deviceId": json_leaves.text("t.device_key"),
@@ -170,6 +183,7 @@ DEVICE_JSON = {
     "lastSeen": json_leaves.timestamp("t.last_seen"),
     "updatedAt": json_leaves.timestamp("t.updated_at"),
     "latestAlias": json_leaves.JsonLeaf(LATEST_ALIAS_SQL),
+    "knownAs": json_leaves.JsonLeaf(f"COALESCE({LATEST_ALIAS_SQL}, t.device_key)"),
     # the device's latest metric values, as the ingestion engine keeps them
     **{to_camel_case(name): json_leaves.text(f"t.{name}") for name in (*METRIC_COLUMNS, "country", "city")},
 }
@@ -177,6 +191,15 @@ DEVICE_CURSORS = {"t.last_seen": json_leaves.timestamp_cursor_value("t.last_seen
 PRODUCT_DEVICES = Listing(
     "devices",
     "product_id",
+    DEVICE_COLUMNS,
+    Device.from_row,
+    json_leaves=DEVICE_JSON,
+    json_cursors=DEVICE_CURSORS,
+)
+# every person of every product of the account (profiles span the account's apps)
+ACCOUNT_PEOPLE = Listing(
+    "devices",
+    "account_id",
     DEVICE_COLUMNS,
     Device.from_row,
     json_leaves=DEVICE_JSON,

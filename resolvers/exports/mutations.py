@@ -59,6 +59,9 @@ class ExportFilterInput:
         default=None, description="DEVICES: only the devices this segment matches."
     )
     event_key: str | None = strawberry.field(default=None, description="EVENT_SEGMENTS: the event name.")
+    every_product: bool = strawberry.field(
+        default=False, description="DEVICES: the people of every product of the account (`Query.people`)."
+    )
     people: Annotated[PeopleFilter, strawberry.lazy("resolvers.people.filters")] | None = strawberry.field(
         default=None,
         description="DEVICES: which people (by identities, own ids, segments, last change; other conditions "
@@ -162,7 +165,10 @@ async def _filter(ctx: Any, input: StartExportInput, product_pk: int) -> dict[st
             "device_ids": people.device_ids,
             "segments": [str(s) for s in people.segments] if people.segments is not None else None,
             "updated_since": people.updated_since.isoformat() if people.updated_since else None,
+            "has_properties": people.has_properties,
         }
+    if where.every_product:
+        stored["account_people"] = ctx.account_id
     return stored
 
 

@@ -18,7 +18,7 @@ from strawberry.utils.str_converters import to_camel_case
 
 from gateway.ingest.rules import METRIC_COLUMNS
 from resolvers import json_leaves
-from resolvers.devices.types import ALIASES_SQL, LATEST_ALIAS_SQL
+from resolvers.devices.types import ALIASES_SQL, LATEST_ALIAS_SQL, PROPERTIES_BY_SOURCE_SQL
 from resolvers.errors import UserError
 from resolvers.pagination import Condition, Listing, Order
 
@@ -62,8 +62,11 @@ DEVICE_FIELDS: Mapping[str, ExportField] = {
     "id": _text(json_leaves.global_id("Device").sql),
     "deviceId": _text("t.device_key"),
     "latestAlias": _text(LATEST_ALIAS_SQL),
+    "knownAs": _text(f"COALESCE({LATEST_ALIAS_SQL}, t.device_key)"),
     "aliases": ExportField(ALIASES_SQL, "json"),
     "updatedAt": ExportField("t.updated_at", "time"),
+    "propertiesBySource": ExportField(PROPERTIES_BY_SOURCE_SQL, "json"),
+    "productId": _text(json_leaves.global_id("Product", "t.product_id").sql),
     "firstSeen": ExportField("t.first_seen", "time"),
     "lastSeen": ExportField("t.last_seen", "time"),
     **{to_camel_case(name): _text(f"t.{name}") for name in (*METRIC_COLUMNS, "country", "city")},

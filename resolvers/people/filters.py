@@ -84,6 +84,9 @@ class PeopleFilter:
     segments: list[strawberry.ID] | None = strawberry.field(
         default=None, description="Matched by one of these segments."
     )
+    has_properties: list[str] | None = strawberry.field(
+        default=None, description="Holding one of these properties, in any system of records."
+    )
     properties: list[PropertyCondition] | None = None
     events: list[EventCondition] | None = None
     updated_since: datetime | None = strawberry.field(
@@ -162,6 +165,14 @@ def people_conditions(where: PeopleFilter | None) -> list[Condition]:
         from resolvers.segments.types import segment_member_condition
 
         conditions.append(segment_member_condition("t.id", segment_pks(_bounded("segments", where.segments))))
+    if where.has_properties is not None:
+        conditions.append(
+            Condition(
+                "EXISTS (SELECT FROM person_properties AS pp WHERE pp.account_id = t.account_id "
+                "AND pp.person_id = t.id AND pp.name = ANY({0}::text[]))",
+                tuple(name.lower() for name in _bounded("hasProperties", where.has_properties)),
+            )
+        )
     if where.updated_since is not None:
         conditions.append(Condition("t.updated_at >= {0}", where.updated_since))
     conditions += [_property(c) for c in where.properties or []]
