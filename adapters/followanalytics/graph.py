@@ -6,6 +6,7 @@ Graph errors become the vendor's: a user error (bad input) is a 400 with the gra
 
 from __future__ import annotations
 
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,23 @@ from gateway.execution.executor import RequestError
 from gateway.execution.inprocess import run_operation
 
 operation = operation_loader(Path(__file__).parent / "operations")
+
+
+@cache
+def _fragments() -> dict[str, str]:
+    """The fragments of `operations/fragments.graphql`, by name."""
+    found = {}
+    for block in operation("fragments").split("\nfragment ")[1:]:
+        found[block.split(" ", 1)[0]] = "fragment " + block.strip() + "\n"
+    return found
+
+
+@cache
+def document(name: str) -> str:
+    """The document `name` with the shared fragments it spreads (a document may not define unused ones)."""
+    text = operation(name)
+    return "\n".join([text, *(body for fragment, body in _fragments().items() if f"...{fragment}" in text)])
+
 
 _STATUS = {
     "NOT_FOUND": 404,
@@ -42,7 +60,7 @@ async def run(
     """The data of the operation in `operations/<name>.graphql`; graph errors raise `Failure`."""
     try:
         result = await run_operation(
-            request, principal, operation(name), variables or {}, operation_name, max_page_size=MAX_PER_PAGE
+            request, principal, document(name), variables or {}, operation_name, max_page_size=MAX_PER_PAGE
         )
     except RequestError as exc:
         raise Failure(400, str(exc)) from None

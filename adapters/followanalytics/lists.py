@@ -22,6 +22,18 @@ def pages(total: int, per_page: int) -> int:
     return (total + per_page - 1) // per_page
 
 
+def window(paging: params.Paging) -> dict[str, int]:
+    """A numbered page as the graph's `first` and `offset`."""
+    return {"first": paging.per_page, "offset": (paging.page - 1) * paging.per_page}
+
+
+def page_reply(items_name: str, items: list[Any], total: int, paging: params.Paging) -> web.Response:
+    """`{"total_pages", "total_<items>", "<items>"}`: the shape of every list (that of the documented profiles)."""
+    return success(
+        {"total_pages": pages(total, paging.per_page), f"total_{items_name}": total, items_name: items}
+    )
+
+
 def period(query: Any, since: str = "since_date", until: str = "until_date") -> dict[str, str | None] | None:
     start, end = params.iso_time(query, since), params.iso_time(query, until)
     if start is None and end is None:
@@ -123,7 +135,7 @@ async def events(request: web.Request, principal: Principal) -> web.Response:
     product = product_of(data)
     total = product["eventCount"]
     items = [EVENTS.shape(node, names) for node in product["eventPage"]["nodes"]]
-    return success({"total_pages": pages(total, paging.per_page), "total_events": total, "events": items})
+    return page_reply("events", items, total, paging)
 
 
 async def sessions(request: web.Request, principal: Principal) -> web.Response:
@@ -137,8 +149,7 @@ async def sessions(request: web.Request, principal: Principal) -> web.Response:
         "sessions",
         {
             "app": request.match_info["app"],
-            "first": paging.per_page,
-            "offset": (paging.page - 1) * paging.per_page,
+            **window(paging),
             "period": period(query),
             "deviceIds": device_ids,
             "identities": identities,
@@ -148,7 +159,7 @@ async def sessions(request: web.Request, principal: Principal) -> web.Response:
     listed = product["sessions"]
     items = [SESSIONS.shape(node, names) for node in listed["nodes"]]
     total = listed["totalCount"]
-    return success({"total_pages": pages(total, paging.per_page), "total_sessions": total, "sessions": items})
+    return page_reply("sessions", items, total, paging)
 
 
 def session_owners(request: web.Request) -> tuple[list[str] | None, list[str] | None]:
@@ -188,8 +199,7 @@ async def devices(request: web.Request, principal: Principal) -> web.Response:
         "devices",
         {
             "app": request.match_info["app"],
-            "first": paging.per_page,
-            "offset": (paging.page - 1) * paging.per_page,
+            **window(paging),
             "where": device_filter(query, segments),
         },
     )
@@ -199,7 +209,7 @@ async def devices(request: web.Request, principal: Principal) -> web.Response:
     listed = node["devices"]
     items = [DEVICES.shape(device, names, {"application_id": node["id"]}) for device in listed["nodes"]]
     total = listed["totalCount"]
-    return success({"total_pages": pages(total, paging.per_page), "total_devices": total, "devices": items})
+    return page_reply("devices", items, total, paging)
 
 
 def segment_object(node: dict[str, Any]) -> dict[str, Any]:
@@ -218,13 +228,13 @@ async def segments(request: web.Request, principal: Principal) -> web.Response:
         request,
         principal,
         "segments",
-        {"first": paging.per_page, "offset": (paging.page - 1) * paging.per_page},
+        window(paging),
         operation_name="FaSegments",
     )
     listed = data["segments"]
     total = listed["totalCount"]
     items = [segment_object(node) for node in listed["nodes"]]
-    return success({"total_pages": pages(total, paging.per_page), "total_segments": total, "segments": items})
+    return page_reply("segments", items, total, paging)
 
 
 async def segment_devices(request: web.Request, principal: Principal) -> web.Response:
@@ -238,11 +248,11 @@ async def segment_devices(request: web.Request, principal: Principal) -> web.Res
         request,
         principal,
         "segment_devices",
-        {"segment": segment["id"], "first": paging.per_page, "offset": (paging.page - 1) * paging.per_page},
+        {"segment": segment["id"], **window(paging)},
     )
     node = data.get("node") or {}
     listed = node["devices"]
     app = node["product"]["id"]
     items = [DEVICES.shape(device, names, {"application_id": app}) for device in listed["nodes"]]
     total = listed["totalCount"]
-    return success({"total_pages": pages(total, paging.per_page), "total_devices": total, "devices": items})
+    return page_reply("devices", items, total, paging)

@@ -28,7 +28,7 @@ from aiohttp import web
 from adapters.followanalytics import graph, params
 from adapters.followanalytics.auth import caller
 from adapters.followanalytics.exports import start
-from adapters.followanalytics.lists import pages
+from adapters.followanalytics.lists import page_reply, window
 from adapters.followanalytics.replies import UNAUTHENTICATED, Failure, json_reply, success
 from gateway.access.app_keys import product_for_app_key
 from gateway.access.principal import Permission, Principal
@@ -86,18 +86,12 @@ async def customer_profiles(request: web.Request, principal: Principal) -> web.R
         request,
         principal,
         "profiles",
-        {"first": paging.per_page, "offset": (paging.page - 1) * paging.per_page, "where": where},
+        {**window(paging), "where": where},
         "FaProfiles",
     )
     listed = data["people"]
-    total = listed["totalCount"]
-    return success(
-        {
-            "total_pages": pages(total, paging.per_page),
-            "total_profiles": total,
-            "profiles": [profile(node, id_type, sors, keys) for node in listed["nodes"]],
-        }
-    )
+    items = [profile(node, id_type, sors, keys) for node in listed["nodes"]]
+    return page_reply("profiles", items, listed["totalCount"], paging)
 
 
 async def customer_profiles_export(request: web.Request, principal: Principal) -> web.Response:

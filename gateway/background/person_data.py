@@ -8,6 +8,7 @@ with millions of events is never held in memory).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import orjson
@@ -36,6 +37,40 @@ def _time(value: Any) -> Any:
 
 async def _rows(db: Database, sql: str, *args: Any) -> list[Any]:
     return list(await db.fetch(sql, *args))
+
+
+def _session(row: Any) -> dict[str, Any]:
+    return {
+        "started_at": _time(row["started_at"]),
+        "ended_at": _time(row["ended_at"]),
+        "duration": row["duration"],
+    }
+
+
+def _event(row: Any) -> dict[str, Any]:
+    event = {"name": row["key"], "date_utc": _time(row["occurred_at"]), "count": row["count"]}
+    for name in ("sum", "duration", "path", "title", "referrer"):
+        if row[name] is not None:
+            event[name] = row[name]
+    if row["segmentation"] is not None:
+        event["details"] = orjson.loads(row["segmentation"])
+    return event
+
+
+async def _stream(
+    db: Database,
+    chunks: Chunks,
+    sql: str,
+    account_id: int,
+    person_id: int,
+    shape: Callable[[Any], dict[str, Any]],
+) -> None:
+    """The rows of `sql` (keyset chunks after the last id) as the items of a JSON array, chunk by chunk."""
+    last, first = 0, True
+    while rows := await db.fetch(sql, account_id, person_id, last, CHUNK):
+        text = ",".join(compact_json(shape(row)) for row in rows)
+        await chunks.add((b"" if first else b",") + text.encode())
+        first, last = False, rows[-1]["id"]
 
 
 async def write_person_data(db: Database, job: Any) -> Written:
@@ -77,55 +112,25 @@ async def write_person_data(db: Database, job: Any) -> Written:
         }
         text = compact_json(head)
         await chunks.add((b"," if n else b"") + text[:-1].encode() + b',"sessions":[')
-        last = 0
-        first = True
-        while True:
-            rows = await db.fetch(
-                "SELECT id, started_at, ended_at, duration FROM sessions WHERE account_id = $1 AND device_id = $2 "
-                "AND id > $3 ORDER BY id LIMIT $4",
-                job.account_id,
-                person["id"],
-                last,
-                CHUNK,
-            )
-            if not rows:
-                break
-            parts = [
-                compact_json(
-                    {
-                        "started_at": _time(r["started_at"]),
-                        "ended_at": _time(r["ended_at"]),
-                        "duration": r["duration"],
-                    }
-                )
-                for r in rows
-            ]
-            await chunks.add((b"" if first else b",") + ",".join(parts).encode())
-            first, last = False, rows[-1]["id"]
+        await _stream(
+            db,
+            chunks,
+            "SELECT id, started_at, ended_at, duration FROM sessions WHERE account_id = $1 AND device_id = $2 "
+            "AND id > $3 ORDER BY id LIMIT $4",
+            job.account_id,
+            person["id"],
+            _session,
+        )
         await chunks.add(b'],"events":[')
-        last, first = 0, True
-        while True:
-            rows = await db.fetch(
-                "SELECT id, key, occurred_at, count, sum, duration, segmentation::text AS segmentation, path, title, "
-                "referrer FROM events WHERE account_id = $1 AND device_id = $2 AND id > $3 ORDER BY id LIMIT $4",
-                job.account_id,
-                person["id"],
-                last,
-                CHUNK,
-            )
-            if not rows:
-                break
-            parts = []
-            for r in rows:
-                event = {"name": r["key"], "date_utc": _time(r["occurred_at"]), "count": r["count"]}
-                for name in ("sum", "duration", "path", "title", "referrer"):
-                    if r[name] is not None:
-                        event[name] = r[name]
-                if r["segmentation"] is not None:
-                    event["details"] = orjson.loads(r["segmentation"])
-                parts.append(compact_json(event))
-            await chunks.add((b"" if first else b",") + ",".join(parts).encode())
-            first, last = False, rows[-1]["id"]
+        await _stream(
+            db,
+            chunks,
+            "SELECT id, key, occurred_at, count, sum, duration, segmentation::text AS segmentation, path, title, "
+            "referrer FROM events WHERE account_id = $1 AND device_id = $2 AND id > $3 ORDER BY id LIMIT $4",
+            job.account_id,
+            person["id"],
+            _event,
+        )
         await chunks.add(b"]}")
     await chunks.add(b"]}")
     digest = await chunks.close(b"")
