@@ -6,7 +6,6 @@ Graph errors become the vendor's: a user error (bad input) is a 400 with the gra
 
 from __future__ import annotations
 
-from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +13,7 @@ from aiohttp import web
 
 from adapters.followanalytics.params import MAX_PER_PAGE
 from adapters.followanalytics.replies import FORBIDDEN, NOT_FOUND, SERVER_ERROR, UNAUTHENTICATED, Failure
-from adapters.operation_files import operation_loader
+from adapters.operation_files import fragment_appender, operation_loader
 from gateway.access.principal import Principal
 from gateway.execution.executor import RequestError
 from gateway.execution.inprocess import run_operation
@@ -22,21 +21,8 @@ from gateway.execution.inprocess import run_operation
 operation = operation_loader(Path(__file__).parent / "operations")
 
 
-@cache
-def _fragments() -> dict[str, str]:
-    """The fragments of `operations/fragments.graphql`, by name."""
-    found = {}
-    for block in operation("fragments").split("\nfragment ")[1:]:
-        found[block.split(" ", 1)[0]] = "fragment " + block.strip() + "\n"
-    return found
-
-
-@cache
-def document(name: str) -> str:
-    """The document `name` with the shared fragments it spreads (a document may not define unused ones)."""
-    text = operation(name)
-    return "\n".join([text, *(body for fragment, body in _fragments().items() if f"...{fragment}" in text)])
-
+# documents with the shared fragments they spread (`operations/fragments.graphql`)
+document = fragment_appender(operation)
 
 _STATUS = {
     "NOT_FOUND": 404,
