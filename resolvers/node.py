@@ -39,6 +39,7 @@ def from_global_id(global_id: str) -> tuple[str, int]:
             raise InvalidId(global_id)
         decoded = base64.b64decode(global_id.encode("ascii"), validate=True).decode("utf-8")
         type_name, _, pk = decoded.partition(":")
+        # primary keys are bigints: a longer number names nothing (and would overflow the statement's parameter)
         if not type_name or not pk.isascii() or not pk.isdigit() or len(pk) > 19:
             raise InvalidId(global_id)
         return type_name, row_id(int(pk))

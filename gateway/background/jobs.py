@@ -32,7 +32,7 @@ from typing import Any
 
 import asyncpg
 
-from gateway.background.tasks import cancel_and_wait
+from gateway.background.tasks import cancel_and_wait, wait_event
 from gateway.db.pool import Database
 
 log = logging.getLogger(__name__)
@@ -156,9 +156,7 @@ class JobRunner:
                 log.exception("%s worker failed; retrying", self.queue.table)
             # nothing to do: look again less and less often (a wake-up or a job found starts over)
             wait = self.poll_seconds if found else min(wait * 2, self.idle_poll_seconds)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=wait)
-            if self._wake.is_set():
+            if await wait_event(self._wake, wait):
                 wait = self.poll_seconds
 
     async def run_one(self) -> bool:
@@ -187,8 +185,13 @@ class JobRunner:
                 self.queue.failure.format(type(exc).__name__),
             )
         finally:
-            await cancel_and_wait(beating)
-            await cancel_and_wait(work)
+            # cancel_and_wait re-raises what the task raised: the job's failure was handled above (and a failed
+            # beat only means the job may be taken over), so neither may stop this worker from taking the next
+            # job at once: raised, it made the loop wait a poll interval, with the next job pending
+            with contextlib.suppress(Exception):
+                await cancel_and_wait(beating)
+            with contextlib.suppress(Exception):
+                await cancel_and_wait(work)
         return True
 
     async def _beat(self, job: JobContext, work: asyncio.Task[None]) -> None:

@@ -29,7 +29,7 @@ from typing import Any, Generic, TypeVar
 import asyncpg
 from aiohttp import web
 
-from gateway.background.tasks import cancel_and_wait
+from gateway.background.tasks import cancel_and_wait, wait_event
 from gateway.db.pool import Database
 
 log = logging.getLogger(__name__)
@@ -140,8 +140,7 @@ class LiveFeed:
             loop = asyncio.get_running_loop()
             checked = idle_since = loop.time()
             while True:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(lost.wait(), min(self.check_interval, max(self.linger, 0.05)))
+                await wait_event(lost, min(self.check_interval, max(self.linger, 0.05)))
                 if lost.is_set() or not _alive(conn):
                     raise ConnectionError("the LISTEN connection was closed")
                 now = loop.time()
