@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 from gateway.db.embedded import start_embedded
+from gateway.db.migrate import migrate
+from gateway.db.pool import Database
+from tests.conftest import Tenant, new_tenant
+from tests.process import start_gateway
 
 
 @dataclass
@@ -49,3 +56,27 @@ class PrivatePostgres:
 
         PostgresServer._instances.pop((self.data_dir / "pg").resolve(), None)
         self.url = start_embedded(self.data_dir)
+
+
+@asynccontextmanager
+async def gateway_on_private_postgres(
+    tmp_path: Path, env: dict[str, str] | None = None
+) -> AsyncIterator[tuple[PrivatePostgres, Tenant, str]]:
+    """A private server, migrated, with a tenant, and a gateway process on it: (server, tenant, gateway URL).
+    Both are stopped at the end."""
+    postgres = await asyncio.to_thread(PrivatePostgres.start, tmp_path / "db")
+    gateway = None
+    try:
+        await migrate(postgres.url)
+        db = await Database.connect(postgres.url, min_size=0, max_size=2)
+        try:
+            tenant = await new_tenant(db)
+        finally:
+            await db.close()
+        gateway, url = await asyncio.to_thread(start_gateway, postgres.url, str(tmp_path / "gw"), env=env)
+        yield postgres, tenant, url
+    finally:
+        if gateway is not None:
+            gateway.terminate()
+            await asyncio.to_thread(gateway.wait)
+        await asyncio.to_thread(postgres.stop)

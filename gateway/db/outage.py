@@ -43,6 +43,10 @@ def is_outage(error: BaseException | None) -> bool:
             return True
         if isinstance(error, asyncpg.InterfaceError) and "connection" in str(error).lower():
             return True  # "connection is closed", "the pool is closing"
+        if isinstance(error, asyncpg.exceptions.InternalClientError) and "another operation" in str(error):
+            # a pooled connection the server dropped in the middle of a statement, taken again before asyncpg
+            # noticed (the pool's reset is a no-op, gateway/db/pool.py): it is closed a moment later
+            return True
         error = error.__cause__ or error.__context__
         seen += 1
     return False

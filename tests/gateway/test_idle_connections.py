@@ -11,51 +11,35 @@ from pathlib import Path
 
 import aiohttp
 
-from gateway.db.migrate import migrate
-from gateway.db.pool import Database
-from tests.conftest import new_tenant
-from tests.private_postgres import PrivatePostgres
-from tests.process import start_gateway
+from tests.private_postgres import gateway_on_private_postgres
 
 
 async def test_a_smart_shutdown_finishes_and_the_gateway_recovers(tmp_path: Path) -> None:
-    postgres = await asyncio.to_thread(PrivatePostgres.start, tmp_path / "db")
-    gateway = None
-    try:
-        await migrate(postgres.url)
-        db = await Database.connect(postgres.url, min_size=0, max_size=2)
-        tenant = await new_tenant(db)
-        await db.close()
-        env = {**os.environ, "GATEWAY_POOL_IDLE_SECONDS": "1"}
-        gateway, url = await asyncio.to_thread(start_gateway, postgres.url, str(tmp_path / "gw"), env=env)
-        async with aiohttp.ClientSession() as http:
-            # some work first: a write through the engine, a read through the graph
-            async with http.get(url + "/i", params={"app_key": tenant.app_key, "device_id": "d"}) as response:
-                assert response.status == 200
-            headers = {"Authorization": f"Bearer {tenant.token}"}
-            async with http.post(
-                url + "/graphql", json={"query": "{ account { id } }"}, headers=headers
-            ) as r:
-                assert r.status == 200
-            await asyncio.sleep(2.5)  # idle for longer than the pool keeps an unused connection
-            seconds = await asyncio.to_thread(postgres.stop_smart, 30)  # raises when it does not finish
-            assert seconds < 30
+    env = {**os.environ, "GATEWAY_POOL_IDLE_SECONDS": "1"}
+    async with (
+        gateway_on_private_postgres(tmp_path, env) as (postgres, tenant, url),
+        aiohttp.ClientSession() as http,
+    ):
+        # some work first: a write through the engine, a read through the graph
+        async with http.get(url + "/i", params={"app_key": tenant.app_key, "device_id": "d"}) as response:
+            assert response.status == 200
+        headers = {"Authorization": f"Bearer {tenant.token}"}
+        async with http.post(url + "/graphql", json={"query": "{ account { id } }"}, headers=headers) as r:
+            assert r.status == 200
+        await asyncio.sleep(2.5)  # idle for longer than the pool keeps an unused connection
+        seconds = await asyncio.to_thread(postgres.stop_smart, 30)  # raises when it does not finish
+        assert seconds < 30
+        async with http.get(url + "/healthz") as response:
+            assert response.status == 503
+        async with http.get(url + "/i", params={"app_key": tenant.app_key, "device_id": "d"}) as response:
+            assert response.status == 503 and "Retry-After" in response.headers
+            assert set(json.loads(await response.text())) == {"result"}
+        await asyncio.to_thread(postgres.start_again)
+        for _ in range(100):
             async with http.get(url + "/healthz") as response:
-                assert response.status == 503
-            async with http.get(url + "/i", params={"app_key": tenant.app_key, "device_id": "d"}) as response:
-                assert response.status == 503 and "Retry-After" in response.headers
-                assert set(json.loads(await response.text())) == {"result"}
-            await asyncio.to_thread(postgres.start_again)
-            for _ in range(100):
-                async with http.get(url + "/healthz") as response:
-                    if response.status == 200:
-                        break
-                await asyncio.sleep(0.1)
-            assert response.status == 200, "the gateway did not recover without a restart"
-            async with http.get(url + "/i", params={"app_key": tenant.app_key, "device_id": "d"}) as response:
-                assert response.status == 200
-    finally:
-        if gateway is not None:
-            gateway.terminate()
-            await asyncio.to_thread(gateway.wait)
-        await asyncio.to_thread(postgres.stop)
+                if response.status == 200:
+                    break
+            await asyncio.sleep(0.1)
+        assert response.status == 200, "the gateway did not recover without a restart"
+        async with http.get(url + "/i", params={"app_key": tenant.app_key, "device_id": "d"}) as response:
+            assert response.status == 200

@@ -14,11 +14,9 @@ from pathlib import Path
 
 import aiohttp
 
-from gateway.db.migrate import migrate
 from gateway.db.pool import Database
-from tests.conftest import Tenant, new_tenant
-from tests.private_postgres import PrivatePostgres
-from tests.process import start_gateway
+from tests.conftest import Tenant
+from tests.private_postgres import gateway_on_private_postgres
 
 CLIENTS = 12
 BEFORE = 150  # acknowledged requests before the restart
@@ -63,14 +61,7 @@ async def _client(
 
 
 async def test_acknowledged_writes_survive_a_database_restart(tmp_path: Path) -> None:
-    postgres = await asyncio.to_thread(PrivatePostgres.start, tmp_path / "db")
-    gateway = None
-    try:
-        await migrate(postgres.url)
-        db = await Database.connect(postgres.url, min_size=0, max_size=2)
-        tenant = await new_tenant(db)
-        await db.close()
-        gateway, url = await asyncio.to_thread(start_gateway, postgres.url, str(tmp_path / "gw"))
+    async with gateway_on_private_postgres(tmp_path) as (postgres, tenant, url):
         acknowledged: list[str] = []
         statuses: Counter[int] = Counter()
         problems: list[str] = []
@@ -110,8 +101,3 @@ async def test_acknowledged_writes_survive_a_database_restart(tmp_path: Path) ->
             await db.close()
         missing = set(acknowledged) - {row["request"] for row in rows}
         assert not missing, f"{len(missing)} acknowledged requests were lost, e.g. {sorted(missing)[:5]}"
-    finally:
-        if gateway is not None:
-            gateway.terminate()
-            await asyncio.to_thread(gateway.wait)
-        await asyncio.to_thread(postgres.stop)

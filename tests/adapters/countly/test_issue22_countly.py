@@ -9,9 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
-import shutil
-import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -24,6 +21,7 @@ from gateway.access.app_keys import forget_app_keys
 from gateway.db.pool import Database
 from tests.adapters.countly.helpers import call, get
 from tests.conftest import Server, Tenant, gql
+from tests.test_graphiql_browser import CHROMIUM, _chromium_run
 
 SUCCESS = {"result": "Success"}
 ROOT = Path(__file__).resolve().parents[3]
@@ -271,16 +269,7 @@ async def test_14_health_checks_are_not_people(
     assert (day["lastStatusCode"], day["lastErrorMessage"]) == (-1, "")
 
 
-def _chromium() -> str | None:
-    for candidate in (os.environ.get("CHROMIUM"), "chromium", "chromium-browser", "google-chrome"):
-        if candidate and (path := shutil.which(candidate)):
-            return path
-    return None
-
-
-@pytest.mark.skipif(
-    _chromium() is None or not WEB_SDK.exists(), reason="needs chromium and npm countly-sdk-web"
-)
+@pytest.mark.skipif(CHROMIUM is None or not WEB_SDK.exists(), reason="needs chromium and npm countly-sdk-web")
 async def test_14_the_real_web_sdk_in_a_browser(server: Server, tenant: Tenant, db: Database) -> None:
     """countly-sdk-web 26.x in headless Chromium: its start (a health check) is SDK health, not a person; the
     session it then begins is one device with the id the SDK generated. (It takes HeadlessChrome for a bot
@@ -304,26 +293,7 @@ async def test_14_the_real_web_sdk_in_a_browser(server: Server, tenant: Tenant, 
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()
     try:
-        origin = f"http://127.0.0.1:{runner.addresses[0][1]}/"
-        chromium = _chromium()
-        assert chromium is not None
-        with tempfile.TemporaryDirectory(prefix="countly-web-sdk-") as profile:
-            proc = await asyncio.create_subprocess_exec(
-                chromium,
-                "--headless",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--no-first-run",
-                "--disable-background-networking",
-                "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
-                f"--user-data-dir={profile}",
-                "--virtual-time-budget=5000",
-                "--dump-dom",
-                origin,
-                stdout=asyncio.subprocess.DEVNULL,
-                stderr=asyncio.subprocess.DEVNULL,
-            )
-            await asyncio.wait_for(proc.wait(), timeout=60)
+        await _chromium_run(f"http://127.0.0.1:{runner.addresses[0][1]}/", "--dump-dom")
         for _ in range(100):  # the SDK's requests may land a moment after the page is done
             checks = await db.fetchval(
                 "SELECT coalesce(sum(checks), 0) FROM sdk_health WHERE product_id = $1", tenant.product_pk
