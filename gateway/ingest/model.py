@@ -16,8 +16,11 @@ the client's text here and become instants in [EARLIEST, now] when a batch is pl
 from __future__ import annotations
 
 import enum
+import re
 from dataclasses import dataclass, field
 from typing import Any
+
+import orjson
 
 from gateway.input_values import (
     MAX_COUNT,
@@ -56,22 +59,26 @@ def _plain(value: Any, max_bytes: int) -> bool:
     return type(value) is str and len(value) * 4 <= max_bytes and is_clean(value)
 
 
+# what makes a segmentation's JSON text worth a closer look (an escape, a null, a list)
+_SUSPECT = re.compile(rb"\\|null|\[").search
+
+
 def _segmentation(raw: Any) -> dict[str, Any] | None:
-    if not isinstance(raw, dict) or not raw:
-        return None
-    plain = True
-    for key, value in raw.items():
-        kind = type(value)
-        if not _plain(key, MAX_SEGMENT_KEY_BYTES) or not (
-            (kind is str and _plain(value, MAX_VALUE_BYTES))
-            or kind is bool
-            or (kind is int and -(2**63) <= value < 2**63)
-            or (kind is float and -MAX_MEASURE <= value <= MAX_MEASURE)
-        ):
-            plain = False
-            break
-    if plain:
+    if type(raw) is not dict or not raw:
+        return None if not isinstance(raw, dict) or not raw else _normalised_segmentation(raw)
+    # the common case, told in C: orjson writes it (no lone surrogate, no integer beyond 64 bits, no non-str
+    # key), its text has no escape (U+0000 would be one), no null (NaN would be one) and no list, one brace
+    # (flat), and is too short to hold a key or value too long for an index
+    try:
+        data = orjson.dumps(raw)
+    except TypeError:
+        return _normalised_segmentation(raw)
+    if len(data) <= MAX_SEGMENT_KEY_BYTES and _SUSPECT(data) is None and data.count(b"{") == 1:
         return raw
+    return _normalised_segmentation(raw)
+
+
+def _normalised_segmentation(raw: dict[str, Any]) -> dict[str, Any] | None:
     try:
         decoded = json_value(raw)
     except BadInput:
@@ -120,8 +127,9 @@ class EventInput:
 
     def __post_init__(self) -> None:
         # one per event of every write: the common values pass a few C checks, the rest is normalised
-        if not _plain(self.key, MAX_EVENT_KEY_BYTES):
-            self.key = indexed(self.key, MAX_EVENT_KEY_BYTES)
+        key = self.key
+        if not (type(key) is str and len(key) <= 200 and key.isascii() and "\x00" not in key):
+            self.key = indexed(key, MAX_EVENT_KEY_BYTES)
         if type(self.count) is not int or not 0 < self.count <= MAX_COUNT:
             self.count = count(self.count)
         if self.sum is not None and not (type(self.sum) is float and -MAX_MEASURE <= self.sum <= MAX_MEASURE):
@@ -132,8 +140,9 @@ class EventInput:
             self.duration = measure(self.duration)
         if self.segmentation is not None:
             self.segmentation = _segmentation(self.segmentation)
-        if self.timestamp is not None and not _plain(self.timestamp, MAX_TIMESTAMP_CHARS):
-            self.timestamp = text(self.timestamp, MAX_TIMESTAMP_CHARS)
+        timestamp = self.timestamp
+        if timestamp is not None and not (type(timestamp) is str and timestamp.isdigit() and len(timestamp) < 20):
+            self.timestamp = text(timestamp, MAX_TIMESTAMP_CHARS)
         if self.path is not None or self.title is not None or self.referrer is not None:
             self.path = optional_text(self.path, MAX_TEXT_CHARS)
             self.title = optional_text(self.title, MAX_TEXT_CHARS)
