@@ -15,9 +15,9 @@ from typing import Any
 import aiohttp
 import pytest
 
-from gateway.http import graphql_ws
 from gateway.background.live_feed import LIVE_KEY
 from gateway.db.pool import Database
+from gateway.http import graphql_ws
 from tests.conftest import Server, Tenant, gateway_with, gql, new_tenant
 from tests.process import GATEWAY, start_gateway
 
