@@ -10,7 +10,7 @@ from datetime import datetime
 
 import strawberry
 
-from gateway.access.principal import Permission
+from gateway.access.principal import ANY_PERMISSION
 from gateway.execution.fast_path import install_direct_resolvers
 from resolvers.accounts.mutations import AccountMutations
 from resolvers.accounts.types import Account, load_account
@@ -34,6 +34,8 @@ from resolvers.sessions.types import Session
 from resolvers.tokens.mutations import TokenMutations
 from resolvers.tokens.types import ApiToken
 from resolvers.users.types import User
+from resolvers.web.mutations import WebMutations, install_pageviews_resolver
+from resolvers.web.types import WebPath
 
 MAX_NODES_PER_CALL = 100
 
@@ -73,14 +75,14 @@ class Query:
     @strawberry.field(description="The caller's account.")
     async def account(self, info: strawberry.Info) -> Account:
         ctx = ctx_of(info)
-        found = await load_account(ctx, ctx.account_id)
+        found = await load_account(ctx, ctx.account_for(*ANY_PERMISSION))
         assert found is not None
         return found
 
     @strawberry.field(description="The caller's credential: its account and permissions.")
     async def viewer(self, info: strawberry.Info) -> Viewer:
         ctx = ctx_of(info)
-        principal = ctx.require(Permission.READ)
+        principal = ctx.require_any(*ANY_PERMISSION)
         account = await load_account(ctx, principal.account_id)
         assert account is not None
         return Viewer(account=account, permissions=sorted(p.value for p in principal.permissions))
@@ -104,7 +106,7 @@ class Query:
     ) -> Connection[Product]:
         ctx = ctx_of(info)
         request = page_request(ctx, first, after, PRODUCT_ORDER)
-        return await PRODUCTS.connection(ctx, ctx.account_id, request, info)
+        return await PRODUCTS.connection(ctx, ctx.account_for(*PRODUCTS.permissions), request, info)
 
     @strawberry.field(description="The saved reports of the caller's account.")
     async def reports(
@@ -130,7 +132,7 @@ class Query:
     ) -> Connection[Export]:
         ctx = ctx_of(info)
         return await ACCOUNT_EXPORTS.connection(
-            ctx, ctx.account_id, page_request(ctx, first, after, EXPORT_ORDER)
+            ctx, ctx.account_for(*ACCOUNT_EXPORTS.permissions), page_request(ctx, first, after, EXPORT_ORDER)
         )
 
 
@@ -143,6 +145,7 @@ class Mutation(
     SegmentMutations,
     ExportMutations,
     IngestMutations,
+    WebMutations,
 ):
     pass
 
@@ -160,6 +163,7 @@ ENTITY_TYPES = [
     Export,
     ApiToken,
     User,
+    WebPath,
 ]
 
 
@@ -174,6 +178,7 @@ def build_schema(direct_resolvers: bool = True) -> strawberry.federation.Schema:
     )
     if direct_resolvers:
         install_record_resolver(built._schema)
+        install_pageviews_resolver(built._schema)
         install_direct_resolvers(built._schema)
     return built
 

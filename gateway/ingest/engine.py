@@ -18,8 +18,9 @@ from dataclasses import dataclass, field
 import asyncpg
 
 from gateway.db.pool import Database
+from gateway.ingest.dispatch import names_devices, write_requests
 from gateway.ingest.model import Outcome, TrackRequest
-from gateway.ingest.writer import DeviceCreatedConcurrently, write_batch
+from gateway.ingest.writer import DeviceCreatedConcurrently
 from gateway.observability.prometheus import Histogram
 
 log = logging.getLogger(__name__)
@@ -76,6 +77,8 @@ def _device_keys(batch: list[_Pending]) -> set[tuple[int, str]]:
     keys = set()
     for pending in batch:
         for request in pending.requests:
+            if not names_devices(request):
+                continue
             keys.add((request.product_id, request.device_key))
             if request.old_device_key:
                 keys.add((request.product_id, request.old_device_key))
@@ -249,7 +252,7 @@ class IngestEngine:
             try:
                 self.stats.transactions += 1
                 async with self.db.transaction() as tx:
-                    outcomes = await write_batch(tx, requests)
+                    outcomes = await write_requests(tx, requests)
                 self.stats.requests += len(requests)
                 return outcomes
             except RETRYABLE:

@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from gateway.ingest.web.model import WebHit
 
 
 @dataclass
@@ -53,6 +56,8 @@ class TrackRequest:
     checksum_payload: str | None = None
     checksum: str | None = None
     checksum256: str | None = None
+    # a web hit (a pageview or event of a site): its one event and these details (gateway/ingest/web)
+    web: WebHit | None = None
 
 
 class Outcome(enum.Enum):

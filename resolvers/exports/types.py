@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 import asyncpg
 import strawberry
 
+from gateway.access.principal import Permission
 from resolvers.context import Context, ctx_of
 from resolvers.errors import found
 from resolvers.node import Node, register_node
@@ -100,9 +101,11 @@ EXPORT_COLUMNS = (
     "t.since, t.until, t.first_cursor, t.last_cursor, t.created_at, t.finished_at"
 )
 EXPORT_ORDER = Order("t.id")
-ACCOUNT_EXPORTS = Listing("exports", "account_id", EXPORT_COLUMNS, Export.from_row)
-PRODUCT_EXPORTS = Listing("exports", "product_id", EXPORT_COLUMNS, Export.from_row)
-EXPORT_BY_ID = ById("exports", EXPORT_COLUMNS, Export.from_row)
+# exports are read with READ or EXPORT
+_EXPORTING = (Permission.READ, Permission.EXPORT)
+ACCOUNT_EXPORTS = Listing("exports", "account_id", EXPORT_COLUMNS, Export.from_row, permissions=_EXPORTING)
+PRODUCT_EXPORTS = Listing("exports", "product_id", EXPORT_COLUMNS, Export.from_row, permissions=_EXPORTING)
+EXPORT_BY_ID = ById("exports", EXPORT_COLUMNS, Export.from_row, permissions=_EXPORTING)
 
 
 async def load_export(ctx: Context, pk: int) -> Export | None:
