@@ -111,11 +111,11 @@ def totals(paths: Paths, grain: str) -> str:
     JOIN web_paths w ON w.id = s.path_id AND w.account_id = $1 AND w.event"""
     return f"""
 WITH {PERIOD}, counted AS (
-    SELECT product_id, bucket, sum(pageviews) AS pageviews, sum(visitors) AS visitors
+    SELECT product_id, bucket, sum(pageviews)::bigint AS pageviews, sum(visitors)::bigint AS visitors
     FROM ({rows_of(paths, "", grain)}) AS x
     GROUP BY product_id, bucket
 ), events AS (
-    SELECT product_id, sum(pageviews) AS pageviews, sum(visitors) AS visitors
+    SELECT product_id, sum(pageviews)::bigint AS pageviews, sum(visitors)::bigint AS visitors
     FROM ({events}) AS x
     GROUP BY product_id
 ), series AS (
@@ -143,7 +143,7 @@ def pages(paths: Paths, grain: str) -> str:
     step = _GRAIN_INTERVAL[grain]
     return f"""
 WITH {PERIOD}, counted AS (
-    SELECT product_id, path_id, sum(pageviews) AS pageviews, sum(visitors) AS visitors
+    SELECT product_id, path_id, sum(pageviews)::bigint AS pageviews, sum(visitors)::bigint AS visitors
     FROM ({days}
     UNION ALL
     {hours}) AS x
@@ -197,7 +197,7 @@ def dimension_values(paths: Paths, dimension: str) -> str:
 WITH {PERIOD}, rows AS (
     {rows_of(paths, dimension, "d")}
 ), counted AS (
-    SELECT product_id, value, sum(pageviews) AS pageviews, sum(visitors) AS visitors,
+    SELECT product_id, value, sum(pageviews)::bigint AS pageviews, sum(visitors)::bigint AS visitors,
            (array_agg(detail ORDER BY pageviews DESC, detail))[1] AS scheme
     FROM rows
     GROUP BY product_id, value
@@ -226,7 +226,7 @@ def dimension_details(paths: Paths, dimension: str) -> str:
 WITH {PERIOD}, rows AS (
     {rows_of(paths, dimension, "d", _OF_VALUE)}
 ), counted AS (
-    SELECT product_id, detail AS value, sum(pageviews) AS pageviews, sum(visitors) AS visitors
+    SELECT product_id, detail AS value, sum(pageviews)::bigint AS pageviews, sum(visitors)::bigint AS visitors
     FROM rows
     GROUP BY product_id, detail
     HAVING sum(pageviews) > 0
@@ -247,7 +247,7 @@ ORDER BY k.product_id, k.rank
 # pageviews, visitors. ($5..$8 are ignored: the read names its referrer, not paths.)
 REFERRER_PATHS = f"""
 WITH {PERIOD}, counted AS (
-    SELECT r.product_id, r.path_id, sum(r.pageviews) AS pageviews, sum(r.visitors) AS visitors
+    SELECT r.product_id, r.path_id, sum(r.pageviews)::bigint AS pageviews, sum(r.visitors)::bigint AS visitors
     FROM p JOIN web_rollups r ON r.account_id = $1 AND r.product_id = p.id AND r.dimension = 'referrer'
         AND r.grain = 'd' AND r.bucket < p.until AND r.bucket > p.since - interval '1 day' AND r.path_id <> 0
         AND r.value = $11::text

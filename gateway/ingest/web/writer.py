@@ -53,13 +53,15 @@ async def write_web_batch(tx: Transaction, requests: list[TrackRequest]) -> list
     campaigns: set[tuple[int, str, int]] = set()
     visits: set[tuple[int, str, str, int, int]] = set()
     for request, hit in zip(requests, hits, strict=True):
+        if hit.bot:
+            continue  # bots are stored, but name no path and visit nothing
         key = (request.product_id, hit.event, path_text(request))
         title = request.events[0].title or ""
         if title or key not in paths:
             paths[key] = title
         if hit.campaign:
             campaigns.add((request.product_id, hit.campaign[:MAX_VALUE], request.account_id))
-        if hit.session is not None and not hit.bot:
+        if hit.session is not None:
             pk = path_key(hit.event, key[2]).hex()
             visits.add((request.product_id, hit.session.hex(), pk, hit.epoch, request.account_id))
     accounts = {r.product_id: r.account_id for r in requests}
@@ -122,7 +124,7 @@ async def write_web_batch(tx: Transaction, requests: list[TrackRequest]) -> list
             continue
         event = request.events[0]
         path = path_text(request)
-        path_id = ids[ordinals[(request.product_id, hit.event, path)]]
+        path_id = 0 if hit.bot else ids[ordinals[(request.product_id, hit.event, path)]]
         first = hit.session is None
         if hit.session is not None and not hit.bot:
             visit = hit.session.hex() + path_key(hit.event, path).hex()

@@ -1,0 +1,158 @@
+"""Web analytics in the graph: hits recorded with recordPageviews read back through Product.webAnalytics."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import aiohttp
+
+from gateway.db.pool import Database
+from tests.conftest import Server, Tenant, gql, new_tenant
+
+FIREFOX = "Mozilla/5.0 (X11; Linux x86_64; rv:120.0) Gecko/20100101 Firefox/120.0"
+CHROME = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36"
+DAY = datetime(2026, 3, 2, tzinfo=UTC)
+
+RECORD = """
+mutation Record($product: ID!, $hits: [PageviewInput!]!, $source: HitSource!, $sessions: Boolean!) {
+  recordPageviews(productId: $product, pageviews: $hits, source: $source, requireSession: $sessions) {
+    outcome problems { field message }
+  }
+}
+"""
+
+
+async def record(
+    http: aiohttp.ClientSession,
+    server: Server,
+    tenant: Tenant,
+    hits: list[dict[str, Any]],
+    source: str = "SERVER",
+    sessions: bool = True,
+) -> list[dict[str, Any]]:
+    reply = await gql(
+        http,
+        server,
+        RECORD,
+        {"product": tenant.product_id, "hits": hits, "source": source, "sessions": sessions},
+        token=tenant.token,
+    )
+    assert reply.errors is None, reply.body
+    return reply.data["recordPageviews"]
+
+
+def at(hour: int, day: int = 0) -> str:
+    return (DAY + timedelta(days=day, hours=hour)).isoformat()
+
+
+WEB = """
+query Web($product: ID!, $period: AnalyticsRange!, $paths: WebPathFilter, $grain: WebGrain!) {
+  node(id: $product) { ... on Product { webAnalytics {
+    paths(limit: 10) { paths { id path title event } more }
+    totals(period: $period, paths: $paths, grain: $grain) {
+      pageviews visitors eventPageviews eventVisitors series { grain start size pageviews visitors }
+    }
+    pages(period: $period, paths: $paths, limit: 2, grain: $grain) {
+      pages { path { path title event } pageviews visitors series { start size visitors } } more
+    }
+    browsers: breakdown(dimension: BROWSER, period: $period, paths: $paths) {
+      stats { value name pageviews visitors } more
+    }
+    sizes: breakdown(dimension: SIZE, period: $period, paths: $paths) { stats { value visitors } }
+    referrers: breakdown(dimension: REFERRER, period: $period, paths: $paths) {
+      stats { value referrerScheme visitors }
+    }
+    locations: breakdown(dimension: LOCATION, period: $period, paths: $paths) { stats { value name visitors } }
+    campaigns: breakdown(dimension: CAMPAIGN, period: $period, paths: $paths) { stats { id value visitors } }
+    versions: breakdownDetails(dimension: BROWSER, value: "Firefox", period: $period, paths: $paths) {
+      stats { value name visitors }
+    }
+    regions: breakdownDetails(dimension: LOCATION, value: "NL", period: $period) { stats { value name visitors } }
+  } } }
+}
+"""
+
+
+async def read(
+    http: aiohttp.ClientSession,
+    server: Server,
+    tenant: Tenant,
+    paths: dict[str, Any] | None = None,
+    grain: str = "DAY",
+) -> dict[str, Any]:
+    period = {"since": DAY.isoformat(), "until": (DAY + timedelta(days=2)).isoformat()}
+    reply = await gql(
+        http,
+        server,
+        WEB,
+        {"product": tenant.product_id, "period": period, "paths": paths, "grain": grain},
+        token=tenant.token,
+    )
+    assert reply.errors is None, reply.body
+    return reply.data["node"]["webAnalytics"]
+
+
+async def test_recorded_hits_read_back(http: aiohttp.ClientSession, server: Server, db: Database) -> None:
+    tenant = await new_tenant(db)
+    results = await record(
+        http,
+        server,
+        tenant,
+        [
+            {"path": "/a/", "title": "A", "userAgent": FIREFOX, "ip": "81.2.69.142", "timestamp": at(9), "screen": "1920"},
+            {"path": "/a", "userAgent": FIREFOX, "ip": "81.2.69.142", "timestamp": at(10)},
+            {"path": "/b", "userAgent": CHROME, "ip": "81.2.69.143", "timestamp": at(11), "location": "NL-NB"},
+            {"path": "/b", "userAgent": FIREFOX, "ip": "81.2.69.142", "timestamp": at(3, day=1),
+             "query": "utm_campaign=spring", "referrer": "https://news.test/x"},
+            {"path": "click", "event": True, "session": "s1", "timestamp": at(4, day=1)},
+            {"path": "/bot", "userAgent": "curl/8.0", "ip": "1.2.3.4", "timestamp": at(5)},
+            {"path": "", "session": "s", "timestamp": at(5)},
+            {"path": "/none"},
+        ],
+    )
+    assert [r["outcome"] for r in results] == ["STORED"] * 5 + ["BOT", "REFUSED", "REFUSED"]
+    assert results[6]["problems"] == [
+        {"field": "path", "message": "must be set"},
+        {"field": "path", "message": "must be longer than 1 characters"},
+    ]
+    assert results[7]["problems"][0]["field"] == "session"
+
+    web = await read(http, server, tenant)
+    assert [(p["path"], p["title"], p["event"]) for p in web["paths"]["paths"]] == [
+        ("/a", "A", False),
+        ("/b", "", False),
+        ("click", "", True),
+    ]  # bots name no path
+    totals = web["totals"]
+    assert (totals["pageviews"], totals["visitors"], totals["eventPageviews"], totals["eventVisitors"]) == (5, 4, 1, 1)
+    assert totals["series"] == {"grain": "DAY", "start": "2026-03-02T00:00:00", "size": 2, "pageviews": [3, 2], "visitors": [2, 2]}
+    pages = web["pages"]
+    assert [(p["path"]["path"], p["pageviews"], p["visitors"]) for p in pages["pages"]] == [("/b", 2, 2), ("/a", 2, 1)]
+    assert pages["more"] is True and pages["pages"][0]["series"]["visitors"] == [1, 1]
+    assert web["browsers"]["stats"] == [
+        {"value": "Firefox", "name": "Firefox", "pageviews": 3, "visitors": 2},
+        {"value": "", "name": "", "pageviews": 1, "visitors": 1},
+        {"value": "Chrome", "name": "Chrome", "pageviews": 1, "visitors": 1},
+    ]
+    assert [s["value"] for s in web["sizes"]["stats"]] == ["phone", "tablet", "desktop", "desktophd", "unknown"]
+    assert [s["visitors"] for s in web["sizes"]["stats"]] == [0, 0, 1, 0, 3]
+    assert {(s["value"], s["referrerScheme"]) for s in web["referrers"]["stats"]} == {("", "o"), ("https://news.test/x", "c")}
+    assert {s["value"]: s["name"] for s in web["locations"]["stats"]} == {"GB": "United Kingdom", "NL": "Netherlands", "": ""}
+    assert [s["value"] for s in web["campaigns"]["stats"]] == ["spring"] and web["campaigns"]["stats"][0]["id"]
+    assert web["versions"]["stats"] == [{"value": "120", "name": "Firefox 120", "visitors": 2}]
+    assert web["regions"]["stats"] == [{"value": "NL-NB", "name": "Noord-Brabant", "visitors": 1}]
+
+    hourly = await read(http, server, tenant, grain="HOUR")
+    series = hourly["totals"]["series"]
+    assert series["size"] == 48 and series["pageviews"][9:12] == [1, 1, 1] and series["pageviews"][27] == 1
+
+    a_id = web["paths"]["paths"][0]["id"]
+    only_a = await read(http, server, tenant, paths={"include": [a_id]})
+    assert (only_a["totals"]["pageviews"], only_a["totals"]["visitors"]) == (2, 1)
+    assert only_a["browsers"]["stats"] == [{"value": "Firefox", "name": "Firefox", "pageviews": 2, "visitors": 1}]
+    without_a = await read(http, server, tenant, paths={"exclude": [a_id]})
+    assert (without_a["totals"]["pageviews"], without_a["totals"]["visitors"]) == (3, 3)
+    assert [p["path"]["path"] for p in without_a["pages"]["pages"]] == ["/b", "click"]
+    by_name = await read(http, server, tenant, paths={"includeNames": ["/b", "click"]})
+    assert (by_name["totals"]["pageviews"], by_name["totals"]["eventPageviews"]) == (3, 1)
