@@ -22,6 +22,7 @@ from gateway.http.graphql_endpoint import graphql_handler, graphql_preflight
 from gateway.http.health import healthz
 from gateway.http.request_ids import request_id_middleware
 from gateway.ingest.engine import IngestEngine
+from gateway.ingest.web.sessions import salts_for
 from gateway.observability.metrics import add_metrics, metrics_middleware
 from gateway.state import STATE_KEY, AppState
 
@@ -72,7 +73,8 @@ def create_app(settings: Settings, database_url: str) -> web.Application:
             parallel=settings.ingest_parallel,
         )
         await engine.start()
-        worker = ExportWorker(db)
+        worker = ExportWorker(db, settings.export_ttl_hours)
+        salts_for(db, settings.session_hours)
         await worker.start()
         app[LIVE_KEY] = feed = LiveFeed(db)
         await feed.start()

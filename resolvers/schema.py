@@ -33,6 +33,7 @@ from resolvers.segments.types import ACCOUNT_SEGMENTS, SEGMENT_ORDER, Segment
 from resolvers.sessions.types import Session
 from resolvers.tokens.mutations import TokenMutations
 from resolvers.tokens.types import ApiToken
+from resolvers.tokens.viewer import ViewerToken, load_viewer_token
 from resolvers.users.types import User
 from resolvers.web.mutations import WebMutations, install_pageviews_resolver
 from resolvers.web.types import WebPath
@@ -44,6 +45,10 @@ MAX_NODES_PER_CALL = 100
 class Viewer:
     account: Account
     permissions: list[str]
+
+    @strawberry.field(description="The API token of the request (null for other credentials).")
+    async def token(self, info: strawberry.Info) -> ViewerToken | None:
+        return await load_viewer_token(info)
 
 
 @strawberry.type(description="The caller's hourly query-cost budget, after this query was charged.")

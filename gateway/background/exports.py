@@ -20,6 +20,7 @@ from typing import Any
 
 import asyncpg
 
+from gateway.background.pageview_export import write_pageview_export
 from gateway.background.tasks import cancel_and_wait
 from gateway.db.pool import Database
 from gateway.ingest.rules import METRIC_COLUMNS
@@ -66,6 +67,12 @@ EXPORT_COLUMNS: dict[str, tuple[str, list[str]]] = {
 }
 TIME_COLUMN = {"events": "occurred_at", "sessions": "started_at", "devices": "last_seen"}
 
+_FINISH = """
+UPDATE exports SET status = 'finished', progress = 1, rows = $2, size = $3, hash = $4, first_cursor = $5,
+       last_cursor = $6, finished_at = now(), expires_at = now() + make_interval(secs => $7 * 3600)
+WHERE id = $1
+"""
+
 _CLAIM = """
 UPDATE exports SET status = 'running', heartbeat_at = now()
 WHERE id = (
@@ -99,8 +106,10 @@ def _cell(value: Any) -> Any:
 class ExportWorker:
     """Runs pending export jobs in the background of a gateway process."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, ttl_hours: float = 24.0) -> None:
         self.db = db
+        # how long a finished export's file is kept (the housekeeping deletes it then)
+        self.ttl_hours = ttl_hours
         self._task: asyncio.Task[None] | None = None
         self._wake = asyncio.Event()
         self._listener: asyncpg.pool.PoolConnectionProxy | None = None
@@ -152,6 +161,9 @@ class ExportWorker:
         return True
 
     async def _run(self, job: Job) -> None:
+        if job.kind == "pageviews":
+            await self._run_pageviews(job)
+            return
         table, columns = EXPORT_COLUMNS[job.kind]
         time_column = TIME_COLUMN[job.kind]
         scope = (
@@ -188,15 +200,56 @@ class ExportWorker:
             )
         await self._store(file, file.footer())
         await self.db.execute(
-            """UPDATE exports SET status = 'finished', progress = 1, rows = $2, size = $3, hash = $4,
-                   first_cursor = $5, last_cursor = $6, finished_at = now()
-               WHERE id = $1""",
+            _FINISH,
             job.id,
             file.written,
             file.size,
             file.digest.hexdigest(),
             first_id,
             last_id if file.written else job.after_id,
+            self.ttl_hours,
+        )
+
+    async def _run_pageviews(self, job: Job) -> None:
+        """A site's web hits (gateway/background/pageview_export.py)."""
+        total = await self.db.fetchval(
+            "SELECT count(*) FROM events WHERE product_id = $2 AND web IS NOT NULL AND account_id = $1 AND id > $3 "
+            "AND ($4::timestamptz IS NULL OR occurred_at >= $4) AND ($5::timestamptz IS NULL OR occurred_at < $5)",
+            job.account_id,
+            job.product_id,
+            job.after_id or 0,
+            job.since,
+            job.until,
+        )
+
+        async def progress(rows: int) -> None:
+            await self.db.execute(
+                "UPDATE exports SET progress = $2, rows = $3, heartbeat_at = now() WHERE id = $1",
+                job.id,
+                min(rows / total, 1.0) if total else 1.0,
+                rows,
+            )
+
+        written = await write_pageview_export(
+            self.db,
+            job.id,
+            job.account_id,
+            job.product_id,
+            job.after_id,
+            job.since,
+            job.until,
+            job.format == "csv_gzip",
+            progress,
+        )
+        await self.db.execute(
+            _FINISH,
+            job.id,
+            written.rows,
+            written.size,
+            written.sha256,
+            written.first_id,
+            written.last_id,
+            self.ttl_hours,
         )
 
     async def _store(self, file: ExportFile, data: bytes) -> None:

@@ -28,8 +28,13 @@ class ExportMutations:
     @strawberry.mutation(description="Start an export job; poll the returned Export until it is FINISHED.")
     async def start_export(self, info: strawberry.Info, input: StartExportInput) -> Export:
         ctx = ctx_of(info)
-        principal = ctx.require(Permission.READ)
+        principal = ctx.require(Permission.EXPORT)
         product = await require_product_pk(ctx, input.product_id)
+        pageviews = input.kind is ExportKind.PAGEVIEWS
+        if pageviews and input.format is ExportFormat.JSON:
+            raise UserError("PAGEVIEWS exports are CSV or CSV_GZIP")
+        if not pageviews and input.format is ExportFormat.CSV_GZIP:
+            raise UserError("CSV_GZIP is the format of PAGEVIEWS exports")
         after = None
         if input.after_cursor is not None:
             if not input.after_cursor.isdigit():

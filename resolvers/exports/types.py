@@ -24,12 +24,18 @@ class ExportKind(enum.Enum):
     EVENTS = "events"
     SESSIONS = "sessions"
     DEVICES = "devices"
+    PAGEVIEWS = strawberry.enum_value(
+        "pageviews",
+        description="A site's web hits (pageviews and events, bots included), one CSV row each with the columns "
+        "of GoatCounter's export format, version 2 (first column named `2Path`); CSV or CSV_GZIP.",
+    )
 
 
 @strawberry.enum(description="The file format of an export.")
 class ExportFormat(enum.Enum):
     CSV = "csv"
     JSON = "json"
+    CSV_GZIP = strawberry.enum_value("csv_gzip", description="CSV compressed with gzip (PAGEVIEWS exports).")
 
 
 @strawberry.enum(description="Where an export job is.")
@@ -38,6 +44,9 @@ class ExportStatus(enum.Enum):
     RUNNING = "running"
     FINISHED = "finished"
     FAILED = "failed"
+    EXPIRED = strawberry.enum_value(
+        "expired", description="Finished, and its file deleted since (`expiresAt`)."
+    )
 
 
 @strawberry.federation.type(keys=["id"], description="An export job and, once finished, its file.")
@@ -54,12 +63,14 @@ class Export(Node):
     error: str | None
     since: datetime | None
     until: datetime | None
+    after_cursor: str | None = strawberry.field(description="The export covers the rows after this cursor.")
     first_cursor: str | None = strawberry.field(description="Id of the first exported row.")
     last_cursor: str | None = strawberry.field(
         description="Id of the last exported row: start the next export after it to continue."
     )
     created_at: datetime
     finished_at: datetime | None
+    expires_at: datetime | None = strawberry.field(description="When the finished file will be deleted.")
 
     @classmethod
     def from_row(cls, row: asyncpg.Record) -> Export:
@@ -77,10 +88,12 @@ class Export(Node):
             error=row["error"],
             since=row["since"],
             until=row["until"],
+            after_cursor=None if row["after_id"] is None else str(row["after_id"]),
             first_cursor=None if row["first_cursor"] is None else str(row["first_cursor"]),
             last_cursor=None if row["last_cursor"] is None else str(row["last_cursor"]),
             created_at=row["created_at"],
             finished_at=row["finished_at"],
+            expires_at=row["expires_at"],
         )
 
     @strawberry.field(description="Where to download the file (with the same bearer token) once finished.")
@@ -98,7 +111,7 @@ class Export(Node):
 
 EXPORT_COLUMNS = (
     "t.id, t.account_id, t.product_id, t.kind, t.format, t.status, t.progress, t.rows, t.size, t.hash, t.error, "
-    "t.since, t.until, t.first_cursor, t.last_cursor, t.created_at, t.finished_at"
+    "t.since, t.until, t.after_id, t.first_cursor, t.last_cursor, t.created_at, t.finished_at, t.expires_at"
 )
 EXPORT_ORDER = Order("t.id")
 # exports are read with READ or EXPORT

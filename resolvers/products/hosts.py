@@ -1,4 +1,5 @@
-"""A product's web hosts: loaded per product in one statement, checked and replaced by the product mutations.
+"""A product's web hosts (and when its first web hit came): loaded per product in one statement; hosts are checked
+and replaced by the product mutations.
 
 Hosts are unique across accounts (a request names its site by `Host` before anyone is authenticated), so a host
 another product holds is refused rather than taken over.
@@ -8,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from datetime import datetime
 
 import asyncpg
 
@@ -71,3 +73,19 @@ async def replace_hosts(tx: Transaction, account_id: int, product_id: int, hosts
         )
     except asyncpg.UniqueViolationError:
         raise UserError("A host is already used by another product", code="CONFLICT") from None
+
+
+async def _first_web_hits(ctx: Context, product_ids: list[int]) -> list[datetime | None]:
+    rows = await ctx.db.fetch(
+        """SELECT DISTINCT ON (product_id) product_id, created_at FROM web_paths
+           WHERE account_id = $1 AND product_id = ANY($2::bigint[]) ORDER BY product_id, id""",
+        ctx.account_for(*ANY_PERMISSION),
+        list(dict.fromkeys(product_ids)),
+    )
+    found = {row["product_id"]: row["created_at"] for row in rows}
+    return [found.get(product_id) for product_id in product_ids]
+
+
+async def load_first_web_hit(ctx: Context, product_id: int) -> datetime | None:
+    """When the first web hit of one of the caller's products was counted (its first path's creation)."""
+    return await ctx.loader(_first_web_hits).load(product_id)

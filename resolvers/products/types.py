@@ -114,6 +114,12 @@ class Product(Node):
         ctx_of(info).require(Permission.STATS)
         return WebAnalytics(account_id=self.account_pk, product_id=self.pk, timezone=self.timezone)
 
+    @strawberry.field(description="When the product's first web hit was counted (null before any).")
+    async def first_web_hit_at(self, info: strawberry.Info) -> datetime | None:
+        from resolvers.products.hosts import load_first_web_hit
+
+        return await load_first_web_hit(ctx_of(info), self.pk)
+
     @strawberry.field(
         description="Web hosts whose requests count for this product (its custom domains), in the order "
         "they were given; hosts are unique across all accounts."

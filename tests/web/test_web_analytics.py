@@ -100,11 +100,30 @@ async def test_recorded_hits_read_back(http: aiohttp.ClientSession, server: Serv
         server,
         tenant,
         [
-            {"path": "/a/", "title": "A", "userAgent": FIREFOX, "ip": "81.2.69.142", "timestamp": at(9), "screen": "1920"},
+            {
+                "path": "/a/",
+                "title": "A",
+                "userAgent": FIREFOX,
+                "ip": "81.2.69.142",
+                "timestamp": at(9),
+                "screen": "1920",
+            },
             {"path": "/a", "userAgent": FIREFOX, "ip": "81.2.69.142", "timestamp": at(10)},
-            {"path": "/b", "userAgent": CHROME, "ip": "81.2.69.143", "timestamp": at(11), "location": "NL-NB"},
-            {"path": "/b", "userAgent": FIREFOX, "ip": "81.2.69.142", "timestamp": at(3, day=1),
-             "query": "utm_campaign=spring", "referrer": "https://news.test/x"},
+            {
+                "path": "/b",
+                "userAgent": CHROME,
+                "ip": "81.2.69.143",
+                "timestamp": at(11),
+                "location": "NL-NB",
+            },
+            {
+                "path": "/b",
+                "userAgent": FIREFOX,
+                "ip": "81.2.69.142",
+                "timestamp": at(3, day=1),
+                "query": "utm_campaign=spring",
+                "referrer": "https://news.test/x",
+            },
             {"path": "click", "event": True, "session": "s1", "timestamp": at(4, day=1)},
             {"path": "/bot", "userAgent": "curl/8.0", "ip": "1.2.3.4", "timestamp": at(5)},
             {"path": "", "session": "s", "timestamp": at(5)},
@@ -125,21 +144,50 @@ async def test_recorded_hits_read_back(http: aiohttp.ClientSession, server: Serv
         ("click", "", True),
     ]  # bots name no path
     totals = web["totals"]
-    assert (totals["pageviews"], totals["visitors"], totals["eventPageviews"], totals["eventVisitors"]) == (5, 4, 1, 1)
-    assert totals["series"] == {"grain": "DAY", "start": "2026-03-02T00:00:00", "size": 2, "pageviews": [3, 2], "visitors": [2, 2]}
+    assert (totals["pageviews"], totals["visitors"], totals["eventPageviews"], totals["eventVisitors"]) == (
+        5,
+        4,
+        1,
+        1,
+    )
+    assert totals["series"] == {
+        "grain": "DAY",
+        "start": "2026-03-02T00:00:00",
+        "size": 2,
+        "pageviews": [3, 2],
+        "visitors": [2, 2],
+    }
     pages = web["pages"]
-    assert [(p["path"]["path"], p["pageviews"], p["visitors"]) for p in pages["pages"]] == [("/b", 2, 2), ("/a", 2, 1)]
+    assert [(p["path"]["path"], p["pageviews"], p["visitors"]) for p in pages["pages"]] == [
+        ("/b", 2, 2),
+        ("/a", 2, 1),
+    ]
     assert pages["more"] is True and pages["pages"][0]["series"]["visitors"] == [1, 1]
     assert web["browsers"]["stats"] == [
         {"value": "Firefox", "name": "Firefox", "pageviews": 3, "visitors": 2},
         {"value": "", "name": "", "pageviews": 1, "visitors": 1},
         {"value": "Chrome", "name": "Chrome", "pageviews": 1, "visitors": 1},
     ]
-    assert [s["value"] for s in web["sizes"]["stats"]] == ["phone", "tablet", "desktop", "desktophd", "unknown"]
+    assert [s["value"] for s in web["sizes"]["stats"]] == [
+        "phone",
+        "tablet",
+        "desktop",
+        "desktophd",
+        "unknown",
+    ]
     assert [s["visitors"] for s in web["sizes"]["stats"]] == [0, 0, 1, 0, 3]
-    assert {(s["value"], s["referrerScheme"]) for s in web["referrers"]["stats"]} == {("", "o"), ("https://news.test/x", "c")}
-    assert {s["value"]: s["name"] for s in web["locations"]["stats"]} == {"GB": "United Kingdom", "NL": "Netherlands", "": ""}
-    assert [s["value"] for s in web["campaigns"]["stats"]] == ["spring"] and web["campaigns"]["stats"][0]["id"]
+    assert {(s["value"], s["referrerScheme"]) for s in web["referrers"]["stats"]} == {
+        ("", "o"),
+        ("https://news.test/x", "c"),
+    }
+    assert {s["value"]: s["name"] for s in web["locations"]["stats"]} == {
+        "GB": "United Kingdom",
+        "NL": "Netherlands",
+        "": "",
+    }
+    assert [s["value"] for s in web["campaigns"]["stats"]] == ["spring"] and web["campaigns"]["stats"][0][
+        "id"
+    ]
     assert web["versions"]["stats"] == [{"value": "120", "name": "Firefox 120", "visitors": 2}]
     assert web["regions"]["stats"] == [{"value": "NL-NB", "name": "Noord-Brabant", "visitors": 1}]
 
@@ -150,7 +198,9 @@ async def test_recorded_hits_read_back(http: aiohttp.ClientSession, server: Serv
     a_id = web["paths"]["paths"][0]["id"]
     only_a = await read(http, server, tenant, paths={"include": [a_id]})
     assert (only_a["totals"]["pageviews"], only_a["totals"]["visitors"]) == (2, 1)
-    assert only_a["browsers"]["stats"] == [{"value": "Firefox", "name": "Firefox", "pageviews": 2, "visitors": 1}]
+    assert only_a["browsers"]["stats"] == [
+        {"value": "Firefox", "name": "Firefox", "pageviews": 2, "visitors": 1}
+    ]
     without_a = await read(http, server, tenant, paths={"exclude": [a_id]})
     assert (without_a["totals"]["pageviews"], without_a["totals"]["visitors"]) == (3, 3)
     assert [p["path"]["path"] for p in without_a["pages"]["pages"]] == ["/b", "click"]

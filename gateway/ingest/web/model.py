@@ -41,6 +41,7 @@ class WebHit:
             "system": self.system,
             "system_version": self.system_version,
             "screen": self.screen,
+            "width": self.width,
             "size": self.size,
             "country": self.country,
             "region": self.region,

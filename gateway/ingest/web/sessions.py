@@ -20,6 +20,14 @@ from gateway.db.pool import Database
 
 DEFAULT_SESSION_HOURS = 24.0
 
+# first visits and salts of epochs that ended (the housekeeping's): the hashes of the current epoch use its salt
+EXPIRE_VISITS = """
+DELETE FROM web_visits WHERE epoch < (SELECT max(epoch) FROM web_session_salts)
+"""
+EXPIRE_SALTS = """
+DELETE FROM web_session_salts WHERE epoch < (SELECT max(epoch) FROM web_session_salts)
+"""
+
 _GET_OR_CREATE = """
 WITH created AS (
     INSERT INTO web_session_salts (epoch, salt) VALUES ($1, $2) ON CONFLICT (epoch) DO NOTHING RETURNING salt
