@@ -9,6 +9,7 @@ from datetime import timedelta
 
 from aiohttp import web
 
+from gateway.access.client_limits import CLIENT_LIMITS, ClientLimits
 from gateway.background.exports import ExportWorker
 from gateway.background.housekeeping import Housekeeping
 from gateway.background.live_feed import LIVE_KEY, LiveFeed
@@ -75,6 +76,7 @@ def create_app(settings: Settings, database_url: str) -> web.Application:
         await engine.start()
         worker = ExportWorker(db, settings.export_ttl_hours)
         salts_for(db, settings.session_hours)
+        app[CLIENT_LIMITS] = ClientLimits(db, settings.rate_limits)
         await worker.start()
         app[LIVE_KEY] = feed = LiveFeed(db)
         await feed.start()

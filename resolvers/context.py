@@ -85,10 +85,10 @@ class Context:
         return self.require_any(permission)
 
     def require_any(self, *permissions: Permission) -> Principal:
-        """The principal, if it holds one of `permissions`; raises otherwise."""
+        """The principal, if it holds one of `permissions` (any principal when none is named); raises otherwise."""
         if self.principal is None:
             raise NotAuthenticated("Authentication required: send Authorization: Bearer <token>.")
-        if not self.principal.can_any(permissions):
+        if permissions and not self.principal.can_any(permissions):
             names = "' or '".join(p.value for p in (*permissions, *broader(permissions)))
             raise NotPermitted(f"This token lacks the '{names}' permission.")
         return self.principal

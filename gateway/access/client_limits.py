@@ -1,8 +1,9 @@
 """Rate limits per client (an IP address, or anything a dialect names a client by), shared through PostgreSQL.
 
 A rule allows `limit` requests per `seconds`; a client's window starts with its first request. Counting is one
-statement per request, committed without waiting for the WAL (as the query-cost budget): every worker process
-and host sees the same counts, and a crash may forget the last fraction of a second of them.
+statement for the requests of a rule that arrive together, committed without waiting for the WAL (as the
+query-cost budget): every worker process and host sees the same counts, and a crash may forget the last fraction
+of a second of them.
 
 Dialects name their rules and defaults in code (`RateRule`); `GATEWAY_RATE_LIMITS` changes them by name, e.g.
 `goatcounter-count=600/120,goatcounter-api=0/1` (0: no limit), for a backend that imports logs.
@@ -17,6 +18,7 @@ from dataclasses import dataclass
 from aiohttp import web
 
 from gateway.db.pool import Database
+from gateway.execution.coalescer import Coalescer
 
 
 @dataclass(frozen=True)
@@ -53,17 +55,20 @@ class RateState:
         }
 
 
+# $1 rule, $2 clients (distinct), $3 their requests, $4 the rule's seconds
 _CHARGE = """
 WITH relaxed AS (
     SELECT set_config('synchronous_commit', 'off', true)
 )
 INSERT INTO client_rate_limits AS l (rule, client, window_start, expires_at, used)
-SELECT $1, $2, now(), now() + make_interval(secs => $3), 1 FROM relaxed
+SELECT $1, c.client, now(), now() + make_interval(secs => $4), c.n
+FROM relaxed, unnest($2::bytea[], $3::integer[]) WITH ORDINALITY AS c(client, n, o)
+ORDER BY c.client
 ON CONFLICT (rule, client) DO UPDATE SET
-    used = CASE WHEN l.expires_at <= now() THEN 1 ELSE l.used + 1 END,
+    used = CASE WHEN l.expires_at <= now() THEN EXCLUDED.used ELSE l.used + EXCLUDED.used END,
     window_start = CASE WHEN l.expires_at <= now() THEN now() ELSE l.window_start END,
-    expires_at = CASE WHEN l.expires_at <= now() THEN now() + make_interval(secs => $3) ELSE l.expires_at END
-RETURNING used, extract(epoch FROM expires_at - now())::float8 AS reset
+    expires_at = CASE WHEN l.expires_at <= now() THEN now() + make_interval(secs => $4) ELSE l.expires_at END
+RETURNING client, used, extract(epoch FROM expires_at - now())::float8 AS reset
 """
 
 EXPIRE = "DELETE FROM client_rate_limits WHERE expires_at < now()"
@@ -86,11 +91,15 @@ def parse_rules(text: str | None) -> dict[str, tuple[int, float]]:
 
 
 class ClientLimits:
-    """Charges requests to the rules' counters of each client."""
+    """Charges requests to the rules' counters of each client. The requests of one rule arriving in one turn of
+    the event loop share one statement (`gateway.execution.coalescer`)."""
 
     def __init__(self, db: Database, overrides: dict[str, tuple[int, float]] | None = None) -> None:
         self.db = db
         self.overrides = overrides or {}
+        self._batches: Coalescer[RateRule, bytes, tuple[int, float]] = Coalescer(
+            self._charge_many, max_items=500
+        )
 
     def rule(self, default: RateRule) -> RateRule:
         """`default`, or the configured rule of that name."""
@@ -103,24 +112,31 @@ class ClientLimits:
         if rule.limit <= 0:
             return RateState(rule, 0, 0.0)
         key = hashlib.sha256(client.encode("utf-8", "surrogatepass")).digest()[:16]
-        row = await self.db.fetchrow(_CHARGE, rule.name, key, rule.seconds)
-        assert row is not None
-        return RateState(rule, row["used"], max(0.0, row["reset"]))
+        used, reset = await self._batches.run(rule, key)
+        return RateState(rule, used, max(0.0, reset))
+
+    async def _charge_many(self, rule: RateRule, clients: list[bytes]) -> list[tuple[int, float]]:
+        """Count the requests `clients` (a client may come more than once): each one's count after it."""
+        counts: dict[bytes, int] = {}
+        for client in clients:
+            counts[client] = counts.get(client, 0) + 1
+        rows = await self.db.fetch(_CHARGE, rule.name, list(counts), list(counts.values()), rule.seconds)
+        after = {row["client"]: (row["used"], row["reset"]) for row in rows}
+        seen: dict[bytes, int] = {}
+        results = []
+        for client in clients:
+            used, reset = after[client]
+            nth = seen[client] = seen.get(client, 0) + 1
+            results.append((used - counts[client] + nth, reset))
+        return results
 
 
 CLIENT_LIMITS = web.AppKey("client_limits", ClientLimits)
 
 
 def client_limits(request: web.Request) -> ClientLimits:
-    """The app's limits (made on first use, with the configured rules)."""
-    from gateway.state import state_of  # the state module imports the settings, which import this module
-
-    found = request.app.get(CLIENT_LIMITS)
-    if found is None:
-        state = state_of(request)
-        found = ClientLimits(state.db, state.settings.rate_limits)
-        request.app[CLIENT_LIMITS] = found
-    return found
+    """The app's limits (made when the app starts, with the configured rules)."""
+    return request.app[CLIENT_LIMITS]
 
 
 def go_duration(seconds: float) -> str:

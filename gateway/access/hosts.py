@@ -22,15 +22,17 @@ class SiteProduct:
     product_id: int
     account_id: int
     status: str
+    timezone: str
 
 
 # host -> its product: browsers send the host with every hit; a changed host takes effect within the TTL
 _hosts: Remembered[SiteProduct] = Remembered(ttl=5.0, unknown_ttl=1.0)
 
 _BY_HOST = """
-SELECT p.id, p.account_id, p.status FROM product_hosts h JOIN products p ON p.id = h.product_id WHERE h.host = $1
+SELECT p.id, p.account_id, p.status, p.timezone
+FROM product_hosts h JOIN products p ON p.id = h.product_id WHERE h.host = $1
 UNION ALL
-(SELECT p.id, p.account_id, p.status FROM products p WHERE p.site_code = $2)
+(SELECT p.id, p.account_id, p.status, p.timezone FROM products p WHERE p.site_code = $2)
 LIMIT 1
 """
 
@@ -65,5 +67,9 @@ async def _lookup(db: Database, host: str) -> SiteProduct | None:
         account_id=row["account_id"], permissions=frozenset({Permission.COUNT}), product_id=row["id"]
     )
     return SiteProduct(
-        principal=principal, product_id=row["id"], account_id=row["account_id"], status=row["status"]
+        principal=principal,
+        product_id=row["id"],
+        account_id=row["account_id"],
+        status=row["status"],
+        timezone=row["timezone"],
     )

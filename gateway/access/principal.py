@@ -43,8 +43,9 @@ _FINE: dict[Permission, frozenset[Permission]] = {
     Permission.WRITE: frozenset({Permission.COUNT}),
     Permission.ADMIN: frozenset({Permission.CREATE_PRODUCTS, Permission.UPDATE_PRODUCTS}),
 }
-# any of these lets a credential see its account's products (their names and settings), though not their data
-ANY_PERMISSION: tuple[Permission, ...] = tuple(Permission)
+# what a read that any credential of the account may make asks for: no permission (the account's name, its
+# products' names and settings, the credential itself; not their data)
+ANY_PERMISSION: tuple[Permission, ...] = ()
 
 
 @dataclass(frozen=True)

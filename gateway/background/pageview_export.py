@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import hashlib
 import zlib
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from gateway.db.pool import Database
 
@@ -95,7 +96,7 @@ class FileChunks:
         self.seq += 1
 
 
-def _collector(parts: list[bytes]) -> Callable[[bytes], Awaitable[None]]:
+def _collector(parts: list[bytes]) -> Callable[[bytes], Coroutine[Any, Any, None]]:
     async def collect(data: bytes) -> None:
         parts.append(bytes(data))
 

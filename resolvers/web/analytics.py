@@ -178,7 +178,8 @@ class WebAnalytics:
         )
 
     @strawberry.field(
-        description="The period's most visited paths (most visitors first, or most pageviews), each with its "
+        description="The period's most visited paths (most visitors first, or most pageviews; then the newest "
+        "path first), each with its "
         "counts and series at the grain asked; `limit` paths from `offset`."
     )
     async def pages(

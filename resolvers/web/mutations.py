@@ -63,6 +63,10 @@ class PageviewInput:
     session: str | None = strawberry.field(
         default=None, description="A session the sender keeps itself, instead of the user agent and IP."
     )
+    no_session: bool = strawberry.field(
+        default=False,
+        description="Count the hit as a visit of its own: no session (the visitor asked for none).",
+    )
 
 
 @strawberry.enum(description="What happened to one hit.")
@@ -107,6 +111,7 @@ _FIELDS = {
     "language": "language",
     "timestamp": "timestamp",
     "session": "session",
+    "noSession": "no_session",
 }
 
 
@@ -127,15 +132,17 @@ def _raw(item: Mapping[str, Any]) -> RawHit:
         language=get("language") or "",
         timestamp=get("timestamp"),
         session=get("session") or "",
+        no_session=bool(get("noSession")),
     )
 
 
-def _rules(source: Any, require_session: bool) -> HitRules:
+def _rules(source: Any, require_session: bool, filter_ignored_ips: bool) -> HitRules:
     page = source in (HitSource.PAGE, "PAGE", "page")
     return HitRules(
         require_session=require_session and not page,
         referrer_host_only=page,
         empty_agent_is_bot=page,
+        filter_ignored_ips=filter_ignored_ips,
     )
 
 
@@ -156,6 +163,7 @@ async def record_pageviews(
     items: Sequence[Mapping[str, Any]],
     source: Any,
     require_session: bool,
+    filter_ignored_ips: bool = True,
 ) -> list[PageviewResult]:
     if len(items) > MAX_HITS:
         raise UserError(f"At most {MAX_HITS} hits per call")
@@ -172,7 +180,7 @@ async def record_pageviews(
     if ctx.engine is None:
         raise RuntimeError("the ingestion engine is not running in this process")
     salt = await salts_for(ctx.db).current()
-    rules = _rules(source, require_session)
+    rules = _rules(source, require_session, filter_ignored_ips)
     ignored = frozenset(product.ignored_ips)
     now = datetime.now(UTC)
     prepared = [prepare(principal.account_id, pk, _raw(item), rules, salt, ignored, now) for item in items]
@@ -187,7 +195,8 @@ class WebMutations:
         description="Record hits of a web site (pageviews, and events with `event: true`); answers once the "
         "valid ones are committed, with one result per hit. `productId` may be omitted by a credential of one "
         "product. `source: PAGE` applies a browser page's rules (referrers counted by host, no user agent means "
-        "a bot); `requireSession: false` counts hits without a session as visits instead of refusing them."
+        "a bot); `requireSession: false` counts hits without a session as visits instead of refusing them; "
+        "`filterIgnoredIps: false` keeps the hits of the product's ignored IPs."
     )
     async def record_pageviews(
         self,
@@ -196,10 +205,13 @@ class WebMutations:
         product_id: strawberry.ID | None = None,
         source: HitSource = HitSource.SERVER,
         require_session: bool = True,
+        filter_ignored_ips: bool = True,
     ) -> list[PageviewResult]:
         # the schema runs `record_pageviews_coerced` instead (see install_pageviews_resolver)
         items = [{graph: getattr(hit, name) for graph, name in _FIELDS.items()} for hit in pageviews]
-        return await record_pageviews(ctx_of(info), product_id, items, source, require_session)
+        return await record_pageviews(
+            ctx_of(info), product_id, items, source, require_session, filter_ignored_ips
+        )
 
 
 async def record_pageviews_coerced(
@@ -209,10 +221,13 @@ async def record_pageviews_coerced(
     productId: Any = None,  # noqa: N803
     source: Any = HitSource.SERVER,
     requireSession: bool = True,  # noqa: N803
+    filterIgnoredIps: bool = True,  # noqa: N803
 ) -> Any:
     """`Mutation.recordPageviews` on graphql-core's coerced arguments: a batch of 500 hits would otherwise cost
     Strawberry an input object per hit before any is checked."""
-    return await record_pageviews(info.context, productId, pageviews, source, requireSession)
+    return await record_pageviews(
+        info.context, productId, pageviews, source, requireSession, filterIgnoredIps
+    )
 
 
 def install_pageviews_resolver(schema: GraphQLSchema) -> None:

@@ -152,8 +152,7 @@ WITH {PERIOD}, counted AS (
 ), ranked AS (
     SELECT c.*, row_number() OVER (
         PARTITION BY c.product_id
-        ORDER BY CASE WHEN $9::text = 'pageviews' THEN c.pageviews ELSE c.visitors END DESC,
-                 CASE WHEN $9::text = 'pageviews' THEN c.visitors ELSE c.pageviews END DESC, c.path_id DESC
+        ORDER BY CASE WHEN $9::text = 'pageviews' THEN c.pageviews ELSE c.visitors END DESC, c.path_id DESC
     ) AS rank
     FROM counted c
 ), picked AS MATERIALIZED (

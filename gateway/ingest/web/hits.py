@@ -46,6 +46,7 @@ class RawHit:
     language: str = ""
     timestamp: datetime | None = None
     session: str = ""
+    no_session: bool = False  # a visit of its own, even with a user agent and IP
 
 
 @dataclass(frozen=True)
@@ -111,8 +112,10 @@ def prepare(
         return PreparedHit(None, ignored=True)
     user_agent = _text(raw.user_agent.strip())
     session_name = _text(raw.session)
-    if session_name:
-        session: bytes | None = salt.named_session(product_id, session_name[:MAX_SHORT])
+    if raw.no_session:
+        session: bytes | None = None
+    elif session_name:
+        session = salt.named_session(product_id, session_name[:MAX_SHORT])
     elif user_agent and ip:
         session = salt.session(product_id, user_agent, ip)
     elif rules.require_session:
