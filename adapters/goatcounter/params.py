@@ -151,6 +151,14 @@ def _go_type(spec: Spec) -> str:
     }[spec]
 
 
+def _zero(spec: Spec) -> Any:
+    if isinstance(spec, Obj):
+        return {}
+    if isinstance(spec, tuple):
+        return []
+    return {"string": "", "floats": "", "int": 0, "int64": 0, "bool": False, "zbool": False}.get(spec)
+
+
 class _Decoder:
     def __init__(self) -> None:
         self.struct = ""
@@ -187,7 +195,8 @@ class _Decoder:
         if isinstance(spec, tuple):
             if not isinstance(value, list):
                 raise self.mismatch(value, spec)
-            return [self.decode(item, spec[1]) for item in value]
+            # a null element is the element's zero value, as Go decodes it
+            return [_zero(spec[1]) if item is None else self.decode(item, spec[1]) for item in value]
         return self._scalar(value, spec)
 
     def _scalar(self, value: Any, spec: str) -> Any:

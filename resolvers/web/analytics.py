@@ -16,6 +16,7 @@ from strawberry.scalars import JSON
 
 from gateway.ingest.buckets import zone_of
 from gateway.ingest.web.cleaning import SIZES
+from gateway.ingest.web.hits import storable
 from gateway.ingest.web.places import country_name, language_name, region_name
 from resolvers.analytics.batching import ProductRows
 from resolvers.analytics.types import AnalyticsRange
@@ -69,8 +70,8 @@ def _aware(moment: datetime) -> datetime:
 def _read(period: AnalyticsRange, paths: WebPathFilter | None) -> _Read:
     since, until = _aware(period.since), _aware(period.until)
     include, exclude = _pks(paths.include if paths else None), _pks(paths.exclude if paths else None)
-    include_names = list(paths.include_names or []) if paths else []
-    exclude_names = list(paths.exclude_names or []) if paths else []
+    include_names = [storable(name) for name in paths.include_names or []] if paths else []
+    exclude_names = [storable(name) for name in paths.exclude_names or []] if paths else []
     if max(len(include) + len(include_names), len(exclude) + len(exclude_names)) > MAX_PATH_FILTER:
         raise UserError(f"At most {MAX_PATH_FILTER} paths included or excluded")
     if paths is not None and (paths.include is not None or paths.include_names is not None):
@@ -303,7 +304,7 @@ class WebAnalytics:
             value = named[0]["name"]
         if value is None:
             raise UserError("Give the `value` (or a campaign's `id`) whose details to read")
-        page = (*read.args, offset, limit + 1, value)
+        page = (*read.args, offset, limit + 1, storable(value))
         if dimension is WebDimension.REFERRER:
             rows = await db.fetch(sql.REFERRER_PATHS, self.account_id, [self.product_id], *page)
             stats = [

@@ -207,3 +207,48 @@ async def test_recorded_hits_read_back(http: aiohttp.ClientSession, server: Serv
     assert [p["path"]["path"] for p in without_a["pages"]["pages"]] == ["/b", "click"]
     by_name = await read(http, server, tenant, paths={"includeNames": ["/b", "click"]})
     assert (by_name["totals"]["pageviews"], by_name["totals"]["eventPageviews"]) == (3, 1)
+
+
+EVERY_FIELD = """
+query Every($period: AnalyticsRange!, $n: Int!) {
+  products(first: $n) { nodes { webAnalytics {
+    paths(limit: 5) { paths { id path } more }
+    totals(period: $period) { visitors series { size visitors } }
+    daily: totals(period: $period, grain: DAY, paths: {exclude: []}) { visitors }
+    pages(period: $period, limit: 3) { pages { path { path } visitors series { visitors } } more }
+    breakdown(dimension: BROWSER, period: $period) { stats { value visitors } }
+    sizes: breakdown(dimension: SIZE, period: $period) { stats { value visitors } }
+    breakdownDetails(dimension: BROWSER, value: "Firefox", period: $period) { stats { name visitors } }
+    referrer: breakdownDetails(dimension: REFERRER, value: "", period: $period) { stats { name visitors } }
+  } } }
+}
+"""
+
+
+async def test_every_read_is_one_statement_whatever_the_products(
+    http: aiohttp.ClientSession, server: Server, db: Database
+) -> None:
+    """The web analytics of 2 or 12 products cost the same statements: one per field (no N+1)."""
+    counts = []
+    for scale in (2, 12):
+        tenant = await new_tenant(db)
+        for n in range(scale - 1):
+            pk = await db.fetchval(
+                "INSERT INTO products (account_id, name, app_key) VALUES ($1, $2, md5(random()::text)) RETURNING id",
+                tenant.account_pk,
+                f"site {n}",
+            )
+            other = Tenant(tenant.account_pk, tenant.token, pk, "", tenant.email, tenant.password)
+            hits = [
+                {"path": f"/p{i}", "userAgent": FIREFOX, "ip": f"81.2.69.{i}", "timestamp": at(i)}
+                for i in range(n + 1)
+            ]
+            await record(http, server, other, hits)
+        period = {"since": DAY.isoformat(), "until": (DAY + timedelta(days=1)).isoformat()}
+        reply = await gql(http, server, EVERY_FIELD, {"period": period, "n": scale}, token=tenant.token)
+        assert reply.errors is None, reply.body
+        nodes = reply.data["products"]["nodes"]
+        assert len(nodes) == scale
+        assert sum(node["webAnalytics"]["totals"]["visitors"] for node in nodes) == sum(range(1, scale))
+        counts.append(reply.statements)
+    assert counts[0] == counts[1], counts

@@ -81,7 +81,7 @@ class PreparedHit:
     bot: bool = False
 
 
-def _text(value: str) -> str:
+def storable(value: str) -> str:
     """`value` as PostgreSQL can store it: without NUL characters and lone surrogates."""
     if "\x00" in value:
         value = value.replace("\x00", "")
@@ -107,11 +107,11 @@ def prepare(
 ) -> PreparedHit:
     """Check `raw` and build its request for the engine (see the module docstring)."""
     now = now or datetime.now(UTC)
-    ip = _text(raw.ip.strip())
+    ip = storable(raw.ip.strip())
     if rules.filter_ignored_ips and ip and ip in ignored_ips:
         return PreparedHit(None, ignored=True)
-    user_agent = _text(raw.user_agent.strip())
-    session_name = _text(raw.session)
+    user_agent = storable(raw.user_agent.strip())
+    session_name = storable(raw.session)
     if raw.no_session:
         session: bytes | None = None
     elif session_name:
@@ -123,9 +123,9 @@ def prepare(
     else:
         session = None
 
-    path = clean_path(_text(raw.path), raw.event)
-    title = _text(raw.title).strip()
-    came = referral(_text(raw.referrer), _text(raw.query), rules.referrer_host_only)
+    path = clean_path(storable(raw.path), raw.event)
+    title = storable(raw.title).strip()
+    came = referral(storable(raw.referrer), storable(raw.query), rules.referrer_host_only)
     problems: list[Problem] = []
     if not path:
         problems += [Problem("path", "must be set"), Problem("path", "must be longer than 1 characters")]
@@ -148,9 +148,9 @@ def prepare(
     bot = raw.bot if raw.bot > 0 else 0
     if not bot and (agent.bot or (rules.empty_agent_is_bot and not user_agent)):
         bot = 1
-    location = _text(raw.location)[:MAX_SHORT]
+    location = storable(raw.location)[:MAX_SHORT]
     country, region = location_of(location) if location else (country_of_ip(ip), "")
-    screen = _text(raw.screen).strip()[:MAX_SHORT]
+    screen = storable(raw.screen).strip()[:MAX_SHORT]
     width = screen_width(screen)
     hit = WebHit(
         event=raw.event,
@@ -165,7 +165,7 @@ def prepare(
         size=size_class(width),
         country=country,
         region=region,
-        language=language_code(_text(raw.language)[:MAX_SHORT]) if raw.language else "",
+        language=language_code(storable(raw.language)[:MAX_SHORT]) if raw.language else "",
         session=session,
         epoch=salt.epoch,
         bot=bot,
