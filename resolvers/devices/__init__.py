@@ -1,1 +1,1 @@
-"""The devices domain of the graph."""
+"""Devices (the people a product sees): the Device type with its sessions, events and metrics."""

@@ -1,1 +1,1 @@
-"""The events domain of the graph."""
+"""Events, the occurrences a product records (pageviews are events with a path): the Event type."""

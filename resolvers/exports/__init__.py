@@ -1,1 +1,1 @@
-"""The exports domain of the graph."""
+"""Exports: the Export type and the mutation that starts one; `gateway.background.exports` writes the file."""

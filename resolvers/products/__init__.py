@@ -1,1 +1,3 @@
-"""The products domain of the graph."""
+"""Products (Countly's apps, GoatCounter's sites): the Product type with its connections and analytics, and
+the product mutations.
+"""

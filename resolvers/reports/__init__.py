@@ -1,1 +1,1 @@
-"""The reports domain of the graph."""
+"""Reports: saved definitions of a product's analytics, with their mutations."""

@@ -1,1 +1,1 @@
-"""The segments domain of the graph."""
+"""Segments: filters over device attributes, with their member devices and their mutations."""

@@ -1,1 +1,1 @@
-"""The sessions domain of the graph."""
+"""Sessions: the Session type, a device's visit with its start, duration and end."""

@@ -1,1 +1,1 @@
-"""The users domain of the graph."""
+"""Users of an account (the people who sign in): the User type."""

@@ -108,7 +108,9 @@ def _check_span(read: _Read, grain: str) -> None:
     since, until = read.args[0], read.args[1]
     step = timedelta(hours=1) if grain == "h" else timedelta(days=1)
     if until > since and (until - since) / step > MAX_BUCKETS[grain]:
-        raise UserError(f"A series holds at most {MAX_BUCKETS[grain]} buckets: use a longer grain or a shorter period")
+        raise UserError(
+            f"A series holds at most {MAX_BUCKETS[grain]} buckets: use a longer grain or a shorter period"
+        )
 
 
 def _names(dimension: WebDimension, value: str, detail_of: str | None = None) -> str:

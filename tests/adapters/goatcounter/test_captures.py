@@ -99,8 +99,8 @@ class Story:
             segments[-1] = str(self.path_id(int(segments[-1])))
         elif parts.path.startswith("/api/v0/sites/") and segments[-1].isdigit():
             segments[-1] = str(self.sites.get(int(segments[-1]), MISSING_ID))
-        elif parts.path.startswith("/api/v0/export/") and segments[3].isdigit():
-            segments[3] = str(self.exports.get(int(segments[3]), MISSING_ID))
+        elif parts.path.startswith("/api/v0/export/") and segments[4].isdigit():
+            segments[4] = str(self.exports.get(int(segments[4]), MISSING_ID))
         elif parts.path.startswith("/api/v0/stats/campaigns/") and segments[-1].isdigit():
             segments[-1] = str(self.campaigns.get(int(segments[-1]), MISSING_ID))
         query = []
