@@ -89,6 +89,43 @@ _PER_DAY = """
         ('language', h.language, ''),
         ('campaign', h.campaign, h.referrer)"""
 
+
+def rollups_of(hits: str) -> str:
+    """The INSERT that adds the hits of `hits` (a relation named in the statement, or a parenthesised query,
+    with the columns account_id, product_id, path_id, hour, day, kind, referrer, scheme, browser,
+    browser_version, system, system_version, size, width, country, region, language, campaign, first_visit, bot)
+    to web_rollups: each counted hit is one pageview (and a visitor when a first visit) of about twenty keys,
+    summed by PostgreSQL, upserted in key order. The seeding (gateway/cli/seed_web.py) counts stored hits with
+    it, so that its rollups are the ingestion's."""
+    return f"""INSERT INTO web_rollups AS r (account_id, product_id, dimension, grain, path_id, bucket, value, detail,
+                              pageviews, visitors)
+    SELECT k.account_id, k.product_id, k.dimension, k.grain, k.path_id, k.bucket, k.value, k.detail, count(*),
+           count(*) FILTER (WHERE k.first_visit)
+    FROM (
+        SELECT h.account_id, h.product_id, d.dimension, d.grain, d.path_id, d.bucket, d.value, d.detail,
+               h.first_visit
+        FROM {hits} AS h CROSS JOIN LATERAL (
+            VALUES ('', 'h', h.path_id, h.hour, '', ''),
+                   ('', 'd', h.path_id, h.day, '', ''),
+                   ('', 'h', 0::bigint, h.hour, '', ''),
+                   ('', 'd', 0::bigint, h.day, '', ''),
+                   ('kind', 'h', 0::bigint, h.hour, h.kind, ''),
+                   ('kind', 'd', 0::bigint, h.day, h.kind, '')
+            UNION ALL
+            SELECT v.dimension, 'd', s.path_id, h.day, v.value, v.detail
+            FROM (VALUES (h.path_id), (0::bigint)) AS s(path_id)
+            CROSS JOIN (VALUES{_PER_DAY}
+            ) AS v(dimension, value, detail)
+            WHERE v.dimension <> 'campaign' OR v.value <> ''
+        ) AS d(dimension, grain, path_id, bucket, value, detail)
+        WHERE h.bot = 0
+    ) AS k
+    GROUP BY k.account_id, k.product_id, k.dimension, k.grain, k.path_id, k.bucket, k.value, k.detail
+    ORDER BY k.account_id, k.product_id, k.dimension, k.grain, k.path_id, k.bucket, k.value, k.detail
+    ON CONFLICT (account_id, product_id, dimension, grain, path_id, bucket, value, detail) DO UPDATE
+    SET pageviews = r.pageviews + EXCLUDED.pageviews, visitors = r.visitors + EXCLUDED.visitors"""
+
+
 # Everything a batch of web hits writes, in one statement. $1 the hits: account_id, product_id, key,
 # occurred_at, path, title, referrer, web (the `events.web` object), path_id, first_visit, bot, hour, day (the
 # product's local hour and day of the hit), kind ('pageview' / 'event'), then the dimension values cut to 512
@@ -110,36 +147,10 @@ WITH h AS MATERIALIZED (
            x.r->>21 AS width, x.r->>22 AS country, x.r->>23 AS region, x.r->>24 AS language,
            x.r->>25 AS campaign
     FROM jsonb_array_elements($1::text::jsonb) WITH ORDINALITY AS x(r, o)
-), counted AS (
-    SELECT h.account_id, h.product_id, k.dimension, k.grain, k.path_id, k.bucket, k.value, k.detail,
-           h.first_visit
-    FROM h CROSS JOIN LATERAL (
-        VALUES ('', 'h', h.path_id, h.hour, '', ''),
-               ('', 'd', h.path_id, h.day, '', ''),
-               ('', 'h', 0::bigint, h.hour, '', ''),
-               ('', 'd', 0::bigint, h.day, '', ''),
-               ('kind', 'h', 0::bigint, h.hour, h.kind, ''),
-               ('kind', 'd', 0::bigint, h.day, h.kind, '')
-        UNION ALL
-        SELECT d.dimension, 'd', s.path_id, h.day, d.value, d.detail
-        FROM (VALUES (h.path_id), (0::bigint)) AS s(path_id)
-        CROSS JOIN (VALUES"""
-    + _PER_DAY
-    + """
-        ) AS d(dimension, value, detail)
-        WHERE d.dimension <> 'campaign' OR d.value <> ''
-    ) AS k(dimension, grain, path_id, bucket, value, detail)
-    WHERE h.bot = 0
 ), rollups AS (
-    INSERT INTO web_rollups AS r (account_id, product_id, dimension, grain, path_id, bucket, value, detail,
-                                  pageviews, visitors)
-    SELECT account_id, product_id, dimension, grain, path_id, bucket, value, detail, count(*),
-           count(*) FILTER (WHERE first_visit)
-    FROM counted
-    GROUP BY account_id, product_id, dimension, grain, path_id, bucket, value, detail
-    ORDER BY account_id, product_id, dimension, grain, path_id, bucket, value, detail
-    ON CONFLICT (account_id, product_id, dimension, grain, path_id, bucket, value, detail) DO UPDATE
-    SET pageviews = r.pageviews + EXCLUDED.pageviews, visitors = r.visitors + EXCLUDED.visitors
+    """
+    + rollups_of("h")
+    + """
 ), retitled AS (
     UPDATE web_paths AS t SET title = x.r->>1
     FROM jsonb_array_elements($2::text::jsonb) AS x(r)
