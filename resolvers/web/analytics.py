@@ -91,17 +91,51 @@ def _page(limit: int, offset: int) -> tuple[int, int]:
     return limit, offset
 
 
-def _start(moment: datetime, timezone: str, grain: str) -> str:
-    local = moment.astimezone(zone_of(timezone)).replace(tzinfo=None, minute=0, second=0, microsecond=0)
-    if grain == "d":
-        local = local.replace(hour=0)
-    return local.isoformat()
+def _local(moment: datetime, timezone: str) -> datetime:
+    return moment.astimezone(zone_of(timezone)).replace(tzinfo=None)
 
 
-def _series(grain: WebGrain, start: str, pageviews: list[int], visitors: list[int]) -> WebSeries:
-    return WebSeries(
-        grain=grain, start=start, size=len(pageviews), pageviews=JSON(pageviews), visitors=JSON(visitors)
-    )
+def _first_bucket(moment: datetime, timezone: str, grain: str) -> datetime:
+    local = _local(moment, timezone).replace(minute=0, second=0, microsecond=0)
+    return local.replace(hour=0) if grain == "d" else local
+
+
+@dataclass(frozen=True)
+class _Buckets:
+    """The buckets of a series: from the one holding `since` to the last starting before `until`, in the
+    product's local wall-clock time (as the rollups' buckets)."""
+
+    start: datetime
+    size: int
+
+    @classmethod
+    def of(cls, read: _Read, timezone: str, grain: str) -> _Buckets:
+        start = _first_bucket(read.args[0], timezone, grain)
+        last = _local(read.args[1], timezone) - timedelta(microseconds=1)
+        step = timedelta(hours=1) if grain == "h" else timedelta(days=1)
+        return cls(start, (last - start) // step + 1 if last >= start else 0)
+
+    def series(self, grain: WebGrain, pageviews: list[int], visitors: list[int]) -> WebSeries:
+        return WebSeries(
+            grain=grain,
+            start=self.start.isoformat(),
+            size=self.size,
+            pageviews=JSON(pageviews),
+            visitors=JSON(visitors),
+        )
+
+    def dense(self, row: Any) -> tuple[list[int], list[int]]:
+        """Pageviews and visitors per bucket, from a row's sparse series (`series_offsets`, `series_pageviews`,
+        `series_visitors`)."""
+        pageviews, visitors = [0] * self.size, [0] * self.size
+        if row is not None:
+            for offset, views, visits in zip(
+                row["series_offsets"], row["series_pageviews"], row["series_visitors"], strict=True
+            ):
+                if 0 <= offset < self.size:
+                    pageviews[offset] += views
+                    visitors[offset] += visits
+        return pageviews, visitors
 
 
 def _check_span(read: _Read, grain: str) -> None:
@@ -170,14 +204,14 @@ class WebAnalytics:
             sql.totals(read.paths, grain.value), self.account_id, [self.product_id], *read.args
         )
         row = rows[0] if rows else None
-        pageviews = list(row["series_pageviews"]) if row else []
-        visitors = list(row["series_visitors"]) if row else []
+        buckets = _Buckets.of(read, self.timezone, grain.value)
+        pageviews, visitors = buckets.dense(row)
         return WebTotals(
             pageviews=sum(pageviews),
             visitors=sum(visitors),
             event_pageviews=row["event_pageviews"] if row else 0,
             event_visitors=row["event_visitors"] if row else 0,
-            series=_series(grain, _start(read.args[0], self.timezone, grain.value), pageviews, visitors),
+            series=buckets.series(grain, pageviews, visitors),
         )
 
     @strawberry.field(
@@ -207,7 +241,7 @@ class WebAnalytics:
             offset,
             limit + 1,
         )
-        start = _start(read.args[0], self.timezone, grain.value)
+        buckets = _Buckets.of(read, self.timezone, grain.value)
         pages = [
             WebPageStats(
                 path=WebPath(
@@ -220,7 +254,7 @@ class WebAnalytics:
                 ),
                 pageviews=row["pageviews"],
                 visitors=row["visitors"],
-                series=_series(grain, start, list(row["series_pageviews"]), list(row["series_visitors"])),
+                series=buckets.series(grain, *buckets.dense(row)),
             )
             for row in rows
         ]

@@ -52,7 +52,10 @@ _NOT_EXCLUDED = "r.path_id <> ALL(ARRAY(SELECT id FROM exc))"
 _INCLUDED = "r.path_id = ANY(ARRAY(SELECT id FROM inc)) AND " + _NOT_EXCLUDED
 # the period's whole local days, and the hours outside them (pages are counted from both)
 WHOLE_DAYS = "\n      AND r.bucket >= p.full_start AND r.bucket < p.full_end"
-EDGE_HOURS = "\n      AND NOT (r.bucket >= p.full_start AND r.bucket < p.full_end)"
+# the hours before the first whole day and after the last one: two ranges of the index (a period within one day
+# has no whole day, full_start > full_end, and all its hours are the head's)
+HEAD_HOURS = "\n      AND r.bucket < p.full_start"
+TAIL_HOURS = "\n      AND r.bucket >= greatest(p.full_start, p.full_end)"
 
 
 def rows_of(paths: Paths, dimension: str, grain: str, extra: str = "", per_path: bool = False) -> str:
@@ -81,27 +84,21 @@ def rows_of(paths: Paths, dimension: str, grain: str, extra: str = "", per_path:
       AND r.path_id = ANY(ARRAY(SELECT id FROM exc))"""
 
 
-def _dense(grain: str) -> str:
-    """The buckets of a grain from the one holding `since` to the last starting before `until`, per product."""
-    unit = {"h": "hour", "d": "day"}[grain]
-    return f"""SELECT p.id AS product_id, g.bucket
-    FROM p CROSS JOIN LATERAL generate_series(
-        date_trunc('{unit}', p.since), p.until - interval '1 microsecond', {_GRAIN_INTERVAL[grain]}
-    ) AS g(bucket)"""
-
-
-def _series_arrays(alias: str) -> str:
-    return f"""to_char(min({alias}.bucket), 'YYYY-MM-DD"T"HH24:MI:SS') AS start,
-       coalesce(array_agg({alias}.pageviews ORDER BY {alias}.bucket) FILTER (WHERE {alias}.bucket IS NOT NULL),
-                '{{}}') AS series_pageviews,
-       coalesce(array_agg({alias}.visitors ORDER BY {alias}.bucket) FILTER (WHERE {alias}.bucket IS NOT NULL),
-                '{{}}') AS series_visitors"""
+def _sparse_series(alias: str, grain: str) -> str:
+    """The buckets holding counts, as offsets from the bucket holding `since` (local time), with their counts:
+    the resolver spreads them over the period's buckets (no series is built by joining every bucket)."""
+    unit, seconds = {"h": ("hour", 3600), "d": ("day", 86400)}[grain]
+    where = f"FILTER (WHERE {alias}.bucket IS NOT NULL)"
+    return f"""coalesce(array_agg((extract(epoch FROM {alias}.bucket - date_trunc('{unit}', p.since)) / {seconds})::int)
+                {where}, '{{}}') AS series_offsets,
+       coalesce(array_agg({alias}.pageviews) {where}, '{{}}') AS series_pageviews,
+       coalesce(array_agg({alias}.visitors) {where}, '{{}}') AS series_visitors"""
 
 
 @cache
 def totals(paths: Paths, grain: str) -> str:
-    """The period's pageviews and visitors per bucket (dense arrays from `start`, local wall-clock time), and
-    the period's counts of events. Rows: _product, start, series_pageviews, series_visitors (bigint[]),
+    """The period's pageviews and visitors per bucket (local wall-clock time; only the buckets holding counts),
+    and the period's counts of events. Rows: _product, series_offsets, series_pageviews, series_visitors (sparse),
     event_pageviews, event_visitors."""
     if paths is Paths.SITE:
         events = rows_of(Paths.SITE, "kind", grain, "\n      AND r.value = 'event'")
@@ -119,16 +116,16 @@ WITH {PERIOD}, counted AS (
     FROM ({events}) AS x
     GROUP BY product_id
 ), series AS (
-    SELECT d.product_id, d.bucket, coalesce(c.pageviews, 0) AS pageviews, coalesce(c.visitors, 0) AS visitors
-    FROM ({_dense(grain)}) AS d
-    LEFT JOIN counted c ON c.product_id = d.product_id AND c.bucket = d.bucket
+    SELECT p.id AS product_id, {_sparse_series("c", grain)}
+    FROM p LEFT JOIN counted c ON c.product_id = p.id
+    GROUP BY p.id
 )
-SELECT p.id AS _product, {_series_arrays("s")},
+SELECT p.id AS _product, s.series_offsets, s.series_pageviews, s.series_visitors,
        coalesce(max(e.pageviews), 0) AS event_pageviews, coalesce(max(e.visitors), 0) AS event_visitors
 FROM p
-LEFT JOIN series s ON s.product_id = p.id
+JOIN series s ON s.product_id = p.id
 LEFT JOIN events e ON e.product_id = p.id
-GROUP BY p.id
+GROUP BY p.id, s.series_offsets, s.series_pageviews, s.series_visitors
 """
 
 
@@ -136,17 +133,20 @@ GROUP BY p.id
 # 24 hour rows). $9 order ('visitors' / 'pageviews'), $10 offset, $11 limit + 1.
 @cache
 def pages(paths: Paths, grain: str) -> str:
-    """The period's top paths of each product, with their counts and dense series. Rows: _product, rank,
-    path_id, path, title, event, pageviews, visitors, start, series_pageviews, series_visitors."""
+    """The period's top paths of each product, with their counts and (sparse) series. Rows: _product, rank,
+    path_id, path, title, event, pageviews, visitors, series_offsets, series_pageviews, series_visitors."""
     days = rows_of(paths, "", "d", WHOLE_DAYS, per_path=True)
-    hours = rows_of(paths, "", "h", EDGE_HOURS, per_path=True)
+    head = rows_of(paths, "", "h", HEAD_HOURS, per_path=True)
+    tail = rows_of(paths, "", "h", TAIL_HOURS, per_path=True)
     step = _GRAIN_INTERVAL[grain]
     return f"""
 WITH {PERIOD}, counted AS (
     SELECT product_id, path_id, sum(pageviews)::bigint AS pageviews, sum(visitors)::bigint AS visitors
     FROM ({days}
     UNION ALL
-    {hours}) AS x
+    {head}
+    UNION ALL
+    {tail}) AS x
     GROUP BY product_id, path_id
     HAVING sum(pageviews) > 0
 ), ranked AS (
@@ -157,25 +157,19 @@ WITH {PERIOD}, counted AS (
     FROM counted c
 ), picked AS MATERIALIZED (
     SELECT * FROM ranked WHERE rank > $10 AND rank <= $10 + $11
-), stored AS (
-    SELECT r.product_id, r.path_id, r.bucket, r.pageviews, r.visitors
+), series AS MATERIALIZED (
+    SELECT k.product_id, k.path_id, {_sparse_series("r", grain)}
     FROM picked k
     JOIN p ON p.id = k.product_id
-    JOIN web_rollups r ON r.account_id = $1 AND r.product_id = k.product_id AND r.dimension = ''
+    LEFT JOIN web_rollups r ON r.account_id = $1 AND r.product_id = k.product_id AND r.dimension = ''
         AND r.grain = '{grain}' AND r.path_id = k.path_id AND r.bucket < p.until AND r.bucket > p.since - {step}
-), series AS (
-    SELECT k.product_id, k.path_id, d.bucket, coalesce(r.pageviews, 0) AS pageviews,
-           coalesce(r.visitors, 0) AS visitors
-    FROM picked k
-    JOIN ({_dense(grain)}) AS d ON d.product_id = k.product_id
-    LEFT JOIN stored r ON r.product_id = k.product_id AND r.path_id = k.path_id AND r.bucket = d.bucket
+    GROUP BY k.product_id, k.path_id
 )
 SELECT k.product_id AS _product, k.rank, k.path_id, w.path, w.title, w.event, w.created_at, k.pageviews,
-       k.visitors, {_series_arrays("s")}
+       k.visitors, s.series_offsets, s.series_pageviews, s.series_visitors
 FROM picked k
 JOIN web_paths w ON w.account_id = $1 AND w.product_id = k.product_id AND w.id = k.path_id
-LEFT JOIN series s ON s.product_id = k.product_id AND s.path_id = k.path_id
-GROUP BY k.product_id, k.rank, k.path_id, w.path, w.title, w.event, w.created_at, k.pageviews, k.visitors
+JOIN series s ON s.product_id = k.product_id AND s.path_id = k.path_id
 ORDER BY k.product_id, k.rank
 """
 
