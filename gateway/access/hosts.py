@@ -25,8 +25,19 @@ class SiteProduct:
     timezone: str
 
 
+@dataclass(frozen=True)
+class WebSettings:
+    """What counting a product's web hits needs to know of it besides what the ingestion's own statement reads
+    (status, time zone): its account and the IPs whose hits it drops."""
+
+    account_id: int
+    ignored_ips: frozenset[str]
+
+
 # host -> its product: browsers send the host with every hit; a changed host takes effect within the TTL
 _hosts: Remembered[SiteProduct] = Remembered(ttl=5.0, unknown_ttl=1.0)
+# product id -> its web settings: every batch of hits needs them
+_settings: Remembered[WebSettings] = Remembered(ttl=5.0, unknown_ttl=1.0)
 
 _BY_HOST = """
 SELECT p.id, p.account_id, p.status, p.timezone
@@ -55,8 +66,22 @@ async def product_for_host(db: Database, header: str | None) -> SiteProduct | No
 
 
 def forget_hosts() -> None:
-    """Empty the host cache (after a product's hosts or site code changed in this process)."""
+    """Empty the host and settings caches (after a product's hosts, site code or ignored IPs changed in this
+    process)."""
     _hosts.clear()
+    _settings.clear()
+
+
+async def web_settings(db: Database, product_id: int) -> WebSettings | None:
+    """The web settings of a product (None: no such product), remembered for a few seconds: a changed list of
+    ignored IPs takes effect within that time in other processes."""
+    key = str(product_id)
+    known, found = _settings.recall(key)
+    if known:
+        return found
+    row = await db.fetchrow("SELECT account_id, ignored_ips FROM products WHERE id = $1", product_id)
+    settings = None if row is None else WebSettings(row["account_id"], frozenset(row["ignored_ips"]))
+    return _settings.keep(key, settings)
 
 
 async def _lookup(db: Database, host: str) -> SiteProduct | None:

@@ -14,13 +14,14 @@ from typing import Any
 import strawberry
 from graphql import GraphQLSchema
 
+from gateway.access.hosts import web_settings
 from gateway.access.principal import Permission
 from gateway.ingest.model import Outcome
 from gateway.ingest.web.hits import HitRules, PreparedHit, RawHit, prepare
 from gateway.ingest.web.sessions import salts_for
 from resolvers.context import Context, ctx_of
 from resolvers.errors import NotFound, UserError
-from resolvers.products.types import load_product, require_product_pk
+from resolvers.inputs import own_pk
 
 MAX_HITS = 1000
 
@@ -173,15 +174,16 @@ async def record_pageviews(
             raise UserError("`productId` is required")
         pk = principal.product_id
     else:
-        pk = await require_product_pk(ctx, product_id)
-    product = await load_product(ctx, pk)
-    if product is None:
+        pk = own_pk(product_id, "Product")
+    # remembered for a few seconds (every page view of a site asks): no statement per batch of hits
+    settings = await web_settings(ctx.db, pk)
+    if settings is None or settings.account_id != principal.account_id or not principal.may_use_product(pk):
         raise NotFound("Product")
     if ctx.engine is None:
         raise RuntimeError("the ingestion engine is not running in this process")
     salt = await salts_for(ctx.db).current()
     rules = _rules(source, require_session, filter_ignored_ips)
-    ignored = frozenset(product.ignored_ips)
+    ignored = settings.ignored_ips
     now = datetime.now(UTC)
     prepared = [prepare(principal.account_id, pk, _raw(item), rules, salt, ignored, now) for item in items]
     requests = [p.request for p in prepared if p.request is not None]
