@@ -42,12 +42,14 @@ def day_stats(series: dict[str, Any], period_days: list[date]) -> list[dict[str,
     values: list[int] = series["visitors"]
     found = []
     for day in period_days:
-        hourly = [0] * 24
-        if start is not None:
+        if start is None:
+            hourly = [0] * 24
+        else:
             offset = int((datetime(day.year, day.month, day.day) - start).total_seconds() // 3600)
-            for hour in range(24):
-                index = offset + hour
-                if 0 <= index < len(values):
-                    hourly[hour] = values[index]
+            # the day's slice of the series, padded with zeros where the series does not reach
+            hourly = values[max(offset, 0) : max(offset + 24, 0)]
+            if offset < 0:
+                hourly = [0] * min(-offset, 24) + hourly
+            hourly += [0] * (24 - len(hourly))
         found.append({"day": day.isoformat(), "hourly": hourly, "daily": sum(hourly)})
     return found
