@@ -252,3 +252,44 @@ async def test_every_read_is_one_statement_whatever_the_products(
         assert sum(node["webAnalytics"]["totals"]["visitors"] for node in nodes) == sum(range(1, scale))
         counts.append(reply.statements)
     assert counts[0] == counts[1], counts
+
+
+PART_OF_A_DAY = """
+query Part($product: ID!, $period: AnalyticsRange!) {
+  node(id: $product) { ... on Product { webAnalytics {
+    totals(period: $period, grain: HOUR) { pageviews series { start size pageviews } }
+    daily: totals(period: $period, grain: DAY) { series { start size pageviews } }
+    pages(period: $period, grain: HOUR) { pages { path { path } pageviews series { size pageviews } } }
+  } } }
+}
+"""
+
+
+async def test_a_period_within_a_day_across_a_clock_change(
+    http: aiohttp.ClientSession, server: Server, db: Database
+) -> None:
+    """Amsterdam's clocks go forward at 02:00 on 2026-03-29: the local hours 00, 01, 03, 04 (UTC 23-02). Hours of
+    a period shorter than a day are counted once, and a series has the local buckets the period overlaps."""
+    tenant = await new_tenant(db, timezone="Europe/Amsterdam")
+    night = datetime(2026, 3, 28, 23, tzinfo=UTC)  # 00:00 local
+    hits = [
+        {"path": "/n", "noSession": True, "timestamp": (night + timedelta(minutes=30 + 60 * i)).isoformat()}
+        for i in range(4)
+    ]
+    assert [r["outcome"] for r in await record(http, server, tenant, hits)] == ["STORED"] * 4
+    period = {"since": night.isoformat(), "until": (night + timedelta(hours=4)).isoformat()}
+    reply = await gql(
+        http, server, PART_OF_A_DAY, {"product": tenant.product_id, "period": period}, token=tenant.token
+    )
+    assert reply.errors is None, reply.body
+    web = reply.data["node"]["webAnalytics"]
+    # local wall-clock buckets 00:00 to 04:00 (02:00 does not exist but is a bucket of the local series)
+    assert web["totals"]["pageviews"] == 4
+    assert web["totals"]["series"] == {
+        "start": "2026-03-29T00:00:00",
+        "size": 5,
+        "pageviews": [1, 1, 0, 1, 1],
+    }
+    assert web["daily"]["series"] == {"start": "2026-03-29T00:00:00", "size": 1, "pageviews": [4]}
+    [page] = web["pages"]["pages"]
+    assert page["pageviews"] == 4 and page["series"] == {"size": 5, "pageviews": [1, 1, 0, 1, 1]}
