@@ -64,6 +64,11 @@ def derived(results: dict[str, Any]) -> dict[str, Any]:
                     "lower_is_better": True,
                 }
             )
+    from bench.goatcounter import checks as goatcounter_checks
+
+    web, web_checks = goatcounter_checks(w, t)
+    out.update(web)
+    checks += web_checks
     peaks = [v.get("peak_rss_mb") for v in w.values() if v.get("peak_rss_mb")]
     peak = max(peaks) if peaks else None
     checks.append(
@@ -193,7 +198,8 @@ def markdown(results: dict[str, Any]) -> str:
         lines.append(
             f"- {name}: account `{ds['account']}`, {sr.get('products', ds.get('products'))} product(s), "
             f"{sr.get('devices')} devices, {sr.get('sessions')} sessions, {sr.get('events')} events, "
-            f"seeded in {round(sr.get('seconds', 0), 1)} s"
+            + (f"{sr['pageviews']} pageviews, " if sr.get("pageviews") else "")
+            + f"seeded in {round(sr.get('seconds', 0), 1)} s"
         )
     if results.get("profiles"):
         lines += ["", "## Profiles (py-spy, % of samples)", ""]

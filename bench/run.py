@@ -29,6 +29,7 @@ import asyncpg
 import orjson
 import psutil
 
+from bench import goatcounter
 from bench.builders import bulk_builder, ingest_builder
 from bench.cpu import CpuMeter, CpuShare, cpu_share, postmaster_pid
 from bench.load import Build, LoadResult, Req, median, run_load
@@ -95,6 +96,9 @@ TARGETS = {
     "analytics_p95_ms": 25.0,
     "analytics_ratio": 1.3,
     "rss_mb": 200.0,
+    "gc_count_hits_per_s": 50_000,
+    "gc_pixel_vs_i": 1.0,
+    "export_rows_per_s": 100_000,
 }
 
 
@@ -243,6 +247,7 @@ async def ensure_dataset(
             events=params["events"],
             products=params["products"],
             seed_number=params["seed"],
+            pageviews=params.get("pageviews", 0),
         )
         markers[account] = {"params": params, "seed_result": asdict(result)}
         write_markers(marker_path, markers)
@@ -691,6 +696,26 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         log,
         reseed=wants(args, "ingest"),
     )
+    web: dict[str, dict[str, Any]] = {}
+    if wants(args, "goatcounter"):
+        # the web analytics sets (pageviews with their rollups), and an account whose site the counting
+        # workloads write to, started from its seed again in each run that counts (as bench-ingest)
+        sizes = {"small": args.pageviews_small, "ingest": 0}
+        if not args.skip_large:
+            sizes["large"] = args.pageviews_large
+        for scale, pageviews in sizes.items():
+            web[scale] = await ensure_dataset(
+                url,
+                data_dir,
+                f"{prefix}-web-{scale}" if scale != "ingest" else "bench-web-ingest",
+                {"devices": 10, "events": 100, "products": 1, "seed": args.seed, "pageviews": pageviews},
+                log,
+                reseed=scale == "ingest",
+            )
+            web[scale]["product_pk"] = await goatcounter.set_host(
+                url, web[scale]["account_pk"], goatcounter.HOSTS[scale]
+            )
+        datasets.update({f"web-{scale}": data for scale, data in web.items() if scale != "ingest"})
     bench.results["seeding_seconds_this_run"] = round(time.monotonic() - seed_start, 1)
     bench.results["datasets"] = {
         k: {kk: vv for kk, vv in v.items() if kk not in ("token", "app_key")} for k, v in datasets.items()
@@ -704,11 +729,13 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         "GATEWAY_MAX_NODES": "10000000",
         "GATEWAY_LOG_LEVEL": "WARNING",
         "GATEWAY_DATA_DIR": str(data_dir),
+        "GATEWAY_RATE_LIMITS": goatcounter.RATE_LIMITS,
+        "GATEWAY_TRUSTED_PROXIES": goatcounter.TRUSTED_PROXIES,
     }
     logs = out_dir / "logs"
     gateway = spawn(gateway_command(gw_port, url, args.workers), logs / "gateway.log", env)
     # the ingestion workloads run on a gateway of their own when they use another number of workers
-    separate = wants(args, "ingest") and args.ingest_workers != args.workers
+    separate = (wants(args, "ingest") or wants(args, "goatcounter")) and args.ingest_workers != args.workers
     ingest_gateway = (
         spawn(gateway_command(ingest_port, url, args.ingest_workers), logs / "gateway-ingest.log", env)
         if separate
@@ -753,6 +780,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             ceil_port,
             peer_port if peer_ok else None,
             ingest_gateway,
+            web,
         )
     finally:
         stop(gateway)
@@ -783,6 +811,7 @@ async def workloads(
     ceil_port: int,
     peer_port: int | None,
     ingest_process: subprocess.Popen[bytes] | None,
+    web: dict[str, dict[str, Any]],
 ) -> None:
     """Every workload group asked for. `ingestion` is the gateway of the ingestion workloads (`reads` unless it
     runs another number of workers: `ingest_process`, stopped once they are done)."""
@@ -858,8 +887,74 @@ async def workloads(
                 8,
             )
 
-        # its workers would only wait while the reads run
-        stop(ingest_process)
+    if want("goatcounter"):
+        await settle_writes(bench, url, "goatcounter")
+        in_base = ingestion.base
+        engine_base = in_base if ingestion.workers == 1 else None
+        # GoatCounter's API from a backend: 500 hits a call
+        await bench.workload(
+            "gc_count",
+            lambda r: goatcounter.count_builder(in_base, web["ingest"]["token"], r),
+            concurrency=8,
+            check=goatcounter.count_ok,
+            monitor=ingestion.monitor,
+            extra={"hits_per_request": goatcounter.HITS_PER_REQUEST, "workers": ingestion.workers},
+            engine_base=engine_base,
+            cpu=ingestion.meter,
+        )
+        # the pixel from many browsers, its rounds alternating with Countly's /i
+        key = ingest["app_key"]
+        await bench.interleaved(
+            Workload(
+                "gc_pixel",
+                lambda r: goatcounter.pixel_builder(in_base, r),
+                conc,
+                goatcounter.pixel_ok,
+                monitor=ingestion.monitor,
+                extra={"workers": ingestion.workers},
+                engine_base=engine_base,
+                cpu=ingestion.meter,
+            ),
+            Workload(
+                "gc_ingest_i",
+                lambda r: ingest_builder(in_base, key, f"{run_id}-g{r}", args.events_per_request),
+                conc,
+                countly_ok,
+                monitor=ingestion.monitor,
+                extra={"events_per_request": args.events_per_request, "workers": ingestion.workers},
+                engine_base=engine_base,
+                cpu=ingestion.meter,
+            ),
+        )
+
+    # its workers would only wait while the reads run
+    stop(ingest_process)
+
+    if want("goatcounter"):
+        # web analytics at scale: each read on both sets, rounds alternated (the 10M/1M ratio)
+        web_pairs: dict[str, list[Workload]] = {}
+        for scale in ("small", "large"):
+            data = web.get(scale)
+            if data is None:
+                continue
+            for name, builder in goatcounter.read_builders(gw_base, data, goatcounter.HOSTS[scale]).items():
+                web_pairs.setdefault(name, []).append(
+                    Workload(
+                        f"web_{name}_{scale}",
+                        fixed(builder),
+                        args.read_concurrency,
+                        graphql_ok if name == "graphql" else json_ok,
+                        ("X-SQL-Statements",),
+                        monitor,
+                        {"pageviews": data["pageviews"]},
+                        cpu=reads.meter,
+                    )
+                )
+        for specs in web_pairs.values():
+            await bench.interleaved(*specs)
+        await goatcounter.export_workload(
+            bench, gw_base, web["small"], goatcounter.HOSTS["small"], url, monitor
+        )
 
     if want("nested"):
         await settle_writes(bench, url, "nested")
@@ -1060,7 +1155,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="gateway worker processes of the ingestion workloads, and processes of the ceiling (default: one "
         "per CPU)",
     )
-    parser.add_argument("--only", help="comma-separated workload groups: ingest,nested,analytics,statements")
+    parser.add_argument("--pageviews-small", type=int, help="pageviews of the smaller web set (default 1M)")
+    parser.add_argument("--pageviews-large", type=int, help="pageviews of the larger web set (default 10M)")
+    parser.add_argument(
+        "--only", help="comma-separated workload groups: ingest,nested,analytics,statements,goatcounter"
+    )
     parser.add_argument("--no-peer", action="store_true", help="do not start PostGraphile")
     parser.add_argument("--profile", action="store_true", help="py-spy the gateway in extra rounds")
     parser.add_argument("--output", default=str(ROOT / "bench" / "results"), help="where results go")
@@ -1072,6 +1171,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     args.events_small = args.events_small or (20_000 if quick else 1_000_000)
     args.events_large = args.events_large or (200_000 if quick else 10_000_000)
     args.events_nested = args.events_nested or (40_000 if quick else 200_000)
+    args.pageviews_small = args.pageviews_small or (20_000 if quick else 1_000_000)
+    args.pageviews_large = args.pageviews_large or (200_000 if quick else 10_000_000)
     return args
 
 
