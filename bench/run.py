@@ -932,26 +932,19 @@ async def workloads(
 
     if want("goatcounter"):
         # web analytics at scale: each read on both sets, rounds alternated (the 10M/1M ratio)
-        web_pairs: dict[str, list[Workload]] = {}
-        for scale in ("small", "large"):
-            data = web.get(scale)
-            if data is None:
-                continue
-            for name, builder in goatcounter.read_builders(gw_base, data, goatcounter.HOSTS[scale]).items():
-                web_pairs.setdefault(name, []).append(
-                    Workload(
-                        f"web_{name}_{scale}",
-                        fixed(builder),
-                        args.read_concurrency,
-                        graphql_ok if name == "graphql" else json_ok,
-                        ("X-SQL-Statements",),
-                        monitor,
-                        {"pageviews": data["pageviews"]},
-                        cpu=reads.meter,
-                    )
+        await alternate_scales(
+            bench,
+            "web",
+            {
+                scale: (
+                    goatcounter.read_builders(gw_base, data, goatcounter.HOSTS[scale]),
+                    {"pageviews": data["pageviews"]},
                 )
-        for specs in web_pairs.values():
-            await bench.interleaved(*specs)
+                for scale, data in web.items()
+                if scale in ("small", "large")
+            },
+            reads,
+        )
         await goatcounter.export_workload(
             bench, gw_base, web["small"], goatcounter.HOSTS["small"], url, monitor
         )
@@ -1009,7 +1002,7 @@ async def workloads(
     if want("analytics"):
         await settle_writes(bench, url, "analytics")
         # 4. analytics at scale: each read on both data sets, their rounds alternated (the 10M/1M ratio)
-        pairs: dict[str, list[Workload]] = {}
+        scales: dict[str, tuple[dict[str, Callable[[int], Req]], dict[str, Any]]] = {}
         for scale in ("small", "large"):
             data = datasets.get(scale)
             if data is None:
@@ -1025,21 +1018,8 @@ async def workloads(
                     gql, ANALYTICS_QUERY, analytics_variables(data["product_id"]), data["token"]
                 ),
             }
-            for name, builder in queries.items():
-                pairs.setdefault(name, []).append(
-                    Workload(
-                        f"analytics_{name}_{scale}",
-                        fixed(builder),
-                        args.read_concurrency,
-                        graphql_ok if name == "graphql" else json_ok,
-                        ("X-SQL-Statements",),
-                        monitor,
-                        {"events": data["events"]},
-                        cpu=reads.meter,
-                    )
-                )
-        for specs in pairs.values():
-            await bench.interleaved(*specs)
+            scales[scale] = (queries, {"events": data["events"]})
+        await alternate_scales(bench, "analytics", scales, reads)
 
     if want("statements"):
         await settle_writes(bench, url, "statements")
@@ -1099,6 +1079,34 @@ async def workloads(
         results["sql_statements"] = sweeps
     if profiles:
         results["profiles"] = profiles
+
+
+async def alternate_scales(
+    bench: Bench,
+    prefix: str,
+    scales: dict[str, tuple[dict[str, Callable[[int], Req]], dict[str, Any]]],
+    reads: Served,
+) -> None:
+    """Each read (by name) on every data set (`scales`: its reads and what the results note of it), the rounds of
+    a read's data sets alternated, so that their latency ratio is measured in the same minutes. Workloads are named
+    `{prefix}_{read}_{scale}`; a read named `graphql` is checked as GraphQL, the others as JSON objects."""
+    pairs: dict[str, list[Workload]] = {}
+    for scale, (builders, extra) in scales.items():
+        for name, builder in builders.items():
+            pairs.setdefault(name, []).append(
+                Workload(
+                    f"{prefix}_{name}_{scale}",
+                    fixed(builder),
+                    bench.args.read_concurrency,
+                    graphql_ok if name == "graphql" else json_ok,
+                    ("X-SQL-Statements",),
+                    reads.monitor,
+                    extra,
+                    cpu=reads.meter,
+                )
+            )
+    for specs in pairs.values():
+        await bench.interleaved(*specs)
 
 
 async def profile_round(bench: Bench, pid: int, name: str, build: Build, concurrency: int) -> dict[str, Any]:

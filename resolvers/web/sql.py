@@ -174,6 +174,18 @@ ORDER BY k.product_id, k.rank
 """
 
 
+# the values `counted` ranked per product, most visitors first, and the page asked ($9 offset, $10 limit + 1)
+_RANKED = """), ranked AS (
+    SELECT c.*, row_number() OVER (
+        PARTITION BY c.product_id ORDER BY c.visitors DESC, c.pageviews DESC, c.value
+    ) AS rank
+    FROM counted c
+)"""
+_PAGE = """FROM ranked k
+WHERE k.rank > $9 AND k.rank <= $9 + $10
+ORDER BY k.product_id, k.rank"""
+
+
 # Dimensions: the period's whole days (a dimension is counted per day). $9 offset, $10 limit + 1, $11 the value
 # whose details are read (detail statements only).
 @cache
@@ -195,16 +207,9 @@ WITH {PERIOD}, rows AS (
     FROM rows
     GROUP BY product_id, value
     HAVING sum(pageviews) > 0
-), ranked AS (
-    SELECT c.*, row_number() OVER (
-        PARTITION BY c.product_id ORDER BY c.visitors DESC, c.pageviews DESC, c.value
-    ) AS rank
-    FROM counted c
-)
+{_RANKED}
 SELECT k.product_id AS _product, k.rank, k.value, k.pageviews, k.visitors, k.scheme, {campaign} AS campaign_id
-FROM ranked k
-WHERE k.rank > $9 AND k.rank <= $9 + $10
-ORDER BY k.product_id, k.rank
+{_PAGE}
 """
 
 
@@ -223,16 +228,9 @@ WITH {PERIOD}, rows AS (
     FROM rows
     GROUP BY product_id, detail
     HAVING sum(pageviews) > 0
-), ranked AS (
-    SELECT c.*, row_number() OVER (
-        PARTITION BY c.product_id ORDER BY c.visitors DESC, c.pageviews DESC, c.value
-    ) AS rank
-    FROM counted c
-)
+{_RANKED}
 SELECT k.product_id AS _product, k.rank, k.value, k.pageviews, k.visitors
-FROM ranked k
-WHERE k.rank > $9 AND k.rank <= $9 + $10
-ORDER BY k.product_id, k.rank
+{_PAGE}
 """
 
 
