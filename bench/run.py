@@ -29,6 +29,7 @@ import asyncpg
 import orjson
 import psutil
 
+from bench import followanalytics as fa
 from bench import goatcounter
 from bench.builders import bulk_builder, ingest_builder
 from bench.cpu import CpuMeter, CpuShare, cpu_share, postmaster_pid
@@ -99,6 +100,8 @@ TARGETS = {
     "gc_count_hits_per_s": 50_000,
     "gc_pixel_vs_i": 1.0,
     "export_rows_per_s": 100_000,
+    "fa_pages_p95_ms": 50.0,
+    "fa_export_rows_per_s": 50_000,
 }
 
 
@@ -1021,6 +1024,33 @@ async def workloads(
             scales[scale] = (queries, {"events": data["events"]})
         await alternate_scales(bench, "analytics", scales, reads)
 
+    if want("followanalytics"):
+        await settle_writes(bench, url, "followanalytics")
+        # 6. FollowAnalytics: numbered event pages at the large set, page 1 and page 1,000 alternated
+        data = datasets.get("large") or datasets["small"]
+        scale = "large" if "large" in datasets else "small"
+        pages = [
+            Workload(
+                f"fa_events_page{'1' if page == 1 else 'deep'}_{scale}",
+                fixed(fa.page_builder(gw_base, data, page)),
+                args.read_concurrency,
+                fa.page_ok,
+                ("X-SQL-Statements",),
+                monitor,
+                {"events": data["events"]},
+                cpu=reads.meter,
+            )
+            for page in (1, fa.deep_page(data))
+        ]
+        await bench.interleaved(*pages)
+        # and exports of the small set's million events, as CSV and as XLS
+        exports = []
+        for suffix in (".csv", ".xls"):
+            bench.log(f"fa export {suffix}: {datasets['small']['events']:,} events")
+            exports.append(await fa.export_once(gw_base, datasets["small"], suffix, RssMonitor(gw_pid)))
+            bench.log(f"fa export {suffix}: {exports[-1]}")
+        results["fa_exports"] = exports
+
     if want("statements"):
         await settle_writes(bench, url, "statements")
         # 5. SQL round trips: statements per request as list sizes grow
@@ -1166,7 +1196,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--pageviews-small", type=int, help="pageviews of the smaller web set (default 1M)")
     parser.add_argument("--pageviews-large", type=int, help="pageviews of the larger web set (default 10M)")
     parser.add_argument(
-        "--only", help="comma-separated workload groups: ingest,nested,analytics,statements,goatcounter"
+        "--only",
+        help="comma-separated workload groups: ingest,nested,analytics,followanalytics,statements,goatcounter",
     )
     parser.add_argument("--no-peer", action="store_true", help="do not start PostGraphile")
     parser.add_argument("--profile", action="store_true", help="py-spy the gateway in extra rounds")

@@ -19,6 +19,8 @@ from typing import Any
 
 import asyncpg
 
+from gateway.background.export_delivery import Delivery
+from gateway.background.export_rows import write_listed_export
 from gateway.background.jobs import JobContext, JobQueue, JobWorker
 from gateway.background.pageview_export import write_pageview_export
 from gateway.db.pool import Database
@@ -69,7 +71,8 @@ TIME_COLUMN = {"events": "occurred_at", "sessions": "started_at", "devices": "la
 EXPORTS = JobQueue(
     table="exports",
     channel="exports",
-    columns="id, account_id, product_id, kind, format, since, until, after_id",
+    columns="id, account_id, product_id, kind, format, since, until, after_id, fields, filter, product_ids, "
+    "link_expires_at",
     failure="Export failed ({})",
 )
 # per kind: the SQL expression of a column that is not one of the table's own (the devices' properties are the
@@ -93,6 +96,12 @@ class Job:
     since: datetime | None
     until: datetime | None
     after_id: int | None
+    # exports that name their fields (gateway/background/export_rows.py): the columns and the list's filter
+    fields: list[list[str | None]] | None = None
+    filter: dict[str, Any] | None = None
+    product_ids: list[int] | None = None
+    # until when its download link opens the file (the file is kept at least as long)
+    link_expires_at: datetime | None = None
 
 
 def _cell(value: Any) -> Any:
@@ -110,20 +119,54 @@ class ExportWorker(JobWorker):
     poll_seconds = POLL_SECONDS
     stale_seconds = STALE_SECONDS
 
-    def __init__(self, db: Database, ttl_hours: float = 24.0) -> None:
+    def __init__(self, db: Database, delivery: Delivery | None = None, ttl_hours: float = 24.0) -> None:
         super().__init__(db)
+        self.delivery = delivery
         # how long a finished export's file is kept (the housekeeping deletes it then)
         self.ttl_hours = ttl_hours
 
-    def _expiry(self) -> datetime:
-        return datetime.now(UTC) + timedelta(hours=self.ttl_hours)
+    def _expiry(self, job: Job) -> datetime:
+        """When a finished file is deleted: after the TTL, and not before its download link expires."""
+        kept = datetime.now(UTC) + timedelta(hours=self.ttl_hours)
+        return max(kept, job.link_expires_at) if job.link_expires_at is not None else kept
 
     async def _run(self, context: JobContext) -> None:
         row = context.row
         job = Job(**{name: row[name] for name in Job.__dataclass_fields__})
         if job.kind == "pageviews":
             await self._run_pageviews(job, context)
-            return
+        elif job.fields is not None or job.kind not in EXPORT_COLUMNS:
+            await self._run_listed(context, job)
+        else:
+            await self._run_fixed(context, job)
+        if self.delivery is not None:
+            await self.delivery.send_pending(self.db)
+
+    async def start(self) -> None:
+        await super().start()
+        if self.delivery is not None:
+            await self.delivery.start(self.db)
+
+    async def stop(self) -> None:
+        if self.delivery is not None:
+            await self.delivery.stop()
+        await super().stop()
+
+    async def _run_listed(self, context: JobContext, job: Job) -> None:
+        async def progress(value: float, rows: int) -> None:
+            await context.progress(value, rows=rows)
+
+        written = await write_listed_export(self.db, job, progress)
+        await context.finish(
+            rows=written.rows,
+            size=written.size,
+            hash=written.hash,
+            first_cursor=written.first_id,
+            last_cursor=written.last_id,
+            expires_at=self._expiry(job),
+        )
+
+    async def _run_fixed(self, context: JobContext, job: Job) -> None:
         table, columns = EXPORT_COLUMNS[job.kind]
         selected = ", ".join(COLUMN_SQL.get(job.kind, {}).get(column, column) for column in columns)
         time_column = TIME_COLUMN[job.kind]
@@ -161,7 +204,7 @@ class ExportWorker(JobWorker):
             hash=file.digest.hexdigest(),
             first_cursor=first_id,
             last_cursor=last_id if file.written else job.after_id,
-            expires_at=self._expiry(),
+            expires_at=self._expiry(job),
         )
 
     async def _run_pageviews(self, job: Job, context: JobContext) -> None:
@@ -196,7 +239,7 @@ class ExportWorker(JobWorker):
             hash=written.sha256,
             first_cursor=written.first_id,
             last_cursor=written.last_id,
-            expires_at=self._expiry(),
+            expires_at=self._expiry(job),
         )
 
     async def _store(self, file: ExportFile, data: bytes) -> None:

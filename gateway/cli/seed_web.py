@@ -183,6 +183,16 @@ async def seed_pageviews(
             await copy(db, "events", HIT_COLUMNS, rows)
             update(len(rows))
             written += len(rows)
+        # the events lists' page index (migration 040), kept by triggers that COPY skipped
+        await db.execute(
+            """INSERT INTO event_hours AS h (account_id, product_id, key, hour, rows)
+               SELECT e.account_id, e.product_id, k.key, date_trunc('hour', e.occurred_at, 'UTC'), count(*)
+               FROM events e CROSS JOIN LATERAL (VALUES (''), (e.key)) AS k(key)
+               WHERE e.product_id = $1 AND e.web IS NOT NULL
+               GROUP BY 1, 2, 3, 4
+               ON CONFLICT (account_id, product_id, key, hour) DO UPDATE SET rows = h.rows + EXCLUDED.rows""",
+            product_id,
+        )
     return written
 
 
