@@ -848,16 +848,7 @@ async def workloads(
                 countly_ok,
                 cpu=meters.get("ceiling"),
             ),
-            Workload(
-                "ingest_i",
-                lambda r: ingest_builder(in_base, key, f"{run_id}-i{r}", args.events_per_request),
-                conc,
-                countly_ok,
-                monitor=ingestion.monitor,
-                extra={"events_per_request": args.events_per_request, "workers": ingestion.workers},
-                engine_base=engine_base,
-                cpu=ingestion.meter,
-            ),
+            countly_i(args, "ingest_i", ingestion, key, f"{run_id}-i", engine_base),
         )
         if args.profile:
             profiles["ingest_i"] = await profile_round(
@@ -918,16 +909,7 @@ async def workloads(
                 engine_base=engine_base,
                 cpu=ingestion.meter,
             ),
-            Workload(
-                "gc_ingest_i",
-                lambda r: ingest_builder(in_base, key, f"{run_id}-g{r}", args.events_per_request),
-                conc,
-                countly_ok,
-                monitor=ingestion.monitor,
-                extra={"events_per_request": args.events_per_request, "workers": ingestion.workers},
-                engine_base=engine_base,
-                cpu=ingestion.meter,
-            ),
+            countly_i(args, "gc_ingest_i", ingestion, key, f"{run_id}-g", engine_base),
         )
 
     # its workers would only wait while the reads run
@@ -1109,6 +1091,23 @@ async def workloads(
         results["sql_statements"] = sweeps
     if profiles:
         results["profiles"] = profiles
+
+
+def countly_i(
+    args: argparse.Namespace, name: str, ingestion: Served, app_key: str, run: str, engine_base: str | None
+) -> Workload:
+    """Countly `/i` as SDKs send it (`bench.builders.ingest_builder`) to the ingestion gateway; round r's devices
+    are named after `run` and r."""
+    return Workload(
+        name,
+        lambda r: ingest_builder(ingestion.base, app_key, f"{run}{r}", args.events_per_request),
+        args.concurrency,
+        countly_ok,
+        monitor=ingestion.monitor,
+        extra={"events_per_request": args.events_per_request, "workers": ingestion.workers},
+        engine_base=engine_base,
+        cpu=ingestion.meter,
+    )
 
 
 async def alternate_scales(

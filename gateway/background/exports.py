@@ -20,7 +20,7 @@ from typing import Any
 import asyncpg
 
 from gateway.background.export_delivery import Delivery
-from gateway.background.export_rows import write_listed_export
+from gateway.background.export_rows import Written, write_listed_export
 from gateway.background.jobs import JobContext, JobQueue, JobWorker
 from gateway.background.pageview_export import write_pageview_export
 from gateway.db.pool import Database
@@ -156,7 +156,9 @@ class ExportWorker(JobWorker):
         async def progress(value: float, rows: int) -> None:
             await context.progress(value, rows=rows)
 
-        written = await write_listed_export(self.db, job, progress)
+        await self._finish(context, job, await write_listed_export(self.db, job, progress))
+
+    async def _finish(self, context: JobContext, job: Job, written: Written) -> None:
         await context.finish(
             rows=written.rows,
             size=written.size,
@@ -233,14 +235,7 @@ class ExportWorker(JobWorker):
             job.format == "csv_gzip",
             progress,
         )
-        await context.finish(
-            rows=written.rows,
-            size=written.size,
-            hash=written.sha256,
-            first_cursor=written.first_id,
-            last_cursor=written.last_id,
-            expires_at=self._expiry(job),
-        )
+        await self._finish(context, job, written)
 
     async def _store(self, file: ExportFile, data: bytes) -> None:
         if not data:

@@ -11,10 +11,10 @@ from __future__ import annotations
 import hashlib
 import zlib
 from collections.abc import Awaitable, Callable, Coroutine
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from gateway.background.export_rows import Written
 from gateway.db.pool import Database
 
 HEADER = b"2Path,Title,Event,UserAgent,Browser,System,Session,Bot,Referrer,Referrer scheme,Screen size,Location,FirstVisit,Date\n"
@@ -52,17 +52,6 @@ FROM events e
 WHERE {_HITS} AND id > $3 AND id <= $4
 ORDER BY e.id
 """
-
-
-@dataclass
-class WrittenFile:
-    """What was written: rows, bytes, the file's SHA-256 (hex), the first and last id exported."""
-
-    rows: int
-    size: int
-    sha256: str
-    first_id: int | None
-    last_id: int | None
 
 
 class FileChunks:
@@ -113,7 +102,7 @@ async def write_pageview_export(
     until: datetime | None,
     compress: bool,
     progress: Callable[[int], Awaitable[None]],
-) -> WrittenFile:
+) -> Written:
     """Write the export's file (its chunks) and say what was written; `progress(rows)` after each chunk."""
     # a job taken over from a stopped worker starts again from scratch
     await db.execute("DELETE FROM export_chunks WHERE export_id = $1", export_id)
@@ -147,4 +136,4 @@ async def write_pageview_export(
         rows += bounds["n"]
         await progress(rows)
     await out.write(b"", final=True)
-    return WrittenFile(rows, out.size, out.digest.hexdigest(), first, last if rows else after_id)
+    return Written(rows, out.size, out.digest.hexdigest(), first, last if rows else after_id)
