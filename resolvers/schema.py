@@ -16,6 +16,7 @@ from gateway.execution.fast_path import install_direct_resolvers
 from resolvers.accounts.mutations import AccountMutations
 from resolvers.accounts.types import Account, load_account
 from resolvers.context import ctx_of
+from resolvers.definitions.mutations import DefinitionMutations
 from resolvers.definitions.types import (
     ACCOUNT_EVENT_DEFINITIONS,
     ACCOUNT_PROPERTY_DEFINITIONS,
@@ -191,6 +192,7 @@ class Mutation(
     TokenMutations,
     ProductMutations,
     ReportMutations,
+    DefinitionMutations,
     SegmentMutations,
     ExportMutations,
     IngestMutations,
