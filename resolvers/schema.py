@@ -144,7 +144,7 @@ class Query:
     ) -> Connection[EventDefinition]:
         ctx = ctx_of(info)
         request = page_request(ctx, first, after, DEFINITION_ORDER, offset=offset)
-        return await ACCOUNT_EVENT_DEFINITIONS.connection(ctx, ctx.account_id, request)
+        return await ACCOUNT_EVENT_DEFINITIONS.connection(ctx, ctx.account_id, request, info)
 
     @strawberry.field(description="The property definitions of every product of the caller's account.")
     async def property_definitions(
@@ -158,7 +158,7 @@ class Query:
         ctx = ctx_of(info)
         conditions = [] if scope is None else [Condition("t.scope = {}", scope.value)]
         request = page_request(ctx, first, after, PROPERTY_ORDER, conditions, offset=offset)
-        return await ACCOUNT_PROPERTY_DEFINITIONS.connection(ctx, ctx.account_id, request)
+        return await ACCOUNT_PROPERTY_DEFINITIONS.connection(ctx, ctx.account_id, request, info)
 
     @strawberry.field(
         description="The caller's object with this UUID (account, product, report, report run, event or "
