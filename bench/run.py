@@ -29,6 +29,7 @@ import asyncpg
 import orjson
 import psutil
 
+from bench import followanalytics as fa
 from bench import kissmetrics
 from bench.builders import bulk_builder, ingest_builder
 from bench.cpu import CpuMeter, CpuShare, cpu_share, postmaster_pid
@@ -100,6 +101,8 @@ TARGETS = {
     "analytics_p95_ms": 25.0,
     "analytics_ratio": 1.3,
     "rss_mb": 200.0,
+    "fa_pages_p95_ms": 50.0,
+    "fa_export_rows_per_s": 50_000,
     **kissmetrics.TARGETS,
 }
 
@@ -965,6 +968,33 @@ async def workloads(
         for specs in pairs.values():
             await bench.interleaved(*specs)
 
+    if want("followanalytics"):
+        await settle_writes(bench, url, "followanalytics")
+        # 6. FollowAnalytics: numbered event pages at the large set, page 1 and page 1,000 alternated
+        data = datasets.get("large") or datasets["small"]
+        scale = "large" if "large" in datasets else "small"
+        pages = [
+            Workload(
+                f"fa_events_page{'1' if page == 1 else 'deep'}_{scale}",
+                fixed(fa.page_builder(gw_base, data, page)),
+                args.read_concurrency,
+                fa.page_ok,
+                ("X-SQL-Statements",),
+                monitor,
+                {"events": data["events"]},
+                cpu=reads.meter,
+            )
+            for page in (1, fa.deep_page(data))
+        ]
+        await bench.interleaved(*pages)
+        # and exports of the small set's million events, as CSV and as XLS
+        exports = []
+        for suffix in (".csv", ".xls"):
+            bench.log(f"fa export {suffix}: {datasets['small']['events']:,} events")
+            exports.append(await fa.export_once(gw_base, datasets["small"], suffix, RssMonitor(gw_pid)))
+            bench.log(f"fa export {suffix}: {exports[-1]}")
+        results["fa_exports"] = exports
+
     if want(kissmetrics.GROUP):
         await settle_writes(bench, url, f"{kissmetrics.GROUP} reads")
         await kissmetrics.reads(bench, url, datasets, reads)
@@ -1084,7 +1114,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "per CPU)",
     )
     parser.add_argument(
-        "--only", help="comma-separated workload groups: ingest,nested,analytics,statements,kissmetrics"
+        "--only",
+        help="comma-separated workload groups: ingest,nested,analytics,followanalytics,statements,kissmetrics",
     )
     parser.add_argument("--no-peer", action="store_true", help="do not start PostGraphile")
     parser.add_argument("--profile", action="store_true", help="py-spy the gateway in extra rounds")
