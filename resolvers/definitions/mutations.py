@@ -25,27 +25,21 @@ MAX_DISPLAY_NAME = 255
 MAX_DESCRIPTION = 2000
 
 
-def _display_name(value: str | None) -> str | None:
-    """A display name to store: None (shown as the name) for null or blank, else one trimmed line."""
+def _text(field: str, value: str | None, max_length: int, *, lines: bool) -> str | None:
+    """A text to store: None for null or blank, else trimmed, at most `max_length` characters, without control
+    characters (PostgreSQL's text refuses NUL); with `lines`, tabs and line breaks are allowed."""
     text = (value or "").strip()
     if not text:
         return None
-    if len(text) > MAX_DISPLAY_NAME:
-        raise UserError(f"`displayName` is longer than {MAX_DISPLAY_NAME} characters")
-    if any(ord(c) < 32 or ord(c) == 127 for c in text):
-        raise UserError("`displayName` must be one line without control characters")
-    return text
-
-
-def _description(value: str | None) -> str | None:
-    """A description to store: None for null or blank, else the trimmed text (several lines allowed)."""
-    text = (value or "").strip()
-    if not text:
-        return None
-    if len(text) > MAX_DESCRIPTION:
-        raise UserError(f"`description` is longer than {MAX_DESCRIPTION} characters")
-    if any(ord(c) < 32 and c not in "\t\n\r" for c in text):
-        raise UserError("`description` must not hold control characters other than tabs and line breaks")
+    if len(text) > max_length:
+        raise UserError(f"`{field}` is longer than {max_length} characters")
+    allowed = "\t\n\r" if lines else ""
+    if any((ord(c) < 32 or ord(c) == 127) and c not in allowed for c in text):
+        raise UserError(
+            f"`{field}` must not hold control characters other than tabs and line breaks"
+            if lines
+            else f"`{field}` must be one line without control characters"
+        )
     return text
 
 
@@ -66,9 +60,9 @@ class UpdateDefinitionInput:
 def _changes(input: UpdateDefinitionInput) -> dict[str, object]:
     changes: dict[str, object] = {}
     if input.display_name is not strawberry.UNSET:
-        changes["display_name"] = _display_name(input.display_name)
+        changes["display_name"] = _text("displayName", input.display_name, MAX_DISPLAY_NAME, lines=False)
     if input.description is not strawberry.UNSET:
-        changes["description"] = _description(input.description)
+        changes["description"] = _text("description", input.description, MAX_DESCRIPTION, lines=True)
     if input.visible is not strawberry.UNSET:
         if input.visible is None:
             raise UserError("`visible` must be true or false")
