@@ -108,8 +108,9 @@ def track_builder(base: str, key: str, run: str, names: tuple[str, ...]) -> PerC
     other (each with three properties, `_t` in seconds with `_d=1`), then the next person does the same."""
     head = f"{base}/e?_k={quote(key, safe='')}&_p=km-{run}-"
     tails = [
-        # spaces as %20, as the JavaScript tracker's encodeURI writes them (the load generator's URL parser
-        # would turn a form encoder's `+` into %2B)
+        # spaces as %20, as the JavaScript tracker's encodeURI writes them: the load generator's URL parser
+        # (yarl) sends the person's %40 as a raw `@`, which tells the gateway that the query string was not
+        # written by a form encoder, so a form encoder's `+` would be read as a plus sign
         "&"
         + urlencode(
             {"_n": name, "plan": ("free", "pro", "team")[n % 3], "amount": f"{9.95 + n:.2f}"}, quote_via=quote
