@@ -6,6 +6,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+from bench import kissmetrics
+
 
 def _ratio(a: float | None, b: float | None) -> float | None:
     return round(a / b, 3) if a and b else None
@@ -64,6 +66,11 @@ def derived(results: dict[str, Any]) -> dict[str, Any]:
                     "lower_is_better": True,
                 }
             )
+    from bench.goatcounter import checks as goatcounter_checks
+
+    web, web_checks = goatcounter_checks(w, t)
+    out.update(web)
+    checks += web_checks
     for page in ("page1", "pagedeep"):
         for scale in ("large", "small"):
             found = w.get(f"fa_events_{page}_{scale}")
@@ -92,6 +99,7 @@ def derived(results: dict[str, Any]) -> dict[str, Any]:
                 "lower_is_better": True,
             }
         )
+    checks += kissmetrics.checks(w, t)
     peaks = [v.get("peak_rss_mb") for v in w.values() if v.get("peak_rss_mb")]
     peak = max(peaks) if peaks else None
     checks.append(
@@ -221,7 +229,8 @@ def markdown(results: dict[str, Any]) -> str:
         lines.append(
             f"- {name}: account `{ds['account']}`, {sr.get('products', ds.get('products'))} product(s), "
             f"{sr.get('devices')} devices, {sr.get('sessions')} sessions, {sr.get('events')} events, "
-            f"seeded in {round(sr.get('seconds', 0), 1)} s"
+            + (f"{sr['pageviews']} pageviews, " if sr.get("pageviews") else "")
+            + f"seeded in {round(sr.get('seconds', 0), 1)} s"
         )
     if results.get("profiles"):
         lines += ["", "## Profiles (py-spy, % of samples)", ""]

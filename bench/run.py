@@ -31,10 +31,15 @@ import orjson
 import psutil
 
 from bench import followanalytics as fa
+from bench import goatcounter, kissmetrics
 from bench.builders import bulk_builder, ingest_builder
 from bench.cpu import CpuMeter, CpuShare, cpu_share, postmaster_pid
 from bench.load import Build, LoadResult, Req, median, run_load
 from bench.peer import PEER_DEVICES_SESSIONS, PEER_PRODUCTS_EVENTS, start_postgraphile
+
+# `python -m bench.run` runs this file as `__main__`: the workload modules' `from bench.run import ...` (made when
+# they run: bench/kissmetrics.py) then find this module rather than load a second copy of it
+sys.modules.setdefault("bench.run", sys.modules[__name__])
 
 ROOT = Path(__file__).resolve().parent.parent
 PY = sys.executable
@@ -97,8 +102,12 @@ TARGETS = {
     "analytics_p95_ms": 25.0,
     "analytics_ratio": 1.3,
     "rss_mb": 200.0,
+    "gc_count_hits_per_s": 50_000,
+    "gc_pixel_vs_i": 1.0,
+    "export_rows_per_s": 100_000,
     "fa_pages_p95_ms": 50.0,
     "fa_export_rows_per_s": 50_000,
+    **kissmetrics.TARGETS,
 }
 
 
@@ -249,13 +258,18 @@ async def ensure_dataset(
     """Seed `account` with `params` unless the marker says it already holds exactly that (`reseed`: in any case,
     which first deletes what the account's products hold); its credentials."""
     from gateway.cli.bootstrap import bootstrap
-    from gateway.cli.seed import run_seed
+    from gateway.cli.seed import SEED_VERSION, run_seed
     from gateway.db.pool import Database
 
     marker_path = data_dir / "seeded.json"
     markers = read_markers(marker_path)
     info: dict[str, Any] = {"account": account, **params}
-    if reseed or markers.get(account, {}).get("params") != params:
+    # data seeded by an earlier version of the seeder is seeded again
+    if (
+        reseed
+        or markers.get(account, {}).get("params") != params
+        or markers[account].get("version") != SEED_VERSION
+    ):
         log(f"seeding {account}: {params}")
         result = await run_seed(
             url,
@@ -265,8 +279,9 @@ async def ensure_dataset(
             events=params["events"],
             products=params["products"],
             seed_number=params["seed"],
+            pageviews=params.get("pageviews", 0),
         )
-        markers[account] = {"params": params, "seed_result": asdict(result)}
+        markers[account] = {"params": params, "version": SEED_VERSION, "seed_result": asdict(result)}
         write_markers(marker_path, markers)
     info["seed_result"] = markers[account]["seed_result"]
     db = await Database.connect(url, min_size=1, max_size=2)
@@ -695,6 +710,10 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             log,
         ),
     }
+    if wants(args, kissmetrics.GROUP):
+        datasets["people"] = await ensure_dataset(
+            url, data_dir, f"{prefix}-people", kissmetrics.people_params(args), log
+        )
     if not args.skip_large:
         datasets["large"] = await ensure_dataset(
             url,
@@ -712,8 +731,28 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         "bench-ingest",
         {"devices": 10, "events": 100, "products": 1, "seed": args.seed},
         log,
-        reseed=wants(args, "ingest"),
+        reseed=wants(args, "ingest") or wants(args, kissmetrics.GROUP),
     )
+    web: dict[str, dict[str, Any]] = {}
+    if wants(args, "goatcounter"):
+        # the web analytics sets (pageviews with their rollups), and an account whose site the counting
+        # workloads write to, started from its seed again in each run that counts (as bench-ingest)
+        sizes = {"small": args.pageviews_small, "ingest": 0}
+        if not args.skip_large:
+            sizes["large"] = args.pageviews_large
+        for scale, pageviews in sizes.items():
+            web[scale] = await ensure_dataset(
+                url,
+                data_dir,
+                f"{prefix}-web-{scale}" if scale != "ingest" else "bench-web-ingest",
+                {"devices": 10, "events": 100, "products": 1, "seed": args.seed, "pageviews": pageviews},
+                log,
+                reseed=scale == "ingest",
+            )
+            web[scale]["product_pk"] = await goatcounter.set_host(
+                url, web[scale]["account_pk"], goatcounter.HOSTS[scale]
+            )
+        datasets.update({f"web-{scale}": data for scale, data in web.items() if scale != "ingest"})
     bench.results["seeding_seconds_this_run"] = round(time.monotonic() - seed_start, 1)
     bench.results["datasets"] = {
         k: {kk: vv for kk, vv in v.items() if kk not in ("token", "app_key")} for k, v in datasets.items()
@@ -728,11 +767,14 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         "GATEWAY_MAX_NODES": "10000000",
         "GATEWAY_LOG_LEVEL": "WARNING",
         "GATEWAY_DATA_DIR": str(data_dir),
+        "GATEWAY_RATE_LIMITS": goatcounter.RATE_LIMITS,
+        "GATEWAY_TRUSTED_PROXIES": goatcounter.TRUSTED_PROXIES,
     }
     logs = out_dir / "logs"
     gateway = spawn(gateway_command(gw_port, url, args.workers), logs / "gateway.log", env)
     # the ingestion workloads run on a gateway of their own when they use another number of workers
-    separate = wants(args, "ingest") and args.ingest_workers != args.workers
+    writes = wants(args, "ingest") or wants(args, "goatcounter") or wants(args, kissmetrics.GROUP)
+    separate = writes and args.ingest_workers != args.workers
     ingest_gateway = (
         spawn(gateway_command(ingest_port, url, args.ingest_workers), logs / "gateway-ingest.log", env)
         if separate
@@ -777,6 +819,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             ceil_port,
             peer_port if peer_ok else None,
             ingest_gateway,
+            web,
         )
     finally:
         stop(gateway)
@@ -807,6 +850,7 @@ async def workloads(
     ceil_port: int,
     peer_port: int | None,
     ingest_process: subprocess.Popen[bytes] | None,
+    web: dict[str, dict[str, Any]],
 ) -> None:
     """Every workload group asked for. `ingestion` is the gateway of the ingestion workloads (`reads` unless it
     runs another number of workers: `ingest_process`, stopped once they are done)."""
@@ -840,16 +884,7 @@ async def workloads(
                 countly_ok,
                 cpu=meters.get("ceiling"),
             ),
-            Workload(
-                "ingest_i",
-                lambda r: ingest_builder(in_base, key, f"{run_id}-i{r}", args.events_per_request),
-                conc,
-                countly_ok,
-                monitor=ingestion.monitor,
-                extra={"events_per_request": args.events_per_request, "workers": ingestion.workers},
-                engine_base=engine_base,
-                cpu=ingestion.meter,
-            ),
+            countly_i(args, "ingest_i", ingestion, key, f"{run_id}-i", engine_base),
         )
         if args.profile:
             profiles["ingest_i"] = await profile_round(
@@ -882,8 +917,62 @@ async def workloads(
                 8,
             )
 
-        # its workers would only wait while the reads run
-        stop(ingest_process)
+    if want("goatcounter"):
+        await settle_writes(bench, url, "goatcounter")
+        in_base = ingestion.base
+        engine_base = in_base if ingestion.workers == 1 else None
+        # GoatCounter's API from a backend: 500 hits a call
+        await bench.workload(
+            "gc_count",
+            lambda r: goatcounter.count_builder(in_base, web["ingest"]["token"], r),
+            concurrency=8,
+            check=goatcounter.count_ok,
+            monitor=ingestion.monitor,
+            extra={"hits_per_request": goatcounter.HITS_PER_REQUEST, "workers": ingestion.workers},
+            engine_base=engine_base,
+            cpu=ingestion.meter,
+        )
+        # the pixel from many browsers, its rounds alternating with Countly's /i
+        key = ingest["app_key"]
+        await bench.interleaved(
+            Workload(
+                "gc_pixel",
+                lambda r: goatcounter.pixel_builder(in_base, r),
+                conc,
+                goatcounter.pixel_ok,
+                monitor=ingestion.monitor,
+                extra={"workers": ingestion.workers},
+                engine_base=engine_base,
+                cpu=ingestion.meter,
+            ),
+            countly_i(args, "gc_ingest_i", ingestion, key, f"{run_id}-g", engine_base),
+        )
+
+    if want(kissmetrics.GROUP):
+        await settle_writes(bench, url, kissmetrics.GROUP)
+        await kissmetrics.tracking(bench, url, ingestion, ingest, run_id, countly_ok)
+
+    # its workers would only wait while the reads run
+    stop(ingest_process)
+
+    if want("goatcounter"):
+        # web analytics at scale: each read on both sets, rounds alternated (the 10M/1M ratio)
+        await alternate_scales(
+            bench,
+            "web",
+            {
+                scale: (
+                    goatcounter.read_builders(gw_base, data, goatcounter.HOSTS[scale]),
+                    {"pageviews": data["pageviews"]},
+                )
+                for scale, data in web.items()
+                if scale in ("small", "large")
+            },
+            reads,
+        )
+        await goatcounter.export_workload(
+            bench, gw_base, web["small"], goatcounter.HOSTS["small"], url, monitor
+        )
 
     if want("nested"):
         await settle_writes(bench, url, "nested")
@@ -938,7 +1027,7 @@ async def workloads(
     if want("analytics"):
         await settle_writes(bench, url, "analytics")
         # 4. analytics at scale: each read on both data sets, their rounds alternated (the 10M/1M ratio)
-        pairs: dict[str, list[Workload]] = {}
+        scales: dict[str, tuple[dict[str, Callable[[int], Req]], dict[str, Any]]] = {}
         for scale in ("small", "large"):
             data = datasets.get(scale)
             if data is None:
@@ -954,21 +1043,8 @@ async def workloads(
                     gql, ANALYTICS_QUERY, analytics_variables(data["product_id"]), data["token"]
                 ),
             }
-            for name, builder in queries.items():
-                pairs.setdefault(name, []).append(
-                    Workload(
-                        f"analytics_{name}_{scale}",
-                        fixed(builder),
-                        args.read_concurrency,
-                        graphql_ok if name == "graphql" else json_ok,
-                        ("X-SQL-Statements",),
-                        monitor,
-                        {"events": data["events"]},
-                        cpu=reads.meter,
-                    )
-                )
-        for specs in pairs.values():
-            await bench.interleaved(*specs)
+            scales[scale] = (queries, {"events": data["events"]})
+        await alternate_scales(bench, "analytics", scales, reads)
 
     if want("followanalytics"):
         await settle_writes(bench, url, "followanalytics")
@@ -996,6 +1072,10 @@ async def workloads(
             exports.append(await fa.export_once(gw_base, datasets["small"], suffix, RssMonitor(gw_pid)))
             bench.log(f"fa export {suffix}: {exports[-1]}")
         results["fa_exports"] = exports
+
+    if want(kissmetrics.GROUP):
+        await settle_writes(bench, url, f"{kissmetrics.GROUP} reads")
+        await kissmetrics.reads(bench, url, datasets, reads)
 
     if want("statements"):
         await settle_writes(bench, url, "statements")
@@ -1057,6 +1137,51 @@ async def workloads(
         results["profiles"] = profiles
 
 
+def countly_i(
+    args: argparse.Namespace, name: str, ingestion: Served, app_key: str, run: str, engine_base: str | None
+) -> Workload:
+    """Countly `/i` as SDKs send it (`bench.builders.ingest_builder`) to the ingestion gateway; round r's devices
+    are named after `run` and r."""
+    return Workload(
+        name,
+        lambda r: ingest_builder(ingestion.base, app_key, f"{run}{r}", args.events_per_request),
+        args.concurrency,
+        countly_ok,
+        monitor=ingestion.monitor,
+        extra={"events_per_request": args.events_per_request, "workers": ingestion.workers},
+        engine_base=engine_base,
+        cpu=ingestion.meter,
+    )
+
+
+async def alternate_scales(
+    bench: Bench,
+    prefix: str,
+    scales: dict[str, tuple[dict[str, Callable[[int], Req]], dict[str, Any]]],
+    reads: Served,
+) -> None:
+    """Each read (by name) on every data set (`scales`: its reads and what the results note of it), the rounds of
+    a read's data sets alternated, so that their latency ratio is measured in the same minutes. Workloads are named
+    `{prefix}_{read}_{scale}`; a read named `graphql` is checked as GraphQL, the others as JSON objects."""
+    pairs: dict[str, list[Workload]] = {}
+    for scale, (builders, extra) in scales.items():
+        for name, builder in builders.items():
+            pairs.setdefault(name, []).append(
+                Workload(
+                    f"{prefix}_{name}_{scale}",
+                    fixed(builder),
+                    bench.args.read_concurrency,
+                    graphql_ok if name == "graphql" else json_ok,
+                    ("X-SQL-Statements",),
+                    reads.monitor,
+                    extra,
+                    cpu=reads.meter,
+                )
+            )
+    for specs in pairs.values():
+        await bench.interleaved(*specs)
+
+
 async def profile_round(bench: Bench, pid: int, name: str, build: Build, concurrency: int) -> dict[str, Any]:
     out = Path(bench.args.output) / f"profile-{name}.txt"
     seconds = max(5.0, bench.duration)
@@ -1111,12 +1236,17 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="gateway worker processes of the ingestion workloads, and processes of the ceiling (default: one "
         "per CPU)",
     )
+    parser.add_argument("--pageviews-small", type=int, help="pageviews of the smaller web set (default 1M)")
+    parser.add_argument("--pageviews-large", type=int, help="pageviews of the larger web set (default 10M)")
     parser.add_argument(
-        "--only", help="comma-separated workload groups: ingest,nested,analytics,followanalytics,statements"
+        "--only",
+        help="comma-separated workload groups: ingest,nested,analytics,followanalytics,statements,goatcounter,"
+        "kissmetrics",
     )
     parser.add_argument("--no-peer", action="store_true", help="do not start PostGraphile")
     parser.add_argument("--profile", action="store_true", help="py-spy the gateway in extra rounds")
     parser.add_argument("--output", default=str(ROOT / "bench" / "results"), help="where results go")
+    kissmetrics.add_arguments(parser)
     args = parser.parse_args(argv)
     quick = args.quick
     args.ingest_workers = max(1, args.ingest_workers or os.cpu_count() or 1)
@@ -1125,6 +1255,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     args.events_small = args.events_small or (20_000 if quick else 1_000_000)
     args.events_large = args.events_large or (200_000 if quick else 10_000_000)
     args.events_nested = args.events_nested or (40_000 if quick else 200_000)
+    args.pageviews_small = args.pageviews_small or (20_000 if quick else 1_000_000)
+    args.pageviews_large = args.pageviews_large or (200_000 if quick else 10_000_000)
+    kissmetrics.set_defaults(args)
     return args
 
 

@@ -33,7 +33,10 @@ Time
     instant(value, now=None) -> datetime  a client timestamp (10 digits: seconds, 13: milliseconds, or ISO 8601)
                                           as an aware UTC instant within [EARLIEST, now]; unparseable: now
     aware(value) -> datetime              a datetime as an aware UTC instant within [EARLIEST, LATEST] (naive:
-                                          UTC); for times given as arguments and times read back from storage
+                                          UTC); for times read back from storage and cursors
+    calendar_instant(value) -> datetime   a datetime as an aware UTC instant within [FIRST_INSTANT,
+                                          LAST_INSTANT] (naive: UTC): every instant PostgreSQL stores as a finite
+                                          timestamp, so that a caller may still refuse one (before 1970, ...)
     timezone(name) -> str                 the name of an IANA time zone that exists; BadInput otherwise
     zone(name) -> ZoneInfo                the zone of a name, UTC when it is unknown or malformed (never raises)
 
@@ -68,6 +71,10 @@ MAX_INDEXED_CHARS = 500
 # PostgreSQL's and Python's calendars both hold every instant up to LATEST, in every time zone
 EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
 LATEST = datetime(2200, 1, 1, tzinfo=UTC)
+# the ends of the calendar every time zone can convert to and from, and that PostgreSQL stores as finite instants
+# (asyncpg sends year 1's first instant as -infinity, and the last one of 9999 as infinity)
+FIRST_INSTANT = datetime(1, 1, 2, tzinfo=UTC)
+LAST_INSTANT = datetime(9999, 12, 30, tzinfo=UTC)
 _MAX_ZONE_CHARS = 64
 _ZONE_NAME = re.compile(r"^[A-Za-z0-9_+\-]+(/[A-Za-z0-9_+\-]+)*$")
 _DIGITS = re.compile(r"^\d+(\.\d+)?$")
@@ -342,8 +349,8 @@ def _epoch(digits_text: str, digits: int) -> datetime | None:
     return None
 
 
-def aware(value: datetime) -> datetime:
-    """`value` as an aware UTC instant within [EARLIEST, LATEST]; a naive value is taken as UTC.
+def aware(value: datetime, earliest: datetime = EARLIEST, latest: datetime = LATEST) -> datetime:
+    """`value` as an aware UTC instant within [earliest, latest]; a naive value is taken as UTC.
 
     Offsets near the ends of the calendar (year 1 at +14:00, year 9999 at -12:00) cannot be converted to UTC
     in Python; such instants are clamped like every other out of range.
@@ -353,13 +360,19 @@ def aware(value: datetime) -> datetime:
     else:
         offset = value.utcoffset() or timedelta(0)
         if value.year <= 1 or value.year >= 9999:  # the UTC time could fall outside datetime's range
-            return EARLIEST if value.year <= 1 else LATEST
+            return earliest if value.year <= 1 else latest
         value = (value.replace(tzinfo=None) - offset).replace(tzinfo=UTC)
-    if value < EARLIEST:
-        return EARLIEST
-    if value > LATEST:
-        return LATEST
+    if value < earliest:
+        return earliest
+    if value > latest:
+        return latest
     return value
+
+
+def calendar_instant(value: datetime) -> datetime:
+    """`value` as an aware UTC instant within [FIRST_INSTANT, LAST_INSTANT] (naive: UTC): for instants given as
+    arguments, which their reader may still check (a site's hit before 1970 is refused, not moved)."""
+    return aware(value, FIRST_INSTANT, LAST_INSTANT)
 
 
 def timezone(name: Any) -> str:

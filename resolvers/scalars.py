@@ -5,9 +5,10 @@ is unchanged. Inputs go through `gateway.input_values`:
 
 - `JSON`: strings and keys without U+0000 or lone surrogates, NaN and infinities (from literals such as
   `1e999`) as null, nested at most `MAX_JSON_DEPTH` levels (else the variable or argument is refused);
-- `DateTime`: ISO 8601; an instant without an offset is UTC; always an aware UTC instant, clamped to the range
-  every instant the gateway stores lies in (`EARLIEST`..`LATEST`), so the ends of the calendar (year 1 at
-  +14:00, year 9999) neither overflow nor compare naive with aware.
+- `DateTime`: ISO 8601; an instant without an offset is UTC; always an aware UTC instant, clamped to the
+  calendar's finite instants (`FIRST_INSTANT`..`LAST_INSTANT`), so the ends of the calendar (year 1 at +14:00,
+  year 9999) neither overflow, nor compare naive with aware, nor are stored as -infinity; a resolver may still
+  refuse an instant (a hit before 1970).
 
 `printable_defaults` lets introspection print defaults such as a JSON argument's `{}`, which graphql-core's
 `ast_from_value` cannot (GraphiQL's introspection query then failed).
@@ -32,7 +33,7 @@ from graphql import (
 from graphql.utilities.value_to_literal import default_scalar_value_to_literal
 from strawberry.types.scalar import ScalarDefinition, scalar
 
-from gateway.input_values import BadInput, aware, json_value
+from gateway.input_values import BadInput, calendar_instant, json_value
 
 JSON_DESCRIPTION = (
     "The `JSON` scalar type represents JSON values as specified by "
@@ -64,7 +65,7 @@ def parse_datetime(value: Any) -> datetime:
         parsed = datetime.fromisoformat(text[:-1] + "+00:00" if text.endswith(("Z", "z")) else text)
     except ValueError:
         raise BadInput(f"Not an ISO 8601 date and time: {value[:40]!r}") from None
-    return aware(parsed)
+    return calendar_instant(parsed)
 
 
 def _datetime_literal(node: ValueNode, variables: dict[str, Any] | None = None) -> datetime:

@@ -207,10 +207,23 @@ class Dialect:
     usual: tuple[str, ...] = ()
     # the methods its clients use; others are tried too, less often
     methods: tuple[str, ...] = ("GET", "POST")
+    # paths of its own beside the router's, for a dialect that dispatches below one catch-all route
+    paths: tuple[str, ...] = ()
 
     def owns(self, path: str) -> bool:
         """Whether `path` is one of the dialect's: a prefix, or below one (`/a` owns `/a/x`, not `/api`)."""
-        return any(path == p or path.startswith(p if p.endswith("/") else p + "/") for p in self.prefixes)
+        return self.match(path) > 0
+
+    def match(self, path: str) -> int:
+        """The length of the longest of its prefixes `path` is (or is below); 0 for none."""
+        return max(
+            (
+                len(p)
+                for p in self.prefixes
+                if path == p or path.startswith(p if p.endswith("/") else p + "/")
+            ),
+            default=0,
+        )
 
 
 COUNTLY_TEXT = (
@@ -301,6 +314,41 @@ DIALECTS: list[Dialect] = [
         usual=("app", "page", "sd", "ed"),
     ),
 ]
+
+
+def _goatcounter() -> Dialect:
+    from adapters.goatcounter.routes import ROUTES as API
+
+    hits = st.lists(
+        st.fixed_dictionaries(
+            {"path": plausible("/a", "/b?utm_source=x", "")},
+            optional={
+                name: hostile_text()
+                for name in "title ref event session bot user_agent location "
+                "screen created_at query size".split()
+            },
+        ),
+        max_size=3,
+    ).map(json.dumps)
+    return Dialect(
+        "goatcounter",
+        prefixes=("/api/v0/", "/count"),
+        parameters={
+            **dict.fromkeys(
+                "p t r e s q b rnd after daily limit offset path_by_name start end".split(), hostile_text()
+            ),
+            "hits": plausible(*["[]"]) | hits,
+            "no_sessions": plausible("true", "false"),
+            "filter": hostile_text(),
+        },
+        headers={"Authorization": credentials("bearer"), "Host": plausible("localhost", "x.example.com")},
+        usual=("p", "hits"),
+        methods=("GET", "POST", "PUT", "PATCH"),
+        paths=tuple("/" + "/".join(route.pattern) for route in API),
+    )
+
+
+DIALECTS.append(_goatcounter())
 GENERIC_HEADERS = {"Authorization": credentials("bearer"), "X-Request-Id": hostile_text()}
 
 
@@ -329,12 +377,15 @@ class Route:
 
 
 def routes_of_the_app() -> list[Route]:
-    """Every route the gateway serves, from its router (an application built, not started)."""
+    """Every route the gateway serves, from its router (an application built, not started), and the paths a
+    dialect dispatches itself below a catch-all route (`Dialect.paths`)."""
     app = create_app(Settings(), "postgresql://unused/unused")
     found = []
     for resource in app.router.resources():
         methods = tuple(sorted({route.method for route in resource}))
         found.append(Route(resource.canonical, methods))
+    known = {route.path for route in found}
+    found += [Route(path, ("*",)) for d in DIALECTS for path in d.paths if path not in known]
     return found
 
 
@@ -343,7 +394,9 @@ EVERY_METHOD = ("GET", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "HEAD")
 
 
 def dialect_of(path: str) -> Dialect | None:
-    return next((d for d in DIALECTS if d.owns(path)), None)
+    """The dialect whose longest prefix `path` is below (GoatCounter's /api/v0/ within FollowAnalytics' /api/)."""
+    best = max(DIALECTS, key=lambda dialect: dialect.match(path))
+    return best if best.match(path) else None
 
 
 @st.composite

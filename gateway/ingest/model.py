@@ -18,7 +18,7 @@ from __future__ import annotations
 import enum
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 
@@ -33,6 +33,9 @@ from gateway.input_values import (
     optional_text,
     text,
 )
+
+if TYPE_CHECKING:
+    from gateway.ingest.web.model import WebHit
 
 # UTF-8 bytes of the texts that are parts of index entries (a btree entry holds about 2,700 bytes): an event
 # rollup's key is (key, segmentation key, segmentation value)
@@ -141,7 +144,9 @@ class EventInput:
         if self.segmentation is not None:
             self.segmentation = _segmentation(self.segmentation)
         timestamp = self.timestamp
-        if timestamp is not None and not (type(timestamp) is str and timestamp.isdigit() and len(timestamp) < 20):
+        if timestamp is not None and not (
+            type(timestamp) is str and timestamp.isdigit() and len(timestamp) < 20
+        ):
             self.timestamp = text(timestamp, MAX_TIMESTAMP_CHARS)
         if self.path is not None or self.title is not None or self.referrer is not None:
             self.path = optional_text(self.path, MAX_TEXT_CHARS)
@@ -211,6 +216,8 @@ class TrackRequest:
     join_identities: bool = False
     # events count once per person, key and second (KISSmetrics): a repeated one is not stored again
     events_once_per_second: bool = False
+    # a web hit (a pageview or event of a site): its one event and these details (gateway/ingest/web)
+    web: WebHit | None = None
     # an SDK health check: stored as the product's SDK health, with no device, session or event
     health_check: HealthCheck | None = None
 

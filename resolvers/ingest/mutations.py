@@ -143,12 +143,12 @@ def _track(account_id: int, product_id: int, item: Mapping[str, Any]) -> TrackRe
         source,
         alias is not None,
         bool(get("eventsOncePerSecond")),
-        _health(get("healthCheck")),
+        health_check=_health(get("healthCheck")),
     )
 
 
 async def _product_for_write(ctx: Context, product_id: strawberry.ID | None) -> tuple[int, int]:
-    principal = ctx.require(Permission.WRITE)
+    principal = ctx.require(Permission.COUNT)
     if product_id is None:
         if principal.product_id is None:
             raise UserError("`productId` is required")
