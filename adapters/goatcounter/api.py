@@ -26,6 +26,7 @@ from gateway.access.client_limits import RateRule, client_limits, go_duration
 from gateway.access.hosts import host_name, product_for_host
 from gateway.access.principal import Permission, Principal
 from gateway.access.tokens import principal_for_token
+from gateway.db.outage import is_outage
 from gateway.execution.executor import RequestError
 from gateway.execution.inprocess import SHIM_CONTEXT, run_operation
 from gateway.http.client_ip import client_ip
@@ -253,7 +254,9 @@ def make_dispatch(routes: list[Route]) -> Callable[[web.Request], Awaitable[web.
             response = await handler(ApiCall(request, params, headers))
         except ApiError as error:
             response = replies.error_reply(request, error)
-        except Exception:  # noqa: BLE001 - the client learns an id, the log the details
+        except Exception as failure:  # noqa: BLE001 - the client learns an id, the log the details
+            if is_outage(failure):
+                raise  # 503 with Retry-After, in this API's shape (gateway.http.error_shapes)
             request_id = request.get(REQUEST_ID, "")
             log.exception("GoatCounter API request %s failed", request_id)
             message = _unexpected().format(request_id)

@@ -6,10 +6,11 @@ from pathlib import Path
 
 from aiohttp import web
 
-from adapters.goatcounter import count, exports, sites, stats
+from adapters.goatcounter import count, exports, replies, sites, stats
 from adapters.goatcounter.api import make_dispatch, route
 from adapters.goatcounter.pixel import PIXEL_BATCHES, count_pixel, pixel_batches
 from gateway.execution.coalescer import register_coalescer
+from gateway.http.error_shapes import ErrorShape, add_dialect_route
 
 COUNT_JS = Path(__file__).parent / "static" / "count.js"
 
@@ -31,6 +32,15 @@ ROUTES = [
 ]
 
 
+API_SHAPE = ErrorShape(
+    "goatcounter",
+    lambda request, status, message: replies.error_reply(request, replies.ApiError(status, message)),
+)
+PIXEL_SHAPE = ErrorShape(
+    "goatcounter-count", lambda _request, status, message: replies.pixel(status, message)
+)
+
+
 async def count_js(_request: web.Request) -> web.StreamResponse:
     """The gateway's count.js (see its header): cached for an hour by browsers."""
     return web.FileResponse(
@@ -50,6 +60,7 @@ def add_goatcounter_routes(app: web.Application) -> None:
     app[PIXEL_BATCHES] = batches
     register_coalescer(app, "goatcounter_count", batches)
     dispatch = make_dispatch(ROUTES)
-    app.router.add_route("*", "/api/v0/{tail:.*}", dispatch)
-    app.router.add_route("*", "/count", count_pixel)
+    # what a handler does not answer itself (a database outage: 503 with Retry-After) in GoatCounter's shapes
+    add_dialect_route(app, API_SHAPE, "*", "/api/v0/{tail:.*}", dispatch)
+    add_dialect_route(app, PIXEL_SHAPE, "*", "/count", count_pixel)
     app.router.add_get("/count.js", count_js)

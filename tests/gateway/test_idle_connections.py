@@ -31,9 +31,49 @@ async def test_a_smart_shutdown_finishes_and_the_gateway_recovers(tmp_path: Path
         assert seconds < 30
         async with http.get(url + "/healthz") as response:
             assert response.status == 503
-        async with http.get(url + "/i", params={"app_key": tenant.app_key, "device_id": "d"}) as response:
-            assert response.status == 503 and "Retry-After" in response.headers
-            assert set(json.loads(await response.text())) == {"result"}
+        # the outage in each dialect's own shape, with Retry-After (gateway/http/error_shapes.py)
+        bearer = {"Authorization": f"Bearer {tenant.token}"}
+        outage = [
+            (
+                "GET",
+                "/i",
+                {"app_key": tenant.app_key, "device_id": "d"},
+                {},
+                lambda b: set(json.loads(b)) == {"result"},
+            ),
+            (
+                "POST",
+                "/graphql",
+                None,
+                bearer,
+                lambda b: json.loads(b)["errors"][0]["extensions"]["code"] == "SERVICE_UNAVAILABLE",
+            ),
+            (
+                "GET",
+                "/api/v0/me",
+                None,
+                {**bearer, "Content-Type": "application/json"},
+                lambda b: "error" in json.loads(b),
+            ),
+            ("GET", "/count", {"p": "/x"}, {}, lambda b: b.startswith(b"GIF89a")),
+            (
+                "GET",
+                "/api/apps",
+                None,
+                {"Authorization": f"Token {tenant.token}"},
+                lambda b: json.loads(b)["status"] == 503,
+            ),
+        ]
+        for method, path, params, headers, shaped in outage:
+            kwargs = {"json": {"query": "{ account { id } }"}} if method == "POST" else {}
+            async with http.request(method, url + path, params=params, headers=headers, **kwargs) as response:
+                body = await response.read()
+                assert response.status == 503 and response.headers["Retry-After"] == "5", (
+                    path,
+                    response.status,
+                    body[:200],
+                )
+                assert shaped(body if path == "/count" else body.decode()), (path, body[:200])
         await asyncio.to_thread(postgres.start_again)
         for _ in range(100):
             async with http.get(url + "/healthz") as response:
