@@ -16,6 +16,7 @@ from gateway.config import Settings
 from gateway.db.pool import Database
 from gateway.execution.executor import Executor
 from gateway.execution.persisted import PersistedQueries, adapter_documents
+from gateway.http.dashboard import add_dashboard_routes, dashboard_documents
 from gateway.http.downloads import download_export
 from gateway.http.graphiql import add_graphiql_routes
 from gateway.http.graphql_endpoint import graphql_handler, graphql_preflight
@@ -82,7 +83,8 @@ def create_app(settings: Settings, database_url: str) -> web.Application:
         )
         await housekeeping.start()
         persisted = PersistedQueries(db)
-        await persisted.register_trusted(adapter_documents())
+        # the shims' documents and the dashboard's run in trusted-documents mode too
+        await persisted.register_trusted(adapter_documents() + list(dashboard_documents().values()))
         app[STATE_KEY] = AppState(
             settings=settings, db=db, executor=executor, persisted=persisted, engine=engine
         )
@@ -102,6 +104,7 @@ def create_app(settings: Settings, database_url: str) -> web.Application:
     add_metrics(app)
     app.router.add_get("/exports/{id}/download", download_export)
     add_graphiql_routes(app)
+    add_dashboard_routes(app)
     from adapters.routes import add_adapter_routes
 
     add_adapter_routes(app)
