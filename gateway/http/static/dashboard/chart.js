@@ -16,10 +16,15 @@ const schemes = window.matchMedia("(prefers-color-scheme: dark)");
 /**
  * A chart of one series in `container` (emptied first).
  * `points`: [{t: epoch ms, v: number | null}] (null: no value yet, e.g. a future hour), `name` the measure,
- * `format` its number format, `grain` HOUR / DAY / MONTH (labels), `bars` for a bar chart.
+ * `format` its number format, `grain` HOUR / DAY / MONTH (labels), `bars` for a bar chart, `steps` the value
+ * axis's steps (`COUNT_STEPS` by default, `DURATION_STEPS` for seconds, null for any number).
  * Returns `destroy()`; the chart follows the container's width.
  */
-export function timeChart(container, { points, name, format, grain, timeZone, bars = false, height = 260 }) {
+// steps of the value axis: whole counts (no "0.5 sessions"), or durations in round seconds, minutes, hours
+const COUNT_STEPS = [1, 2, 5].flatMap((m) => [1, 10, 100, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9].map((p) => m * p)).sort((a, b) => a - b);
+const DURATION_STEPS = [1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400, 172800, 432000, 864000, 2592000];
+
+export function timeChart(container, { points, name, format, grain, timeZone, bars = false, height = 260, steps = COUNT_STEPS }) {
   container.replaceChildren();
   const plot = h("div", { class: "chart-plot" });
   const values = points.map((p) => p.v).filter((v) => v !== null);
@@ -92,7 +97,14 @@ export function timeChart(container, { points, name, format, grain, timeZone, ba
           stroke: muted,
           grid: { stroke: grid, width: 1 },
           ticks: { stroke: grid, width: 1 },
-          // labels in the browser's language and the product's time zone
+          // ticks on bucket starts only (never between two days), as many as fit; labels in the browser's
+          // language and the product's time zone
+          splits: (u) => {
+            const xs = u.data[0];
+            const fit = Math.max(2, Math.floor(u.bbox.width / devicePixelRatio / 72));
+            const step = Math.ceil(xs.length / fit);
+            return xs.filter((_x, i) => i % step === 0);
+          },
           values: (_u, splits) => splits.map((v) => axisLabel(v * 1000, grain, timeZone)),
         },
         {
@@ -100,6 +112,7 @@ export function timeChart(container, { points, name, format, grain, timeZone, ba
           grid: { stroke: grid, width: 1 },
           ticks: { show: false },
           size: 64,
+          incrs: steps || undefined,
           values: (_u, splits) => splits.map((v) => format(v)),
         },
       ],
@@ -135,3 +148,5 @@ export function timeChart(container, { points, name, format, grain, timeZone, ba
     },
   };
 }
+
+export { COUNT_STEPS, DURATION_STEPS };

@@ -2,7 +2,7 @@
 // of its segmentation keys (operations/events.graphql).
 
 import { run } from "./api.js";
-import { timeChart } from "./chart.js";
+import { DURATION_STEPS, timeChart } from "./chart.js";
 import { emptyState, fill, h, snippet } from "./dom.js";
 import { count, duration, number } from "./format.js";
 import { pointsOf } from "./overview.js";
@@ -10,8 +10,8 @@ import { iso } from "./time.js";
 
 const MEASURES = {
   count: { label: "Count", point: (b) => b.count, format: count },
-  sum: { label: "Sum", point: (b) => b.sum, format: number },
-  duration: { label: "Duration", point: (b) => b.duration, format: duration },
+  sum: { label: "Sum", point: (b) => b.sum, format: number, steps: null },
+  duration: { label: "Duration", point: (b) => b.duration, format: duration, steps: DURATION_STEPS },
 };
 
 function average(sum, n) {
@@ -101,6 +101,8 @@ export async function renderEvents(main, ctx) {
   if (key !== asked.key || segmentation !== asked.segmentation) {
     data = await run("events", "Events", { ...variables, key, segmentation, withKey: true }, { signal });
     analytics = data.node.analytics;
+    // the URL names the key shown, so that the view can be shared as it is
+    if (key !== asked.key) ctx.setParams({ event: key }, { replace: true, render: false });
   }
   const selected = analytics.selected;
   let measure = Object.hasOwn(MEASURES, params.measure || "") ? params.measure : "count";
@@ -116,6 +118,7 @@ export async function renderEvents(main, ctx) {
       points: pointsOf(m, selected.series, period.buckets),
       name: `${key}: ${m.label.toLowerCase()}`,
       format: m.format,
+      steps: m.steps,
       grain: period.grain,
       timeZone: product.timezone,
     });

@@ -2,7 +2,7 @@
 // the tiles' measures, and ranked tables. All of it comes from one GraphQL request (operations/overview.graphql).
 
 import { run } from "./api.js";
-import { timeChart } from "./chart.js";
+import { DURATION_STEPS, timeChart } from "./chart.js";
 import { emptyState, fill, h, snippet } from "./dom.js";
 import { change, count, country, duration } from "./format.js";
 import { rankedTable } from "./tables.js";
@@ -28,6 +28,7 @@ export const MEASURES = [
     source: "sessions",
     point: (b) => b.duration,
     format: duration,
+    steps: DURATION_STEPS,
     note: (p) => (p.sessions ? `${duration(p.duration / p.sessions)} per session` : null),
   },
   { id: "events", label: "Events", total: (p) => p.events.count, source: "events", point: (b) => b.count, format: count },
@@ -125,6 +126,7 @@ export async function renderOverview(main, ctx) {
       points: pointsOf(measure, series[measure.source], period.buckets),
       name: measure.label,
       format: measure.format,
+      steps: measure.steps,
       grain: period.grain,
       timeZone: product.timezone,
     });
@@ -153,7 +155,7 @@ export async function renderOverview(main, ctx) {
       total: totalSessions,
       columns: ["New users"],
       empty: none,
-      detail: () => [rankedTable({ id: "platform-versions", title: "Platform versions", measure: "Sessions", rows: metricRows(metrics, "OS_VERSION"), total: totalSessions, columns: ["New users"], limit: 1000, empty: none })],
+      detail: () => [rankedTable({ id: "platform-versions", title: "Platform versions", measure: "Sessions", rows: metricRows(metrics, "OS_VERSION"), total: totalSessions, limit: Infinity, empty: none })],
     }),
     rankedTable({ id: "countries", title: "Countries", measure: "Sessions", rows: metricRows(metrics, "COUNTRY", country), total: totalSessions, columns: ["New users"], empty: none }));
 
