@@ -31,6 +31,7 @@ import psutil
 
 from bench.builders import bulk_builder, ingest_builder
 from bench.cpu import CpuMeter, CpuShare, cpu_share, postmaster_pid
+from bench.dashboard import dashboard_requests
 from bench.load import Build, LoadResult, Req, median, run_load
 from bench.peer import PEER_DEVICES_SESSIONS, PEER_PRODUCTS_EVENTS, start_postgraphile
 
@@ -94,6 +95,7 @@ TARGETS = {
     "nested_vs_peer": 1.0,
     "analytics_p95_ms": 25.0,
     "analytics_ratio": 1.3,
+    "dashboard_p95_ms": 50.0,
     "rss_mb": 200.0,
 }
 
@@ -460,12 +462,15 @@ class Workload:
 
 
 def graphql_builder(
-    url: str, query: str, variables: dict[str, Any], token: str | None
+    url: str, query: str, variables: dict[str, Any], token: str | None, operation: str | None = None
 ) -> Callable[[int], Req]:
     headers = {"Content-Type": "application/json", "Accept": "application/json"}
     if token:
         headers["Authorization"] = f"Bearer {token}"
-    body = json.dumps({"query": query, "variables": variables}).encode()
+    payload: dict[str, Any] = {"query": query, "variables": variables}
+    if operation is not None:
+        payload["operationName"] = operation
+    body = json.dumps(payload).encode()
 
     def build(_i: int) -> Req:
         return Req("POST", url, data=body, headers=headers)
@@ -946,9 +951,44 @@ async def workloads(
         for specs in pairs.values():
             await bench.interleaved(*specs)
 
+    if want("dashboard"):
+        await settle_writes(bench, url, "dashboard")
+        # 5. the dashboard's own requests, as it sends them: the product list, and the overview of a period (one
+        # request each: tiles with the previous period, the chart's series, the tables) for three presets
+        pairs = {}
+        for scale in ("small", "large"):
+            data = datasets.get(scale)
+            if data is None:
+                continue
+            products = dashboard_requests(data["product_id"], "UTC")["products"]
+            status, _, body = await one_request(
+                graphql_builder(gql, products.query, {}, data["token"], products.operation)(0)
+            )
+            nodes = orjson.loads(body)["data"]["products"]["nodes"] if status == 200 else []
+            timezone = next((p["timezone"] for p in nodes if p["id"] == data["product_id"]), "UTC")
+            for name, request in dashboard_requests(data["product_id"], timezone).items():
+                pairs.setdefault(name, []).append(
+                    Workload(
+                        f"dashboard_{name}_{scale}",
+                        fixed(
+                            graphql_builder(
+                                gql, request.query, request.variables, data["token"], request.operation
+                            )
+                        ),
+                        args.read_concurrency,
+                        graphql_ok,
+                        ("X-SQL-Statements",),
+                        monitor,
+                        {"events": data["events"]},
+                        cpu=reads.meter,
+                    )
+                )
+        for specs in pairs.values():
+            await bench.interleaved(*specs)
+
     if want("statements"):
         await settle_writes(bench, url, "statements")
-        # 5. SQL round trips: statements per request as list sizes grow
+        # 6. SQL round trips: statements per request as list sizes grow
         sweeps: list[dict[str, Any]] = []
         for products, events in ((1, 5), (5, 20), (20, 50), (20, 100)):
             status, headers, body = await one_request(
@@ -1060,7 +1100,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="gateway worker processes of the ingestion workloads, and processes of the ceiling (default: one "
         "per CPU)",
     )
-    parser.add_argument("--only", help="comma-separated workload groups: ingest,nested,analytics,statements")
+    parser.add_argument(
+        "--only", help="comma-separated workload groups: ingest,nested,analytics,dashboard,statements"
+    )
     parser.add_argument("--no-peer", action="store_true", help="do not start PostGraphile")
     parser.add_argument("--profile", action="store_true", help="py-spy the gateway in extra rounds")
     parser.add_argument("--output", default=str(ROOT / "bench" / "results"), help="where results go")
