@@ -32,7 +32,7 @@ from resolvers.segments.mutations import SegmentMutations
 from resolvers.segments.types import ACCOUNT_SEGMENTS, SEGMENT_ORDER, Segment
 from resolvers.sessions.types import Session
 from resolvers.tokens.mutations import TokenMutations
-from resolvers.tokens.types import ApiToken
+from resolvers.tokens.types import TOKEN_BY_ID, ApiToken
 from resolvers.users.types import User
 
 MAX_NODES_PER_CALL = 100
@@ -42,6 +42,14 @@ MAX_NODES_PER_CALL = 100
 class Viewer:
     account: Account
     permissions: list[str]
+
+    @strawberry.field(
+        description="The API token the request was made with (null for other credentials): a client that got "
+        "it from `login` signs out by revoking it with `deleteToken`."
+    )
+    async def token(self, info: strawberry.Info) -> ApiToken | None:
+        ctx = ctx_of(info)
+        return await TOKEN_BY_ID.load(ctx, ctx.principal.token_id if ctx.principal else None)
 
 
 @strawberry.type(description="The caller's hourly query-cost budget, after this query was charged.")

@@ -157,7 +157,14 @@ class EventKeyStats:
     count: int
     sum: float
     duration: float
-    series: list[EventBucket]
+    # the series is built only when asked: a read of every key often wants their totals alone
+    points: strawberry.Private[dict[datetime, list[float]]]
+    timezone: strawberry.Private[str]
+
+    @strawberry.field
+    def series(self) -> list[EventBucket]:
+        return _buckets(self.points, self.timezone)
+
     segments: list[EventSegmentStats]
 
 
@@ -379,7 +386,7 @@ class ProductAnalytics:
                 per_segment[p.key][p.segment][p.bucket] = [p.c, p.s, p.dur]
         key_stats = []
         for key in keys if keys is not None else list(per_key):
-            series = _buckets(per_key.get(key, {}), self.timezone)
+            points = per_key.get(key, {})
             segments = [
                 EventSegmentStats(
                     value=value,
@@ -394,10 +401,11 @@ class ProductAnalytics:
             key_stats.append(
                 EventKeyStats(
                     key=key,
-                    count=sum(b.count for b in series),
-                    sum=sum(b.sum for b in series),
-                    duration=sum(b.duration for b in series),
-                    series=series,
+                    count=int(sum(v[0] for v in points.values())),
+                    sum=sum(v[1] for v in points.values()),
+                    duration=sum(v[2] for v in points.values()),
+                    points=points,
+                    timezone=self.timezone,
                     segments=segments,
                 )
             )

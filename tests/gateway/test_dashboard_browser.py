@@ -384,10 +384,20 @@ async def test_sign_in_messages_and_a_pasted_token(
     await page.click(".token-form button[type=submit]")
     await wait_view(page, "overview")
     assert await page.locator("#account-name").inner_text() != ""
-    # signing out forgets the token
+    # signing out forgets a pasted token, which keeps working elsewhere
     await page.click("#sign-out")
     await page.wait_for_selector("#email")
     assert await page.evaluate("sessionStorage.length") == 0
+    async with aiohttp.ClientSession() as http:
+        assert (await gql(http, server, "{ viewer { permissions } }", token=data.tenant.token)).status == 200
+        # a token from signing in is revoked when signing out
+        await sign_in(tab, data)
+        own = await page.evaluate("sessionStorage.getItem('analytics-gateway.token')")
+        assert own and own != data.tenant.token
+        assert (await gql(http, server, "{ viewer { permissions } }", token=own)).status == 200
+        await page.click("#sign-out")
+        await page.wait_for_selector("#email")
+        assert (await gql(http, server, "{ viewer { permissions } }", token=own)).status == 401
     # the failed sign-ins answered 401 and 429: the browser logs those responses, nothing else
     tab.errors[:] = [e for e in tab.errors if "status of 401" not in e and "status of 429" not in e]
     tab.check_clean()

@@ -4,7 +4,7 @@
 // Every view is a function `(container, ctx) => Promise<cleanup | null>` that reads the graph and draws into
 // its container; a view started for an older URL draws into a container no longer on the page.
 
-import { forgetToken, run, token, whenSignedOut } from "./api.js";
+import { forgetToken, run, token, tokenOrigin, whenSignedOut } from "./api.js";
 import { emptyState, errorBox, fill, h, snippet } from "./dom.js";
 import { dayRange } from "./format.js";
 import { renderEvents } from "./events.js";
@@ -31,6 +31,7 @@ const customTo = document.getElementById("custom-to");
 const periodText = document.getElementById("period-text");
 
 let products = [];
+let tokenId = null;
 let cleanup = null;
 let controller = null;
 let generation = 0;
@@ -130,11 +131,20 @@ async function render() {
   }
 }
 
-async function signOut(notice = "") {
+async function signOut(notice = "", revoke = false) {
   generation += 1;
   if (controller) controller.abort();
   if (cleanup) cleanup();
   cleanup = null;
+  // a token from signing in is this tab's alone: revoke it (a pasted one may serve elsewhere: keep it)
+  if (revoke && tokenId && tokenOrigin() === "login") {
+    try {
+      await run("session", "SignOut", { token: tokenId }, { quiet: true });
+    } catch {
+      // signed out here all the same; the token stays valid until revoked in GraphiQL
+    }
+  }
+  tokenId = null;
   forgetToken();
   products = [];
   await boot(notice);
@@ -155,6 +165,7 @@ async function boot(notice = "") {
     return undefined;
   }
   products = data.products.nodes;
+  tokenId = data.viewer.token ? data.viewer.token.id : null;
   document.getElementById("account-name").textContent = data.viewer.account.name;
   fill(productPicker, products.map((x) => h("option", { value: x.id }, x.name)));
   productPicker.disabled = products.length < 2;
@@ -201,7 +212,7 @@ periodForm.addEventListener("submit", (event) => {
   setParams({ period: "custom", from: isoDate(from), to: isoDate(to) });
 });
 
-document.getElementById("sign-out").addEventListener("click", () => signOut("You are signed out."));
+document.getElementById("sign-out").addEventListener("click", () => signOut("You are signed out.", true));
 document.getElementById("brand").addEventListener("click", (event) => {
   event.preventDefault();
   setParams({ view: null, event: null, by: null, measure: null });
