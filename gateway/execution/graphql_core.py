@@ -2,10 +2,10 @@
 
 The fast paths (`fast_path`: leaves read directly, child connections prefetched; `variables`: coercers compiled
 per input type) subclass graphql-core's `Executor` and call its field collection, argument and variable
-coercion helpers. Those are internals: they were written against **graphql-core 3.3** (3.3.0a/3.3.x, tested on
-3.3.2), where `collect_fields` returns `FieldDetails` groups and variables come as `VariableValues` with their
-sources, and 3.2 has neither. `pyproject.toml` therefore pins `graphql-core>=3.3,<3.4`; a new minor version is
-taken by updating this module and running the fast-path tests (`tests/gateway/test_fast_execution.py`,
+coercion helpers. Those are internals: they were written against **graphql-core 3.3.2**, where `collect_fields`
+returns `FieldDetails` groups and variables come as `VariableValues` with their sources (3.2 has neither, and
+3.3.0 and 3.3.1 lack `MAX_NESTING_DEPTH`). `pyproject.toml` therefore pins `graphql-core>=3.3.2,<3.4`; a new
+minor version is taken by updating this module and running the fast-path tests (`tests/gateway/test_fast_execution.py`,
 `tests/gateway/test_variables.py`), which compare the fast paths with graphql-core's own execution.
 """
 
