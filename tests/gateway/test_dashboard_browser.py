@@ -479,3 +479,64 @@ async def test_export_downloads(tab: Tab, data: DataSet, server: Server) -> None
 def test_artifacts_are_ignored_by_git() -> None:
     ignored = (Path(__file__).resolve().parents[2] / ".gitignore").read_text().splitlines()
     assert "tests/artifacts/" in ignored
+
+
+# WCAG's contrast ratio of an element's text against the first opaque background behind it
+CONTRASTS = """selectors => {
+  const rgb = (c) => (c.match(/[\\d.]+/g) || []).map(Number);
+  const lum = ([r, g, b]) => {
+    const f = (v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; };
+    return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b);
+  };
+  const background = (el) => {
+    for (let e = el; e; e = e.parentElement) {
+      const c = rgb(getComputedStyle(e).backgroundColor);
+      if (c.length === 3 || c[3] > 0.9) return c;
+    }
+    return [255, 255, 255];
+  };
+  const out = [];
+  for (const selector of selectors) {
+    for (const el of document.querySelectorAll(selector)) {
+      if (!el.offsetParent) continue;
+      const a = lum(rgb(getComputedStyle(el).color));
+      const b = lum(background(el));
+      out.push([selector, (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05)]);
+    }
+  }
+  return out;
+}"""
+
+TEXT = [
+    ".brand",
+    ".picker-label",
+    ".tabs a",
+    ".period-buttons button",
+    ".period-text",
+    ".tile-label",
+    ".tile-value",
+    ".tile-change",
+    ".tile-sub",
+    "h2",
+    ".ranked-table th",
+    ".ranked-table td",
+    ".link-button",
+    ".chart-data summary",
+]
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+async def test_text_contrast_in_both_schemes(browser: Any, data: DataSet, scheme: str) -> None:
+    context = await browser.new_context(viewport={"width": 1280, "height": 900}, color_scheme=scheme)
+    try:
+        page = await context.new_page()
+        tab = Tab(page=page, context=context, base=data.base)
+        await sign_in(tab, data, f"?product={data.shop}")
+        background = await page.evaluate("getComputedStyle(document.body).backgroundColor")
+        assert (background == "rgb(15, 18, 22)") == (scheme == "dark"), background
+        found = await page.evaluate(CONTRASTS, TEXT)
+        assert {selector for selector, _ in found} == set(TEXT)
+        low = [(selector, round(ratio, 2)) for selector, ratio in found if ratio < 4.5]
+        assert not low, f"text below WCAG AA (4.5:1) in the {scheme} scheme: {low}"
+    finally:
+        await context.close()

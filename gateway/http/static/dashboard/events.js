@@ -36,17 +36,17 @@ function keyTable(keys, selected, choose) {
       h("td", { class: "num" }, count(k.count)),
       h("td", { class: "num" }, number(k.sum)),
       h("td", { class: "num" }, average(k.sum, k.count)),
-      h("td", { class: "num" }, k.duration ? duration(k.duration / k.count) : "–"));
+      h("td", { class: "num optional" }, k.duration ? duration(k.duration / k.count) : "–"));
   });
-  return h("table", { class: "ranked-table events-table" },
+  return h("div", { class: "table-scroll" }, h("table", { class: "ranked-table events-table" },
     h("caption", { class: "sr-only" }, "Event keys of the period, by count"),
     h("thead", {}, h("tr", {},
       h("th", { scope: "col" }, "Event"),
       h("th", { scope: "col", class: "num" }, "Count"),
       h("th", { scope: "col", class: "num" }, "Sum"),
       h("th", { scope: "col", class: "num" }, "Average"),
-      h("th", { scope: "col", class: "num" }, "Avg. duration"))),
-    h("tbody", {}, rows));
+      h("th", { scope: "col", class: "num optional" }, "Avg. duration"))),
+    h("tbody", {}, rows)));
 }
 
 function segmentTable(segments, total) {
@@ -155,7 +155,7 @@ export async function renderEvents(main, ctx) {
         h("p", { class: "muted" },
           `${count(selected.count)} occurrences · sum ${number(selected.sum)} · average ${average(selected.sum, selected.count)}`),
         chartBox,
-        h("div", { class: "card-head" },
+        h("div", { class: "card-head sub-head" },
           h("h3", {}, "Breakdown"),
           h("label", { class: "picker" }, h("span", { class: "picker-label" }, "by"), picker)),
         segmentation ? segmentTable(segments, selected.count) : h("p", { class: "muted" }, "Choose a segmentation key to break this event down."))));
