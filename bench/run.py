@@ -656,6 +656,10 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     out_dir = Path(args.output)
     url = start_embedded(data_dir)
     log(f"database {url}")
+    # data sets seeded by an earlier run are reused: their database needs the migrations added since
+    from gateway.db.migrate import migrate
+
+    await migrate(url)
 
     small, large = (args.events_small, args.events_large)
     # quick runs keep their own (small) accounts, so they do not replace the full-size data sets
