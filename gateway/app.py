@@ -12,6 +12,7 @@ from aiohttp import web
 from gateway.background.exports import ExportWorker
 from gateway.background.housekeeping import Housekeeping
 from gateway.background.live_feed import LIVE_KEY, LiveFeed
+from gateway.background.report_runs import ReportRunWorker
 from gateway.config import Settings
 from gateway.db.pool import Database
 from gateway.execution.executor import Executor
@@ -75,6 +76,8 @@ def create_app(settings: Settings, database_url: str) -> web.Application:
         await engine.start()
         worker = ExportWorker(db)
         await worker.start()
+        runs = ReportRunWorker(db)
+        await runs.start()
         app[LIVE_KEY] = feed = LiveFeed(db)
         await feed.start()
         ttl = settings.kept_days_ttl_days
@@ -92,6 +95,7 @@ def create_app(settings: Settings, database_url: str) -> web.Application:
         await feed.stop()
         await housekeeping.stop()
         await worker.stop()
+        await runs.stop()
         await engine.stop()
         await db.close()
 

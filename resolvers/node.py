@@ -65,6 +65,29 @@ async def fetch_node(ctx: Context, global_id: str) -> Any:
     return await fetcher(ctx, pk)
 
 
+# the tables whose rows have a UUID, and the type each row is
+_UUID_TABLES = (
+    ("accounts", "Account", "id"),
+    ("products", "Product", "account_id"),
+    ("reports", "Report", "account_id"),
+    ("report_runs", "ReportRun", "account_id"),
+    ("event_definitions", "EventDefinition", "account_id"),
+    ("property_definitions", "PropertyDefinition", "account_id"),
+)
+_BY_UUID = " UNION ALL ".join(
+    f"SELECT '{type_name}' AS type_name, id FROM {table} WHERE uuid = $1 AND {account} = $2"
+    for table, type_name, account in _UUID_TABLES
+)
+
+
+async def fetch_by_uuid(ctx: Context, uuid: Any) -> Any:
+    """The caller's object with this UUID (one statement to find it, then its type's loader), or None."""
+    row = await ctx.db.fetchrow(_BY_UUID, uuid, ctx.account_id)
+    if row is None:
+        return None
+    return await _fetchers[row["type_name"]](ctx, row["id"])
+
+
 @strawberry.interface(description="An object with a global id, fetchable with `node(id:)`.")
 class Node:
     pk: strawberry.Private[int]

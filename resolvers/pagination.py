@@ -125,6 +125,8 @@ class PageRequest:
     conditions: tuple[Condition, ...] = ()
     # the items' leaf selection when PostgreSQL builds them as JSON (see the module's docstring)
     projection: LeafListSelection | None = None
+    # items skipped before the page (offset paging, for REST shims whose clients page by offset)
+    offset: int = 0
 
 
 @dataclass(frozen=True)
@@ -168,19 +170,23 @@ def page_request(
     order: Order,
     conditions: Sequence[Condition] = (),
     default_size: int = 20,
+    offset: int | None = None,
 ) -> PageRequest:
-    """Validate `first`/`after` against the configured maximum page size."""
+    """Validate `first`/`after` (and `offset`) against the configured maximum page size."""
     limit = ctx.limits.max_page_size
     size = default_size if first is None else first
     if size < 0:
         raise BadPageRequest("`first` must not be negative")
     if size > limit:
         raise BadPageRequest(f"`first` is {size}, above the maximum page size of {limit}")
+    if offset is not None and not 0 <= offset <= 2**31 - 1:
+        raise BadPageRequest("`offset` must be a whole number from 0")
     return PageRequest(
         first=size,
         after=decode_cursor(after) if after else None,
         order=order,
         conditions=tuple(conditions),
+        offset=offset or 0,
     )
 
 
@@ -289,7 +295,7 @@ class Listing(Generic[T]):
         )
 
     def _projected(self, ctx: Context, request: PageRequest, info: Any) -> PageRequest:
-        if info is None or not self.json_leaves or not ctx.serialized_lists:
+        if info is None or not self.json_leaves or not ctx.serialized_lists or request.offset:
             return request
         projection = self._projection(ctx, info)
         if projection is None:
@@ -343,7 +349,7 @@ class Listing(Generic[T]):
         return Connection(
             page_info=PageInfo(
                 has_next_page=page.has_next,
-                has_previous_page=request.after is not None,
+                has_previous_page=request.after is not None or request.offset > 0,
                 first_key=first_key,
                 last_key=last_key,
             ),
@@ -415,11 +421,15 @@ class Listing(Generic[T]):
         params: list[Any] = [list(dict.fromkeys(parents))]
         where = self.where_sql(ctx, request, params)
         params.append(request.first + 1)
+        offset = ""
+        if request.offset:
+            params.append(request.offset)
+            offset = f" OFFSET ${len(params)}"
         sql = (
             f"SELECT p.parent AS _parent, x.* FROM unnest($1::bigint[]) AS p(parent) "
             f"CROSS JOIN LATERAL (SELECT {self.columns} FROM {self.table} t {self.join} "
             f"WHERE {self.parent_sql} = p.parent{where} "
-            f"ORDER BY {self.order_sql(request)} LIMIT ${len(params)}) x"
+            f"ORDER BY {self.order_sql(request)} LIMIT ${len(params) - (1 if offset else 0)}{offset}) x"
         )
         result: dict[int, list[asyncpg.Record]] = defaultdict(list)
         for row in await ctx.db.fetch(sql, *params):

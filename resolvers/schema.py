@@ -7,6 +7,7 @@ can compose it with other graphs; `schema.graphql` at the project's root is prin
 from __future__ import annotations
 
 from datetime import datetime
+from uuid import UUID
 
 import strawberry
 
@@ -15,18 +16,27 @@ from gateway.execution.fast_path import install_direct_resolvers
 from resolvers.accounts.mutations import AccountMutations
 from resolvers.accounts.types import Account, load_account
 from resolvers.context import ctx_of
-from resolvers.definitions.types import EventDefinition, PropertyDefinition
+from resolvers.definitions.types import (
+    ACCOUNT_EVENT_DEFINITIONS,
+    ACCOUNT_PROPERTY_DEFINITIONS,
+    DEFINITION_ORDER,
+    PROPERTY_ORDER,
+    EventDefinition,
+    PropertyDefinition,
+    PropertyScope,
+)
 from resolvers.devices.types import Device
 from resolvers.events.types import Event
 from resolvers.exports.mutations import ExportMutations
 from resolvers.exports.types import ACCOUNT_EXPORTS, EXPORT_ORDER, Export
 from resolvers.ingest.mutations import IngestMutations, install_record_resolver
 from resolvers.live.subscriptions import Subscription
-from resolvers.node import Node, fetch_node
-from resolvers.pagination import Connection, page_request
+from resolvers.node import Node, fetch_by_uuid, fetch_node
+from resolvers.pagination import Condition, Connection, page_request
 from resolvers.products.mutations import ProductMutations
 from resolvers.products.types import PRODUCT_ORDER, PRODUCTS, Product
 from resolvers.reports.mutations import ReportMutations
+from resolvers.reports.runs import ReportRun
 from resolvers.reports.types import ACCOUNT_REPORTS, REPORT_ORDER, Report
 from resolvers.segments.mutations import SegmentMutations
 from resolvers.segments.types import ACCOUNT_SEGMENTS, SEGMENT_ORDER, Segment
@@ -108,20 +118,61 @@ class Query:
 
     @strawberry.field(description="The products of the caller's account.")
     async def products(
-        self, info: strawberry.Info, first: int | None = None, after: str | None = None
+        self,
+        info: strawberry.Info,
+        first: int | None = None,
+        after: str | None = None,
+        offset: int | None = None,
     ) -> Connection[Product]:
         ctx = ctx_of(info)
-        request = page_request(ctx, first, after, PRODUCT_ORDER)
+        request = page_request(ctx, first, after, PRODUCT_ORDER, offset=offset)
         return await PRODUCTS.connection(ctx, ctx.account_id, request, info)
 
     @strawberry.field(description="The saved reports of the caller's account.")
     async def reports(
-        self, info: strawberry.Info, first: int | None = None, after: str | None = None
+        self,
+        info: strawberry.Info,
+        first: int | None = None,
+        after: str | None = None,
+        offset: int | None = None,
     ) -> Connection[Report]:
         ctx = ctx_of(info)
         return await ACCOUNT_REPORTS.connection(
-            ctx, ctx.account_id, page_request(ctx, first, after, REPORT_ORDER)
+            ctx, ctx.account_id, page_request(ctx, first, after, REPORT_ORDER, offset=offset)
         )
+
+    @strawberry.field(description="The event definitions of every product of the caller's account.")
+    async def event_definitions(
+        self,
+        info: strawberry.Info,
+        first: int | None = None,
+        after: str | None = None,
+        offset: int | None = None,
+    ) -> Connection[EventDefinition]:
+        ctx = ctx_of(info)
+        request = page_request(ctx, first, after, DEFINITION_ORDER, offset=offset)
+        return await ACCOUNT_EVENT_DEFINITIONS.connection(ctx, ctx.account_id, request)
+
+    @strawberry.field(description="The property definitions of every product of the caller's account.")
+    async def property_definitions(
+        self,
+        info: strawberry.Info,
+        first: int | None = None,
+        after: str | None = None,
+        offset: int | None = None,
+        scope: PropertyScope | None = None,
+    ) -> Connection[PropertyDefinition]:
+        ctx = ctx_of(info)
+        conditions = [] if scope is None else [Condition("t.scope = {}", scope.value)]
+        request = page_request(ctx, first, after, PROPERTY_ORDER, conditions, offset=offset)
+        return await ACCOUNT_PROPERTY_DEFINITIONS.connection(ctx, ctx.account_id, request)
+
+    @strawberry.field(
+        description="The caller's object with this UUID (account, product, report, report run, event or "
+        "property definition); null when there is none."
+    )
+    async def node_by_uuid(self, info: strawberry.Info, uuid: UUID) -> Node | None:
+        return await fetch_by_uuid(ctx_of(info), uuid)  # type: ignore[no-any-return]
 
     @strawberry.field(description="The device segments of the caller's account.")
     async def segments(
@@ -164,6 +215,7 @@ ENTITY_TYPES = [
     EventDefinition,
     PropertyDefinition,
     Report,
+    ReportRun,
     Segment,
     Export,
     ApiToken,

@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-from functools import cache
 from pathlib import Path
 
+from adapters.operation_files import operation_loader
+
 OPERATIONS_DIR = Path(__file__).parent / "operations"
-
-
-@cache
-def operation(name: str) -> str:
-    """The text of `operations/<name>.graphql`."""
-    return (OPERATIONS_DIR / f"{name}.graphql").read_text(encoding="utf-8")
+operation = operation_loader(OPERATIONS_DIR)

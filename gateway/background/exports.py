@@ -1,14 +1,13 @@
 """The export worker: carries out export jobs started through the graph (`gateway.http.downloads` serves the files).
 
-Jobs are claimed with `FOR UPDATE SKIP LOCKED`, so any number of gateway processes share the queue; a
-running job beats every few seconds and a job whose worker stopped beating is taken over. Rows are read in
-keyset chunks (by id), so an export of millions of rows never holds them all as Python objects.
+Jobs run on the job runner (`gateway.background.jobs`): claimed with `FOR UPDATE SKIP LOCKED`, so any number
+of gateway processes share the queue; a running job beats and a job whose worker stopped beating is taken
+over. Rows are read in keyset chunks (by id), so an export of millions of rows never holds them all as Python
+objects.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import csv
 import hashlib
 import io
@@ -20,8 +19,7 @@ from typing import Any
 
 import asyncpg
 
-from gateway.background.tasks import cancel_and_wait
-from gateway.db.pool import Database
+from gateway.background.jobs import JobContext, JobQueue, JobWorker
 from gateway.ingest.rules import METRIC_COLUMNS
 
 log = logging.getLogger(__name__)
@@ -66,14 +64,21 @@ EXPORT_COLUMNS: dict[str, tuple[str, list[str]]] = {
 }
 TIME_COLUMN = {"events": "occurred_at", "sessions": "started_at", "devices": "last_seen"}
 
-_CLAIM = """
-UPDATE exports SET status = 'running', heartbeat_at = now()
-WHERE id = (
-    SELECT id FROM exports
-    WHERE status = 'pending' OR (status = 'running' AND heartbeat_at < now() - make_interval(secs => $1))
-    ORDER BY id FOR UPDATE SKIP LOCKED LIMIT 1)
-RETURNING id, account_id, product_id, kind, format, since, until, after_id
-"""
+EXPORTS = JobQueue(
+    table="exports",
+    channel="exports",
+    columns="id, account_id, product_id, kind, format, since, until, after_id",
+    failure="Export failed ({})",
+)
+# per kind: the SQL expression of a column that is not one of the table's own (the devices' properties are the
+# people's global property values, migration 020)
+COLUMN_SQL = {
+    "devices": {
+        "properties": "(SELECT COALESCE(jsonb_object_agg(p.name, p.value), '{}') FROM person_properties p "
+        "WHERE p.account_id = devices.account_id AND p.person_id = devices.id AND p.source = 'global') "
+        "AS properties"
+    }
+}
 
 
 @dataclass
@@ -96,63 +101,18 @@ def _cell(value: Any) -> Any:
     return value
 
 
-class ExportWorker:
-    """Runs pending export jobs in the background of a gateway process."""
+class ExportWorker(JobWorker):
+    """Runs pending export jobs in the background of a gateway process (on `gateway.background.jobs`)."""
 
-    def __init__(self, db: Database) -> None:
-        self.db = db
-        self._task: asyncio.Task[None] | None = None
-        self._wake = asyncio.Event()
-        self._listener: asyncpg.pool.PoolConnectionProxy | None = None
+    queue = EXPORTS
+    poll_seconds = POLL_SECONDS
+    stale_seconds = STALE_SECONDS
 
-    async def start(self) -> None:
-        listener = await self.db.pool.acquire()
-        await listener.add_listener("exports", self._notified)
-        self._listener = listener
-        self._task = asyncio.create_task(self._loop())
-
-    async def stop(self) -> None:
-        await cancel_and_wait(self._task)
-        if self._listener is not None:
-            with contextlib.suppress(Exception):
-                await self._listener.remove_listener("exports", self._notified)
-            await self.db.pool.release(self._listener)
-
-    def _notified(self, *_: object) -> None:
-        self._wake.set()
-
-    async def _loop(self) -> None:
-        while True:
-            try:
-                while await self.run_one():
-                    pass
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("export worker failed; retrying")
-            self._wake.clear()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=POLL_SECONDS)
-
-    async def run_one(self) -> bool:
-        """Claim and finish one job; False when none is waiting."""
-        row = await self.db.fetchrow(_CLAIM, STALE_SECONDS)
-        if row is None:
-            return False
-        job = Job(**dict(row))
-        try:
-            await self._run(job)
-        except Exception as exc:
-            log.exception("export %s failed", job.id)
-            await self.db.execute(
-                "UPDATE exports SET status = 'failed', error = $2, finished_at = now() WHERE id = $1",
-                job.id,
-                f"Export failed ({type(exc).__name__})",
-            )
-        return True
-
-    async def _run(self, job: Job) -> None:
+    async def _run(self, context: JobContext) -> None:
+        row = context.row
+        job = Job(**{name: row[name] for name in Job.__dataclass_fields__})
         table, columns = EXPORT_COLUMNS[job.kind]
+        selected = ", ".join(COLUMN_SQL.get(job.kind, {}).get(column, column) for column in columns)
         time_column = TIME_COLUMN[job.kind]
         scope = (
             f"account_id = $1 AND product_id = $2 AND ($3::timestamptz IS NULL OR {time_column} >= $3) "
@@ -170,7 +130,7 @@ class ExportWorker:
         first_id: int | None = None
         while True:
             rows = await self.db.fetch(
-                f"SELECT {', '.join(columns)} FROM {table} WHERE {scope} AND id > $5 ORDER BY id LIMIT $6",
+                f"SELECT {selected} FROM {table} WHERE {scope} AND id > $5 ORDER BY id LIMIT $6",
                 *args,
                 last_id,
                 CHUNK,
@@ -180,23 +140,14 @@ class ExportWorker:
             await self._store(file, file.rows(rows))
             first_id = first_id if first_id is not None else rows[0]["id"]
             last_id = rows[-1]["id"]
-            await self.db.execute(
-                "UPDATE exports SET progress = $2, rows = $3, heartbeat_at = now() WHERE id = $1",
-                job.id,
-                min(file.written / total, 1.0) if total else 1.0,
-                file.written,
-            )
+            await context.progress(min(file.written / total, 1.0) if total else 1.0, rows=file.written)
         await self._store(file, file.footer())
-        await self.db.execute(
-            """UPDATE exports SET status = 'finished', progress = 1, rows = $2, size = $3, hash = $4,
-                   first_cursor = $5, last_cursor = $6, finished_at = now()
-               WHERE id = $1""",
-            job.id,
-            file.written,
-            file.size,
-            file.digest.hexdigest(),
-            first_id,
-            last_id if file.written else job.after_id,
+        await context.finish(
+            rows=file.written,
+            size=file.size,
+            hash=file.digest.hexdigest(),
+            first_cursor=first_id,
+            last_cursor=last_id if file.written else job.after_id,
         )
 
     async def _store(self, file: ExportFile, data: bytes) -> None:

@@ -148,6 +148,27 @@ async def _copy(db: Database, table: str, columns: Sequence[str], rows: list[tup
                 await conn.execute("SET session_replication_role = DEFAULT")
 
 
+async def _seed_people(db: Database, product_id: int, first_device: int, plans: list[str]) -> None:
+    """The identities of a product's seeded devices (COPY ran without the trigger that adds them) and each
+    person's `plan` property."""
+    await db.execute(
+        """INSERT INTO person_identities (account_id, product_id, key, identity, person_id, kind)
+           SELECT account_id, product_id, lower(device_key), device_key, id, 'primary'
+           FROM devices WHERE product_id = $1 AND id >= $2 ORDER BY lower(device_key)""",
+        product_id,
+        first_device,
+    )
+    await db.execute(
+        """INSERT INTO person_properties (account_id, product_id, person_id, source, name, value, set_at)
+           SELECT d.account_id, d.product_id, d.id, 'global', 'plan', to_jsonb(p.plan), d.first_seen
+           FROM unnest($3::text[]) WITH ORDINALITY AS p(plan, n)
+           JOIN devices d ON d.id = $2 + p.n - 1 AND d.product_id = $1""",
+        product_id,
+        first_device,
+        plans,
+    )
+
+
 async def ensure_products(db: Database, account_id: int, count: int, timezone: str = "UTC") -> list[int]:
     """The account's first `count` products (created when missing), oldest first."""
     rows = await db.fetch("SELECT id FROM products WHERE account_id = $1 ORDER BY id", account_id)
@@ -175,6 +196,8 @@ async def clear_products(db: Database, product_ids: list[int]) -> None:
         "property_definitions",
         "events",
         "sessions",
+        "person_properties",
+        "person_identities",
         "devices",
     ):
         await db.execute(f"DELETE FROM {table} WHERE product_id = ANY($1::bigint[])", product_ids)
@@ -240,7 +263,6 @@ async def seed(
         "locale",
         "country",
         "city",
-        "properties",
         "last_session_end",
         "last_begin_at",
         "last_session_id",
@@ -300,7 +322,6 @@ async def seed(
                     rng.choice(LOCALES),
                     country,
                     city,
-                    {"plan": rng.choice(PLANS)},
                     last_end,
                     last if seen else None,
                     last_sid[i] if seen else None,
@@ -313,6 +334,7 @@ async def seed(
         if rows:
             await _copy(db, "devices", device_cols, rows)
             dev_bar.update(len(rows))
+        await _seed_people(db, product_id, first_device, [rng.choice(PLANS) for _ in range(n_devices)])
         rows = []
         for j in range(n_sessions):
             start = fromts(sess_start[j], UTC)

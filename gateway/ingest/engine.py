@@ -72,13 +72,14 @@ class _Pending:
 
 
 def _device_keys(batch: list[_Pending]) -> set[tuple[int, str]]:
-    """Every device the requests of `batch` name, old devices of merges included."""
+    """Every device the requests of `batch` name, old devices of merges included (in lower case, as
+    identities are compared; an alias of a device in flight is not seen here, and waits in PostgreSQL)."""
     keys = set()
     for pending in batch:
         for request in pending.requests:
-            keys.add((request.product_id, request.device_key))
+            keys.add((request.product_id, request.device_key.lower()))
             if request.old_device_key:
-                keys.add((request.product_id, request.old_device_key))
+                keys.add((request.product_id, request.old_device_key.lower()))
     return keys
 
 

@@ -53,6 +53,15 @@ class TrackRequest:
     checksum_payload: str | None = None
     checksum: str | None = None
     checksum256: str | None = None
+    # people (gateway.ingest.people): properties set on the person at the request's time, by name
+    # (case-insensitive), in the system of records `property_source`
+    properties: dict[str, Any] | None = None
+    property_source: str = "global"
+    # with old_device_key: join the two identities into one person whatever their order, keeping the person
+    # known first (an alias); without it, old_device_key's device is merged into device_key's (Countly)
+    join_identities: bool = False
+    # events count once per person, key and second (KISSmetrics): a repeated one is not stored again
+    events_once_per_second: bool = False
 
 
 class Outcome(enum.Enum):

@@ -17,6 +17,7 @@ from typing import Any
 
 from gateway.ingest.buckets import GRAINS, BucketCalculator, Buckets
 from gateway.ingest.model import EventInput, Outcome, TrackRequest
+from gateway.ingest.people import PeoplePlan, survivor
 from gateway.ingest.timestamps import parse_timestamp
 
 IGNORED_DEVICE_KEY = "00000000-0000-0000-0000-000000000000"
@@ -272,6 +273,8 @@ class Planner:
     # whether every segmentation of `events` is flat and made of values orjson writes as json does (see
     # `plain_json`); the writer then sends the events as one JSON document
     plain_segmentation: bool = True
+    # what the batch writes to people: properties, their definitions (gateway/ingest/people.py)
+    people: PeoplePlan = field(default_factory=PeoplePlan)
     _calculators: dict[int, BucketCalculator] = field(default_factory=dict)
 
     # -- public ---------------------------------------------------------------------------------------------
@@ -284,7 +287,11 @@ class Planner:
         if request.dedupe_hash is not None and request.dedupe_hash == device.last_request_hash:
             return Outcome.DUPLICATE
         if old is not None and old.final() is not device:
-            self._merge(old.final(), device)
+            if request.join_identities:
+                device, merged = survivor(device, old.final())
+                self._merge(merged, device)
+            else:
+                self._merge(old.final(), device)
         product = self.products[device.product_id]
         calc = self._calculator(product)
         slot = calc.slot(at)
@@ -300,8 +307,11 @@ class Planner:
 
         if request.begin_session:
             self._begin_session(product, device, at, slot, buckets, calc, values, notice)
-        if request.events:
-            notice["events"] += self._events(product, device, request.events, at)
+        events = request.events
+        if events and request.events_once_per_second:
+            events = self.people.fresh_events(device, events, at)
+        if events:
+            notice["events"] += self._events(product, device, events, at)
         if request.session_duration is not None:
             seconds = normalize_duration(request.session_duration)
             self._bump_session(product.id, "", "", slot, D, seconds)
@@ -322,6 +332,10 @@ class Planner:
             device.attrs["location"] = request.location or None
         if request.user_details:
             self._user_details(product, device, request.user_details, at)
+        if request.properties:
+            self.people.set_properties(
+                device, product.account_id, request.properties, at, request.property_source
+            )
         return Outcome.STORED
 
     # -- sessions and users ---------------------------------------------------------------------------------
@@ -534,6 +548,7 @@ class Planner:
     def _user_details(
         self, product: ProductInfo, device: DeviceState, details: dict[str, Any], at: datetime
     ) -> None:
+        """Countly's user details (and their `custom` object) are the person's properties."""
         merged: dict[str, Any] = {}
         for name, value in details.items():
             if name == "custom" and isinstance(value, dict):
@@ -543,9 +558,7 @@ class Planner:
                         merged[str(custom_name)] = custom_value
             elif name and value is not None:
                 merged[str(name)] = value
-        for name, value in merged.items():
-            self._define_property(product.id, "device", name, value, at)
-        device.properties = {**device.properties, **merged}
+        self.people.set_properties(device, product.account_id, merged, at)
 
     def _merge(self, old: DeviceState, device: DeviceState) -> None:
         """Merge `old` into `device`: earliest first_seen, missing attributes, properties, session state."""

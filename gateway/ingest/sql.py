@@ -3,60 +3,86 @@ its size (plus the events' COPY, and three statements for device merges, when ne
 
 from __future__ import annotations
 
+from gateway.ingest.people import STORE_DEFINITIONS_CTE, STORE_PROPERTIES_CTE
+
 # Most statements read their rows from ONE jsonb document (an array of arrays, built with orjson by the writer)
 # rather than from one typed array per column: asyncpg checks every array element against collections.abc (a
 # Python-level call) and encodes it on its own, several times the client CPU of the whole document, and the
 # server reads a jsonb array faster than ten unnested arrays. WITH ORDINALITY ... ORDER BY keeps the writer's
 # sorted order, the order in which rows are locked. Rows are their key, their values, then the account id.
 
-# The batch's first statement: locks its products, then its existing devices, and returns both.
+# The batch's first statement: locks its products, then the persons its requests name, and returns both.
 # Products are locked FOR KEY SHARE, what the foreign keys of events on products did for every event row (see
 # migration 007): a product cannot be deleted until the batch that writes its events has committed.
-# Devices are locked in the caller's (sorted) order and their state returned; a device not found gets a fresh
-# id (inserted = true) and is created with its final state by STORE once the batch is planned, so it is written
-# once rather than inserted here and updated at the end. Locking without writing (FOR UPDATE rather than an
-# upsert) leaves no dead row version behind either. Only devices of the products found, in the account the
-# request names, are locked.
-# $1 rows: product_id, device_key, account_id; $2 the product ids.
-# Rows: first the products (device_key NULL; id, account_id, status, salt, timezone), then the devices (their
-# columns; the product columns NULL). UNION ALL runs its branches in order, so products are locked first.
+# A request names a person by one of its identities (person_identities, migration 020: case-insensitive, so
+# looked up by lower(); an alias' names all lead to one person). The persons found are locked in id order (the
+# same order in every process) and their state returned once per name that leads to them. A name not found
+# gets a fresh id (inserted = true; one per name in lower case) and is created with its final state by STORE
+# once the batch is planned, so it is written once rather than inserted here and updated at the end. Locking
+# without writing (FOR UPDATE rather than an upsert) leaves no dead row version behind either. Only persons of
+# the products found, in the account the request names, are locked.
+# $1 rows: product_id, identity (as sent), account_id; $2 the product ids; $3 events that count once per
+# person, key and second (gateway/ingest/people.py `event_probes`): product_id, identity, key, second, account_id.
+# Rows: `kind` 'p' the products (id, account_id, status, salt, timezone), 'd' one per name asked (`asked`)
+# with its person's columns, 'e' the probed events found stored (id: the person, device_key: the event key,
+# first_seen: the second). UNION ALL runs its branches in order, so products are locked first.
 LOCK = """
 WITH p AS MATERIALIZED (
     SELECT id, account_id, status, salt, timezone FROM products WHERE id = ANY($2::bigint[]) ORDER BY id
     FOR KEY SHARE
 ), k AS MATERIALIZED (
-    SELECT (x.r->>0)::bigint AS product_id, x.r->>1 AS device_key, x.o
+    SELECT (x.r->>0)::bigint AS product_id, x.r->>1 AS asked, lower(x.r->>1) AS key,
+           (x.r->>2)::bigint AS account_id, x.o
     FROM jsonb_array_elements($1::text::jsonb) WITH ORDINALITY AS x(r, o)
     WHERE EXISTS (SELECT FROM p WHERE p.id = (x.r->>0)::bigint AND p.account_id = (x.r->>2)::bigint)
-    ORDER BY x.o
-), locked AS (
+), named AS MATERIALIZED (
+    SELECT k.product_id, k.asked, k.key, i.person_id
+    FROM k JOIN person_identities AS i
+      ON i.account_id = k.account_id AND i.product_id = k.product_id AND i.key = k.key
+), locked AS MATERIALIZED (
     -- a sub-select with FOR UPDATE is never merged into a join (which may become a hash join over all the
-    -- devices): one unique-index probe per key, in the order of k
-    SELECT d.* FROM k CROSS JOIN LATERAL (
+    -- devices): one primary-key probe per person, in id order
+    SELECT d.* FROM (SELECT DISTINCT person_id FROM named ORDER BY person_id) AS n CROSS JOIN LATERAL (
         SELECT d.id, d.account_id, d.product_id, d.device_key, false AS inserted, d.first_seen, d.last_seen, d.os,
                d.os_version, d.device, d.resolution, d.carrier, d.app_version, d.locale, d.country, d.city,
                d.location, d.properties, d.open_session_id, d.last_session_end, d.last_request_hash,
                d.last_begin_at, d.last_session_id
         FROM devices AS d
-        WHERE d.product_id = k.product_id AND d.device_key = k.device_key
+        WHERE d.id = n.person_id
         FOR UPDATE
     ) AS d
+), fresh AS MATERIALIZED (
+    SELECT f.product_id, f.key, f.asked, nextval(pg_get_serial_sequence('devices', 'id')) AS id
+    FROM (
+        SELECT DISTINCT ON (k.product_id, k.key) k.product_id, k.key, k.asked
+        FROM k
+        WHERE NOT EXISTS (SELECT FROM named AS n WHERE n.product_id = k.product_id AND n.key = k.key)
+        ORDER BY k.product_id, k.key, k.o
+    ) AS f
 )
-SELECT p.id, p.account_id, p.id AS product_id, NULL AS device_key, NULL::boolean AS inserted,
-       NULL::timestamptz AS first_seen, NULL::timestamptz AS last_seen, NULL AS os, NULL AS os_version,
-       NULL AS device, NULL AS resolution, NULL AS carrier, NULL AS app_version, NULL AS locale, NULL AS country,
-       NULL AS city, NULL AS location, NULL::jsonb AS properties, NULL::bigint AS open_session_id,
-       NULL::timestamptz AS last_session_end, NULL AS last_request_hash, NULL::timestamptz AS last_begin_at,
-       NULL::bigint AS last_session_id, p.status, p.salt, p.timezone
+SELECT 'p' AS kind, NULL AS asked, p.id, p.account_id, p.id AS product_id, NULL AS device_key,
+       NULL::boolean AS inserted, NULL::timestamptz AS first_seen, NULL::timestamptz AS last_seen, NULL AS os,
+       NULL AS os_version, NULL AS device, NULL AS resolution, NULL AS carrier, NULL AS app_version,
+       NULL AS locale, NULL AS country, NULL AS city, NULL AS location, NULL::jsonb AS properties,
+       NULL::bigint AS open_session_id, NULL::timestamptz AS last_session_end, NULL AS last_request_hash,
+       NULL::timestamptz AS last_begin_at, NULL::bigint AS last_session_id, p.status, p.salt, p.timezone
 FROM p
 UNION ALL
-SELECT l.*, NULL, NULL, NULL FROM locked AS l
+SELECT 'd', n.asked, l.*, NULL, NULL, NULL FROM named AS n JOIN locked AS l ON l.id = n.person_id
 UNION ALL
-SELECT nextval(pg_get_serial_sequence('devices', 'id')), NULL, k.product_id, k.device_key, true, NULL, NULL,
-       NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
-       NULL
-FROM k
-WHERE NOT EXISTS (SELECT FROM locked AS l WHERE l.product_id = k.product_id AND l.device_key = k.device_key)
+SELECT 'd', k.asked, f.id, NULL, k.product_id, f.asked, true, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+       NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL
+FROM k JOIN fresh AS f ON f.product_id = k.product_id AND f.key = k.key
+UNION ALL
+SELECT 'e', NULL, n.person_id, NULL, n.product_id, e.key, NULL, e.second, NULL, NULL, NULL, NULL, NULL,
+       NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL
+FROM (SELECT (x.r->>0)::bigint AS product_id, lower(x.r->>1) AS key_of_person, x.r->>2 AS key,
+             (x.r->>3)::timestamptz AS second
+      FROM jsonb_array_elements($3::text::jsonb) AS x(r)) AS e
+JOIN named AS n ON n.product_id = e.product_id AND n.key = e.key_of_person
+WHERE EXISTS (SELECT FROM events AS v
+              WHERE v.device_id = n.person_id AND v.occurred_at >= e.second
+                AND v.occurred_at < e.second + interval '1 second' AND v.key = e.key)
 """
 
 # the columns of the events COPY, in the order of the rows the planner builds (`rules.EventRow`)
@@ -127,16 +153,17 @@ DELETE_DEVICES = "DELETE FROM devices WHERE id = ANY($1::bigint[])"
 #   $12 the notices for live subscribers (text[])
 #   $13 the events, as EVENT_COLUMNS (a temporary session id when negative), segmentation as a JSON object;
 #       empty when the writer sends them by COPY instead (see writer._store)
+#   $14 definitions of person properties, $15 person property values (gateway/ingest/people.py)
 # Returns one row: the new sessions' ids in the order of $1 (for events sent by COPY), and the notices.
 #
 # A new device another transaction created after LOCK makes the statement fail (unique violation, after
 # waiting for that transaction) and the batch is retried: rare, so there is no ON CONFLICT clause, which would
 # cost a speculative insertion (an index probe and a second WAL record) for every row.
-STORE = """
+STORE = f"""
 WITH new_ids AS MATERIALIZED (
     SELECT t.temp_id, nextval(pg_get_serial_sequence('sessions', 'id')) AS id
     FROM unnest($1::bigint[]) AS t(temp_id)
-), session_rollups AS (
+), {STORE_DEFINITIONS_CTE}, session_rollups AS (
     INSERT INTO session_rollups AS r (account_id, product_id, dimension, grain, bucket, value, t, n, u, d, e)
     SELECT (x.r->>10)::bigint, (x.r->>0)::bigint, x.r->>1, x.r->>2, (x.r->>3)::timestamp, x.r->>4,
            (x.r->>5)::bigint, (x.r->>6)::bigint, (x.r->>7)::bigint, (x.r->>8)::bigint, (x.r->>9)::bigint
@@ -161,7 +188,7 @@ WITH new_ids AS MATERIALIZED (
     ORDER BY x.o
     ON CONFLICT (product_id, name) DO UPDATE
     SET total = e.total + EXCLUDED.total, first_used = LEAST(e.first_used, EXCLUDED.first_used),
-        last_used = GREATEST(e.last_used, EXCLUDED.last_used)
+        last_used = GREATEST(e.last_used, EXCLUDED.last_used), last_sent = now()
 ), property_definitions AS (
     INSERT INTO property_definitions AS p (account_id, product_id, scope, name, data_type, first_seen, last_seen)
     SELECT (x.r->>6)::bigint, (x.r->>0)::bigint, x.r->>1, x.r->>2, x.r->>3, (x.r->>4)::timestamptz,
@@ -170,7 +197,7 @@ WITH new_ids AS MATERIALIZED (
     ORDER BY x.o
     ON CONFLICT (product_id, scope, name) DO UPDATE
     SET first_seen = LEAST(p.first_seen, EXCLUDED.first_seen),
-        last_seen = GREATEST(p.last_seen, EXCLUDED.last_seen)
+        last_seen = GREATEST(p.last_seen, EXCLUDED.last_seen), last_sent = now()
 ), new_devices AS (
     INSERT INTO devices (id, account_id, product_id, device_key, first_seen, last_seen, os, os_version, device,
                          resolution, carrier, app_version, locale, country, city, location, properties,
@@ -207,7 +234,7 @@ WITH new_ids AS MATERIALIZED (
         locale = x.r->>9, country = x.r->>10, city = x.r->>11, location = x.r->>12, properties = p.properties,
         open_session_id = COALESCE(o.id, (x.r->>13)::bigint), last_session_end = (x.r->>14)::timestamptz,
         last_request_hash = x.r->>15, last_begin_at = (x.r->>16)::timestamptz,
-        last_session_id = COALESCE(l.id, (x.r->>17)::bigint)
+        last_session_id = COALESCE(l.id, (x.r->>17)::bigint), updated_at = now()
     FROM jsonb_array_elements($5::text::jsonb) WITH ORDINALITY AS x(r, o)
     JOIN unnest($6::jsonb[]) WITH ORDINALITY AS p(properties, o) ON p.o = x.o
     LEFT JOIN new_ids AS o ON o.temp_id = (x.r->>13)::bigint
@@ -220,7 +247,7 @@ WITH new_ids AS MATERIALIZED (
     FROM (SELECT (x.r->>0)::bigint, (x.r->>1)::bigint, (x.r->>2)::timestamptz, (x.r->>3)::boolean
           FROM jsonb_array_elements($7::text::jsonb) AS x(r)) AS u(id, dd, ended_at, set_end)
     WHERE s.id = u.id
-), notified AS (
+), {STORE_PROPERTIES_CTE}, notified AS (
     -- a CTE that modifies nothing runs only when read: the single row below reads it
     SELECT pg_notify('ingest', payload) FROM unnest($12::text[]) AS payload
 )

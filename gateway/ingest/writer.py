@@ -23,7 +23,7 @@ import asyncpg
 import orjson
 
 from gateway.db.pool import Transaction
-from gateway.ingest import sql
+from gateway.ingest import people, sql
 from gateway.ingest.model import Outcome, TrackRequest
 from gateway.ingest.rules import (
     DEVICE_COLUMNS,
@@ -88,7 +88,7 @@ class DeviceCreatedConcurrently(Exception):
 async def write_batch(tx: Transaction, requests: list[TrackRequest]) -> list[Outcome]:
     """Validate, count and store `requests` in the open transaction `tx`; one outcome per request."""
     now = datetime.now(UTC)
-    products, locked = await _lock(tx, requests)
+    products, locked, stored_events = await _lock(tx, requests, now)
     outcomes: list[Outcome | None] = [precheck(r, products.get(r.product_id)) for r in requests]
     times = [parse_timestamp(r.timestamp, now) for r in requests]
 
@@ -105,13 +105,25 @@ async def write_batch(tx: Transaction, requests: list[TrackRequest]) -> list[Out
     if not wanted:
         return [o or Outcome.STORED for o in outcomes]
 
-    # the devices of refused requests were locked too (or given an id that is never used)
-    devices = {}
+    # the devices of refused requests were locked too (or given an id that is never used); the names of one
+    # person (aliases, other cases) share its state
+    devices: dict[DeviceKey, DeviceState] = {}
+    by_id: dict[int, DeviceState] = {}
     for key, (account_id, at) in wanted.items():
         row = locked[key]
-        devices[key] = _new_device(row["id"], account_id, key, at) if row["inserted"] else _device_state(row)
+        state = by_id.get(row["id"])
+        if state is None:
+            state = by_id[row["id"]] = (
+                _new_device(row["id"], account_id, (key[0], row["device_key"]), at)
+                if row["inserted"]
+                else _device_state(row)
+            )
+        elif row["inserted"] and at < state.first_seen:
+            state.first_seen = state.last_seen = at
+        devices[key] = state
 
     planner = Planner(products, now)
+    planner.people.seen = stored_events
     for i, (request, at) in enumerate(zip(requests, times, strict=True)):
         if outcomes[i] is not None:
             continue
@@ -120,7 +132,7 @@ async def write_batch(tx: Transaction, requests: list[TrackRequest]) -> list[Out
             old = devices[(request.product_id, request.old_device_key)]
         outcomes[i] = planner.apply(request, at, devices[(request.product_id, request.device_key)], old)
 
-    await _store(tx, planner, list(devices.values()))
+    await _store(tx, planner, list(by_id.values()))
     return [o or Outcome.STORED for o in outcomes]
 
 
@@ -132,10 +144,11 @@ def _device_names(request: TrackRequest) -> list[str]:
 
 
 async def _lock(
-    tx: Transaction, requests: list[TrackRequest]
-) -> tuple[dict[int, ProductInfo], dict[DeviceKey, asyncpg.Record]]:
+    tx: Transaction, requests: list[TrackRequest], now: datetime
+) -> tuple[dict[int, ProductInfo], dict[DeviceKey, asyncpg.Record], set[people.EventSecond]]:
     """Lock the batch's products and the devices its requests name, in one statement (sql.LOCK) before the
-    requests are checked (which needs the products): the products found, and each device's row by key."""
+    requests are checked (which needs the products): the products found, each device's row by the name asked,
+    and the stored events of requests whose events count once per second (`people.event_probes`)."""
     product_ids = sorted({r.product_id for r in requests})
     # with the account each request names: only the product's own account locks its devices
     keys = {
@@ -144,17 +157,24 @@ async def _lock(
         if not ignored_device(request)
         for name in _device_names(request)
     }
-    rows = await tx.fetch(sql.LOCK, _document(sorted(keys)), product_ids)
+    probes = people.event_probes(requests, now)
+    rows = await tx.fetch(
+        sql.LOCK, _document(sorted(keys)), product_ids, _document(probes) if probes else "[]"
+    )
     products: dict[int, ProductInfo] = {}
     locked: dict[DeviceKey, asyncpg.Record] = {}
+    stored_events = []
     for row in rows:
-        if row["device_key"] is None:
+        kind = row["kind"]
+        if kind == "d":
+            locked[(row["product_id"], row["asked"])] = row
+        elif kind == "p":
             products[row["id"]] = ProductInfo(
                 row["id"], row["account_id"], row["status"], row["salt"], row["timezone"]
             )
         else:
-            locked[(row["product_id"], row["device_key"])] = row
-    return products, locked
+            stored_events.append(row)
+    return products, locked, people.seen_events(stored_events)
 
 
 def _device_row(d: DeviceState) -> tuple[Any, ...]:
@@ -211,9 +231,11 @@ async def _store(tx: Transaction, plan: Planner, devices: list[DeviceState]) -> 
             _document(property_definitions),
             notices,
             "[]" if events is None else events,
+            *plan.people.rows(),
         )
     except asyncpg.UniqueViolationError as error:
-        if error.table_name == "devices":
+        # a device, or its primary identity (migration 020's trigger): another batch has just created it
+        if error.table_name in ("devices", "person_identities"):
             raise DeviceCreatedConcurrently from error
         raise
     assert stored is not None
@@ -227,6 +249,7 @@ async def _store(tx: Transaction, plan: Planner, devices: list[DeviceState]) -> 
         targets = [d.final().id for d in plan.merged]
         await tx.execute(sql.MOVE_SESSIONS, olds, targets)
         await tx.execute(sql.MOVE_EVENTS, olds, targets)
+        await people.merge_people(tx, olds, targets)
         await tx.execute(sql.DELETE_DEVICES, olds)
 
 

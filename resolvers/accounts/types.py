@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import TYPE_CHECKING, Annotated
+from uuid import UUID
 
 import asyncpg
 import strawberry
@@ -23,22 +24,34 @@ if TYPE_CHECKING:
 
 @strawberry.federation.type(keys=["id"], description="A tenant: its products, reports, segments and exports.")
 class Account(Node):
+    uuid: UUID = strawberry.field(description="A stable UUID (KISSmetrics' Core API shows it as `id`).")
     name: str
     created_at: datetime
     updated_at: datetime
 
     @classmethod
     def from_row(cls, row: asyncpg.Record) -> Account:
-        return cls(pk=row["id"], name=row["name"], created_at=row["created_at"], updated_at=row["updated_at"])
+        return cls(
+            pk=row["id"],
+            uuid=row["uuid"],
+            name=row["name"],
+            created_at=row["created_at"],
+            updated_at=row["updated_at"],
+        )
 
     @strawberry.field(description="The account's products (apps, sites).")
     async def products(
-        self, info: strawberry.Info, first: int | None = None, after: str | None = None
+        self,
+        info: strawberry.Info,
+        first: int | None = None,
+        after: str | None = None,
+        offset: int | None = None,
     ) -> Connection[Annotated[Product, strawberry.lazy("resolvers.products.types")]]:
         from resolvers.products.types import PRODUCT_ORDER, PRODUCTS
 
         ctx = ctx_of(info)
-        return await PRODUCTS.connection(ctx, self.pk, page_request(ctx, first, after, PRODUCT_ORDER), info)
+        request = page_request(ctx, first, after, PRODUCT_ORDER, offset=offset)
+        return await PRODUCTS.connection(ctx, self.pk, request, info)
 
     @strawberry.field(description="Saved reports of every product of the account.")
     async def reports(
@@ -93,7 +106,7 @@ class Account(Node):
 async def _accounts_by_id(ctx: Context, ids: list[int]) -> list[Account | None]:
     # an account is visible only to its own principal
     rows = await ctx.db.fetch(
-        "SELECT id, name, created_at, updated_at FROM accounts WHERE id = ANY($1::bigint[]) AND id = $2",
+        "SELECT id, uuid, name, created_at, updated_at FROM accounts WHERE id = ANY($1::bigint[]) AND id = $2",
         list(set(ids)),
         ctx.account_id,
     )

@@ -1,9 +1,13 @@
-"""The Device type: a device id or a person, with first/last seen and its latest metrics."""
+"""The Device type: a device or a person, with first/last seen, its latest metrics, its identities and properties.
+
+A person is one row of `devices` (migration 020 describes the people model): its `deviceId` is its primary
+identity, `identities` every name it is known by (aliases included), `propertyValues` its properties per
+system of records (resolvers/people/types.py loads both, one statement per level)."""
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import asyncpg
 import strawberry
@@ -21,6 +25,7 @@ from resolvers.pagination import ById, Connection, Listing, Order, page_request
 
 if TYPE_CHECKING:
     from resolvers.events.types import Event
+    from resolvers.people.types import Identity, PropertyValue
     from resolvers.products.types import Product
     from resolvers.sessions.types import Session
 
@@ -29,10 +34,12 @@ if TYPE_CHECKING:
 class Device(Node):
     product_pk: strawberry.Private[int]
     device_id: str = strawberry.field(
-        description="The id the SDK sent (Countly device_id, KISSmetrics person)."
+        description="The person's primary identity: the id the SDK first sent (Countly device_id, KISSmetrics "
+        "person)."
     )
     first_seen: datetime
     last_seen: datetime
+    updated_at: datetime = strawberry.field(description="When anything about the person last changed.")
     os: str | None
     os_version: str | None
     device: str | None = strawberry.field(description="Device model.")
@@ -42,7 +49,6 @@ class Device(Node):
     locale: str | None
     country: str | None
     city: str | None
-    properties: JSON = strawberry.field(description="Custom properties and user details.")
 
     @classmethod
     def from_row(cls, row: asyncpg.Record) -> Device:
@@ -52,6 +58,7 @@ class Device(Node):
             device_id=row["device_key"],
             first_seen=row["first_seen"],
             last_seen=row["last_seen"],
+            updated_at=row["updated_at"],
             os=row["os"],
             os_version=row["os_version"],
             device=row["device"],
@@ -61,8 +68,32 @@ class Device(Node):
             locale=row["locale"],
             country=row["country"],
             city=row["city"],
-            properties=row["properties"],
         )
+
+    @strawberry.field(
+        description="The person's global property values as one object, name → value (Countly's user details, "
+        "KISSmetrics properties)."
+    )
+    async def properties(self, info: strawberry.Info) -> JSON:
+        from resolvers.people.types import load_properties_object
+
+        return await load_properties_object(ctx_of(info), self.pk)  # type: ignore[return-value]
+
+    @strawberry.field(description="The person's property values, of one system of records or (null) of all.")
+    async def property_values(
+        self, info: strawberry.Info, source: str | None = "global"
+    ) -> list[Annotated[PropertyValue, strawberry.lazy("resolvers.people.types")]]:
+        from resolvers.people.types import load_property_values
+
+        return await load_property_values(ctx_of(info), self.pk, source)
+
+    @strawberry.field(description="Every name the product knows the person by, oldest first.")
+    async def identities(
+        self, info: strawberry.Info
+    ) -> list[Annotated[Identity, strawberry.lazy("resolvers.people.types")]]:
+        from resolvers.people.types import load_identities
+
+        return await load_identities(ctx_of(info), self.pk)
 
     @strawberry.field(description="The product that saw the device.")
     async def product(
@@ -105,7 +136,7 @@ class Device(Node):
 
 DEVICE_COLUMNS = (
     "t.id, t.product_id, t.device_key, t.first_seen, t.last_seen, t.os, t.os_version, t.device, t.resolution, "
-    "t.carrier, t.app_version, t.locale, t.country, t.city, t.properties"
+    "t.carrier, t.app_version, t.locale, t.country, t.city, t.updated_at"
 )
 DEVICE_ORDER = Order("t.last_seen")
 # properties (JSON) is built the Python way: see resolvers.json_leaves
@@ -114,6 +145,7 @@ DEVICE_JSON = {
     "deviceId": json_leaves.text("t.device_key"),
     "firstSeen": json_leaves.timestamp("t.first_seen"),
     "lastSeen": json_leaves.timestamp("t.last_seen"),
+    "updatedAt": json_leaves.timestamp("t.updated_at"),
     # the device's latest metric values, as the ingestion engine keeps them
     **{to_camel_case(name): json_leaves.text(f"t.{name}") for name in (*METRIC_COLUMNS, "country", "city")},
 }
@@ -131,6 +163,29 @@ DEVICE_BY_ID = ById("devices", DEVICE_COLUMNS, Device.from_row)
 
 async def load_device(ctx: Context, pk: int) -> Device | None:
     return await DEVICE_BY_ID.load(ctx, pk)
+
+
+async def _by_identity(ctx: Context, keys: list[tuple[int, str]]) -> list[Device | None]:
+    params: list[Any] = [[k[0] for k in keys], [k[1] for k in keys], ctx.account_id]
+    scope = ""
+    if ctx.product_scope is not None:
+        params.append(ctx.product_scope)
+        scope = " AND t.product_id = $4"
+    rows = await ctx.db.fetch(
+        f"""SELECT q.n, {DEVICE_COLUMNS}
+            FROM unnest($1::bigint[], $2::text[]) WITH ORDINALITY AS q(product_id, identity, n)
+            JOIN person_identities AS i
+              ON i.account_id = $3 AND i.product_id = q.product_id AND i.key = lower(q.identity)
+            JOIN devices AS t ON t.id = i.person_id AND t.account_id = $3{scope}""",
+        *params,
+    )
+    found = {row["n"]: Device.from_row(row) for row in rows}
+    return [found.get(n) for n in range(1, len(keys) + 1)]
+
+
+async def load_device_by_identity(ctx: Context, product_pk: int, identity: str) -> Device | None:
+    """The person a product knows by `identity` (case-insensitive)."""
+    return await ctx.loader(_by_identity).load((product_pk, identity))
 
 
 register_node("Device", load_device)

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 from graphql import GraphQLSchema
+from strawberry.scalars import JSON
 
 from gateway.access.principal import Permission
 from gateway.ingest.model import EventInput, TrackRequest
+from gateway.ingest.people import DEFAULT_SOURCE
 from resolvers.context import Context, ctx_of
 from resolvers.errors import UserError
 from resolvers.ingest.types import (
@@ -40,6 +42,10 @@ RECORD_FIELDS = {
     "checksumPayload": "checksum_payload",
     "checksum": "checksum",
     "checksum256": "checksum256",
+    "properties": "properties",
+    "propertySource": "property_source",
+    "alias": "alias",
+    "eventsOncePerSecond": "events_once_per_second",
 }
 MAX_REQUESTS = 1000
 MAX_EVENTS = 1000
@@ -84,6 +90,16 @@ def _track(account_id: int, product_id: int, item: Mapping[str, Any]) -> TrackRe
     if len(events) > MAX_EVENTS:
         raise UserError(f"At most {MAX_EVENTS} events per request")
     metrics = _text_map(get("metrics"), "metrics")
+    alias = get("alias")
+    if alias is not None:
+        alias = str(alias).strip()
+        if not alias or len(alias) > MAX_KEY_LENGTH:
+            raise UserError(f"`alias` must have 1 to {MAX_KEY_LENGTH} characters")
+        if get("oldDeviceId"):
+            raise UserError("Give `alias` or `oldDeviceId`, not both")
+    source = get("propertySource") or DEFAULT_SOURCE
+    if len(source) > MAX_KEY_LENGTH:
+        raise UserError(f"`propertySource` must have at most {MAX_KEY_LENGTH} characters")
     # positional, in TrackRequest's field order (see _event)
     return TrackRequest(
         account_id,
@@ -95,7 +111,7 @@ def _track(account_id: int, product_id: int, item: Mapping[str, Any]) -> TrackRe
         bool(get("endSession")),
         {str(k): str(v) for k, v in metrics.items() if v is not None},
         [_event(e) for e in events],
-        get("oldDeviceId"),
+        alias or get("oldDeviceId"),
         _text_map(get("userDetails"), "userDetails") or None,
         get("country"),
         get("city"),
@@ -104,6 +120,10 @@ def _track(account_id: int, product_id: int, item: Mapping[str, Any]) -> TrackRe
         get("checksumPayload"),
         get("checksum"),
         get("checksum256"),
+        _text_map(get("properties"), "properties") or None,
+        source,
+        alias is not None,
+        bool(get("eventsOncePerSecond")),
     )
 
 
@@ -171,6 +191,50 @@ class IngestMutations:
         events: list[EventOccurrenceInput],
     ) -> RecordResult:
         item = {"deviceId": device_id, "events": [_event_form(event) for event in events]}
+        return (await _record(ctx_of(info), product_id, [item]))[0]
+
+    @strawberry.mutation(
+        description="Join two identities of a product into one person for good, whatever their order: the "
+        "person known first is kept, with the events, sessions, properties and names of the other. Answers once "
+        "committed."
+    )
+    async def alias(
+        self,
+        info: strawberry.Info,
+        product_id: strawberry.ID,
+        identity: str,
+        other_identity: str,
+        timestamp: str | None = None,
+    ) -> RecordResult:
+        item = {"deviceId": identity, "alias": other_identity, "timestamp": timestamp}
+        return (await _record(ctx_of(info), product_id, [item]))[0]
+
+    @strawberry.mutation(
+        description="Set properties of a person (created if the identity is new), name → value; a null value "
+        "removes a property. Names are case-insensitive. Answers once committed."
+    )
+    async def set_properties(
+        self,
+        info: strawberry.Info,
+        product_id: strawberry.ID,
+        identity: str,
+        properties: JSON,
+        source: str = "global",
+        timestamp: Annotated[
+            str | None,
+            strawberry.argument(
+                description="When the values were set: Unix seconds, milliseconds or ISO 8601."
+            ),
+        ] = None,
+    ) -> RecordResult:
+        if not isinstance(properties, dict) or not properties:
+            raise UserError("`properties` must be a JSON object with at least one property")
+        item = {
+            "deviceId": identity,
+            "properties": properties,
+            "propertySource": source,
+            "timestamp": timestamp,
+        }
         return (await _record(ctx_of(info), product_id, [item]))[0]
 
 

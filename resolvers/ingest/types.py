@@ -98,3 +98,20 @@ class RecordInput:
     )
     checksum: str | None = strawberry.field(default=None, description="SHA-1 of payload + salt, hex.")
     checksum256: str | None = strawberry.field(default=None, description="SHA-256 of payload + salt, hex.")
+    properties: JSON | None = strawberry.field(
+        default=None,
+        description="Properties of the person set at the request's time, name → value (names are "
+        "case-insensitive; a null value removes the property).",
+    )
+    property_source: str = strawberry.field(
+        default="global", description="The system of records `properties` belong to."
+    )
+    alias: str | None = strawberry.field(
+        default=None,
+        description="Another identity of the same person: joins the two into one person for good, whatever "
+        "their order (the person known first is kept, with everything of the other).",
+    )
+    events_once_per_second: bool = strawberry.field(
+        default=False,
+        description="Count each event once per person, key and second (a repeated one is not stored again).",
+    )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 from typing import TYPE_CHECKING, Annotated
+from uuid import UUID
 
 import asyncpg
 import strawberry
@@ -20,10 +21,11 @@ from resolvers.pagination import ById, Condition, Connection, Listing, Order, pa
 if TYPE_CHECKING:
     from resolvers.accounts.types import Account
     from resolvers.analytics.types import ProductAnalytics
-    from resolvers.definitions.types import EventDefinition, PropertyDefinition
+    from resolvers.definitions.types import EventDefinition, PropertyDefinition, PropertyScope
     from resolvers.devices.types import Device
     from resolvers.events.types import Event
     from resolvers.exports.types import Export
+    from resolvers.people.filters import PeopleFilter
     from resolvers.reports.types import Report
     from resolvers.segments.types import Segment
     from resolvers.sessions.types import Session
@@ -44,6 +46,7 @@ class EventOrder(enum.Enum):
 @strawberry.federation.type(keys=["id"], description="An app or web site that sends analytics data.")
 class Product(Node):
     account_pk: strawberry.Private[int]
+    uuid: UUID = strawberry.field(description="A stable UUID (KISSmetrics' Core API shows it as `id`).")
     name: str
     url: str | None
     status: ProductStatus
@@ -58,6 +61,7 @@ class Product(Node):
         return cls(
             pk=row["id"],
             account_pk=row["account_id"],
+            uuid=row["uuid"],
             name=row["name"],
             url=row["url"],
             status=ProductStatus(row["status"]),
@@ -131,22 +135,38 @@ class Product(Node):
         first: int | None = None,
         after: str | None = None,
         last_seen: TimeRange | None = None,
+        where: Annotated[PeopleFilter, strawberry.lazy("resolvers.people.filters")] | None = None,
     ) -> Connection[Annotated[Device, strawberry.lazy("resolvers.devices.types")]]:
         from resolvers.devices.types import DEVICE_ORDER, PRODUCT_DEVICES
+        from resolvers.people.filters import people_conditions
 
         ctx = ctx_of(info)
-        request = page_request(ctx, first, after, DEVICE_ORDER, time_conditions("t.last_seen", last_seen))
+        conditions = time_conditions("t.last_seen", last_seen) + people_conditions(where)
+        request = page_request(ctx, first, after, DEVICE_ORDER, conditions)
         return PRODUCT_DEVICES.connection_now(ctx, self.pk, request, info)
+
+    @strawberry.field(description="The person the product knows by this identity (case-insensitive), if any.")
+    async def person(
+        self, info: strawberry.Info, identity: str
+    ) -> Annotated[Device, strawberry.lazy("resolvers.devices.types")] | None:
+        from resolvers.devices.types import load_device_by_identity
+
+        return await load_device_by_identity(ctx_of(info), self.pk, identity)
 
     @strawberry.field(description="Saved reports of the product.")
     @prefetchable
     def reports(
-        self, info: strawberry.Info, first: int | None = None, after: str | None = None
+        self,
+        info: strawberry.Info,
+        first: int | None = None,
+        after: str | None = None,
+        offset: int | None = None,
     ) -> Connection[Annotated[Report, strawberry.lazy("resolvers.reports.types")]]:
         from resolvers.reports.types import PRODUCT_REPORTS, REPORT_ORDER
 
         ctx = ctx_of(info)
-        return PRODUCT_REPORTS.connection_now(ctx, self.pk, page_request(ctx, first, after, REPORT_ORDER))
+        request = page_request(ctx, first, after, REPORT_ORDER, offset=offset)
+        return PRODUCT_REPORTS.connection_now(ctx, self.pk, request)
 
     @strawberry.field(description="Device segments of the product.")
     @prefetchable
@@ -168,34 +188,48 @@ class Product(Node):
         ctx = ctx_of(info)
         return PRODUCT_EXPORTS.connection_now(ctx, self.pk, page_request(ctx, first, after, EXPORT_ORDER))
 
-    @strawberry.field(description="Event names the product has received, most used first.")
+    @strawberry.field(description="Event names the product has received, in the order first received.")
     @prefetchable
     def event_definitions(
-        self, info: strawberry.Info, first: int | None = None, after: str | None = None
+        self,
+        info: strawberry.Info,
+        first: int | None = None,
+        after: str | None = None,
+        offset: int | None = None,
     ) -> Connection[Annotated[EventDefinition, strawberry.lazy("resolvers.definitions.types")]]:
         from resolvers.definitions.types import DEFINITION_ORDER, EVENT_DEFINITIONS
 
         ctx = ctx_of(info)
-        request = page_request(ctx, first, after, DEFINITION_ORDER)
+        request = page_request(ctx, first, after, DEFINITION_ORDER, offset=offset)
         return EVENT_DEFINITIONS.connection_now(ctx, self.pk, request)
 
-    @strawberry.field(description="Properties seen on events (segmentation keys) and devices (user details).")
+    @strawberry.field(
+        description="Properties seen on events (segmentation keys) and people (user details, KISSmetrics "
+        "properties), in the order first received; `scope` keeps one kind."
+    )
     @prefetchable
     def properties(
-        self, info: strawberry.Info, first: int | None = None, after: str | None = None
+        self,
+        info: strawberry.Info,
+        first: int | None = None,
+        after: str | None = None,
+        offset: int | None = None,
+        scope: Annotated[PropertyScope, strawberry.lazy("resolvers.definitions.types")] | None = None,
     ) -> Connection[Annotated[PropertyDefinition, strawberry.lazy("resolvers.definitions.types")]]:
         from resolvers.definitions.types import PROPERTY_DEFINITIONS, PROPERTY_ORDER
 
         ctx = ctx_of(info)
-        request = page_request(ctx, first, after, PROPERTY_ORDER)
+        conditions = [] if scope is None else [Condition("t.scope = {}", scope.value)]
+        request = page_request(ctx, first, after, PROPERTY_ORDER, conditions, offset=offset)
         return PROPERTY_DEFINITIONS.connection_now(ctx, self.pk, request)
 
 
-PRODUCT_COLUMNS = "t.id, t.account_id, t.name, t.url, t.status, t.environment, t.timezone, t.app_key, t.created_at, t.updated_at"
+PRODUCT_COLUMNS = "t.id, t.account_id, t.uuid, t.name, t.url, t.status, t.environment, t.timezone, t.app_key, t.created_at, t.updated_at"
 PRODUCT_ORDER = Order("t.id", descending=False)
 # status (an enum) is built the Python way: see resolvers.json_leaves
 PRODUCT_JSON = {
     "id": json_leaves.global_id("Product"),
+    "uuid": json_leaves.text("t.uuid::text"),
     "name": json_leaves.text("t.name"),
     "url": json_leaves.text("t.url"),
     "environment": json_leaves.text("t.environment"),

@@ -1,19 +1,26 @@
-"""Mutations that create, update and delete saved reports."""
+"""Mutations that create, update, delete and run saved reports.
+
+People searches (`people_search_v2`) have their definition checked and normalised (resolvers/people/search.py)
+when they are created or changed; `runReport` starts a run (a job: gateway/background/report_runs.py) and
+`pollReportRun` reads one, counting the reads."""
 
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 
 import strawberry
 from strawberry.scalars import JSON
 
 from gateway.access.principal import Permission
-from resolvers.context import ctx_of
-from resolvers.errors import UserError
-from resolvers.inputs import check_text, unset
+from resolvers.context import Context, ctx_of
+from resolvers.errors import NotFound, UserError
+from resolvers.inputs import check_text, own_pk, unset
 from resolvers.payloads import DeletePayload, delete_owned, update_owned
+from resolvers.people.search import REPORT_TYPE, check_people_search, column_headers
 from resolvers.products.types import require_product_pk
-from resolvers.reports.types import REPORT_COLUMNS, Report
+from resolvers.reports.runs import RUN_COLUMNS, ReportRun
+from resolvers.reports.types import REPORT_COLUMNS, Report, load_report
 
 MAX_DEFINITION_BYTES = 256 * 1024
 
@@ -45,18 +52,26 @@ class UpdateReportInput:
 
 @strawberry.type
 class ReportMutations:
-    @strawberry.mutation(description="Save a report.")
+    @strawberry.mutation(
+        description="Save a report. A `people_search_v2` report's definition is checked: an error names the "
+        "part that is wrong."
+    )
     async def create_report(self, info: strawberry.Info, input: CreateReportInput) -> Report:
         ctx = ctx_of(info)
         principal = ctx.require(Permission.WRITE)
+        product = None if input.product_id is None else await require_product_pk(ctx, input.product_id)
+        kind = check_text("type", input.type, max_length=50)
+        definition = _check_definition(input.definition)
+        if kind == REPORT_TYPE:
+            definition = await check_people_search(ctx, product, definition)
         row = await ctx.db.fetchrow(
             f"""INSERT INTO reports AS t (account_id, product_id, name, type, definition)
                 VALUES ($1, $2, $3, $4, $5) RETURNING {REPORT_COLUMNS}""",
             principal.account_id,
-            None if input.product_id is None else await require_product_pk(ctx, input.product_id),
+            product,
             check_text("name", input.name),
-            check_text("type", input.type, max_length=50),
-            _check_definition(input.definition),
+            kind,
+            definition,
         )
         assert row is not None
         return Report.from_row(row)
@@ -74,9 +89,74 @@ class ReportMutations:
             changes["type"] = check_text("type", input.type or "", max_length=50)
         if not unset(input.definition):
             changes["definition"] = _check_definition(input.definition)
+        current = await load_report(ctx, own_pk(id, "Report"))
+        if current is None:
+            raise NotFound("Report")
+        if changes.get("type", current.type) == REPORT_TYPE:
+            changes["definition"] = await check_people_search(
+                ctx, current.product_pk, changes.get("definition", current.definition)
+            )
         row = await update_owned(ctx, principal.account_id, "reports", REPORT_COLUMNS, "Report", id, changes)
         return Report.from_row(row)
 
     @strawberry.mutation(description="Delete a report.")
     async def delete_report(self, info: strawberry.Info, id: strawberry.ID) -> DeletePayload:
         return await delete_owned(ctx_of(info), Permission.WRITE, "reports", "Report", id)
+
+    @strawberry.mutation(
+        description="Start a run of a people search over the given period (default: everything until now); "
+        "read it with `pollReportRun` or `node` until it is FINISHED."
+    )
+    async def run_report(
+        self,
+        info: strawberry.Info,
+        id: strawberry.ID,
+        start_date: datetime | None = None,
+        end_date: datetime | None = None,
+    ) -> ReportRun:
+        ctx = ctx_of(info)
+        principal = ctx.require(Permission.READ)
+        report = await load_report(ctx, own_pk(id, "Report"))
+        if report is None:
+            raise NotFound("Report")
+        if report.type != REPORT_TYPE or report.product_pk is None:
+            raise UserError(f"Only {REPORT_TYPE} reports can run", code="NOT_RUNNABLE")
+        starts = start_date or datetime(1970, 1, 1, tzinfo=UTC)
+        ends = end_date or datetime.now(UTC)
+        if ends < starts:
+            raise UserError("`endDate` is before `startDate`")
+        # checked again: the product's events or properties may have changed since the report was saved
+        definition = await check_people_search(ctx, report.product_pk, report.definition)
+        row = await ctx.db.fetchrow(
+            f"""INSERT INTO report_runs AS t (account_id, report_id, product_id, definition, starts_at, ends_at,
+                                                columns)
+                VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING {RUN_COLUMNS}""",
+            principal.account_id,
+            report.pk,
+            report.product_pk,
+            definition,
+            starts,
+            ends,
+            column_headers(definition),
+        )
+        assert row is not None
+        await ctx.db.execute("SELECT pg_notify('report_runs', $1)", str(row["id"]))
+        return ReportRun.from_row(row)
+
+    @strawberry.mutation(
+        description="Read a report run as a client waiting for it does: counts the read in `polls`."
+    )
+    async def poll_report_run(self, info: strawberry.Info, id: strawberry.ID) -> ReportRun:
+        return await _poll(ctx_of(info), own_pk(id, "ReportRun"))
+
+
+async def _poll(ctx: Context, pk: int) -> ReportRun:
+    principal = ctx.require(Permission.READ)
+    row = await ctx.db.fetchrow(
+        f"UPDATE report_runs AS t SET polls = t.polls + 1 WHERE t.id = $1 AND t.account_id = $2 RETURNING {RUN_COLUMNS}",
+        pk,
+        principal.account_id,
+    )
+    if row is None:
+        raise NotFound("ReportRun")
+    return ReportRun.from_row(row)

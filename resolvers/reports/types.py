@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import TYPE_CHECKING, Annotated
+from uuid import UUID
 
 import asyncpg
 import strawberry
@@ -12,20 +13,23 @@ from strawberry.scalars import JSON
 from resolvers.context import Context, ctx_of
 from resolvers.errors import found
 from resolvers.node import Node, register_node
-from resolvers.pagination import ById, Listing, Order
+from resolvers.pagination import ById, Connection, Listing, Order, page_request
 
 if TYPE_CHECKING:
     from resolvers.accounts.types import Account
     from resolvers.products.types import Product
+    from resolvers.reports.runs import ReportRun
 
 
 @strawberry.federation.type(keys=["id"], description="A saved report.")
 class Report(Node):
     account_pk: strawberry.Private[int]
     product_pk: strawberry.Private[int | None]
+    uuid: UUID = strawberry.field(description="A stable UUID (KISSmetrics' Core API shows it as `id`).")
     name: str
     type: str = strawberry.field(
-        description="What kind of report, e.g. `dashboard`, `funnel`, `people_search`."
+        description="What kind of report, e.g. `dashboard`, `funnel`, `people_search_v2` (a people search, "
+        "the one kind that runs: see `runReport`)."
     )
     definition: JSON
     created_at: datetime
@@ -37,6 +41,7 @@ class Report(Node):
             pk=row["id"],
             account_pk=row["account_id"],
             product_pk=row["product_id"],
+            uuid=row["uuid"],
             name=row["name"],
             type=row["type"],
             definition=row["definition"],
@@ -60,8 +65,25 @@ class Report(Node):
 
         return found(await load_account(ctx_of(info), self.account_pk), "Account")
 
+    @strawberry.field(description="Whether the report can run (`runReport`): people searches can.")
+    def runnable(self) -> bool:
+        from resolvers.people.search import REPORT_TYPE
 
-REPORT_COLUMNS = "t.id, t.account_id, t.product_id, t.name, t.type, t.definition, t.created_at, t.updated_at"
+        return self.type == REPORT_TYPE
+
+    @strawberry.field(description="The report's runs, newest first.")
+    async def runs(
+        self, info: strawberry.Info, first: int | None = None, after: str | None = None
+    ) -> Connection[Annotated[ReportRun, strawberry.lazy("resolvers.reports.runs")]]:
+        from resolvers.reports.runs import REPORT_RUNS, RUN_ORDER
+
+        ctx = ctx_of(info)
+        return await REPORT_RUNS.connection(ctx, self.pk, page_request(ctx, first, after, RUN_ORDER))
+
+
+REPORT_COLUMNS = (
+    "t.id, t.account_id, t.product_id, t.uuid, t.name, t.type, t.definition, t.created_at, t.updated_at"
+)
 REPORT_ORDER = Order("t.id", descending=False)
 ACCOUNT_REPORTS = Listing("reports", "account_id", REPORT_COLUMNS, Report.from_row)
 PRODUCT_REPORTS = Listing("reports", "product_id", REPORT_COLUMNS, Report.from_row)

@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 
 from gateway.db.pool import Transaction
 from gateway.ingest.model import Outcome, TrackRequest
+from gateway.ingest.people import STORE_DEFINITIONS_CTE, STORE_PROPERTIES_CTE, merge_people
 from gateway.ingest.rules import DEVICE_COLUMNS, SESSION_ID, DeviceState, Planner, ProductInfo, precheck
 from gateway.ingest.timestamps import parse_timestamp
 from gateway.ingest.writer import _device_state, _document
@@ -76,6 +77,11 @@ async def reference_write_batch(tx: Transaction, requests: list[TrackRequest]) -
     return [o or Outcome.STORED for o in outcomes]
 
 
+_STORE_PEOPLE = f"WITH {STORE_DEFINITIONS_CTE}, {STORE_PROPERTIES_CTE} SELECT 1".replace("$14", "$1").replace(
+    "$15", "$2"
+)
+
+
 async def _store(tx: Transaction, plan: Planner, devices: list[DeviceState]) -> None:
     ids: dict[int, int] = {}
     if plan.new_sessions:
@@ -111,6 +117,7 @@ async def _store(tx: Transaction, plan: Planner, devices: list[DeviceState]) -> 
         targets = [d.final().id for d in plan.merged]
         await tx.execute(sql.MOVE_SESSIONS, olds, targets)
         await tx.execute(sql.MOVE_EVENTS, olds, targets)
+        await merge_people(tx, olds, targets)
         await tx.execute(sql.DELETE_DEVICES, olds)
     touched = sorted((d for d in devices if d.touched and d.merged_into is None), key=lambda d: d.id)
     if touched:
@@ -130,6 +137,9 @@ async def _store(tx: Transaction, plan: Planner, devices: list[DeviceState]) -> 
         ]
         await tx.execute(sql.UPDATE_DEVICES, _document(rows), [d.properties for d in touched])
     await _store_rollups(tx, plan)
+    # people (migration 020) were added after this writer: it writes them with STORE's own parts
+    if plan.people.writes or plan.people.definitions:
+        await tx.execute(_STORE_PEOPLE, *plan.people.rows())
 
 
 async def _store_rollups(tx: Transaction, plan: Planner) -> None:

@@ -288,7 +288,15 @@ async def test_old_device_merge(db: Database, engine: IngestEngine, product: Pro
     merged = devices[0]
     assert merged["first_seen"] == datetime(2024, 1, 10, 9, tzinfo=UTC)
     assert merged["os"] == "Android"
-    assert merged["properties"] == {"name": "Ann", "plan": "pro"}
+    # user details are the person's properties, and the old device id names the merged person for good
+    properties = await db.fetch(
+        "SELECT name, value FROM person_properties WHERE person_id = $1 ORDER BY name", merged["id"]
+    )
+    assert [(r["name"], r["value"]) for r in properties] == [("name", "Ann"), ("plan", "pro")]
+    identities = await db.fetch(
+        "SELECT key, kind FROM person_identities WHERE person_id = $1 ORDER BY key", merged["id"]
+    )
+    assert [(r["key"], r["kind"]) for r in identities] == [("anon", "alias"), ("user-42", "primary")]
     owners = await db.fetch(
         "SELECT DISTINCT device_id FROM events WHERE product_id = $1 "
         "UNION SELECT DISTINCT device_id FROM sessions WHERE product_id = $1",
