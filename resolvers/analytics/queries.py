@@ -92,12 +92,18 @@ async def event_series(
     end: datetime,
     grain: str,
     segmentation: str | None = None,
+    merged: bool = False,
 ) -> list[EventPoint]:
-    """Per-bucket c/s/dur of `keys` (None: every key of the product), by key and bucket; per value of the
-    segmentation key `segmentation` when given."""
+    """Per-bucket c/s/dur of `keys` (None: every key of the product), by key and bucket (`merged`: the keys
+    summed, key ''); per value of the segmentation key `segmentation` when given."""
     grain = _check_grain(grain)
+    statements = (
+        (sql.EVENT_SERIES, sql.EVENT_SERIES_EVERY_KEY)
+        if not merged
+        else (sql.EVENT_SERIES_MERGED, sql.EVENT_SERIES_EVERY_KEY_MERGED)
+    )
     rows = await db.fetch(
-        sql.EVENT_SERIES if keys is not None else sql.EVENT_SERIES_EVERY_KEY,
+        statements[0] if keys is not None else statements[1],
         account_id,
         [product_id],
         start,

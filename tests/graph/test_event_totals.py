@@ -146,3 +146,22 @@ async def test_every_key_is_the_callers_own(
     assert reply.data is None or reply.data["node"] is None
     reply = await gql(http, server, EVERY_KEY, {"product": other.product_id}, other.token)
     assert reply.data["node"]["analytics"]["events"] == {"count": 0, "sum": 0.0, "series": [], "keys": []}
+
+
+async def test_a_merged_series_alone_is_summed_by_postgresql(
+    http: aiohttp.ClientSession, server: Server, tenant: Tenant
+) -> None:
+    """Without `keys` in the selection the keys are summed in SQL: the same series, totals and statements."""
+    await _record(http, server, tenant)
+    full = await gql(http, server, EVERY_KEY, {"product": tenant.product_id}, tenant.token)
+    merged_only = EVERY_KEY.replace("keys { key count sum segments { value count } }", "")
+    fragment = (
+        merged_only.replace("count sum\n", "...Totals\n") + "fragment Totals on EventStats { count sum }"
+    )
+    for text in (merged_only, fragment):
+        reply = await gql(http, server, text, {"product": tenant.product_id}, tenant.token)
+        assert reply.errors is None, reply.errors
+        events = reply.data["node"]["analytics"]["events"]
+        expected = full.data["node"]["analytics"]["events"]
+        assert events == {k: expected[k] for k in ("count", "sum", "series")}
+        assert reply.statements == full.statements
