@@ -808,6 +808,22 @@ async def workloads(
     def want(group: str) -> bool:
         return wants(args, group)
 
+    def read_workload(
+        name: str, builder: Callable[[int], Req], check: Callable[[int, bytes], bool], data: dict[str, Any]
+    ) -> Workload:
+        """A read of an analytics data set: the same request every round, its statements and the gateway's
+        memory and CPU measured."""
+        return Workload(
+            name,
+            fixed(builder),
+            args.read_concurrency,
+            check,
+            ("X-SQL-Statements",),
+            monitor,
+            {"events": data["events"]},
+            cpu=reads.meter,
+        )
+
     if want("ingest"):
         await settle_writes(bench, url, "ingest")
         # 1. ceiling: the same /i requests against a bare aiohttp app
@@ -940,17 +956,9 @@ async def workloads(
                 ),
             }
             for name, builder in queries.items():
+                check = graphql_ok if name == "graphql" else json_ok
                 pairs.setdefault(name, []).append(
-                    Workload(
-                        f"analytics_{name}_{scale}",
-                        fixed(builder),
-                        args.read_concurrency,
-                        graphql_ok if name == "graphql" else json_ok,
-                        ("X-SQL-Statements",),
-                        monitor,
-                        {"events": data["events"]},
-                        cpu=reads.meter,
-                    )
+                    read_workload(f"analytics_{name}_{scale}", builder, check, data)
                 )
         for specs in pairs.values():
             await bench.interleaved(*specs)
@@ -971,21 +979,11 @@ async def workloads(
             nodes = orjson.loads(body)["data"]["products"]["nodes"] if status == 200 else []
             timezone = next((p["timezone"] for p in nodes if p["id"] == data["product_id"]), "UTC")
             for name, request in dashboard_requests(data["product_id"], timezone).items():
+                builder = graphql_builder(
+                    gql, request.query, request.variables, data["token"], request.operation
+                )
                 pairs.setdefault(name, []).append(
-                    Workload(
-                        f"dashboard_{name}_{scale}",
-                        fixed(
-                            graphql_builder(
-                                gql, request.query, request.variables, data["token"], request.operation
-                            )
-                        ),
-                        args.read_concurrency,
-                        graphql_ok,
-                        ("X-SQL-Statements",),
-                        monitor,
-                        {"events": data["events"]},
-                        cpu=reads.meter,
-                    )
+                    read_workload(f"dashboard_{name}_{scale}", builder, graphql_ok, data)
                 )
         for specs in pairs.values():
             await bench.interleaved(*specs)

@@ -14,9 +14,8 @@ from __future__ import annotations
 
 import csv
 import io
-import os
-import shutil
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from pathlib import Path
@@ -28,11 +27,11 @@ import aiohttp
 import pytest
 
 from gateway.db.pool import Database
+from tests.chromium import CHROMIUM, FLAGS
 from tests.conftest import Server, Tenant, gql, new_tenant
 
 playwright_api = pytest.importorskip("playwright.async_api")
 
-CHROMIUM = os.environ.get("CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
 pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="no chromium binary (apt-get install -y chromium)")
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
@@ -144,18 +143,8 @@ async def browser() -> AsyncIterator[Any]:
     async with playwright_api.async_playwright() as playwright:
         launched = await playwright.chromium.launch(
             executable_path=CHROMIUM,
-            args=[
-                "--headless",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--no-first-run",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--disable-dev-shm-usage",
-                # anything not on 127.0.0.1 fails to resolve: a dependency on another host breaks the page
-                "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
-            ],
+            args=list(FLAGS),
+            # a profile of its own in a temporary folder, removed with the browser (Playwright's default)
         )
         yield launched
         await launched.close()
@@ -182,25 +171,37 @@ class Tab:
         assert not foreign, foreign
 
 
+@asynccontextmanager
+async def open_tab(browser: Any, data: DataSet, **options: Any) -> AsyncIterator[Tab]:
+    """A page in a browser context of its own (desktop width, US English unless `options` say otherwise) that
+    records what it logs and asks for."""
+    context = await browser.new_context(
+        **{"viewport": {"width": 1280, "height": 900}, "accept_downloads": True, "locale": "en-US", **options}
+    )
+    try:
+        page = await context.new_page()
+        page.set_default_timeout(15000)
+        opened = Tab(page=page, context=context, base=data.base)
+        page.on(
+            "console",
+            lambda m: (
+                opened.errors.append(f"console {m.type}: {m.text}")
+                if m.type in ("error", "warning")
+                else None
+            ),
+        )
+        page.on("pageerror", lambda e: opened.errors.append(f"page error: {e}"))
+        page.on("request", lambda r: opened.requests.append(r.url))
+        page.on("websocket", lambda ws: opened.requests.append(ws.url))
+        yield opened
+    finally:
+        await context.close()
+
+
 @pytest.fixture
 async def tab(browser: Any, data: DataSet) -> AsyncIterator[Tab]:
-    context = await browser.new_context(
-        viewport={"width": 1280, "height": 900}, accept_downloads=True, locale="en-US"
-    )
-    page = await context.new_page()
-    page.set_default_timeout(15000)
-    opened = Tab(page=page, context=context, base=data.base)
-    page.on(
-        "console",
-        lambda m: (
-            opened.errors.append(f"console {m.type}: {m.text}") if m.type in ("error", "warning") else None
-        ),
-    )
-    page.on("pageerror", lambda e: opened.errors.append(f"page error: {e}"))
-    page.on("request", lambda r: opened.requests.append(r.url))
-    page.on("websocket", lambda ws: opened.requests.append(ws.url))
-    yield opened
-    await context.close()
+    async with open_tab(browser, data) as opened:
+        yield opened
 
 
 async def sign_in(tab: Tab, data: DataSet, query: str = "") -> None:
@@ -329,26 +330,20 @@ async def test_overview_shows_the_data_set_and_follows_period_and_product(tab: T
 
 
 async def test_overview_at_phone_width(browser: Any, data: DataSet) -> None:
-    context = await browser.new_context(
-        viewport={"width": 390, "height": 844},
-        device_scale_factor=2,
-        is_mobile=True,
-        has_touch=True,
-        locale="en-US",
-    )
-    try:
-        page = await context.new_page()
-        tab = Tab(page=page, context=context, base=data.base)
-        page.on("pageerror", lambda e: tab.errors.append(str(e)))
+    phone = {
+        "viewport": {"width": 390, "height": 844},
+        "device_scale_factor": 2,
+        "is_mobile": True,
+        "has_touch": True,
+    }
+    async with open_tab(browser, data, **phone) as tab:
         await sign_in(tab, data, f"?product={data.shop}")
         # one column: nothing wider than the screen
-        width = await page.evaluate("document.documentElement.scrollWidth")
+        width = await tab.page.evaluate("document.documentElement.scrollWidth")
         assert width <= 390, width
         ARTIFACTS.mkdir(exist_ok=True)
-        await page.screenshot(path=str(ARTIFACTS / "dashboard-overview-phone.png"), full_page=True)
+        await tab.page.screenshot(path=str(ARTIFACTS / "dashboard-overview-phone.png"), full_page=True)
         tab.check_clean()
-    finally:
-        await context.close()
 
 
 async def test_sign_in_messages_and_a_pasted_token(
@@ -527,16 +522,12 @@ TEXT = [
 
 @pytest.mark.parametrize("scheme", ["light", "dark"])
 async def test_text_contrast_in_both_schemes(browser: Any, data: DataSet, scheme: str) -> None:
-    context = await browser.new_context(viewport={"width": 1280, "height": 900}, color_scheme=scheme)
-    try:
-        page = await context.new_page()
-        tab = Tab(page=page, context=context, base=data.base)
+    async with open_tab(browser, data, color_scheme=scheme) as tab:
         await sign_in(tab, data, f"?product={data.shop}")
-        background = await page.evaluate("getComputedStyle(document.body).backgroundColor")
+        background = await tab.page.evaluate("getComputedStyle(document.body).backgroundColor")
         assert (background == "rgb(15, 18, 22)") == (scheme == "dark"), background
-        found = await page.evaluate(CONTRASTS, TEXT)
+        found = await tab.page.evaluate(CONTRASTS, TEXT)
         assert {selector for selector, _ in found} == set(TEXT)
         low = [(selector, round(ratio, 2)) for selector, ratio in found if ratio < 4.5]
         assert not low, f"text below WCAG AA (4.5:1) in the {scheme} scheme: {low}"
-    finally:
-        await context.close()
+        tab.check_clean()
