@@ -81,9 +81,11 @@ export function signIn(main, notice = "") {
       form,
       h("details", { class: "card token-card" },
         h("summary", {}, "Use an API token instead"),
-        h("p", { class: "muted" }, "A token from `analytics-gateway bootstrap`, `createToken` or GraphiQL works too; it stays in this tab only."),
+        h("p", { class: "muted" }, "A token from ", h("code", {}, "analytics-gateway bootstrap"), ", ", h("code", {}, "createToken"),
+          " or GraphiQL works too; it stays in this tab only."),
         tokenForm),
-      h("p", { class: "muted small" }, "First run? `make run` printed an email and a password, also kept in .data/credentials-default.json.")));
+      h("p", { class: "muted small" }, "First run? ", h("code", {}, "make run"), " printed an email and a password, also kept in ",
+        h("code", {}, ".data/credentials-default.json"), ".")));
     email.focus();
   });
 }
