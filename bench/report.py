@@ -76,6 +76,34 @@ def derived(results: dict[str, Any]) -> dict[str, Any]:
                 "lower_is_better": True,
             }
         )
+    for page in ("page1", "pagedeep"):
+        for scale in ("large", "small"):
+            found = w.get(f"fa_events_{page}_{scale}")
+            if found:
+                checks.append(
+                    {
+                        "target": f"FollowAnalytics events {page} ({scale} set) p95 <= 50 ms",
+                        "value": found.get("p95_ms") if found.get("rps") else None,
+                        "goal": t.get("fa_pages_p95_ms"),
+                        "lower_is_better": True,
+                    }
+                )
+    for export in results.get("fa_exports", []):
+        checks.append(
+            {
+                "target": f"FollowAnalytics {export['rows']:,}-row {export['format'].upper()} export rows/s >= 50,000",
+                "value": export.get("rows_per_s") if export.get("status") == 200 else None,
+                "goal": t.get("fa_export_rows_per_s"),
+            }
+        )
+        checks.append(
+            {
+                "target": f"gateway RSS while writing the {export['format'].upper()} export <= 200 MB",
+                "value": export.get("peak_rss_mb"),
+                "goal": t.get("rss_mb"),
+                "lower_is_better": True,
+            }
+        )
     peaks = [v.get("peak_rss_mb") for v in w.values() if v.get("peak_rss_mb")]
     peak = max(peaks) if peaks else None
     checks.append(

@@ -29,6 +29,7 @@ import asyncpg
 import orjson
 import psutil
 
+from bench import followanalytics as fa
 from bench.builders import bulk_builder, ingest_builder
 from bench.cpu import CpuMeter, CpuShare, cpu_share, postmaster_pid
 from bench.dashboard import dashboard_requests
@@ -97,6 +98,8 @@ TARGETS = {
     "analytics_ratio": 1.3,
     "dashboard_p95_ms": 50.0,
     "rss_mb": 200.0,
+    "fa_pages_p95_ms": 50.0,
+    "fa_export_rows_per_s": 50_000,
 }
 
 
@@ -988,9 +991,36 @@ async def workloads(
         for specs in pairs.values():
             await bench.interleaved(*specs)
 
+    if want("followanalytics"):
+        await settle_writes(bench, url, "followanalytics")
+        # 6. FollowAnalytics: numbered event pages at the large set, page 1 and page 1,000 alternated
+        data = datasets.get("large") or datasets["small"]
+        scale = "large" if "large" in datasets else "small"
+        pages = [
+            Workload(
+                f"fa_events_page{'1' if page == 1 else 'deep'}_{scale}",
+                fixed(fa.page_builder(gw_base, data, page)),
+                args.read_concurrency,
+                fa.page_ok,
+                ("X-SQL-Statements",),
+                monitor,
+                {"events": data["events"]},
+                cpu=reads.meter,
+            )
+            for page in (1, fa.deep_page(data))
+        ]
+        await bench.interleaved(*pages)
+        # and exports of the small set's million events, as CSV and as XLS
+        exports = []
+        for suffix in (".csv", ".xls"):
+            bench.log(f"fa export {suffix}: {datasets['small']['events']:,} events")
+            exports.append(await fa.export_once(gw_base, datasets["small"], suffix, RssMonitor(gw_pid)))
+            bench.log(f"fa export {suffix}: {exports[-1]}")
+        results["fa_exports"] = exports
+
     if want("statements"):
         await settle_writes(bench, url, "statements")
-        # 6. SQL round trips: statements per request as list sizes grow
+        # 7. SQL round trips: statements per request as list sizes grow
         sweeps: list[dict[str, Any]] = []
         for products, events in ((1, 5), (5, 20), (20, 50), (20, 100)):
             status, headers, body = await one_request(
@@ -1103,7 +1133,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "per CPU)",
     )
     parser.add_argument(
-        "--only", help="comma-separated workload groups: ingest,nested,analytics,dashboard,statements"
+        "--only",
+        help="comma-separated workload groups: ingest,nested,analytics,dashboard,followanalytics,statements",
     )
     parser.add_argument("--no-peer", action="store_true", help="do not start PostGraphile")
     parser.add_argument("--profile", action="store_true", help="py-spy the gateway in extra rounds")

@@ -9,6 +9,7 @@ from datetime import timedelta
 
 from aiohttp import web
 
+from gateway.background.export_delivery import export_delivery
 from gateway.background.exports import ExportWorker
 from gateway.background.housekeeping import Housekeeping
 from gateway.background.live_feed import LIVE_KEY, LiveFeed
@@ -18,7 +19,7 @@ from gateway.db.pool import Database
 from gateway.execution.executor import Executor
 from gateway.execution.persisted import PersistedQueries, adapter_documents
 from gateway.http.dashboard import add_dashboard_routes, dashboard_documents
-from gateway.http.downloads import download_export
+from gateway.http.downloads import download_by_link, download_export
 from gateway.http.graphiql import add_graphiql_routes
 from gateway.http.graphql_endpoint import graphql_handler, graphql_preflight
 from gateway.http.health import healthz
@@ -74,7 +75,7 @@ def create_app(settings: Settings, database_url: str) -> web.Application:
             parallel=settings.ingest_parallel,
         )
         await engine.start()
-        worker = ExportWorker(db)
+        worker = ExportWorker(db, export_delivery(settings))
         await worker.start()
         runs = ReportRunWorker(db)
         await runs.start()
@@ -106,6 +107,7 @@ def create_app(settings: Settings, database_url: str) -> web.Application:
     app.router.add_route("OPTIONS", "/graphql", graphql_preflight)
     app.router.add_get("/healthz", healthz)
     add_metrics(app)
+    app.router.add_get("/exports/download", download_by_link)
     app.router.add_get("/exports/{id}/download", download_export)
     add_graphiql_routes(app)
     add_dashboard_routes(app)

@@ -82,7 +82,19 @@ class Settings:
     housekeeping_seconds: float = field(
         default_factory=lambda: _env_float("GATEWAY_HOUSEKEEPING_SECONDS", 3600.0)
     )
+    # e-mail delivery of exports (gateway/background/mail.py): the SMTP server, the sender, and the address people
+    # reach this gateway at, for the links in those e-mails (default: http://<host>:<port>)
+    smtp_url: str | None = field(default_factory=lambda: _env("GATEWAY_SMTP_URL"))
+    smtp_from: str | None = field(default_factory=lambda: _env("GATEWAY_SMTP_FROM"))
+    public_url: str | None = field(default_factory=lambda: _env("GATEWAY_PUBLIC_URL"))
     limits: Limits = field(default_factory=Limits)
+
+    @property
+    def base_url(self) -> str:
+        """Where people reach this gateway (links in e-mails): GATEWAY_PUBLIC_URL, else its own address."""
+        if self.public_url:
+            return self.public_url.rstrip("/")
+        return f"http://{self.host}:{self.port}"
 
     def with_overrides(self, **overrides: Any) -> Settings:
         """A copy with the given non-None values replaced (command-line options win over the environment)."""

@@ -48,6 +48,8 @@ class Context:
     # set by a caller that writes the result with `gateway.http.graphql_endpoint.encode_json`: such lists may then stay
     # the JSON text PostgreSQL wrote (`gateway.execution.fast_path.RawJson`) instead of being parsed into objects
     raw_json: bool = False
+    # whether this gateway can send e-mail (GATEWAY_SMTP_URL is set): exports may then be delivered by e-mail
+    mail: bool = False
     # while a listing learns how a child connection loads, the connection is recorded here instead of loaded
     capture: list[Any] | None = None
     # per-run analyses of selections, by the identity of what was analysed (see `Listing._projection`)

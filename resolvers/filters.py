@@ -6,6 +6,7 @@ from datetime import datetime
 
 import strawberry
 
+from resolvers.errors import UserError
 from resolvers.node import pk_of
 from resolvers.pagination import Condition
 
@@ -31,3 +32,36 @@ def device_condition(device: strawberry.ID | None) -> list[Condition]:
     if device is None:
         return []
     return [Condition("t.device_id = {}", pk_of(device, "Device"))]
+
+
+MAX_FILTER_VALUES = 10_000
+
+
+def device_ids_condition(device_ids: list[str] | None) -> list[Condition]:
+    """Rows (alias `t`, with a `device_id`) of the devices the product knows by these ids (`Device.deviceId`)."""
+    if device_ids is None:
+        return []
+    if len(device_ids) > MAX_FILTER_VALUES:
+        raise UserError(f"`deviceIds` lists more than {MAX_FILTER_VALUES} values")
+    return [
+        Condition(
+            "t.device_id IN (SELECT d.id FROM devices d WHERE d.account_id = t.account_id "
+            "AND d.product_id = t.product_id AND d.device_key = ANY({}::text[]))",
+            tuple(device_ids),
+        )
+    ]
+
+
+def identities_condition(identities: list[str] | None, column: str = "t.device_id") -> list[Condition]:
+    """Rows (alias `t`) of the people the product knows by any of these names (identities, case-insensitive)."""
+    if identities is None:
+        return []
+    if len(identities) > MAX_FILTER_VALUES:
+        raise UserError(f"`identities` lists more than {MAX_FILTER_VALUES} values")
+    return [
+        Condition(
+            f"{column} IN (SELECT i.person_id FROM person_identities i WHERE i.account_id = t.account_id "
+            "AND i.product_id = t.product_id AND i.key = ANY({}::text[]))",
+            tuple(name.lower() for name in identities),
+        )
+    ]

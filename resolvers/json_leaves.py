@@ -62,6 +62,11 @@ def global_id(type_name: str, column: str = "t.id") -> JsonLeaf:
     )
 
 
+def device_key(column: str) -> JsonLeaf:
+    """The id a device's SDK sent (`Device.deviceId`) for a column holding the device's row id."""
+    return JsonLeaf(f"(SELECT d.device_key FROM devices d WHERE d.id = {column})")
+
+
 # -- cursors: what `resolvers.pagination.encode_cursor` writes, url-safe base64 of json.dumps([value, id]) --
 
 

@@ -34,7 +34,8 @@ def from_global_id(global_id: str) -> tuple[str, int]:
     try:
         decoded = base64.b64decode(global_id.encode("ascii"), validate=True).decode("utf-8")
         type_name, _, pk = decoded.partition(":")
-        if not type_name or not pk.isdigit():
+        # primary keys are bigints: a longer number names nothing (and would overflow the statement's parameter)
+        if not type_name or not pk.isdigit() or len(pk) > 19 or int(pk) > 2**63 - 1:
             raise InvalidId(global_id)
         return type_name, int(pk)
     except (binascii.Error, UnicodeError, ValueError) as exc:

@@ -7,6 +7,7 @@ can compose it with other graphs; `schema.graphql` at the project's root is prin
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 from uuid import UUID
 
 import strawberry
@@ -25,7 +26,7 @@ from resolvers.definitions.types import (
     PropertyDefinition,
     PropertyScope,
 )
-from resolvers.devices.types import Device
+from resolvers.devices.types import ACCOUNT_PEOPLE, DEVICE_ORDER, Device
 from resolvers.events.types import Event
 from resolvers.exports.mutations import ExportMutations
 from resolvers.exports.types import ACCOUNT_EXPORTS, EXPORT_ORDER, Export
@@ -33,6 +34,9 @@ from resolvers.ingest.mutations import IngestMutations, install_record_resolver
 from resolvers.live.subscriptions import Subscription
 from resolvers.node import Node, fetch_by_uuid, fetch_node
 from resolvers.pagination import Condition, Connection, page_request
+from resolvers.people.filters import PeopleFilter, people_conditions
+from resolvers.people.mutations import PeopleMutations
+from resolvers.people.requests import PersonRequest, PersonRequestMutations, load_person_request
 from resolvers.products.mutations import ProductMutations
 from resolvers.products.types import PRODUCT_ORDER, PRODUCTS, Product
 from resolvers.reports.mutations import ReportMutations
@@ -43,7 +47,7 @@ from resolvers.segments.types import ACCOUNT_SEGMENTS, SEGMENT_ORDER, Segment
 from resolvers.sessions.types import Session
 from resolvers.tokens.mutations import TokenMutations
 from resolvers.tokens.types import TOKEN_BY_ID, ApiToken
-from resolvers.users.types import User
+from resolvers.users.types import User, load_token_user
 
 MAX_NODES_PER_CALL = 100
 
@@ -52,14 +56,20 @@ MAX_NODES_PER_CALL = 100
 class Viewer:
     account: Account
     permissions: list[str]
+    token_pk: strawberry.Private[int | None] = None
+
+    @strawberry.field(
+        description="The user the credential was issued to (null for tokens made for programs)."
+    )
+    async def user(self, info: strawberry.Info) -> User | None:
+        return await load_token_user(ctx_of(info), self.token_pk)
 
     @strawberry.field(
         description="The API token the request was made with (null for other credentials): a client that got "
         "it from `login` signs out by revoking it with `deleteToken`."
     )
     async def token(self, info: strawberry.Info) -> ApiToken | None:
-        ctx = ctx_of(info)
-        return await TOKEN_BY_ID.load(ctx, ctx.principal.token_id if ctx.principal else None)
+        return await TOKEN_BY_ID.load(ctx_of(info), self.token_pk)
 
 
 @strawberry.type(description="The caller's hourly query-cost budget, after this query was charged.")
@@ -101,7 +111,11 @@ class Query:
         principal = ctx.require(Permission.READ)
         account = await load_account(ctx, principal.account_id)
         assert account is not None
-        return Viewer(account=account, permissions=sorted(p.value for p in principal.permissions))
+        return Viewer(
+            account=account,
+            permissions=sorted(p.value for p in principal.permissions),
+            token_pk=principal.token_id,
+        )
 
     @strawberry.field(description="The query-cost budget of the caller's token (null for other credentials).")
     def rate_limit(self, info: strawberry.Info) -> RateLimit | None:
@@ -174,13 +188,44 @@ class Query:
     async def node_by_uuid(self, info: strawberry.Info, uuid: UUID) -> Node | None:
         return await fetch_by_uuid(ctx_of(info), uuid)  # type: ignore[no-any-return]
 
+    @strawberry.field(
+        description="The people (devices) of every product of the caller's account, most recently seen first."
+    )
+    async def people(
+        self,
+        info: strawberry.Info,
+        first: int | None = None,
+        after: str | None = None,
+        offset: int | None = None,
+        where: PeopleFilter | None = None,
+    ) -> Connection[Device]:
+        ctx = ctx_of(info)
+        request = page_request(ctx, first, after, DEVICE_ORDER, people_conditions(where), offset=offset)
+        return await ACCOUNT_PEOPLE.connection(ctx, ctx.account_id, request, info)
+
+    @strawberry.field(description="A request about people's own data (GDPR), by its UUID; null when unknown.")
+    async def person_request(self, info: strawberry.Info, uuid: UUID) -> PersonRequest | None:
+        ctx = ctx_of(info)
+        ctx.require(Permission.ADMIN)
+        return await load_person_request(ctx, uuid)
+
     @strawberry.field(description="The device segments of the caller's account.")
     async def segments(
-        self, info: strawberry.Info, first: int | None = None, after: str | None = None
+        self,
+        info: strawberry.Info,
+        first: int | None = None,
+        after: str | None = None,
+        identifier: Annotated[
+            str | None, strawberry.argument(description="Only the segments with this identifier.")
+        ] = None,
+        offset: Annotated[
+            int | None, strawberry.argument(description="Segments skipped before the page (numbered pages).")
+        ] = None,
     ) -> Connection[Segment]:
         ctx = ctx_of(info)
+        conditions = [] if identifier is None else [Condition("t.identifier = {}", identifier)]
         return await ACCOUNT_SEGMENTS.connection(
-            ctx, ctx.account_id, page_request(ctx, first, after, SEGMENT_ORDER)
+            ctx, ctx.account_id, page_request(ctx, first, after, SEGMENT_ORDER, conditions, offset=offset)
         )
 
     @strawberry.field(description="The export jobs of the caller's account, newest first.")
@@ -202,6 +247,8 @@ class Mutation(
     SegmentMutations,
     ExportMutations,
     IngestMutations,
+    PersonRequestMutations,
+    PeopleMutations,
 ):
     pass
 

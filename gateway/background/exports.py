@@ -19,7 +19,10 @@ from typing import Any
 
 import asyncpg
 
+from gateway.background.export_delivery import Delivery
+from gateway.background.export_rows import write_listed_export
 from gateway.background.jobs import JobContext, JobQueue, JobWorker
+from gateway.db.pool import Database
 from gateway.ingest.rules import METRIC_COLUMNS
 
 log = logging.getLogger(__name__)
@@ -67,7 +70,7 @@ TIME_COLUMN = {"events": "occurred_at", "sessions": "started_at", "devices": "la
 EXPORTS = JobQueue(
     table="exports",
     channel="exports",
-    columns="id, account_id, product_id, kind, format, since, until, after_id",
+    columns="id, account_id, product_id, kind, format, since, until, after_id, fields, filter, product_ids",
     failure="Export failed ({})",
 )
 # per kind: the SQL expression of a column that is not one of the table's own (the devices' properties are the
@@ -91,6 +94,10 @@ class Job:
     since: datetime | None
     until: datetime | None
     after_id: int | None
+    # exports that name their fields (gateway/background/export_rows.py): the columns and the list's filter
+    fields: list[list[str | None]] | None = None
+    filter: dict[str, Any] | None = None
+    product_ids: list[int] | None = None
 
 
 def _cell(value: Any) -> Any:
@@ -108,9 +115,44 @@ class ExportWorker(JobWorker):
     poll_seconds = POLL_SECONDS
     stale_seconds = STALE_SECONDS
 
+    def __init__(self, db: Database, delivery: Delivery | None = None) -> None:
+        super().__init__(db)
+        self.delivery = delivery
+
     async def _run(self, context: JobContext) -> None:
         row = context.row
         job = Job(**{name: row[name] for name in Job.__dataclass_fields__})
+        if job.fields is not None or job.kind not in EXPORT_COLUMNS:
+            await self._run_listed(context, job)
+        else:
+            await self._run_fixed(context, job)
+        if self.delivery is not None:
+            await self.delivery.send_pending(self.db)
+
+    async def start(self) -> None:
+        await super().start()
+        if self.delivery is not None:
+            await self.delivery.start(self.db)
+
+    async def stop(self) -> None:
+        if self.delivery is not None:
+            await self.delivery.stop()
+        await super().stop()
+
+    async def _run_listed(self, context: JobContext, job: Job) -> None:
+        async def progress(value: float, rows: int) -> None:
+            await context.progress(value, rows=rows)
+
+        written = await write_listed_export(self.db, job, progress)
+        await context.finish(
+            rows=written.rows,
+            size=written.size,
+            hash=written.hash,
+            first_cursor=written.first_id,
+            last_cursor=written.last_id,
+        )
+
+    async def _run_fixed(self, context: JobContext, job: Job) -> None:
         table, columns = EXPORT_COLUMNS[job.kind]
         selected = ", ".join(COLUMN_SQL.get(job.kind, {}).get(column, column) for column in columns)
         time_column = TIME_COLUMN[job.kind]

@@ -28,7 +28,7 @@ from typing import Any
 
 import asyncpg
 
-from gateway.background.tasks import cancel_and_wait
+from gateway.background.tasks import cancel_and_wait, wait_event
 from gateway.db.pool import Database
 
 log = logging.getLogger(__name__)
@@ -141,8 +141,7 @@ class JobRunner:
             except Exception:
                 log.exception("%s worker failed; retrying", self.queue.table)
             self._wake.clear()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=self.poll_seconds)
+            await wait_event(self._wake, self.poll_seconds)
 
     async def run_one(self) -> bool:
         """Claim one job and carry it out; False when none is waiting."""

@@ -26,7 +26,7 @@ from typing import Any, Generic, TypeVar
 import asyncpg
 from aiohttp import web
 
-from gateway.background.tasks import cancel_and_wait
+from gateway.background.tasks import cancel_and_wait, wait_event
 from gateway.db.pool import Database
 
 log = logging.getLogger(__name__)
@@ -85,8 +85,7 @@ class LiveFeed:
     async def start(self, wait: float = 10.0) -> None:
         """Start listening; waits (up to `wait` seconds) for the first LISTEN to be in place."""
         self._task = asyncio.create_task(self._run(), name="live-feed")
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self.connected.wait(), wait)
+        await wait_event(self.connected, wait)
 
     async def stop(self) -> None:
         await cancel_and_wait(self._task)
@@ -128,8 +127,7 @@ class LiveFeed:
             # notifications may have been missed while (re)connecting: everyone re-reads once
             self._wake_all()
             while True:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(lost.wait(), self.check_interval)
+                await wait_event(lost, self.check_interval)
                 if lost.is_set() or not _alive(conn):
                     raise ConnectionError("the LISTEN connection was closed")
                 # a half-open TCP connection is only noticed by using it

@@ -190,6 +190,7 @@ async def ensure_products(db: Database, account_id: int, count: int, timezone: s
 async def clear_products(db: Database, product_ids: list[int]) -> None:
     """Delete the raw rows, rollups and definitions of these products."""
     for table in (
+        "event_hours",
         "event_rollups",
         "session_rollups",
         "event_definitions",
@@ -538,6 +539,17 @@ async def build_rollups(db: Database, product_ids: list[int]) -> None:
                 product_id,
             )
             await tx.execute("DROP TABLE seed_event_hours")
+            # the events lists' page index (migration 040), kept by triggers that seeding's COPY skips
+            await tx.execute(
+                """
+                INSERT INTO event_hours (account_id, product_id, key, hour, rows)
+                SELECT e.account_id, e.product_id, k.key, date_trunc('hour', e.occurred_at, 'UTC'), count(*)
+                FROM events e CROSS JOIN LATERAL (VALUES (''), (e.key)) AS k(key)
+                WHERE e.product_id = $1
+                GROUP BY 1, 2, 3, 4
+                """,
+                product_id,
+            )
             await tx.execute(
                 """
                 INSERT INTO event_definitions (account_id, product_id, name, total, first_used, last_used)

@@ -737,7 +737,8 @@ def _direct_resolver(field: GraphQLField) -> Callable[..., Any] | None:
     if set(parameters) - expected:
         return None
 
-    def resolve(source: Any, info: GraphQLResolveInfo, **kwargs: Any) -> Any:
+    # positional-only: a field may have an argument named `source` or `info` (Device.propertyValues(source:))
+    def resolve(source: Any, info: GraphQLResolveInfo, /, **kwargs: Any) -> Any:
         values = {arguments[name][0]: arguments[name][1](value) for name, value in kwargs.items()}
         if wants_info:
             return function(source, info=info, **values)

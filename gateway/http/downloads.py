@@ -1,13 +1,77 @@
-"""`GET /exports/{id}/download`: the file of a finished export, streamed chunk by chunk from PostgreSQL."""
+"""Export files: `GET /exports/{id}/download` (bearer token of the export's account) and
+`GET /exports/download?token=...` (a download link: no credentials, until it expires), streamed chunk by chunk
+from PostgreSQL. Dialects serve the same files at their own paths with their own replies (`export_by_link`,
+`stream_export`).
+"""
 
 from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from aiohttp import web
 
 from gateway.access.principal import Permission
 from gateway.access.tokens import bearer_token, principal_for_token
+from gateway.db.pool import Database
 from gateway.state import state_of
 from resolvers.node import InvalidId, pk_of
+
+CONTENT_TYPES = {
+    "csv": "text/csv; charset=utf-8",
+    "json": "application/json; charset=utf-8",
+    "xls": "application/vnd.ms-excel",
+}
+MAX_LINK_TOKEN = 200
+
+
+@dataclass(frozen=True)
+class ExportFile:
+    id: int
+    kind: str
+    format: str
+    status: str
+    size: int
+    hash: str | None
+
+
+async def export_by_link(db: Database, token: str | None) -> ExportFile | None:
+    """The export a download link's token opens, or None when the token is missing, unknown or expired."""
+    if not token or len(token) > MAX_LINK_TOKEN:
+        return None
+    row = await db.fetchrow(
+        "SELECT id, kind, format, status, size, hash, link_expires_at FROM exports WHERE link_hash = $1",
+        hashlib.sha256(token.encode("utf-8", "surrogatepass")).digest(),
+    )
+    if row is None or row["link_expires_at"] is None or row["link_expires_at"] <= datetime.now(UTC):
+        return None
+    return ExportFile(row["id"], row["kind"], row["format"], row["status"], row["size"], row["hash"])
+
+
+async def stream_export(request: web.Request, file: ExportFile) -> web.StreamResponse:
+    """The file of a finished export."""
+    db = state_of(request).db
+    response = web.StreamResponse(
+        headers={
+            "Content-Type": CONTENT_TYPES.get(file.format, "application/octet-stream"),
+            "Content-Length": str(file.size),
+            "Content-Disposition": f'attachment; filename="{file.kind}-{file.id}.{file.format}"',
+            "Digest": f"sha-256={file.hash}",
+        }
+    )
+    await response.prepare(request)
+    seq = 0
+    while True:
+        data = await db.fetchval(
+            "SELECT data FROM export_chunks WHERE export_id = $1 AND seq = $2", file.id, seq
+        )
+        if data is None:
+            break
+        await response.write(data)
+        seq += 1
+    await response.write_eof()
+    return response
 
 
 async def download_export(request: web.Request) -> web.StreamResponse:
@@ -22,7 +86,7 @@ async def download_export(request: web.Request) -> web.StreamResponse:
     except InvalidId:
         return web.json_response({"error": "Export not found"}, status=404)
     row = await state.db.fetchrow(
-        "SELECT format, status, size, hash FROM exports WHERE id = $1 AND account_id = $2",
+        "SELECT id, kind, format, status, size, hash FROM exports WHERE id = $1 AND account_id = $2",
         export_id,
         principal.account_id,
     )
@@ -30,24 +94,16 @@ async def download_export(request: web.Request) -> web.StreamResponse:
         return web.json_response({"error": "Export not found"}, status=404)
     if row["status"] != "finished":
         return web.json_response({"error": f"Export is {row['status']}"}, status=409)
-    response = web.StreamResponse(
-        headers={
-            "Content-Type": ("text/csv" if row["format"] == "csv" else "application/json")
-            + "; charset=utf-8",
-            "Content-Length": str(row["size"]),
-            "Content-Disposition": f'attachment; filename="export-{export_id}.{row["format"]}"',
-            "Digest": f"sha-256={row['hash']}",
-        }
-    )
-    await response.prepare(request)
-    seq = 0
-    while True:
-        data = await state.db.fetchval(
-            "SELECT data FROM export_chunks WHERE export_id = $1 AND seq = $2", export_id, seq
-        )
-        if data is None:
-            break
-        await response.write(data)
-        seq += 1
-    await response.write_eof()
-    return response
+    return await stream_export(request, ExportFile(**dict(row)))
+
+
+async def download_by_link(request: web.Request) -> web.StreamResponse:
+    """A download link: 200 with the file, 202 while it is written, 400 for a missing, unknown or expired token."""
+    file = await export_by_link(state_of(request).db, request.rel_url.query.get("token"))
+    if file is None:
+        return web.json_response({"error": "The download token is missing, unknown or expired"}, status=400)
+    if file.status in ("pending", "running"):
+        return web.json_response({"status": file.status, "message": "The file is being written"}, status=202)
+    if file.status != "finished":
+        return web.json_response({"error": "The export failed"}, status=400)
+    return await stream_export(request, file)

@@ -265,6 +265,7 @@ async def _serve(
         request_id=request.get(REQUEST_ID, ""),
         budget=budget,
         raw_json=True,  # the reply is written by encode_json
+        mail=state.settings.smtp_url is not None,
     )
     try:
         result = await asyncio.wait_for(

@@ -247,6 +247,7 @@ class Connection:
             request_id=request_id,
             budget=budget,
             feed=self.feed,
+            mail=state.settings.smtp_url is not None,
         )
         if definition.operation is not OperationType.SUBSCRIPTION:
             try:

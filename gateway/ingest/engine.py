@@ -11,12 +11,12 @@ is a batch that would create a device another transaction has just created.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from dataclasses import dataclass, field
 
 import asyncpg
 
+from gateway.background.tasks import wait_event
 from gateway.db.pool import Database
 from gateway.ingest.model import Outcome, TrackRequest
 from gateway.ingest.writer import DeviceCreatedConcurrently, write_batch
@@ -156,8 +156,7 @@ class IngestEngine:
                 await self._wake.wait()
                 continue
             if self._queued < self.max_batch and self.window_ms > 0 and not self._stopping:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._full.wait(), self.window_ms / 1000.0)
+                await wait_event(self._full, self.window_ms / 1000.0)
             await self._slots.acquire()
             batch = self._take()
             devices = _device_keys(batch)

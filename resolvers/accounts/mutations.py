@@ -15,6 +15,7 @@ from resolvers.errors import NotFound, UserError
 from resolvers.inputs import check_text, own_pk
 from resolvers.payloads import DeletePayload
 from resolvers.tokens.store import issue_token
+from resolvers.users.types import User, load_token_user
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
 MIN_PASSWORD = 8
@@ -37,6 +38,7 @@ class CreateAccountPayload:
 class LoginPayload:
     token: str
     account: Account
+    user: User = strawberry.field(description="The user who logged in.")
 
 
 @strawberry.type
@@ -101,5 +103,6 @@ class AccountMutations:
 
         ctx.principal = Principal(account_id, expand_permissions(["admin"]), token_id=issued.id)
         account = await load_account(ctx, account_id)
-        assert account is not None
-        return LoginPayload(token=issued.secret, account=account)
+        user = await load_token_user(ctx, issued.id)
+        assert account is not None and user is not None
+        return LoginPayload(token=issued.secret, account=account, user=user)

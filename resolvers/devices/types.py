@@ -95,6 +95,27 @@ class Device(Node):
 
         return await load_identities(ctx_of(info), self.pk)
 
+    @strawberry.field(
+        description="The names the person gained besides its own id (aliases: the users a device was known by), "
+        "oldest first."
+    )
+    async def aliases(self, info: strawberry.Info) -> list[str]:
+        from resolvers.people.types import load_identities
+
+        return [i.identity for i in await load_identities(ctx_of(info), self.pk) if i.kind != "primary"]
+
+    @strawberry.field(description="The newest of `aliases` (the device's current user), if any.")
+    async def latest_alias(self, info: strawberry.Info) -> str | None:
+        aliases = await self.aliases(info)
+        return aliases[-1] if aliases else None
+
+    @strawberry.field(
+        description="The name the person is best known by: its newest alias (a device's current user), else its "
+        "own id."
+    )
+    async def known_as(self, info: strawberry.Info) -> str:
+        return await self.latest_alias(info) or self.device_id
+
     @strawberry.field(description="The product that saw the device.")
     async def product(
         self, info: strawberry.Info
@@ -140,12 +161,29 @@ DEVICE_COLUMNS = (
 )
 DEVICE_ORDER = Order("t.last_seen")
 # properties (JSON) is built the Python way: see resolvers.json_leaves
+# the newest identity of a person besides its own id (ties: as `load_identities` orders them)
+LATEST_ALIAS_SQL = (
+    "(SELECT i.identity FROM person_identities i WHERE i.account_id = t.account_id AND i.person_id = t.id "
+    "AND i.kind <> 'primary' ORDER BY i.created_at DESC, i.key DESC LIMIT 1)"
+)
+ALIASES_SQL = (
+    "(SELECT COALESCE(jsonb_agg(i.identity ORDER BY i.created_at, i.key), '[]') FROM person_identities i "
+    "WHERE i.account_id = t.account_id AND i.person_id = t.id AND i.kind <> 'primary')::text"
+)
+# a person's property values, per system of records: {source: {name: value}}
+PROPERTIES_BY_SOURCE_SQL = (
+    "(SELECT COALESCE(jsonb_object_agg(x.source, x.values ORDER BY x.source), '{}') FROM ("
+    "SELECT pp.source, jsonb_object_agg(pp.name, pp.value ORDER BY pp.name) AS values FROM person_properties pp "
+    "WHERE pp.account_id = t.account_id AND pp.person_id = t.id GROUP BY pp.source) AS x)::text"
+)
 DEVICE_JSON = {
     "id": json_leaves.global_id("Device"),
     "deviceId": json_leaves.text("t.device_key"),
     "firstSeen": json_leaves.timestamp("t.first_seen"),
     "lastSeen": json_leaves.timestamp("t.last_seen"),
     "updatedAt": json_leaves.timestamp("t.updated_at"),
+    "latestAlias": json_leaves.JsonLeaf(LATEST_ALIAS_SQL),
+    "knownAs": json_leaves.JsonLeaf(f"COALESCE({LATEST_ALIAS_SQL}, t.device_key)"),
     # the device's latest metric values, as the ingestion engine keeps them
     **{to_camel_case(name): json_leaves.text(f"t.{name}") for name in (*METRIC_COLUMNS, "country", "city")},
 }
@@ -153,6 +191,15 @@ DEVICE_CURSORS = {"t.last_seen": json_leaves.timestamp_cursor_value("t.last_seen
 PRODUCT_DEVICES = Listing(
     "devices",
     "product_id",
+    DEVICE_COLUMNS,
+    Device.from_row,
+    json_leaves=DEVICE_JSON,
+    json_cursors=DEVICE_CURSORS,
+)
+# every person of every product of the account (profiles span the account's apps)
+ACCOUNT_PEOPLE = Listing(
+    "devices",
+    "account_id",
     DEVICE_COLUMNS,
     Device.from_row,
     json_leaves=DEVICE_JSON,

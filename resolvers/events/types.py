@@ -14,7 +14,7 @@ from gateway.execution.fast_path import cheap_field
 from resolvers import json_leaves
 from resolvers.context import Context, ctx_of
 from resolvers.errors import found
-from resolvers.node import Node, register_node
+from resolvers.node import Node, register_node, to_global_id
 from resolvers.pagination import ById, Listing, Order
 
 if TYPE_CHECKING:
@@ -33,7 +33,7 @@ class Event(Node):
     sum: float | None
     duration: float | None = strawberry.field(description="Seconds the event lasted, if the SDK timed it.")
     # the segmentation as stored (JSON text), decoded only when a client selects it
-    segmentation_text: strawberry.Private[str | None]
+    segmentation_text_stored: strawberry.Private[str | None]
     timestamp: datetime
     path: str | None = strawberry.field(description="Pageviews: the page's path.")
     title: str | None
@@ -50,7 +50,7 @@ class Event(Node):
             count=row["count"],
             sum=row["sum"],
             duration=row["duration"],
-            segmentation_text=row["segmentation"],
+            segmentation_text_stored=row["segmentation"],
             timestamp=row["occurred_at"],
             path=row["path"],
             title=row["title"],
@@ -60,7 +60,26 @@ class Event(Node):
     @strawberry.field(description="Segmentation key → value pairs sent with the event.")
     @cheap_field
     def segmentation(self) -> JSON | None:
-        return None if self.segmentation_text is None else json.loads(self.segmentation_text)
+        return None if self.segmentation_text_stored is None else json.loads(self.segmentation_text_stored)
+
+    @strawberry.field(description="The id the event's device sent (its `Device.deviceId`).")
+    async def device_id(self, info: strawberry.Info) -> str | None:
+        from resolvers.devices.types import load_device
+
+        device = None if self.device_pk is None else await load_device(ctx_of(info), self.device_pk)
+        return None if device is None else device.device_id
+
+    @strawberry.field(description="The id of the session the event happened in, if any.")
+    @cheap_field
+    def session_id(self) -> strawberry.ID | None:
+        return None if self.session_pk is None else to_global_id("Session", self.session_pk)
+
+    @strawberry.field(
+        description="The segmentation as the JSON text the gateway stores (for clients that pass it on as it is)."
+    )
+    @cheap_field
+    def segmentation_text(self) -> str | None:
+        return self.segmentation_text_stored
 
     @strawberry.field(description="Whether this occurrence is a pageview.")
     @cheap_field
@@ -107,6 +126,9 @@ EVENT_JSON = {
     "title": json_leaves.text("t.title"),
     "referrer": json_leaves.text("t.referrer"),
     "isPageview": json_leaves.flag("t.path IS NOT NULL"),
+    "deviceId": json_leaves.device_key("t.device_id"),
+    "sessionId": json_leaves.global_id("Session", "t.session_id"),
+    "segmentationText": json_leaves.text("t.segmentation::text"),
 }
 EVENT_CURSORS = {"t.occurred_at": json_leaves.timestamp_cursor_value("t.occurred_at")}
 PRODUCT_EVENTS = Listing(

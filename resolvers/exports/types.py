@@ -23,12 +23,29 @@ class ExportKind(enum.Enum):
     EVENTS = "events"
     SESSIONS = "sessions"
     DEVICES = "devices"
+    PRODUCT_DAYS = strawberry.enum_value(
+        "product_days",
+        description="Per product and day (from the rollups): sessions, users, duration, events.",
+    )
+    EVENT_TOTALS = strawberry.enum_value(
+        "event_totals", description="Per event name (from the rollups): occurrences, sum, duration."
+    )
+    PERSON = strawberry.enum_value(
+        "person", description="Everything stored about the people one name identifies (GDPR access; JSON)."
+    )
+    EVENT_SEGMENTS = strawberry.enum_value(
+        "event_segments",
+        description="Per segmentation key and value of one event name (`where.eventKey`, from the rollups).",
+    )
 
 
 @strawberry.enum(description="The file format of an export.")
 class ExportFormat(enum.Enum):
     CSV = "csv"
     JSON = "json"
+    XLS = strawberry.enum_value(
+        "xls", description="Excel 97 (BIFF8): a sheet per 65,535 rows, under a header row."
+    )
 
 
 @strawberry.enum(description="Where an export job is.")
@@ -37,6 +54,15 @@ class ExportStatus(enum.Enum):
     RUNNING = "running"
     FINISHED = "finished"
     FAILED = "failed"
+
+
+@strawberry.type(description="One column of an export's file.")
+class ExportColumn:
+    field: str | None = strawberry.field(
+        description="The exported objects' field (null: `value` in every row)."
+    )
+    header: str
+    value: str | None = None
 
 
 @strawberry.federation.type(keys=["id"], description="An export job and, once finished, its file.")
@@ -59,6 +85,21 @@ class Export(Node):
     )
     created_at: datetime
     finished_at: datetime | None
+    fields: list[ExportColumn] | None = strawberry.field(
+        description="The file's columns (null: the kind's fixed columns)."
+    )
+    link_expires_at: datetime | None = strawberry.field(
+        description="Until when the download link opens the file (null: the export has none)."
+    )
+    email_to: str | None = strawberry.field(
+        description="Where the link is e-mailed once the file is written."
+    )
+    emailed_at: datetime | None
+    email_error: str | None = strawberry.field(
+        description="Why the e-mail could not be sent, if it could not."
+    )
+    # the download token, known only to the mutation that made it
+    link_token: strawberry.Private[str | None] = None
 
     @classmethod
     def from_row(cls, row: asyncpg.Record) -> Export:
@@ -80,11 +121,28 @@ class Export(Node):
             last_cursor=None if row["last_cursor"] is None else str(row["last_cursor"]),
             created_at=row["created_at"],
             finished_at=row["finished_at"],
+            fields=None
+            if row["fields"] is None
+            else [
+                ExportColumn(field=c[0], header=c[1], value=c[2] if len(c) > 2 else None)
+                for c in row["fields"]
+            ],
+            link_expires_at=row["link_expires_at"],
+            email_to=row["email_to"],
+            emailed_at=row["emailed_at"],
+            email_error=row["email_error"],
         )
 
     @strawberry.field(description="Where to download the file (with the same bearer token) once finished.")
     def download_url(self) -> str | None:
         return f"/exports/{self.id()}/download" if self.status is ExportStatus.FINISHED else None
+
+    @strawberry.field(
+        description="A URL path that downloads the file without credentials until `linkExpiresAt` (202 while the "
+        "file is written); shown only in the reply of `startExport` that made it."
+    )
+    def download_link(self) -> str | None:
+        return None if self.link_token is None else f"/exports/download?token={self.link_token}"
 
     @strawberry.field(description="The product exported.")
     async def product(
@@ -97,7 +155,8 @@ class Export(Node):
 
 EXPORT_COLUMNS = (
     "t.id, t.account_id, t.product_id, t.kind, t.format, t.status, t.progress, t.rows, t.size, t.hash, t.error, "
-    "t.since, t.until, t.first_cursor, t.last_cursor, t.created_at, t.finished_at"
+    "t.since, t.until, t.first_cursor, t.last_cursor, t.created_at, t.finished_at, t.fields, t.link_expires_at, "
+    "t.email_to, t.emailed_at, t.email_error"
 )
 EXPORT_ORDER = Order("t.id")
 ACCOUNT_EXPORTS = Listing("exports", "account_id", EXPORT_COLUMNS, Export.from_row)

@@ -149,6 +149,13 @@ async def _record(
     return [RecordResult(outcome=RecordOutcome(outcome.value)) for outcome in outcomes]
 
 
+async def record_items(
+    ctx: Context, product_id: strawberry.ID | None, items: Sequence[Mapping[str, Any]]
+) -> list[RecordResult]:
+    """Record requests in `record`'s coerced form (GraphQL field names), for other mutations of the graph."""
+    return await _record(ctx, product_id, items)
+
+
 @strawberry.type
 class IngestMutations:
     @strawberry.mutation(

@@ -12,7 +12,7 @@ import strawberry
 
 from gateway.ingest.people import DEFAULT_SOURCE
 from resolvers.errors import UserError
-from resolvers.filters import TimeRange
+from resolvers.filters import MAX_FILTER_VALUES, TimeRange
 from resolvers.pagination import Condition
 
 _TEXT = "#>> ARRAY[]::text[]"
@@ -75,11 +75,29 @@ class PeopleFilter:
     identity: str | None = strawberry.field(
         default=None, description="Known by this name (case-insensitive)."
     )
+    identities: list[str] | None = strawberry.field(
+        default=None, description="Known by one of these names (case-insensitive)."
+    )
+    device_ids: list[str] | None = strawberry.field(
+        default=None, description="Whose own id (`deviceId`) is one of these."
+    )
+    segments: list[strawberry.ID] | None = strawberry.field(
+        default=None, description="Matched by one of these segments."
+    )
+    has_properties: list[str] | None = strawberry.field(
+        default=None, description="Holding one of these properties, in any system of records."
+    )
     properties: list[PropertyCondition] | None = None
     events: list[EventCondition] | None = None
     updated_since: datetime | None = strawberry.field(
         default=None, description="Changed (any write about them) at or after this time."
     )
+
+
+def _bounded(name: str, values: list[Any]) -> list[Any]:
+    if len(values) > MAX_FILTER_VALUES:
+        raise UserError(f"`{name}` lists more than {MAX_FILTER_VALUES} values")
+    return values
 
 
 def _json(value: dict[str, Any]) -> str:
@@ -128,6 +146,31 @@ def people_conditions(where: PeopleFilter | None) -> list[Condition]:
                 "t.id = (SELECT i.person_id FROM person_identities AS i WHERE i.account_id = t.account_id "
                 "AND i.product_id = t.product_id AND i.key = lower({0}))",
                 where.identity,
+            )
+        )
+    if where.identities is not None:
+        conditions.append(
+            Condition(
+                "t.id IN (SELECT i.person_id FROM person_identities AS i WHERE i.account_id = t.account_id "
+                "AND i.product_id = t.product_id AND i.key = ANY({0}::text[]))",
+                tuple(name.lower() for name in _bounded("identities", where.identities)),
+            )
+        )
+    if where.device_ids is not None:
+        conditions.append(
+            Condition("t.device_key = ANY({0}::text[])", tuple(_bounded("deviceIds", where.device_ids)))
+        )
+    if where.segments is not None:
+        from resolvers.events.filters import segment_pks
+        from resolvers.segments.types import segment_member_condition
+
+        conditions.append(segment_member_condition("t.id", segment_pks(_bounded("segments", where.segments))))
+    if where.has_properties is not None:
+        conditions.append(
+            Condition(
+                "EXISTS (SELECT FROM person_properties AS pp WHERE pp.account_id = t.account_id "
+                "AND pp.person_id = t.id AND pp.name = ANY({0}::text[]))",
+                tuple(name.lower() for name in _bounded("hasProperties", where.has_properties)),
             )
         )
     if where.updated_since is not None:

@@ -14,7 +14,13 @@ from gateway.execution.fast_path import prefetchable
 from resolvers import json_leaves
 from resolvers.context import Context, ctx_of
 from resolvers.errors import NotFound, found
-from resolvers.filters import TimeRange, device_condition, time_conditions
+from resolvers.filters import (
+    TimeRange,
+    device_condition,
+    device_ids_condition,
+    identities_condition,
+    time_conditions,
+)
 from resolvers.node import Node, register_node
 from resolvers.pagination import ById, Condition, Connection, Listing, Order, page_request
 
@@ -23,6 +29,7 @@ if TYPE_CHECKING:
     from resolvers.analytics.types import ProductAnalytics
     from resolvers.definitions.types import EventDefinition, PropertyDefinition, PropertyScope
     from resolvers.devices.types import Device
+    from resolvers.events.filters import EventFilter
     from resolvers.events.types import Event
     from resolvers.exports.types import Export
     from resolvers.people.filters import PeopleFilter
@@ -72,6 +79,10 @@ class Product(Node):
             updated_at=row["updated_at"],
         )
 
+    @strawberry.field(description="Whether the product has received any session or event.")
+    async def has_data(self, info: strawberry.Info) -> bool:
+        return await ctx_of(info).loader(_products_with_data).load(self.pk)
+
     @strawberry.field(description="The account the product belongs to.")
     async def account(
         self, info: strawberry.Info
@@ -97,12 +108,24 @@ class Product(Node):
         after: str | None = None,
         period: TimeRange | None = None,
         device: strawberry.ID | None = None,
+        device_ids: Annotated[
+            list[str] | None,
+            strawberry.argument(description="Only the sessions of these devices, by the id their SDK sent."),
+        ] = None,
+        identities: Annotated[
+            list[str] | None,
+            strawberry.argument(description="Only the sessions of the people known by one of these names."),
+        ] = None,
+        offset: Annotated[
+            int | None, strawberry.argument(description="Sessions skipped before the page (numbered pages).")
+        ] = None,
     ) -> Connection[Annotated[Session, strawberry.lazy("resolvers.sessions.types")]]:
         from resolvers.sessions.types import PRODUCT_SESSIONS, SESSION_ORDER
 
         ctx = ctx_of(info)
         conditions = time_conditions("t.started_at", period) + device_condition(device)
-        request = page_request(ctx, first, after, SESSION_ORDER, conditions)
+        conditions += device_ids_condition(device_ids) + identities_condition(identities)
+        request = page_request(ctx, first, after, SESSION_ORDER, conditions, offset=offset)
         return PRODUCT_SESSIONS.connection_now(ctx, self.pk, request, info)
 
     @strawberry.field(description="Event occurrences (pageviews included), newest first unless ordered.")
@@ -116,16 +139,51 @@ class Product(Node):
         key: str | None = None,
         device: strawberry.ID | None = None,
         order_by: EventOrder = EventOrder.NEWEST_FIRST,
+        where: Annotated[EventFilter, strawberry.lazy("resolvers.events.filters")] | None = None,
     ) -> Connection[Annotated[Event, strawberry.lazy("resolvers.events.types")]]:
+        from resolvers.events.filters import list_conditions
         from resolvers.events.types import PRODUCT_EVENTS
 
         ctx = ctx_of(info)
-        conditions = time_conditions("t.occurred_at", period) + device_condition(device)
+        conditions = list_conditions(period, where) + device_condition(device)
         if key is not None:
             conditions.append(Condition("t.key = {}", key))
         order = Order("t.occurred_at", descending=order_by is EventOrder.NEWEST_FIRST)
         request = page_request(ctx, first, after, order, conditions)
         return PRODUCT_EVENTS.connection_now(ctx, self.pk, request, info)
+
+    @strawberry.field(
+        description="Page `number` (from 1) of the product's events, `first` per page: numbered pages, as REST "
+        "clients read them. The page's start is found from an hourly count of the stored events, without "
+        "reading the events before it, so a deep page costs what the first does (filters by device, session or "
+        "segment skip the rows before the page instead)."
+    )
+    async def event_page(
+        self,
+        info: strawberry.Info,
+        number: int,
+        first: int | None = None,
+        period: TimeRange | None = None,
+        order_by: EventOrder = EventOrder.NEWEST_FIRST,
+        where: Annotated[EventFilter, strawberry.lazy("resolvers.events.filters")] | None = None,
+    ) -> Connection[Annotated[Event, strawberry.lazy("resolvers.events.types")]]:
+        from resolvers.events.pages import event_page
+
+        return await event_page(ctx_of(info), self.pk, info, number, first, period, order_by, where)
+
+    @strawberry.field(
+        description="How many events the product has in `period` that match `where` (counted from the hourly "
+        "page index unless filtered by device, session or segment)."
+    )
+    async def event_count(
+        self,
+        info: strawberry.Info,
+        period: TimeRange | None = None,
+        where: Annotated[EventFilter, strawberry.lazy("resolvers.events.filters")] | None = None,
+    ) -> int:
+        from resolvers.events.pages import event_count
+
+        return await event_count(ctx_of(info), self.pk, period, where)
 
     @strawberry.field(description="Devices (people) seen by the product, most recently seen first.")
     @prefetchable
@@ -136,13 +194,16 @@ class Product(Node):
         after: str | None = None,
         last_seen: TimeRange | None = None,
         where: Annotated[PeopleFilter, strawberry.lazy("resolvers.people.filters")] | None = None,
+        offset: Annotated[
+            int | None, strawberry.argument(description="Devices skipped before the page (numbered pages).")
+        ] = None,
     ) -> Connection[Annotated[Device, strawberry.lazy("resolvers.devices.types")]]:
         from resolvers.devices.types import DEVICE_ORDER, PRODUCT_DEVICES
         from resolvers.people.filters import people_conditions
 
         ctx = ctx_of(info)
         conditions = time_conditions("t.last_seen", last_seen) + people_conditions(where)
-        request = page_request(ctx, first, after, DEVICE_ORDER, conditions)
+        request = page_request(ctx, first, after, DEVICE_ORDER, conditions, offset=offset)
         return PRODUCT_DEVICES.connection_now(ctx, self.pk, request, info)
 
     @strawberry.field(description="The person the product knows by this identity (case-insensitive), if any.")
@@ -248,6 +309,19 @@ PRODUCTS = Listing(
     json_cursors={"t.id": json_leaves.integer_cursor_value("t.id")},
 )
 PRODUCT_BY_ID = ById("products", PRODUCT_COLUMNS, Product.from_row, product_column="id")
+
+
+async def _products_with_data(ctx: Context, pks: list[int]) -> list[bool]:
+    rows = await ctx.db.fetch(
+        """SELECT p.id, EXISTS (SELECT 1 FROM event_hours h WHERE h.account_id = $2 AND h.product_id = p.id
+                                AND h.key = '' AND h.rows > 0)
+                     OR EXISTS (SELECT 1 FROM sessions s WHERE s.product_id = p.id) AS has_data
+           FROM unnest($1::bigint[]) AS p(id)""",
+        list(dict.fromkeys(pks)),
+        ctx.account_id,
+    )
+    found = {row["id"]: row["has_data"] for row in rows}
+    return [bool(found.get(pk)) for pk in pks]
 
 
 async def load_product(ctx: Context, pk: int) -> Product | None:

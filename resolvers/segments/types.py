@@ -11,7 +11,7 @@ import strawberry
 from resolvers.context import Context, ctx_of
 from resolvers.errors import UserError, found
 from resolvers.node import Node, register_node
-from resolvers.pagination import ById, Connection, Listing, Order, page_request
+from resolvers.pagination import ById, Condition, Connection, Listing, Order, page_request
 
 if TYPE_CHECKING:
     from resolvers.devices.types import Device
@@ -106,22 +106,44 @@ class Segment(Node):
 
     @strawberry.field(description="The devices that match the segment's filter, most recently seen first.")
     async def devices(
-        self, info: strawberry.Info, first: int | None = None, after: str | None = None
+        self,
+        info: strawberry.Info,
+        first: int | None = None,
+        after: str | None = None,
+        offset: Annotated[
+            int | None, strawberry.argument(description="Devices skipped before the page (numbered pages).")
+        ] = None,
     ) -> Connection[Annotated[Device, strawberry.lazy("resolvers.devices.types")]]:
         from resolvers.devices.types import DEVICE_ORDER
 
         ctx = ctx_of(info)
-        request = page_request(ctx, first, after, DEVICE_ORDER)
+        request = page_request(ctx, first, after, DEVICE_ORDER, offset=offset)
         return await SEGMENT_MEMBERS.connection(ctx, self.pk, request, info)
 
 
-def _member_join() -> str:
+def _matches(device: str) -> str:
+    """Whether the device row `device` (an alias) matches the filter of the segment row `s`."""
     # the filter's values come from the stored segment row, never from the request's SQL text
-    matches = " AND ".join(
-        f"(NOT (s.filter ? '{column}') OR t.{column} IN (SELECT jsonb_array_elements_text(s.filter->'{column}')))"
+    return " AND ".join(
+        f"(NOT (s.filter ? '{column}') OR {device}.{column} IN (SELECT jsonb_array_elements_text(s.filter->'{column}')))"
         for column in SEGMENT_ATTRIBUTES.values()
     )
-    return f"JOIN segments s ON s.product_id = t.product_id AND s.account_id = t.account_id AND {matches}"
+
+
+def _member_join() -> str:
+    return (
+        f"JOIN segments s ON s.product_id = t.product_id AND s.account_id = t.account_id AND {_matches('t')}"
+    )
+
+
+def segment_member_condition(device_column: str, segment_pks: list[int]) -> Condition:
+    """A condition on a listed row (alias `t`) whose `device_column` must be a member of one of the segments."""
+    return Condition(
+        f"{device_column} IN (SELECT d.id FROM segments s JOIN devices d ON d.account_id = s.account_id "
+        f"AND d.product_id = s.product_id AND {_matches('d')} "
+        "WHERE s.id = ANY({}::bigint[]) AND s.account_id = t.account_id AND s.product_id = t.product_id)",
+        tuple(segment_pks),
+    )
 
 
 def _members_listing() -> Listing[Device]:

@@ -48,6 +48,12 @@ class Session(Node):
 
         return found(await load_device(ctx_of(info), self.device_pk), "Device")
 
+    @strawberry.field(description="The id the session's device sent (its `Device.deviceId`).")
+    async def device_id(self, info: strawberry.Info) -> str:
+        from resolvers.devices.types import load_device
+
+        return found(await load_device(ctx_of(info), self.device_pk), "Device").device_id
+
     @strawberry.field(description="The product of the session.")
     async def product(
         self, info: strawberry.Info
@@ -74,6 +80,7 @@ SESSION_JSON = {
     "startedAt": json_leaves.timestamp("t.started_at"),
     "duration": json_leaves.integer("t.duration"),
     "endedAt": json_leaves.timestamp("t.ended_at"),
+    "deviceId": json_leaves.device_key("t.device_id"),
 }
 SESSION_CURSORS = {"t.started_at": json_leaves.timestamp_cursor_value("t.started_at")}
 PRODUCT_SESSIONS = Listing(

@@ -1,0 +1,110 @@
+"""The vendor's fields of each list and the graph's field each one is: for JSON replies and for export files.
+
+`fields=a,b` picks a list's fields, in that order; a requested field the list does not have is null (as the
+real API answers); some fields are always there (a device's `device_id` and `application_id`). A vendor field
+with no graph field (`None`) is null everywhere. A device is a person of the people model; its users are the
+names it gained besides its own id (its aliases), the newest being its current user.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+
+
+@dataclass(frozen=True)
+class Field:
+    graph: str | None  # the graph field of the exported objects (None: no value)
+    read: Callable[[dict[str, Any]], Any]  # its value in a node the JSON operation read
+
+
+def _of(name: str) -> Field:
+    return Field(name, lambda node: node.get(name))
+
+
+def _json(text: str | None) -> Any:
+    return None if text is None else orjson.loads(text)
+
+
+def _none() -> Field:
+    return Field(None, lambda node: None)
+
+
+@dataclass(frozen=True)
+class FieldSet:
+    fields: Mapping[str, Field]
+    always: tuple[str, ...] = ()
+
+    def chosen(self, requested: list[str] | None) -> list[str]:
+        """The vendor field names of a reply: `always`, then the requested ones (or every known field)."""
+        names = list(self.fields) if not requested else requested
+        return list(dict.fromkeys([*self.always, *names]))
+
+    def shape(
+        self, node: dict[str, Any], names: list[str], extra: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
+        values = extra or {}
+        return {
+            name: values[name]
+            if name in values
+            else (self.fields[name].read(node) if name in self.fields else None)
+            for name in names
+        }
+
+    def columns(self, names: list[str], constants: dict[str, str] | None = None) -> list[dict[str, Any]]:
+        """The export's `fields` input for these vendor fields (headers are the vendor's names)."""
+        constants = constants or {}
+        columns = []
+        for name in names:
+            field = self.fields.get(name)
+            if name in constants:
+                columns.append({"field": None, "header": name, "value": constants[name]})
+            else:
+                columns.append({"field": None if field is None else field.graph, "header": name})
+        return columns
+
+
+EVENTS = FieldSet(
+    {
+        "name": _of("key"),
+        "date_utc": _of("timestamp"),
+        "device_id": _of("deviceId"),
+        "user_id": _none(),  # an event records its device, not which of the device's users was there
+        "session_id": _of("sessionId"),
+        # read as the stored JSON text, so that PostgreSQL can build the whole page (`Event.segmentationText`)
+        "details": Field("segmentation", lambda node: _json(node.get("segmentationText"))),
+    }
+)
+SESSIONS = FieldSet(
+    {
+        "session_id": _of("id"),
+        "device_id": _of("deviceId"),
+        "user_id": _none(),
+        "start_date_utc": _of("startedAt"),
+        "end_date_utc": _of("endedAt"),
+        "duration": _of("duration"),
+    }
+)
+DEVICES = FieldSet(
+    {
+        "device_id": _of("deviceId"),
+        "application_id": _none(),  # the app's identifier: the same for every device of a reply
+        "current_user_id": _of("latestAlias"),
+        "users": _of("aliases"),
+        "first_seen_utc": _of("firstSeen"),
+        "last_seen_utc": _of("lastSeen"),
+        "os": _of("os"),
+        "os_version": _of("osVersion"),
+        "device_model": _of("device"),
+        "resolution": _of("resolution"),
+        "carrier": _of("carrier"),
+        "app_version": _of("appVersion"),
+        "locale": _of("locale"),
+        "country": _of("country"),
+        "city": _of("city"),
+    },
+    always=("device_id", "application_id"),
+)

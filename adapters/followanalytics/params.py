@@ -1,0 +1,91 @@
+"""The platform API's parameters: paging, dates, comma-separated lists, flags and `fields`.
+
+- `page` (default 1; below 1 or not a number: 1) and `per_page` (default 1000; outside 1..10000: 1000).
+- `since_date`, `until_date`, `updated_since`: ISO 8601 in any offset (`2017-04-06T16:41:44+05:00`, `Z`, a
+  date alone is its UTC midnight); a value that does not parse is a 400 naming the parameter.
+- `sd`, `ed`: Unix seconds at UTC midnight (export-only endpoints; `dates.py` checks them).
+- lists (`device_ids`, `names`, `fields`, ...): comma-separated, blanks dropped; the same parameter given
+  twice adds its values; `names[]=a&names[]=b` (Rails style) is read too.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from aiohttp import web
+from multidict import MultiMapping
+
+from adapters.followanalytics.replies import Failure
+
+DEFAULT_PER_PAGE = 1000
+MAX_PER_PAGE = 10_000
+MAX_LIST_VALUES = 10_000
+MAX_PAGE = 1_000_000
+
+
+@dataclass(frozen=True)
+class Paging:
+    page: int
+    per_page: int
+
+
+def _int(text: str | None) -> int | None:
+    if text is None:
+        return None
+    text = text.strip()
+    if not text.lstrip("-").isdigit() or len(text) > 12:
+        return None
+    return int(text)
+
+
+def paging(
+    query: MultiMapping[str], per_page_name: str = "per_page", default: int = DEFAULT_PER_PAGE
+) -> Paging:
+    """`page` and `per_page` with the documented defaults and fallbacks."""
+    page = _int(query.get("page"))
+    per_page = _int(query.get(per_page_name))
+    return Paging(
+        page=page if page is not None and 1 <= page <= MAX_PAGE else 1,
+        per_page=per_page if per_page is not None and 1 <= per_page <= MAX_PER_PAGE else default,
+    )
+
+
+def iso_time(query: MultiMapping[str], name: str) -> datetime | None:
+    """An ISO 8601 time parameter, in UTC; None when absent or empty; 400 when it does not parse."""
+    text = (query.get(name) or "").strip()
+    if not text:
+        return None
+    try:
+        moment = datetime.fromisoformat(text.replace("z", "Z"))
+    except ValueError:
+        raise Failure(
+            400, f"Invalid {name}: expected an ISO 8601 date, such as 2017-04-06T16:41:44+05:00"
+        ) from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC)
+
+
+def values(query: MultiMapping[str], name: str) -> list[str] | None:
+    """A comma-separated list parameter (also `name[]`); None when absent."""
+    raw = query.getall(name, []) + query.getall(name + "[]", [])
+    if not raw:
+        return None
+    found = [value.strip() for text in raw for value in text.split(",") if value.strip()]
+    if len(found) > MAX_LIST_VALUES:
+        raise Failure(400, f"Too many values in {name}: at most {MAX_LIST_VALUES}")
+    return found
+
+
+def flag(query: MultiMapping[str], name: str, default: bool = False) -> bool:
+    text = (query.get(name) or "").strip().lower()
+    if text in ("true", "1", "yes", "on"):
+        return True
+    if text in ("false", "0", "no", "off"):
+        return False
+    return default
+
+
+def query_of(request: web.Request) -> MultiMapping[str]:
+    return request.rel_url.query

@@ -1,0 +1,202 @@
+"""Requests about people's own data (GDPR): a copy of everything stored about them, or its erasure.
+
+- `requestPersonData(identities:)`: for each name, an export job (kind PERSON, JSON) writes everything stored
+  about the people the name identifies (gateway/background/person_data.py); the request is processed once
+  every file is written, and each file downloads through a link valid for 7 days.
+- `erasePeople(identities:)`: erases at once every row that identifies those people (`erasure.py`); the
+  request keeps no name, only how many names were asked about and how many people were erased.
+
+Both answer a `PersonRequest` to follow by its UUID (`personRequest(uuid:)`).
+"""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+import secrets
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+import strawberry
+
+from gateway.access.principal import Permission
+from resolvers.context import Context, ctx_of
+from resolvers.errors import UserError
+from resolvers.inputs import own_pk
+from resolvers.people.erasure import MAX_IDENTITIES, erase_people
+from resolvers.products.types import require_product_pk
+
+LINK_DAYS = 7
+_COLUMNS = "id, uuid, kind, identities, exports, asked, erased, notify, created_at, processed_at"
+
+
+@strawberry.enum(description="What a request about people's data asks for.")
+class PersonRequestKind(enum.Enum):
+    ACCESS = "access"
+    ERASE = "erase"
+
+
+@strawberry.type(description="The file of one name of an access request.")
+class PersonDataFile:
+    identity: str
+    status: str = strawberry.field(description="The export's status: pending, running, finished or failed.")
+    download_link: str | None = strawberry.field(
+        description="Where the file downloads without credentials (once finished; for 7 days)."
+    )
+    link_expires_at: datetime | None
+
+
+@strawberry.type(description="A request about people's own data (GDPR), followed by its UUID.")
+class PersonRequest:
+    uuid: UUID
+    kind: PersonRequestKind
+    processed: bool = strawberry.field(
+        description="Whether every file is written (access) or the data erased."
+    )
+    requested_at: datetime
+    processed_at: datetime | None
+    asked: int = strawberry.field(description="How many names the request named.")
+    erased: int = strawberry.field(description="Erasures: how many people were erased.")
+    notify: bool = strawberry.field(
+        description="Whether the requester asked to be e-mailed (access requests)."
+    )
+    files: list[PersonDataFile] = strawberry.field(description="Access requests: one file per name.")
+
+
+def _checked(identities: list[str]) -> list[str]:
+    names = [name for name in dict.fromkeys(identities) if name]
+    if not names or len(names) > MAX_IDENTITIES or any(len(name) > 1000 or "\x00" in name for name in names):
+        raise UserError(f"`identities` must name 1 to {MAX_IDENTITIES} people", code="BAD_IDENTITIES")
+    return names
+
+
+async def _load(ctx: Context, row: asyncpg.Record) -> PersonRequest:
+    files: list[PersonDataFile] = []
+    processed_at = row["processed_at"]
+    if row["kind"] == "access":
+        exports = row["exports"] or {}
+        ids = [entry["export"] for entry in exports.values()]
+        states = {
+            r["id"]: r
+            for r in await ctx.db.fetch(
+                "SELECT id, status, finished_at, link_expires_at FROM exports WHERE account_id = $1 AND id = ANY($2::bigint[])",
+                ctx.account_id,
+                ids,
+            )
+        }
+        for identity in row["identities"] or []:
+            entry = exports.get(identity) or {}
+            state = states.get(entry.get("export"))
+            status = state["status"] if state else "failed"
+            live = (
+                state is not None
+                and state["link_expires_at"] is not None
+                and state["link_expires_at"] > datetime.now(UTC)
+            )
+            files.append(
+                PersonDataFile(
+                    identity=identity,
+                    status=status,
+                    download_link=f"/exports/download?token={entry['link']}"
+                    if status == "finished" and live
+                    else None,
+                    link_expires_at=state["link_expires_at"] if state else None,
+                )
+            )
+        if files and all(f.status in ("finished", "failed") for f in files) and processed_at is None:
+            processed_at = max((s["finished_at"] for s in states.values() if s["finished_at"]), default=None)
+    processed = row["kind"] == "erase" or (bool(files) and processed_at is not None)
+    return PersonRequest(
+        uuid=row["uuid"],
+        kind=PersonRequestKind(row["kind"]),
+        processed=processed,
+        requested_at=row["created_at"],
+        processed_at=processed_at if processed else None,
+        asked=row["asked"],
+        erased=row["erased"],
+        notify=row["notify"],
+        files=files,
+    )
+
+
+async def load_person_request(ctx: Context, uuid: UUID) -> PersonRequest | None:
+    row = await ctx.db.fetchrow(
+        f"SELECT {_COLUMNS} FROM person_requests WHERE account_id = $1 AND uuid = $2", ctx.account_id, uuid
+    )
+    return None if row is None else await _load(ctx, row)
+
+
+@strawberry.type
+class PersonRequestMutations:
+    @strawberry.mutation(
+        description="Ask for everything stored about the people these names identify (GDPR access): one JSON "
+        "file per name, written in the background."
+    )
+    async def request_person_data(
+        self,
+        info: strawberry.Info,
+        identities: list[str],
+        product_id: strawberry.ID | None = None,
+        notify: bool = False,
+    ) -> PersonRequest:
+        ctx = ctx_of(info)
+        principal = ctx.require(Permission.ADMIN)
+        names = _checked(identities)
+        product = await require_product_pk(ctx, product_id) if product_id is not None else None
+        owner = product or await ctx.db.fetchval(
+            "SELECT id FROM products WHERE account_id = $1 ORDER BY id LIMIT 1", principal.account_id
+        )
+        if owner is None:
+            raise UserError("The account has no product: there is nobody to look for")
+        exports: dict[str, Any] = {}
+        async with ctx.db.transaction() as tx:
+            for name in names:
+                token = secrets.token_urlsafe(32)
+                export_id = await tx.fetchval(
+                    """INSERT INTO exports (account_id, product_id, kind, format, filter, link_hash, link_expires_at)
+                       VALUES ($1, $2, 'person', 'json', $3, $4, $5) RETURNING id""",
+                    principal.account_id,
+                    owner,
+                    {"identity": name, "product": product},
+                    hashlib.sha256(token.encode()).digest(),
+                    datetime.now(UTC) + timedelta(days=LINK_DAYS),
+                )
+                exports[name] = {"export": export_id, "link": token}
+            row = await tx.fetchrow(
+                f"""INSERT INTO person_requests (account_id, kind, identities, exports, asked, notify)
+                    VALUES ($1, 'access', $2, $3, $4, $5) RETURNING {_COLUMNS}""",
+                principal.account_id,
+                names,
+                exports,
+                len(names),
+                notify,
+            )
+        await ctx.db.execute("SELECT pg_notify('exports', 'person')")
+        assert row is not None
+        return await _load(ctx, row)
+
+    @strawberry.mutation(
+        description="Erase every row that identifies the people these names identify (GDPR erasure): their "
+        "devices, identities, properties, sessions and events. Analytics totals (rollups) stay as they were."
+    )
+    async def erase_people(
+        self, info: strawberry.Info, identities: list[str], product_id: strawberry.ID | None = None
+    ) -> PersonRequest:
+        ctx = ctx_of(info)
+        principal = ctx.require(Permission.ADMIN)
+        names = _checked(identities)
+        product = own_pk(product_id, "Product") if product_id is not None else None
+        if product is not None:
+            await require_product_pk(ctx, product_id)  # type: ignore[arg-type]
+        erased = await erase_people(ctx.db, principal.account_id, names, product)
+        row = await ctx.db.fetchrow(
+            f"""INSERT INTO person_requests (account_id, kind, status, asked, erased, processed_at)
+                VALUES ($1, 'erase', 'processed', $2, $3, now()) RETURNING {_COLUMNS}""",
+            principal.account_id,
+            len(names),
+            erased.people,
+        )
+        assert row is not None
+        return await _load(ctx, row)

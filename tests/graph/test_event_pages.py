@@ -1,0 +1,172 @@
+"""Numbered event pages (`Product.eventPage`) and counts (`Product.eventCount`) against a plain ordering.
+
+The page index (`event_hours`, kept by triggers) finds where a page starts; these tests compare every page of
+small data sets, in both orders, with periods that start and end inside hours and with name filters, against
+the events sorted in Python, and check that deletes keep the index right.
+"""
+
+from __future__ import annotations
+
+import random
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import aiohttp
+
+from gateway.db.pool import Database
+from tests.conftest import Server, Tenant, gql
+
+BASE = datetime(2026, 3, 1, tzinfo=UTC)
+
+PAGE = """
+query ($id: ID!, $n: Int!, $size: Int, $period: TimeRange, $order: EventOrder!, $where: EventFilter) {
+  node(id: $id) { ... on Product {
+    eventPage(number: $n, first: $size, period: $period, orderBy: $order, where: $where) {
+      nodes { id key timestamp }
+      pageInfo { hasNextPage }
+    }
+    eventCount(period: $period, where: $where)
+  } }
+}
+"""
+
+
+async def _seed(db: Database, tenant: Tenant, n: int, seed: int) -> list[dict[str, Any]]:
+    """`n` events spread over ~30 hours, several sharing a timestamp, with three names."""
+    rng = random.Random(seed)
+    device = await db.fetchval(
+        """INSERT INTO devices (account_id, product_id, device_key, first_seen, last_seen)
+           VALUES ($1, $2, 'd1', $3, $3) RETURNING id""",
+        tenant.account_pk,
+        tenant.product_pk,
+        BASE,
+    )
+    rows = []
+    for _ in range(n):
+        at = BASE + timedelta(minutes=rng.randrange(0, 30 * 60), seconds=rng.choice([0, 0, 30]))
+        rows.append((tenant.account_pk, tenant.product_pk, device, rng.choice(["a", "b", "c"]), at))
+    await db.executemany(
+        "INSERT INTO events (account_id, product_id, device_id, key, occurred_at) VALUES ($1, $2, $3, $4, $5)",
+        rows,
+    )
+    found = await db.fetch("SELECT id, key, occurred_at FROM events WHERE product_id = $1", tenant.product_pk)
+    return [dict(r) for r in found]
+
+
+def _expected(
+    events: list[dict[str, Any]],
+    since: datetime | None,
+    until: datetime | None,
+    keys: list[str] | None,
+    newest_first: bool,
+) -> list[int]:
+    chosen = [
+        e
+        for e in events
+        if (since is None or e["occurred_at"] >= since)
+        and (until is None or e["occurred_at"] < until)
+        and (keys is None or e["key"] in keys)
+    ]
+    chosen.sort(key=lambda e: (e["occurred_at"], e["id"]), reverse=newest_first)
+    return [e["id"] for e in chosen]
+
+
+async def _pages(
+    http: aiohttp.ClientSession, server: Server, tenant: Tenant, size: int, variables: dict[str, Any]
+) -> tuple[list[int], int]:
+    from resolvers.node import from_global_id
+
+    ids: list[int] = []
+    count = -1
+    for number in range(1, 200):
+        reply = await gql(
+            http,
+            server,
+            PAGE,
+            {"id": tenant.product_id, "n": number, "size": size, **variables},
+            tenant.token,
+        )
+        assert reply.errors is None, reply.errors
+        page = reply.data["node"]["eventPage"]
+        count = reply.data["node"]["eventCount"]
+        ids += [from_global_id(node["id"])[1] for node in page["nodes"]]
+        if not page["pageInfo"]["hasNextPage"]:
+            # the page after the last one is empty, not an error
+            after = await gql(
+                http,
+                server,
+                PAGE,
+                {"id": tenant.product_id, "n": number + 1, "size": size, **variables},
+                tenant.token,
+            )
+            assert after.data["node"]["eventPage"]["nodes"] == []
+            return ids, count
+    raise AssertionError("too many pages")
+
+
+async def test_numbered_pages_equal_a_plain_ordering(
+    http: aiohttp.ClientSession, server: Server, db: Database, tenant: Tenant
+) -> None:
+    events = await _seed(db, tenant, 180, seed=7)
+    cases: list[tuple[datetime | None, datetime | None, list[str] | None]] = [
+        (None, None, None),
+        (BASE + timedelta(minutes=95, seconds=30), BASE + timedelta(hours=20, minutes=10), None),
+        (BASE + timedelta(hours=3), BASE + timedelta(hours=9), ["a", "c"]),
+        (BASE + timedelta(hours=4, minutes=5), BASE + timedelta(hours=4, minutes=50), None),
+        (None, BASE + timedelta(hours=12, minutes=1), ["b"]),
+        (BASE + timedelta(hours=29, minutes=59), None, ["a", ""]),
+    ]
+    for since, until, keys in cases:
+        for newest_first in (False, True):
+            for size in (1, 7, 50):
+                period = {"since": since and since.isoformat(), "until": until and until.isoformat()}
+                variables = {
+                    "period": period,
+                    "order": "NEWEST_FIRST" if newest_first else "OLDEST_FIRST",
+                    "where": None if keys is None else {"keys": keys},
+                }
+                expected = _expected(events, since, until, keys, newest_first)
+                ids, count = await _pages(http, server, tenant, size, variables)
+                assert ids == expected, (since, until, keys, newest_first, size)
+                assert count == len(expected)
+
+
+async def test_deleted_events_leave_the_pages_right(
+    http: aiohttp.ClientSession, server: Server, db: Database, tenant: Tenant
+) -> None:
+    events = await _seed(db, tenant, 60, seed=11)
+    gone = {e["id"] for e in events[::3]}
+    await db.execute("DELETE FROM events WHERE id = ANY($1::bigint[])", list(gone))
+    left = [e for e in events if e["id"] not in gone]
+    ids, count = await _pages(http, server, tenant, 4, {"order": "OLDEST_FIRST"})
+    assert ids == _expected(left, None, None, None, False)
+    assert count == len(left)
+    hours = await db.fetchval(
+        "SELECT sum(rows) FROM event_hours WHERE product_id = $1 AND key = ''", tenant.product_pk
+    )
+    assert hours == len(left)
+
+
+async def test_filters_the_index_cannot_count_page_by_the_rows(
+    http: aiohttp.ClientSession, server: Server, db: Database, tenant: Tenant
+) -> None:
+    events = await _seed(db, tenant, 40, seed=3)
+    expected = _expected(events, None, None, None, True)
+    ids, count = await _pages(
+        http, server, tenant, 6, {"order": "NEWEST_FIRST", "where": {"deviceIds": ["d1"]}}
+    )
+    assert ids == expected and count == len(expected)
+    ids, count = await _pages(
+        http, server, tenant, 6, {"order": "NEWEST_FIRST", "where": {"deviceIds": ["zz"]}}
+    )
+    assert ids == [] and count == 0
+
+
+async def test_bad_page_numbers_are_user_errors(
+    http: aiohttp.ClientSession, server: Server, tenant: Tenant
+) -> None:
+    for number in (0, -3):
+        reply = await gql(
+            http, server, PAGE, {"id": tenant.product_id, "n": number, "order": "NEWEST_FIRST"}, tenant.token
+        )
+        assert reply.errors[0]["message"] == "`number` must be 1 or more"
