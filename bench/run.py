@@ -30,6 +30,7 @@ import orjson
 import psutil
 
 from bench import followanalytics as fa
+from bench import goatcounter
 from bench.builders import bulk_builder, ingest_builder
 from bench.cpu import CpuMeter, CpuShare, cpu_share, postmaster_pid
 from bench.dashboard import dashboard_requests
@@ -98,6 +99,9 @@ TARGETS = {
     "analytics_ratio": 1.3,
     "dashboard_p95_ms": 50.0,
     "rss_mb": 200.0,
+    "gc_count_hits_per_s": 50_000,
+    "gc_pixel_vs_i": 1.0,
+    "export_rows_per_s": 100_000,
     "fa_pages_p95_ms": 50.0,
     "fa_export_rows_per_s": 50_000,
 }
@@ -248,6 +252,7 @@ async def ensure_dataset(
             events=params["events"],
             products=params["products"],
             seed_number=params["seed"],
+            pageviews=params.get("pageviews", 0),
         )
         markers[account] = {"params": params, "seed_result": asdict(result)}
         write_markers(marker_path, markers)
@@ -703,6 +708,27 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         log,
         reseed=wants(args, "ingest"),
     )
+    web: dict[str, dict[str, Any]] = {}
+    # the dashboard shows web analytics too: its overview is measured on these sets as well
+    if wants(args, "goatcounter") or wants(args, "dashboard"):
+        # the web analytics sets (pageviews with their rollups), and an account whose site the counting
+        # workloads write to, started from its seed again in each run that counts (as bench-ingest)
+        sizes = {"small": args.pageviews_small, "ingest": 0}
+        if not args.skip_large:
+            sizes["large"] = args.pageviews_large
+        for scale, pageviews in sizes.items():
+            web[scale] = await ensure_dataset(
+                url,
+                data_dir,
+                f"{prefix}-web-{scale}" if scale != "ingest" else "bench-web-ingest",
+                {"devices": 10, "events": 100, "products": 1, "seed": args.seed, "pageviews": pageviews},
+                log,
+                reseed=scale == "ingest",
+            )
+            web[scale]["product_pk"] = await goatcounter.set_host(
+                url, web[scale]["account_pk"], goatcounter.HOSTS[scale]
+            )
+        datasets.update({f"web-{scale}": data for scale, data in web.items() if scale != "ingest"})
     bench.results["seeding_seconds_this_run"] = round(time.monotonic() - seed_start, 1)
     bench.results["datasets"] = {
         k: {kk: vv for kk, vv in v.items() if kk not in ("token", "app_key")} for k, v in datasets.items()
@@ -716,11 +742,13 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         "GATEWAY_MAX_NODES": "10000000",
         "GATEWAY_LOG_LEVEL": "WARNING",
         "GATEWAY_DATA_DIR": str(data_dir),
+        "GATEWAY_RATE_LIMITS": goatcounter.RATE_LIMITS,
+        "GATEWAY_TRUSTED_PROXIES": goatcounter.TRUSTED_PROXIES,
     }
     logs = out_dir / "logs"
     gateway = spawn(gateway_command(gw_port, url, args.workers), logs / "gateway.log", env)
     # the ingestion workloads run on a gateway of their own when they use another number of workers
-    separate = wants(args, "ingest") and args.ingest_workers != args.workers
+    separate = (wants(args, "ingest") or wants(args, "goatcounter")) and args.ingest_workers != args.workers
     ingest_gateway = (
         spawn(gateway_command(ingest_port, url, args.ingest_workers), logs / "gateway-ingest.log", env)
         if separate
@@ -765,6 +793,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             ceil_port,
             peer_port if peer_ok else None,
             ingest_gateway,
+            web,
         )
     finally:
         stop(gateway)
@@ -795,6 +824,7 @@ async def workloads(
     ceil_port: int,
     peer_port: int | None,
     ingest_process: subprocess.Popen[bytes] | None,
+    web: dict[str, dict[str, Any]],
 ) -> None:
     """Every workload group asked for. `ingestion` is the gateway of the ingestion workloads (`reads` unless it
     runs another number of workers: `ingest_process`, stopped once they are done)."""
@@ -810,22 +840,6 @@ async def workloads(
 
     def want(group: str) -> bool:
         return wants(args, group)
-
-    def read_workload(
-        name: str, builder: Callable[[int], Req], check: Callable[[int, bytes], bool], data: dict[str, Any]
-    ) -> Workload:
-        """A read of an analytics data set: the same request every round, its statements and the gateway's
-        memory and CPU measured."""
-        return Workload(
-            name,
-            fixed(builder),
-            args.read_concurrency,
-            check,
-            ("X-SQL-Statements",),
-            monitor,
-            {"events": data["events"]},
-            cpu=reads.meter,
-        )
 
     if want("ingest"):
         await settle_writes(bench, url, "ingest")
@@ -844,16 +858,7 @@ async def workloads(
                 countly_ok,
                 cpu=meters.get("ceiling"),
             ),
-            Workload(
-                "ingest_i",
-                lambda r: ingest_builder(in_base, key, f"{run_id}-i{r}", args.events_per_request),
-                conc,
-                countly_ok,
-                monitor=ingestion.monitor,
-                extra={"events_per_request": args.events_per_request, "workers": ingestion.workers},
-                engine_base=engine_base,
-                cpu=ingestion.meter,
-            ),
+            countly_i(args, "ingest_i", ingestion, key, f"{run_id}-i", engine_base),
         )
         if args.profile:
             profiles["ingest_i"] = await profile_round(
@@ -886,8 +891,58 @@ async def workloads(
                 8,
             )
 
-        # its workers would only wait while the reads run
-        stop(ingest_process)
+    if want("goatcounter"):
+        await settle_writes(bench, url, "goatcounter")
+        in_base = ingestion.base
+        engine_base = in_base if ingestion.workers == 1 else None
+        # GoatCounter's API from a backend: 500 hits a call
+        await bench.workload(
+            "gc_count",
+            lambda r: goatcounter.count_builder(in_base, web["ingest"]["token"], r),
+            concurrency=8,
+            check=goatcounter.count_ok,
+            monitor=ingestion.monitor,
+            extra={"hits_per_request": goatcounter.HITS_PER_REQUEST, "workers": ingestion.workers},
+            engine_base=engine_base,
+            cpu=ingestion.meter,
+        )
+        # the pixel from many browsers, its rounds alternating with Countly's /i
+        key = ingest["app_key"]
+        await bench.interleaved(
+            Workload(
+                "gc_pixel",
+                lambda r: goatcounter.pixel_builder(in_base, r),
+                conc,
+                goatcounter.pixel_ok,
+                monitor=ingestion.monitor,
+                extra={"workers": ingestion.workers},
+                engine_base=engine_base,
+                cpu=ingestion.meter,
+            ),
+            countly_i(args, "gc_ingest_i", ingestion, key, f"{run_id}-g", engine_base),
+        )
+
+    # its workers would only wait while the reads run
+    stop(ingest_process)
+
+    if want("goatcounter"):
+        # web analytics at scale: each read on both sets, rounds alternated (the 10M/1M ratio)
+        await alternate_scales(
+            bench,
+            "web",
+            {
+                scale: (
+                    goatcounter.read_builders(gw_base, data, goatcounter.HOSTS[scale]),
+                    {"pageviews": data["pageviews"]},
+                )
+                for scale, data in web.items()
+                if scale in ("small", "large")
+            },
+            reads,
+        )
+        await goatcounter.export_workload(
+            bench, gw_base, web["small"], goatcounter.HOSTS["small"], url, monitor
+        )
 
     if want("nested"):
         await settle_writes(bench, url, "nested")
@@ -942,7 +997,7 @@ async def workloads(
     if want("analytics"):
         await settle_writes(bench, url, "analytics")
         # 4. analytics at scale: each read on both data sets, their rounds alternated (the 10M/1M ratio)
-        pairs: dict[str, list[Workload]] = {}
+        scales: dict[str, tuple[dict[str, Callable[[int], Req]], dict[str, Any]]] = {}
         for scale in ("small", "large"):
             data = datasets.get(scale)
             if data is None:
@@ -958,22 +1013,17 @@ async def workloads(
                     gql, ANALYTICS_QUERY, analytics_variables(data["product_id"]), data["token"]
                 ),
             }
-            for name, builder in queries.items():
-                check = graphql_ok if name == "graphql" else json_ok
-                pairs.setdefault(name, []).append(
-                    read_workload(f"analytics_{name}_{scale}", builder, check, data)
-                )
-        for specs in pairs.values():
-            await bench.interleaved(*specs)
+            scales[scale] = (queries, {"events": data["events"]})
+        await alternate_scales(bench, "analytics", scales, reads)
 
     if want("dashboard"):
         await settle_writes(bench, url, "dashboard")
-        # 5. the dashboard's own requests, as it sends them: the product list, and the overview of a period (one
-        # request each: tiles with the previous period, the chart's series, the tables) for three presets
-        pairs = {}
-        for scale in ("small", "large"):
-            data = datasets.get(scale)
-            if data is None:
+        # 5. the dashboard's own requests, as it sends them: the product list, and the two requests of the overview
+        # of a period (tiles with the previous period and the chart's series; the tables) for three presets, on
+        # the events sets and, when seeded, the web sets
+        scales = {}
+        for scale, data in datasets.items():
+            if scale not in ("small", "large", "web-small", "web-large"):
                 continue
             products = dashboard_requests(data["product_id"], "UTC")["products"]
             status, _, body = await one_request(
@@ -981,15 +1031,12 @@ async def workloads(
             )
             nodes = orjson.loads(body)["data"]["products"]["nodes"] if status == 200 else []
             timezone = next((p["timezone"] for p in nodes if p["id"] == data["product_id"]), "UTC")
-            for name, request in dashboard_requests(data["product_id"], timezone).items():
-                builder = graphql_builder(
-                    gql, request.query, request.variables, data["token"], request.operation
-                )
-                pairs.setdefault(name, []).append(
-                    read_workload(f"dashboard_{name}_{scale}", builder, graphql_ok, data)
-                )
-        for specs in pairs.values():
-            await bench.interleaved(*specs)
+            builders = {
+                name: graphql_builder(gql, request.query, request.variables, data["token"], request.operation)
+                for name, request in dashboard_requests(data["product_id"], timezone).items()
+            }
+            scales[scale] = (builders, {"events": data["events"], "pageviews": data.get("pageviews", 0)})
+        await alternate_scales(bench, "dashboard", scales, reads, check=graphql_ok)
 
     if want("followanalytics"):
         await settle_writes(bench, url, "followanalytics")
@@ -1078,6 +1125,53 @@ async def workloads(
         results["profiles"] = profiles
 
 
+def countly_i(
+    args: argparse.Namespace, name: str, ingestion: Served, app_key: str, run: str, engine_base: str | None
+) -> Workload:
+    """Countly `/i` as SDKs send it (`bench.builders.ingest_builder`) to the ingestion gateway; round r's devices
+    are named after `run` and r."""
+    return Workload(
+        name,
+        lambda r: ingest_builder(ingestion.base, app_key, f"{run}{r}", args.events_per_request),
+        args.concurrency,
+        countly_ok,
+        monitor=ingestion.monitor,
+        extra={"events_per_request": args.events_per_request, "workers": ingestion.workers},
+        engine_base=engine_base,
+        cpu=ingestion.meter,
+    )
+
+
+async def alternate_scales(
+    bench: Bench,
+    prefix: str,
+    scales: dict[str, tuple[dict[str, Callable[[int], Req]], dict[str, Any]]],
+    reads: Served,
+    check: Callable[[int, bytes], bool] | None = None,
+) -> None:
+    """Each read (by name) on every data set (`scales`: its reads and what the results note of it), the rounds of
+    a read's data sets alternated, so that their latency ratio is measured in the same minutes. Workloads are named
+    `{prefix}_{read}_{scale}`; replies are checked by `check`, else a read named `graphql` as GraphQL and the
+    others as JSON objects."""
+    pairs: dict[str, list[Workload]] = {}
+    for scale, (builders, extra) in scales.items():
+        for name, builder in builders.items():
+            pairs.setdefault(name, []).append(
+                Workload(
+                    f"{prefix}_{name}_{scale}",
+                    fixed(builder),
+                    bench.args.read_concurrency,
+                    check or (graphql_ok if name == "graphql" else json_ok),
+                    ("X-SQL-Statements",),
+                    reads.monitor,
+                    extra,
+                    cpu=reads.meter,
+                )
+            )
+    for specs in pairs.values():
+        await bench.interleaved(*specs)
+
+
 async def profile_round(bench: Bench, pid: int, name: str, build: Build, concurrency: int) -> dict[str, Any]:
     out = Path(bench.args.output) / f"profile-{name}.txt"
     seconds = max(5.0, bench.duration)
@@ -1132,9 +1226,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="gateway worker processes of the ingestion workloads, and processes of the ceiling (default: one "
         "per CPU)",
     )
+    parser.add_argument("--pageviews-small", type=int, help="pageviews of the smaller web set (default 1M)")
+    parser.add_argument("--pageviews-large", type=int, help="pageviews of the larger web set (default 10M)")
     parser.add_argument(
         "--only",
-        help="comma-separated workload groups: ingest,nested,analytics,dashboard,followanalytics,statements",
+        help="comma-separated workload groups: ingest,nested,analytics,dashboard,followanalytics,statements,"
+        "goatcounter",
     )
     parser.add_argument("--no-peer", action="store_true", help="do not start PostGraphile")
     parser.add_argument("--profile", action="store_true", help="py-spy the gateway in extra rounds")
@@ -1147,6 +1244,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     args.events_small = args.events_small or (20_000 if quick else 1_000_000)
     args.events_large = args.events_large or (200_000 if quick else 10_000_000)
     args.events_nested = args.events_nested or (40_000 if quick else 200_000)
+    args.pageviews_small = args.pageviews_small or (20_000 if quick else 1_000_000)
+    args.pageviews_large = args.pageviews_large or (200_000 if quick else 10_000_000)
     return args
 
 

@@ -9,6 +9,7 @@ from datetime import timedelta
 
 from aiohttp import web
 
+from gateway.access.client_limits import CLIENT_LIMITS, ClientLimits
 from gateway.background.export_delivery import export_delivery
 from gateway.background.exports import ExportWorker
 from gateway.background.housekeeping import Housekeeping
@@ -25,6 +26,7 @@ from gateway.http.graphql_endpoint import graphql_handler, graphql_preflight
 from gateway.http.health import healthz
 from gateway.http.request_ids import request_id_middleware
 from gateway.ingest.engine import IngestEngine
+from gateway.ingest.web.sessions import salts_for
 from gateway.observability.metrics import add_metrics, metrics_middleware
 from gateway.state import STATE_KEY, AppState
 
@@ -75,7 +77,9 @@ def create_app(settings: Settings, database_url: str) -> web.Application:
             parallel=settings.ingest_parallel,
         )
         await engine.start()
-        worker = ExportWorker(db, export_delivery(settings))
+        worker = ExportWorker(db, export_delivery(settings), settings.export_ttl_hours)
+        salts_for(db, settings.session_hours)
+        app[CLIENT_LIMITS] = ClientLimits(db, settings.rate_limits)
         await worker.start()
         runs = ReportRunWorker(db)
         await runs.start()

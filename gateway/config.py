@@ -11,6 +11,8 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from gateway.access.client_limits import parse_rules
+
 
 def _env(name: str, default: str | None = None) -> str | None:
     value = os.environ.get(name)
@@ -81,6 +83,20 @@ class Settings:
     # seconds between two sweeps of what expires (gateway/background/housekeeping.py)
     housekeeping_seconds: float = field(
         default_factory=lambda: _env_float("GATEWAY_HOUSEKEEPING_SECONDS", 3600.0)
+    )
+    # rate limits per client by rule name (gateway/access/client_limits.py): "name=limit/seconds,..."
+    rate_limits: dict[str, tuple[int, float]] = field(
+        default_factory=lambda: parse_rules(_env("GATEWAY_RATE_LIMITS"))
+    )
+    # web sessions without cookies: hours a session salt lasts (gateway/ingest/web/sessions.py)
+    session_hours: float = field(default_factory=lambda: _env_float("GATEWAY_SESSION_HOURS", 24.0))
+    # hours an export's file is kept after it finished
+    export_ttl_hours: float = field(default_factory=lambda: _env_float("GATEWAY_EXPORT_TTL_HOURS", 24.0))
+    # peers whose X-Forwarded-For names the client (comma-separated addresses or networks)
+    trusted_proxies: tuple[str, ...] = field(
+        default_factory=lambda: tuple(
+            p.strip() for p in (_env("GATEWAY_TRUSTED_PROXIES", "") or "").split(",") if p.strip()
+        )
     )
     # e-mail delivery of exports (gateway/background/mail.py): the SMTP server, the sender, and the address people
     # reach this gateway at, for the links in those e-mails (default: http://<host>:<port>)

@@ -10,7 +10,7 @@ import strawberry
 from strawberry.dataloader import DataLoader
 
 from gateway.access.budget import Budget
-from gateway.access.principal import Permission, Principal
+from gateway.access.principal import Permission, Principal, broader
 from gateway.config import Limits
 from gateway.db.pool import Database
 
@@ -84,20 +84,30 @@ class Context:
 
     def require(self, permission: Permission) -> Principal:
         """The principal, if it holds `permission`; raises otherwise."""
+        return self.require_any(permission)
+
+    def require_any(self, *permissions: Permission) -> Principal:
+        """The principal, if it holds one of `permissions` (any principal when none is named); raises otherwise."""
         if self.principal is None:
             raise NotAuthenticated("Authentication required: send Authorization: Bearer <token>.")
-        if not self.principal.can(permission):
-            raise NotPermitted(f"This token lacks the '{permission.value}' permission.")
+        if permissions and not self.principal.can_any(permissions):
+            names = "' or '".join(p.value for p in (*permissions, *broader(permissions)))
+            raise NotPermitted(f"This token lacks the '{names}' permission.")
         return self.principal
 
     @property
     def account_id(self) -> int:
         return self.require(Permission.READ).account_id
 
+    def account_for(self, *permissions: Permission) -> int:
+        """The caller's account, for a read that one of `permissions` allows."""
+        return self.require_any(*permissions).account_id
+
     @property
-    def product_scope(self) -> int | None:
-        """The one product a product-bound credential (an app key) may see, or None for the whole account."""
-        return self.principal.product_id if self.principal else None
+    def product_scope(self) -> tuple[int, ...] | None:
+        """The products the credential may see (an app key's one product, a token's list), or None for every
+        product of the account."""
+        return self.principal.product_scope if self.principal else None
 
 
 def ctx_of(info: strawberry.Info) -> Context:

@@ -28,6 +28,7 @@ import orjson
 import strawberry
 from strawberry.dataloader import DataLoader
 
+from gateway.access.principal import Permission
 from gateway.execution.fast_path import LeafListSelection, SerializedList, cheap_field, leaf_list_selection
 from resolvers.context import Context
 from resolvers.json_leaves import JsonLeaf
@@ -224,6 +225,9 @@ class Listing(Generic[T]):
     make: Callable[[asyncpg.Record], T]
     # the column holding the row's product, checked against a product-bound principal
     product_column: str = "product_id"
+    # the permissions of which a credential needs one to read the rows (READ, unless the rows are of use to a
+    # finer permission too: products, exports)
+    permissions: tuple[Permission, ...] = (Permission.READ,)
     # extra joins after `FROM table t`, for edges whose parent is reached through another table
     join: str = ""
     # graph field name -> how PostgreSQL writes it in JSON, for the fields that can be built there
@@ -362,11 +366,11 @@ class Listing(Generic[T]):
     def _filters(self, ctx: Context, conditions: Sequence[Condition], params: list[Any]) -> str:
         """The account (and product, for product-bound credentials) and the list's filters, values appended to
         `params`: what every statement of the list says after its parent's condition."""
-        params.append(ctx.account_id)
+        params.append(ctx.account_for(*self.permissions))
         sql = f" AND t.account_id = ${len(params)}"
         if ctx.product_scope is not None and self.product_column:
-            params.append(ctx.product_scope)
-            sql += f" AND t.{self.product_column} = ${len(params)}"
+            params.append(list(ctx.product_scope))
+            sql += f" AND t.{self.product_column} = ANY(${len(params)}::bigint[])"
         for condition in conditions:
             params.append(condition.value)
             sql += " AND " + condition.sql.format(f"${len(params)}")
@@ -512,15 +516,16 @@ class ById(Generic[T]):
     columns: str
     make: Callable[[asyncpg.Record], T]
     product_column: str = "product_id"
+    permissions: tuple[Permission, ...] = (Permission.READ,)
     _batch: Any = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         async def batch(ctx: Context, ids: list[int]) -> list[T | None]:
-            params: list[Any] = [list(dict.fromkeys(ids)), ctx.account_id]
+            params: list[Any] = [list(dict.fromkeys(ids)), ctx.account_for(*self.permissions)]
             sql = f"SELECT {self.columns} FROM {self.table} t WHERE t.id = ANY($1::bigint[]) AND t.account_id = $2"
             if ctx.product_scope is not None and self.product_column:
-                params.append(ctx.product_scope)
-                sql += f" AND t.{self.product_column} = $3"
+                params.append(list(ctx.product_scope))
+                sql += f" AND t.{self.product_column} = ANY($3::bigint[])"
             rows = {row["id"]: self.make(row) for row in await ctx.db.fetch(sql, *params)}
             return [rows.get(i) for i in ids]
 

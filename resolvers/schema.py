@@ -12,7 +12,7 @@ from uuid import UUID
 
 import strawberry
 
-from gateway.access.principal import Permission
+from gateway.access.principal import ANY_PERMISSION, Permission
 from gateway.execution.fast_path import install_direct_resolvers
 from resolvers.accounts.mutations import AccountMutations
 from resolvers.accounts.types import Account, load_account
@@ -46,8 +46,11 @@ from resolvers.segments.mutations import SegmentMutations
 from resolvers.segments.types import ACCOUNT_SEGMENTS, SEGMENT_ORDER, Segment
 from resolvers.sessions.types import Session
 from resolvers.tokens.mutations import TokenMutations
-from resolvers.tokens.types import TOKEN_BY_ID, ApiToken
+from resolvers.tokens.types import ApiToken
+from resolvers.tokens.viewer import ViewerToken, load_viewer_token
 from resolvers.users.types import User, load_token_user
+from resolvers.web.mutations import WebMutations, install_pageviews_resolver
+from resolvers.web.types import WebPath
 
 MAX_NODES_PER_CALL = 100
 
@@ -64,12 +67,9 @@ class Viewer:
     async def user(self, info: strawberry.Info) -> User | None:
         return await load_token_user(ctx_of(info), self.token_pk)
 
-    @strawberry.field(
-        description="The API token the request was made with (null for other credentials): a client that got "
-        "it from `login` signs out by revoking it with `deleteToken`."
-    )
-    async def token(self, info: strawberry.Info) -> ApiToken | None:
-        return await TOKEN_BY_ID.load(ctx_of(info), self.token_pk)
+    @strawberry.field(description="The API token of the request (null for other credentials).")
+    async def token(self, info: strawberry.Info) -> ViewerToken | None:
+        return await load_viewer_token(info)
 
 
 @strawberry.type(description="The caller's hourly query-cost budget, after this query was charged.")
@@ -101,14 +101,14 @@ class Query:
     @strawberry.field(description="The caller's account.")
     async def account(self, info: strawberry.Info) -> Account:
         ctx = ctx_of(info)
-        found = await load_account(ctx, ctx.account_id)
+        found = await load_account(ctx, ctx.account_for(*ANY_PERMISSION))
         assert found is not None
         return found
 
     @strawberry.field(description="The caller's credential: its account and permissions.")
     async def viewer(self, info: strawberry.Info) -> Viewer:
         ctx = ctx_of(info)
-        principal = ctx.require(Permission.READ)
+        principal = ctx.require_any(*ANY_PERMISSION)
         account = await load_account(ctx, principal.account_id)
         assert account is not None
         return Viewer(
@@ -140,7 +140,7 @@ class Query:
     ) -> Connection[Product]:
         ctx = ctx_of(info)
         request = page_request(ctx, first, after, PRODUCT_ORDER, offset=offset)
-        return await PRODUCTS.connection(ctx, ctx.account_id, request, info)
+        return await PRODUCTS.connection(ctx, ctx.account_for(*PRODUCTS.permissions), request, info)
 
     @strawberry.field(description="The saved reports of the caller's account.")
     async def reports(
@@ -234,7 +234,7 @@ class Query:
     ) -> Connection[Export]:
         ctx = ctx_of(info)
         return await ACCOUNT_EXPORTS.connection(
-            ctx, ctx.account_id, page_request(ctx, first, after, EXPORT_ORDER)
+            ctx, ctx.account_for(*ACCOUNT_EXPORTS.permissions), page_request(ctx, first, after, EXPORT_ORDER)
         )
 
 
@@ -247,6 +247,7 @@ class Mutation(
     SegmentMutations,
     ExportMutations,
     IngestMutations,
+    WebMutations,
     PersonRequestMutations,
     PeopleMutations,
 ):
@@ -267,6 +268,7 @@ ENTITY_TYPES = [
     Export,
     ApiToken,
     User,
+    WebPath,
 ]
 
 
@@ -281,6 +283,7 @@ def build_schema(direct_resolvers: bool = True) -> strawberry.federation.Schema:
     )
     if direct_resolvers:
         install_record_resolver(built._schema)
+        install_pageviews_resolver(built._schema)
         install_direct_resolvers(built._schema)
     return built
 

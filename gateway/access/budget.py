@@ -10,8 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from gateway.access.principal import Principal, expand_permissions
-from gateway.access.tokens import hash_token
+from gateway.access.principal import Principal
+from gateway.access.tokens import hash_token, principal_of_token_row
 from gateway.db.pool import Database
 
 
@@ -52,14 +52,14 @@ _AUTHENTICATE_AND_CHARGE = """
 WITH relaxed AS (
     SELECT set_config('synchronous_commit', 'off', true)
 ), token AS (
-    SELECT id, account_id, permissions FROM api_tokens WHERE token_hash = $1
+    SELECT id, account_id, permissions, product_ids FROM api_tokens WHERE token_hash = $1
 ), charge AS (
     INSERT INTO rate_limits (token_id, window_start, used)
     SELECT id, date_trunc('hour', now()), $2 FROM token
     ON CONFLICT (token_id, window_start) DO UPDATE SET used = rate_limits.used + excluded.used
     RETURNING used, window_start
 )
-SELECT token.id, token.account_id, token.permissions, charge.used, charge.window_start
+SELECT token.id, token.account_id, token.permissions, token.product_ids, charge.used, charge.window_start
 FROM relaxed, token, charge
 """
 
@@ -73,9 +73,7 @@ async def authenticate_and_charge(
     row = await db.fetchrow(_AUTHENTICATE_AND_CHARGE, hash_token(token), cost)
     if row is None:
         return None
-    principal = Principal(
-        account_id=row["account_id"], permissions=expand_permissions(row["permissions"]), token_id=row["id"]
-    )
+    principal = principal_of_token_row(row)
     budget = Budget(
         limit=limit, cost=cost, used=row["used"], reset_at=row["window_start"] + timedelta(hours=1)
     )

@@ -8,6 +8,8 @@ from __future__ import annotations
 import hashlib
 import secrets
 
+import asyncpg
+
 from gateway.access.principal import Principal, expand_permissions
 from gateway.access.remembered import Remembered
 from gateway.db.pool import Database
@@ -47,12 +49,18 @@ async def principal_for_token(db: Database, token: str) -> Principal | None:
 
 async def _lookup_token(db: Database, token: str) -> Principal | None:
     row = await db.fetchrow(
-        "SELECT id, account_id, permissions FROM api_tokens WHERE token_hash = $1", hash_token(token)
+        "SELECT id, account_id, permissions, product_ids FROM api_tokens WHERE token_hash = $1",
+        hash_token(token),
     )
-    if row is None:
-        return None
+    return None if row is None else principal_of_token_row(row)
+
+
+def principal_of_token_row(row: asyncpg.Record) -> Principal:
+    """The principal of an `api_tokens` row (id, account_id, permissions, product_ids)."""
+    products = row["product_ids"]
     return Principal(
         account_id=row["account_id"],
         permissions=expand_permissions(row["permissions"]),
         token_id=row["id"],
+        products=None if products is None else frozenset(products),
     )

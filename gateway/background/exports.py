@@ -14,14 +14,15 @@ import io
 import json
 import logging
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import asyncpg
 
 from gateway.background.export_delivery import Delivery
-from gateway.background.export_rows import write_listed_export
+from gateway.background.export_rows import Written, write_listed_export
 from gateway.background.jobs import JobContext, JobQueue, JobWorker
+from gateway.background.pageview_export import write_pageview_export
 from gateway.db.pool import Database
 from gateway.ingest.rules import METRIC_COLUMNS
 
@@ -70,7 +71,8 @@ TIME_COLUMN = {"events": "occurred_at", "sessions": "started_at", "devices": "la
 EXPORTS = JobQueue(
     table="exports",
     channel="exports",
-    columns="id, account_id, product_id, kind, format, since, until, after_id, fields, filter, product_ids",
+    columns="id, account_id, product_id, kind, format, since, until, after_id, fields, filter, product_ids, "
+    "link_expires_at",
     failure="Export failed ({})",
 )
 # per kind: the SQL expression of a column that is not one of the table's own (the devices' properties are the
@@ -98,6 +100,8 @@ class Job:
     fields: list[list[str | None]] | None = None
     filter: dict[str, Any] | None = None
     product_ids: list[int] | None = None
+    # until when its download link opens the file (the file is kept at least as long)
+    link_expires_at: datetime | None = None
 
 
 def _cell(value: Any) -> Any:
@@ -115,14 +119,23 @@ class ExportWorker(JobWorker):
     poll_seconds = POLL_SECONDS
     stale_seconds = STALE_SECONDS
 
-    def __init__(self, db: Database, delivery: Delivery | None = None) -> None:
+    def __init__(self, db: Database, delivery: Delivery | None = None, ttl_hours: float = 24.0) -> None:
         super().__init__(db)
         self.delivery = delivery
+        # how long a finished export's file is kept (the housekeeping deletes it then)
+        self.ttl_hours = ttl_hours
+
+    def _expiry(self, job: Job) -> datetime:
+        """When a finished file is deleted: after the TTL, and not before its download link expires."""
+        kept = datetime.now(UTC) + timedelta(hours=self.ttl_hours)
+        return max(kept, job.link_expires_at) if job.link_expires_at is not None else kept
 
     async def _run(self, context: JobContext) -> None:
         row = context.row
         job = Job(**{name: row[name] for name in Job.__dataclass_fields__})
-        if job.fields is not None or job.kind not in EXPORT_COLUMNS:
+        if job.kind == "pageviews":
+            await self._run_pageviews(job, context)
+        elif job.fields is not None or job.kind not in EXPORT_COLUMNS:
             await self._run_listed(context, job)
         else:
             await self._run_fixed(context, job)
@@ -143,13 +156,16 @@ class ExportWorker(JobWorker):
         async def progress(value: float, rows: int) -> None:
             await context.progress(value, rows=rows)
 
-        written = await write_listed_export(self.db, job, progress)
+        await self._finish(context, job, await write_listed_export(self.db, job, progress))
+
+    async def _finish(self, context: JobContext, job: Job, written: Written) -> None:
         await context.finish(
             rows=written.rows,
             size=written.size,
             hash=written.hash,
             first_cursor=written.first_id,
             last_cursor=written.last_id,
+            expires_at=self._expiry(job),
         )
 
     async def _run_fixed(self, context: JobContext, job: Job) -> None:
@@ -190,7 +206,36 @@ class ExportWorker(JobWorker):
             hash=file.digest.hexdigest(),
             first_cursor=first_id,
             last_cursor=last_id if file.written else job.after_id,
+            expires_at=self._expiry(job),
         )
+
+    async def _run_pageviews(self, job: Job, context: JobContext) -> None:
+        """A site's web hits (gateway/background/pageview_export.py)."""
+        total = await self.db.fetchval(
+            "SELECT count(*) FROM events WHERE product_id = $2 AND web IS NOT NULL AND account_id = $1 AND id > $3 "
+            "AND ($4::timestamptz IS NULL OR occurred_at >= $4) AND ($5::timestamptz IS NULL OR occurred_at < $5)",
+            job.account_id,
+            job.product_id,
+            job.after_id or 0,
+            job.since,
+            job.until,
+        )
+
+        async def progress(rows: int) -> None:
+            await context.progress(min(rows / total, 1.0) if total else 1.0, rows=rows)
+
+        written = await write_pageview_export(
+            self.db,
+            job.id,
+            job.account_id,
+            job.product_id,
+            job.after_id,
+            job.since,
+            job.until,
+            job.format == "csv_gzip",
+            progress,
+        )
+        await self._finish(context, job, written)
 
     async def _store(self, file: ExportFile, data: bytes) -> None:
         if not data:

@@ -1,7 +1,8 @@
-"""The background upkeep of a gateway process: removing what the gateway keeps only to answer faster.
+"""The background upkeep of a gateway process: removing what the gateway keeps only for a while.
 
-Today that is the calendar trees' kept days (`resolvers.analytics.kept_days`), swept once at start and then
-every `GATEWAY_HOUSEKEEPING_SECONDS`. Every worker process runs its own loop; the sweeps of several processes
+The calendar trees' kept days (`resolvers.analytics.kept_days`), and what expires by itself: the files of
+exports past their time, rate-limit windows that ended, and first visits and salts of web sessions of past
+epochs (`SWEEPS`). Swept once at start and then every `GATEWAY_HOUSEKEEPING_SECONDS`. Every worker process runs its own loop; the sweeps of several processes
 or gateways on one database skip each other's rows, so they need no coordination.
 """
 
@@ -11,11 +12,27 @@ import asyncio
 import logging
 from datetime import timedelta
 
+from gateway.access.client_limits import EXPIRE as EXPIRE_RATE_WINDOWS
 from gateway.background.tasks import cancel_and_wait
 from gateway.db.pool import Database
+from gateway.ingest.web.sessions import EXPIRE_SALTS, EXPIRE_VISITS
 from resolvers.analytics.kept_days import expire_kept_days
 
 log = logging.getLogger(__name__)
+
+# what expires by itself: each statement removes a batch of it (the next sweep takes the rest)
+SWEEPS: dict[str, str] = {
+    "export files": """
+        WITH expired AS (
+            UPDATE exports SET status = 'expired'
+            WHERE id IN (SELECT id FROM exports WHERE status = 'finished' AND expires_at < now() LIMIT 100)
+            RETURNING id
+        )
+        DELETE FROM export_chunks WHERE export_id IN (SELECT id FROM expired)""",
+    "rate-limit windows": EXPIRE_RATE_WINDOWS,
+    "web session visits": EXPIRE_VISITS,
+    "web session salts": EXPIRE_SALTS,
+}
 
 
 class Housekeeping:
@@ -39,12 +56,18 @@ class Housekeeping:
 
     async def sweep(self) -> int:
         """One sweep now; the number of rows removed."""
+        deleted = 0
+        for name, statement in SWEEPS.items():
+            removed = int((await self.db.execute(statement)).rsplit(" ", 1)[-1])
+            if removed:
+                log.info("housekeeping removed %d rows of %s", removed, name)
+            deleted += removed
         if self.kept_days_ttl is None:
-            return 0
-        deleted = await expire_kept_days(self.db, self.kept_days_ttl)
-        if deleted:
-            log.info("expired %d kept days of the calendar trees", deleted)
-        return deleted
+            return deleted
+        expired = await expire_kept_days(self.db, self.kept_days_ttl)
+        if expired:
+            log.info("expired %d kept days of the calendar trees", expired)
+        return deleted + expired
 
     async def _loop(self) -> None:
         while True:

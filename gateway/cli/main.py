@@ -41,6 +41,7 @@ def build_parser() -> argparse.ArgumentParser:
     _common(seed)
     seed.add_argument("--devices", type=int, required=True, help="devices in total")
     seed.add_argument("--events", type=int, required=True, help="events in total")
+    seed.add_argument("--pageviews", type=int, default=0, help="web hits (pageviews and events) in total")
     seed.add_argument("--products", type=int, default=1, help="products to spread them over (default: 1)")
     seed.add_argument("--seed", type=int, default=1, help="random seed: the same number gives the same rows")
     seed.add_argument("--days", type=int, default=60, help="the data spans this many days up to now")
@@ -102,6 +103,7 @@ def main(argv: list[str] | None = None) -> None:
                 products=args.products,
                 seed_number=args.seed,
                 days=args.days,
+                pageviews=args.pageviews,
             )
         )
         print(json.dumps(asdict(result)))

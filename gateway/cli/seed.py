@@ -23,6 +23,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TextIO
 
+from gateway.cli.seed_web import build_web_rollups, seed_pageviews
 from gateway.db.pool import Database
 
 CHUNK = 50_000
@@ -72,6 +73,7 @@ class SeedResult:
     sessions: int
     events: int
     seconds: float
+    pageviews: int = 0
     timings: dict[str, float] = field(default_factory=dict)
 
 
@@ -190,6 +192,10 @@ async def ensure_products(db: Database, account_id: int, count: int, timezone: s
 async def clear_products(db: Database, product_ids: list[int]) -> None:
     """Delete the raw rows, rollups and definitions of these products."""
     for table in (
+        "web_rollups",
+        "web_visits",
+        "web_paths",
+        "web_campaigns",
         "event_hours",
         "event_rollups",
         "session_rollups",
@@ -217,8 +223,10 @@ async def seed(
     now: datetime | None = None,
     progress: bool = True,
     replace: bool = True,
+    pageviews: int = 0,
 ) -> SeedResult:
-    """Fill `products` products of the account with `devices` devices and `events` events each in total.
+    """Fill `products` products of the account with `devices` devices and `events` events each in total,
+    and `pageviews` web hits in total (`gateway/cli/seed_web.py`).
 
     The same arguments (and the same `now`, which defaults to the current hour) give the same rows.
     """
@@ -412,12 +420,32 @@ async def seed(
     timings["rollups"] = time.monotonic() - t0
     if progress:
         sys.stderr.write(f" {timings['rollups']:.1f}s\n")
+    written = 0
+    if pageviews:
+        t0 = time.monotonic()
+        web_bar = Progress("pageviews", pageviews, enabled=progress)
+        written = await seed_pageviews(
+            db, account_id, product_ids, pageviews, seed_number, days, now, _copy, web_bar.update
+        )
+        web_bar.close()
+        timings["pageviews"] = time.monotonic() - t0
+        t0 = time.monotonic()
+        if progress:
+            sys.stderr.write("web rollups aggregating in SQL ...")
+            sys.stderr.flush()
+        await build_web_rollups(db, product_ids, days, now)
+        timings["web rollups"] = time.monotonic() - t0
+        if progress:
+            sys.stderr.write(f" {timings['web rollups']:.1f}s\n")
     # VACUUM as well as ANALYZE: a reseed deletes the products' former rows (the benchmark's ingestion account
     # held millions after every run), and the autovacuum that would clean them up otherwise starts a minute
     # later, in the middle of whatever runs next. Vacuumed now, their space is free for the next inserts, and
     # the new rows are marked all-visible for index-only scans.
     t0 = time.monotonic()
-    for table in ("devices", "sessions", "events", "session_rollups", "event_rollups"):
+    tables = ["devices", "sessions", "events", "session_rollups", "event_rollups"]
+    if pageviews:
+        tables += ["web_paths", "web_campaigns", "web_rollups"]
+    for table in tables:
         await db.execute(f"VACUUM (ANALYZE) {table}")
     timings["vacuum"] = time.monotonic() - t0
     return SeedResult(
@@ -429,6 +457,7 @@ async def seed(
         events=n_events * products,
         seconds=time.monotonic() - started,
         timings=timings,
+        pageviews=written,
     )
 
 
@@ -587,6 +616,7 @@ async def run_seed(
     seed_number: int = 1,
     days: int = 60,
     progress: bool = True,
+    pageviews: int = 0,
 ) -> SeedResult:
     """Migrate, bootstrap the account (credentials in `data_dir`) and seed it; see `seed`."""
     from gateway.cli.bootstrap import bootstrap
@@ -608,6 +638,7 @@ async def run_seed(
             seed_number=seed_number,
             days=days,
             progress=progress,
+            pageviews=pageviews,
         )
     finally:
         await db.close()

@@ -1,7 +1,8 @@
 """Export files: `GET /exports/{id}/download` (bearer token of the export's account) and
 `GET /exports/download?token=...` (a download link: no credentials, until it expires), streamed chunk by chunk
-from PostgreSQL. Dialects serve the same files at their own paths with their own replies (`export_by_link`,
-`stream_export`).
+from PostgreSQL: a file is never held in memory. Dialects serve the same files at their own paths with their own
+replies (`export_by_link`, `stream_export` with their headers: FollowAnalytics' links, GoatCounter's
+`/api/v0/export/{id}/download`).
 """
 
 from __future__ import annotations
@@ -22,7 +23,10 @@ CONTENT_TYPES = {
     "csv": "text/csv; charset=utf-8",
     "json": "application/json; charset=utf-8",
     "xls": "application/vnd.ms-excel",
+    "csv_gzip": "application/gzip",
 }
+# file name extensions that are not the format's name
+EXTENSIONS = {"csv_gzip": "csv.gz"}
 MAX_LINK_TOKEN = 200
 
 
@@ -49,14 +53,18 @@ async def export_by_link(db: Database, token: str | None) -> ExportFile | None:
     return ExportFile(row["id"], row["kind"], row["format"], row["status"], row["size"], row["hash"])
 
 
-async def stream_export(request: web.Request, file: ExportFile) -> web.StreamResponse:
-    """The file of a finished export."""
+async def stream_export(
+    request: web.Request, file: ExportFile, headers: dict[str, str] | None = None
+) -> web.StreamResponse:
+    """The file of a finished export (whose access the caller checked), with `headers` or the file's own."""
     db = state_of(request).db
+    extension = EXTENSIONS.get(file.format, file.format)
     response = web.StreamResponse(
-        headers={
+        headers=headers
+        or {
             "Content-Type": CONTENT_TYPES.get(file.format, "application/octet-stream"),
             "Content-Length": str(file.size),
-            "Content-Disposition": f'attachment; filename="{file.kind}-{file.id}.{file.format}"',
+            "Content-Disposition": f'attachment; filename="{file.kind}-{file.id}.{extension}"',
             "Digest": f"sha-256={file.hash}",
         }
     )
@@ -79,22 +87,25 @@ async def download_export(request: web.Request) -> web.StreamResponse:
     state = state_of(request)
     token = bearer_token(request.headers.get("Authorization"))
     principal = await principal_for_token(state.db, token) if token else None
-    if principal is None or not principal.can(Permission.READ):
+    if principal is None or not principal.can(Permission.EXPORT):
         return web.json_response({"error": "Authentication required"}, status=401)
     try:
         export_id = pk_of(request.match_info["id"], "Export")
     except InvalidId:
         return web.json_response({"error": "Export not found"}, status=404)
     row = await state.db.fetchrow(
-        "SELECT id, kind, format, status, size, hash FROM exports WHERE id = $1 AND account_id = $2",
+        "SELECT id, product_id, kind, format, status, size, hash FROM exports WHERE id = $1 AND account_id = $2",
         export_id,
         principal.account_id,
     )
-    if row is None:
+    if row is None or not principal.may_use_product(row["product_id"]):
         return web.json_response({"error": "Export not found"}, status=404)
+    if row["status"] == "expired":
+        return web.json_response({"error": "The export's file has been deleted"}, status=410)
     if row["status"] != "finished":
         return web.json_response({"error": f"Export is {row['status']}"}, status=409)
-    return await stream_export(request, ExportFile(**dict(row)))
+    file = ExportFile(row["id"], row["kind"], row["format"], row["status"], row["size"], row["hash"])
+    return await stream_export(request, file)
 
 
 async def download_by_link(request: web.Request) -> web.StreamResponse:
@@ -104,6 +115,8 @@ async def download_by_link(request: web.Request) -> web.StreamResponse:
         return web.json_response({"error": "The download token is missing, unknown or expired"}, status=400)
     if file.status in ("pending", "running"):
         return web.json_response({"status": file.status, "message": "The file is being written"}, status=202)
+    if file.status == "expired":
+        return web.json_response({"error": "The export's file has been deleted"}, status=400)
     if file.status != "finished":
         return web.json_response({"error": "The export failed"}, status=400)
     return await stream_export(request, file)

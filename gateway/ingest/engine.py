@@ -18,8 +18,9 @@ import asyncpg
 
 from gateway.background.tasks import wait_event
 from gateway.db.pool import Database
+from gateway.ingest.dispatch import names_devices, write_requests
 from gateway.ingest.model import Outcome, TrackRequest
-from gateway.ingest.writer import DeviceCreatedConcurrently, write_batch
+from gateway.ingest.writer import DeviceCreatedConcurrently
 from gateway.observability.prometheus import Histogram
 
 log = logging.getLogger(__name__)
@@ -77,6 +78,8 @@ def _device_keys(batch: list[_Pending]) -> set[tuple[int, str]]:
     keys = set()
     for pending in batch:
         for request in pending.requests:
+            if not names_devices(request):
+                continue
             keys.add((request.product_id, request.device_key.lower()))
             if request.old_device_key:
                 keys.add((request.product_id, request.old_device_key.lower()))
@@ -249,7 +252,7 @@ class IngestEngine:
             try:
                 self.stats.transactions += 1
                 async with self.db.transaction() as tx:
-                    outcomes = await write_batch(tx, requests)
+                    outcomes = await write_requests(tx, requests)
                 self.stats.requests += len(requests)
                 return outcomes
             except RETRYABLE:

@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from gateway.ingest.web.model import WebHit
 
 
 @dataclass
@@ -62,6 +65,8 @@ class TrackRequest:
     join_identities: bool = False
     # events count once per person, key and second (KISSmetrics): a repeated one is not stored again
     events_once_per_second: bool = False
+    # a web hit (a pageview or event of a site): its one event and these details (gateway/ingest/web)
+    web: WebHit | None = None
 
 
 class Outcome(enum.Enum):

@@ -9,6 +9,7 @@ from uuid import UUID
 import asyncpg
 import strawberry
 
+from gateway.access.principal import ANY_PERMISSION
 from resolvers.context import Context, ctx_of
 from resolvers.node import Node, register_node
 from resolvers.pagination import Connection, page_request
@@ -108,7 +109,7 @@ async def _accounts_by_id(ctx: Context, ids: list[int]) -> list[Account | None]:
     rows = await ctx.db.fetch(
         "SELECT id, uuid, name, created_at, updated_at FROM accounts WHERE id = ANY($1::bigint[]) AND id = $2",
         list(set(ids)),
-        ctx.account_id,
+        ctx.account_for(*ANY_PERMISSION),
     )
     found = {row["id"]: Account.from_row(row) for row in rows}
     return [found.get(i) for i in ids]

@@ -216,8 +216,8 @@ async def _by_identity(ctx: Context, keys: list[tuple[int, str]]) -> list[Device
     params: list[Any] = [[k[0] for k in keys], [k[1] for k in keys], ctx.account_id]
     scope = ""
     if ctx.product_scope is not None:
-        params.append(ctx.product_scope)
-        scope = " AND t.product_id = $4"
+        params.append(list(ctx.product_scope))
+        scope = " AND t.product_id = ANY($4::bigint[])"
     rows = await ctx.db.fetch(
         f"""SELECT q.n, {DEVICE_COLUMNS}
             FROM unnest($1::bigint[], $2::text[]) WITH ORDINALITY AS q(product_id, identity, n)

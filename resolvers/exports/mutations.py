@@ -177,15 +177,26 @@ class ExportMutations:
     @strawberry.mutation(description="Start an export job; poll the returned Export until it is FINISHED.")
     async def start_export(self, info: strawberry.Info, input: StartExportInput) -> Export:
         ctx = ctx_of(info)
-        principal = ctx.require(Permission.READ)
+        principal = ctx.require(Permission.EXPORT)
         product = await require_product_pk(ctx, input.product_id)
+        pageviews = input.kind is ExportKind.PAGEVIEWS
+        if pageviews and (
+            input.format not in (ExportFormat.CSV, ExportFormat.CSV_GZIP) or input.fields is not None
+        ):
+            raise UserError("PAGEVIEWS exports are CSV or CSV_GZIP, in GoatCounter's columns (no `fields`)")
+        if not pageviews and input.format is ExportFormat.CSV_GZIP:
+            raise UserError("CSV_GZIP is the format of PAGEVIEWS exports")
         after = None
         if input.after_cursor is not None:
             if not input.after_cursor.isdigit():
                 raise UserError("`afterCursor` must be the `lastCursor` of an earlier export")
             after = int(input.after_cursor)
         fields = _fields(input)
-        if fields is None and (input.format is ExportFormat.XLS or input.kind.value not in FIELDS_OF_KIND):
+        if (
+            fields is None
+            and not pageviews
+            and (input.format is ExportFormat.XLS or input.kind.value not in FIELDS_OF_KIND)
+        ):
             raise UserError("This export needs `fields` (the columns of its file)")
         product_ids = None
         if input.more_products:

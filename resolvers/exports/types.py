@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 import asyncpg
 import strawberry
 
+from gateway.access.principal import Permission
 from resolvers.context import Context, ctx_of
 from resolvers.errors import found
 from resolvers.node import Node, register_node
@@ -23,6 +24,11 @@ class ExportKind(enum.Enum):
     EVENTS = "events"
     SESSIONS = "sessions"
     DEVICES = "devices"
+    PAGEVIEWS = strawberry.enum_value(
+        "pageviews",
+        description="A site's web hits (pageviews and events, bots included), one CSV row each with the columns "
+        "of GoatCounter's export format, version 2 (first column named `2Path`); CSV or CSV_GZIP.",
+    )
     PRODUCT_DAYS = strawberry.enum_value(
         "product_days",
         description="Per product and day (from the rollups): sessions, users, duration, events.",
@@ -43,6 +49,7 @@ class ExportKind(enum.Enum):
 class ExportFormat(enum.Enum):
     CSV = "csv"
     JSON = "json"
+    CSV_GZIP = strawberry.enum_value("csv_gzip", description="CSV compressed with gzip (PAGEVIEWS exports).")
     XLS = strawberry.enum_value(
         "xls", description="Excel 97 (BIFF8): a sheet per 65,535 rows, under a header row."
     )
@@ -54,6 +61,9 @@ class ExportStatus(enum.Enum):
     RUNNING = "running"
     FINISHED = "finished"
     FAILED = "failed"
+    EXPIRED = strawberry.enum_value(
+        "expired", description="Finished, and its file deleted since (`expiresAt`)."
+    )
 
 
 @strawberry.type(description="One column of an export's file.")
@@ -79,12 +89,14 @@ class Export(Node):
     error: str | None
     since: datetime | None
     until: datetime | None
+    after_cursor: str | None = strawberry.field(description="The export covers the rows after this cursor.")
     first_cursor: str | None = strawberry.field(description="Id of the first exported row.")
     last_cursor: str | None = strawberry.field(
         description="Id of the last exported row: start the next export after it to continue."
     )
     created_at: datetime
     finished_at: datetime | None
+    expires_at: datetime | None = strawberry.field(description="When the finished file will be deleted.")
     fields: list[ExportColumn] | None = strawberry.field(
         description="The file's columns (null: the kind's fixed columns)."
     )
@@ -117,10 +129,12 @@ class Export(Node):
             error=row["error"],
             since=row["since"],
             until=row["until"],
+            after_cursor=None if row["after_id"] is None else str(row["after_id"]),
             first_cursor=None if row["first_cursor"] is None else str(row["first_cursor"]),
             last_cursor=None if row["last_cursor"] is None else str(row["last_cursor"]),
             created_at=row["created_at"],
             finished_at=row["finished_at"],
+            expires_at=row["expires_at"],
             fields=None
             if row["fields"] is None
             else [
@@ -155,13 +169,15 @@ class Export(Node):
 
 EXPORT_COLUMNS = (
     "t.id, t.account_id, t.product_id, t.kind, t.format, t.status, t.progress, t.rows, t.size, t.hash, t.error, "
-    "t.since, t.until, t.first_cursor, t.last_cursor, t.created_at, t.finished_at, t.fields, t.link_expires_at, "
-    "t.email_to, t.emailed_at, t.email_error"
+    "t.since, t.until, t.after_id, t.first_cursor, t.last_cursor, t.created_at, t.finished_at, t.expires_at, "
+    "t.fields, t.link_expires_at, t.email_to, t.emailed_at, t.email_error"
 )
 EXPORT_ORDER = Order("t.id")
-ACCOUNT_EXPORTS = Listing("exports", "account_id", EXPORT_COLUMNS, Export.from_row)
-PRODUCT_EXPORTS = Listing("exports", "product_id", EXPORT_COLUMNS, Export.from_row)
-EXPORT_BY_ID = ById("exports", EXPORT_COLUMNS, Export.from_row)
+# exports are read with READ or EXPORT
+_EXPORTING = (Permission.READ, Permission.EXPORT)
+ACCOUNT_EXPORTS = Listing("exports", "account_id", EXPORT_COLUMNS, Export.from_row, permissions=_EXPORTING)
+PRODUCT_EXPORTS = Listing("exports", "product_id", EXPORT_COLUMNS, Export.from_row, permissions=_EXPORTING)
+EXPORT_BY_ID = ById("exports", EXPORT_COLUMNS, Export.from_row, permissions=_EXPORTING)
 
 
 async def load_export(ctx: Context, pk: int) -> Export | None:

@@ -128,7 +128,7 @@ def _track(account_id: int, product_id: int, item: Mapping[str, Any]) -> TrackRe
 
 
 async def _product_for_write(ctx: Context, product_id: strawberry.ID | None) -> tuple[int, int]:
-    principal = ctx.require(Permission.WRITE)
+    principal = ctx.require(Permission.COUNT)
     if product_id is None:
         if principal.product_id is None:
             raise UserError("`productId` is required")

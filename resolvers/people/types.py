@@ -60,8 +60,8 @@ def _scope(ctx: Context, params: list[Any]) -> str:
     params.append(ctx.account_id)
     sql = f" AND t.account_id = ${len(params)}"
     if ctx.product_scope is not None:
-        params.append(ctx.product_scope)
-        sql += f" AND t.product_id = ${len(params)}"
+        params.append(list(ctx.product_scope))
+        sql += f" AND t.product_id = ANY(${len(params)}::bigint[])"
     return sql
 
 

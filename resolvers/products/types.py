@@ -10,6 +10,7 @@ from uuid import UUID
 import asyncpg
 import strawberry
 
+from gateway.access.principal import ANY_PERMISSION, Permission
 from gateway.execution.fast_path import prefetchable
 from resolvers import json_leaves
 from resolvers.context import Context, ctx_of
@@ -36,6 +37,7 @@ if TYPE_CHECKING:
     from resolvers.reports.types import Report
     from resolvers.segments.types import Segment
     from resolvers.sessions.types import Session
+    from resolvers.web.analytics import WebAnalytics
 
 
 @strawberry.enum(description="Whether a product accepts incoming data.")
@@ -60,6 +62,16 @@ class Product(Node):
     environment: str
     timezone: str = strawberry.field(description="IANA time zone in which the product's data is bucketed.")
     app_key: str = strawberry.field(description="The write key legacy SDKs send (Countly `app_key`).")
+    site_code: str = strawberry.field(
+        description="The site's code: a request whose `Host` starts with `<siteCode>.` counts for this product "
+        "(web pages' hits, and the web analytics API)."
+    )
+    ignored_ips: list[str] = strawberry.field(
+        description="IP addresses whose web hits are dropped (the owner's own visits, monitors)."
+    )
+    public: bool = strawberry.field(
+        description="Whether the product's analytics may be read without a token."
+    )
     created_at: datetime
     updated_at: datetime
 
@@ -75,6 +87,9 @@ class Product(Node):
             environment=row["environment"],
             timezone=row["timezone"],
             app_key=row["app_key"],
+            site_code=row["site_code"],
+            ignored_ips=list(row["ignored_ips"]),
+            public=row["public"],
             created_at=row["created_at"],
             updated_at=row["updated_at"],
         )
@@ -94,10 +109,40 @@ class Product(Node):
     @strawberry.field(
         description="Aggregated analytics (sessions, users, metrics, events) read from rollups."
     )
-    def analytics(self) -> Annotated[ProductAnalytics, strawberry.lazy("resolvers.analytics.types")]:
+    def analytics(
+        self, info: strawberry.Info
+    ) -> Annotated[ProductAnalytics, strawberry.lazy("resolvers.analytics.types")]:
         from resolvers.analytics.types import ProductAnalytics
 
+        ctx_of(info).require(Permission.STATS)
         return ProductAnalytics(account_id=self.account_pk, product_id=self.pk, timezone=self.timezone)
+
+    @strawberry.field(
+        description="Web analytics (pageviews, visitors, paths, referrers, browsers, systems, screen sizes, "
+        "locations, languages, campaigns) read from rollups."
+    )
+    def web_analytics(
+        self, info: strawberry.Info
+    ) -> Annotated[WebAnalytics, strawberry.lazy("resolvers.web.analytics")]:
+        from resolvers.web.analytics import WebAnalytics
+
+        ctx_of(info).require(Permission.STATS)
+        return WebAnalytics(account_id=self.account_pk, product_id=self.pk, timezone=self.timezone)
+
+    @strawberry.field(description="When the product's first web hit was counted (null before any).")
+    async def first_web_hit_at(self, info: strawberry.Info) -> datetime | None:
+        from resolvers.products.hosts import load_first_web_hit
+
+        return await load_first_web_hit(ctx_of(info), self.pk)
+
+    @strawberry.field(
+        description="Web hosts whose requests count for this product (its custom domains), in the order "
+        "they were given; hosts are unique across all accounts."
+    )
+    async def hosts(self, info: strawberry.Info) -> list[str]:
+        from resolvers.products.hosts import load_hosts
+
+        return await load_hosts(ctx_of(info), self.pk)
 
     @strawberry.field(description="Sessions of the product, newest first.")
     @prefetchable
@@ -285,7 +330,10 @@ class Product(Node):
         return PROPERTY_DEFINITIONS.connection_now(ctx, self.pk, request)
 
 
-PRODUCT_COLUMNS = "t.id, t.account_id, t.uuid, t.name, t.url, t.status, t.environment, t.timezone, t.app_key, t.created_at, t.updated_at"
+PRODUCT_COLUMNS = (
+    "t.id, t.account_id, t.uuid, t.name, t.url, t.status, t.environment, t.timezone, t.app_key, t.site_code, "
+    "t.ignored_ips, t.public, t.created_at, t.updated_at"
+)
 PRODUCT_ORDER = Order("t.id", descending=False)
 # status (an enum) is built the Python way: see resolvers.json_leaves
 PRODUCT_JSON = {
@@ -296,6 +344,8 @@ PRODUCT_JSON = {
     "environment": json_leaves.text("t.environment"),
     "timezone": json_leaves.text("t.timezone"),
     "appKey": json_leaves.text("t.app_key"),
+    "siteCode": json_leaves.text("t.site_code"),
+    "public": json_leaves.flag("t.public"),
     "createdAt": json_leaves.timestamp("t.created_at"),
     "updatedAt": json_leaves.timestamp("t.updated_at"),
 }
@@ -305,10 +355,14 @@ PRODUCTS = Listing(
     PRODUCT_COLUMNS,
     Product.from_row,
     product_column="id",
+    # a product's name and settings are shown to any credential of its account (its data is not)
+    permissions=ANY_PERMISSION,
     json_leaves=PRODUCT_JSON,
     json_cursors={"t.id": json_leaves.integer_cursor_value("t.id")},
 )
-PRODUCT_BY_ID = ById("products", PRODUCT_COLUMNS, Product.from_row, product_column="id")
+PRODUCT_BY_ID = ById(
+    "products", PRODUCT_COLUMNS, Product.from_row, product_column="id", permissions=ANY_PERMISSION
+)
 
 
 async def _products_with_data(ctx: Context, pks: list[int]) -> list[bool]:

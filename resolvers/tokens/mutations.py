@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 
 from gateway.access.principal import Permission
@@ -9,6 +11,7 @@ from resolvers.context import ctx_of
 from resolvers.errors import UserError
 from resolvers.inputs import check_text
 from resolvers.payloads import DeletePayload, delete_owned
+from resolvers.products.types import require_product_pk
 from resolvers.tokens.store import issue_token
 from resolvers.tokens.types import TOKEN_COLUMNS, ApiToken, PermissionEnum
 
@@ -27,13 +30,24 @@ class TokenMutations:
         info: strawberry.Info,
         name: str,
         permissions: list[PermissionEnum],  # type: ignore[valid-type]
+        product_ids: Annotated[
+            list[strawberry.ID] | None,
+            strawberry.argument(description="Limit the token to these products (default: every product)."),
+        ] = None,
     ) -> CreateTokenPayload:
         ctx = ctx_of(info)
         principal = ctx.require(Permission.ADMIN)
         if not permissions:
             raise UserError("Give the token at least one permission")
+        products = None
+        if product_ids is not None:
+            products = [await require_product_pk(ctx, product_id) for product_id in product_ids]
         issued = await issue_token(
-            ctx.db, principal.account_id, check_text("name", name), [Permission(p) for p in permissions]
+            ctx.db,
+            principal.account_id,
+            check_text("name", name),
+            [Permission(p) for p in permissions],
+            product_ids=None if products is None else sorted(set(products)),
         )
         row = await ctx.db.fetchrow(f"SELECT {TOKEN_COLUMNS} FROM api_tokens t WHERE t.id = $1", issued.id)
         assert row is not None

@@ -21,15 +21,18 @@ async def issue_token(
     name: str,
     permissions: list[Permission],
     user_id: int | None = None,
+    product_ids: list[int] | None = None,
 ) -> IssuedToken:
+    """A new token of the account; `product_ids`: the products it may use (None: all of them)."""
     secret = new_token()
     token_id = await db.fetchval(
-        """INSERT INTO api_tokens (account_id, user_id, name, token_hash, permissions)
-           VALUES ($1, $2, $3, $4, $5) RETURNING id""",
+        """INSERT INTO api_tokens (account_id, user_id, name, token_hash, permissions, product_ids)
+           VALUES ($1, $2, $3, $4, $5, $6) RETURNING id""",
         account_id,
         user_id,
         name,
         hash_token(secret),
         [p.value for p in permissions],
+        product_ids,
     )
     return IssuedToken(id=int(token_id), secret=secret)

@@ -174,7 +174,7 @@ async def test_unauthenticated_401_and_forbidden_403(
     )
     assert forbidden.status == 403
     assert forbidden.errors[0] == {
-        "message": "This token lacks the 'admin' permission.",
+        "message": "This token lacks the 'create_products' or 'admin' permission.",
         "locations": [{"line": 1, "column": 12}],
         "path": ["createProduct"],
         "extensions": {"code": "FORBIDDEN"},

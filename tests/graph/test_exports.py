@@ -125,3 +125,48 @@ async def test_a_devices_export_holds_every_metric_column(
     devices = await db.fetchval("SELECT count(*) FROM devices WHERE product_id = $1", product)
     assert len(rows) == devices > 0
     assert {(row["os"], row["os_version"]) for row in rows} == {("Android", "14")}
+
+
+async def test_a_file_is_kept_while_its_download_link_opens_it(
+    http: aiohttp.ClientSession, server: Server, db: Database, tenant: Tenant
+) -> None:
+    """Finished files are deleted after GATEWAY_EXPORT_TTL_HOURS (24), but not before their 7-day link expires;
+    PAGEVIEWS exports have GoatCounter's columns only (no `fields`, no XLS)."""
+    from resolvers.node import to_global_id
+
+    [product] = await seed_product_tree(
+        db, tenant.account_pk, products=1, sessions_per_product=1, events_per_session=2
+    )
+    product_id = str(to_global_id("Product", product))
+    started = await gql(
+        http,
+        server,
+        """mutation($p: ID!) { startExport(input: {productId: $p, kind: EVENTS, format: CSV, delivery: {link: true}})
+           { id linkExpiresAt } }""",
+        {"p": product_id},
+        tenant.token,
+    )
+    assert started.errors is None, started.body
+    export = await _finished(http, server, tenant, started.data["startExport"]["id"])
+    assert export["status"] == "FINISHED"
+    kept = await gql(
+        http,
+        server,
+        "query($id: ID!) { node(id: $id) { ... on Export { expiresAt linkExpiresAt } } }",
+        {"id": started.data["startExport"]["id"]},
+        tenant.token,
+    )
+    node = kept.data["node"]
+    assert node["linkExpiresAt"] and node["expiresAt"] >= node["linkExpiresAt"]
+
+    for shape in ("format: XLS", 'format: CSV, fields: [{field: "path"}]', "format: JSON"):
+        refused = await gql(
+            http,
+            server,
+            f"mutation($p: ID!) {{ startExport(input: {{productId: $p, kind: PAGEVIEWS, {shape}}}) {{ id }} }}",
+            {"p": product_id},
+            tenant.token,
+        )
+        assert refused.errors and "PAGEVIEWS exports are CSV or CSV_GZIP" in refused.errors[0]["message"], (
+            shape
+        )

@@ -1,0 +1,139 @@
+"""The file of a PAGEVIEWS export: a site's web hits after a cursor, one CSV row each (gzip-compressed for CSV_GZIP).
+
+The rows are written by PostgreSQL (`COPY ... TO STDOUT (FORMAT csv)`), a chunk of ids at a time, compressed and
+stored as the export's chunks as they come: an export of millions of hits never holds more than a chunk, and
+Python never touches a row. The columns are those of GoatCounter's export format, version 2; the version number
+leads the first column's name (`2Path`), as in GoatCounter's files, so that tools reading those read these.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import zlib
+from collections.abc import Awaitable, Callable, Coroutine
+from datetime import datetime
+from typing import Any
+
+from gateway.background.export_rows import Written
+from gateway.db.pool import Database
+
+HEADER = b"2Path,Title,Event,UserAgent,Browser,System,Session,Bot,Referrer,Referrer scheme,Screen size,Location,FirstVisit,Date\n"
+CHUNK_ROWS = 20_000
+GZIP_LEVEL = 5
+
+# the hits of the export: $1 account, $2 product, $5 / $6 the period (NULL: unbounded)
+_HITS = """product_id = $2 AND web IS NOT NULL AND account_id = $1
+      AND ($5::timestamptz IS NULL OR occurred_at >= $5) AND ($6::timestamptz IS NULL OR occurred_at < $6)"""
+
+# the next chunk: the ids after $3, at most $4 of them
+_BOUNDS = f"""
+SELECT count(*) AS n, max(id) AS last, min(id) AS first FROM (
+    SELECT id FROM events WHERE {_HITS} AND id > $3 ORDER BY id LIMIT $4
+) AS chunk
+"""
+
+# the CSV columns of the hits with ids in ($3, $4]; '' is written as NULL, which COPY writes unquoted
+_ROWS = f"""
+SELECT coalesce(e.path, e.key),
+       nullif(coalesce(e.title, ''), ''),
+       CASE WHEN (e.web->>'event')::boolean THEN 1 ELSE 0 END,
+       NULL::text,
+       nullif(trim(concat(e.web->>'browser', ' ', e.web->>'browser_version')), ''),
+       nullif(trim(concat(e.web->>'system', ' ', e.web->>'system_version')), ''),
+       nullif(e.web->>'session', ''),
+       coalesce((e.web->>'bot')::integer, 0),
+       nullif(coalesce(e.referrer, ''), ''),
+       nullif(e.web->>'referrer_scheme', ''),
+       CASE WHEN coalesce((e.web->>'width')::integer, 0) > 0 THEN (e.web->>'width') || ',0,1' END,
+       nullif(coalesce(nullif(e.web->>'region', ''), e.web->>'country'), ''),
+       CASE WHEN (e.web->>'first_visit')::boolean THEN 1 ELSE 0 END,
+       to_char(e.occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')
+FROM events e
+WHERE {_HITS} AND id > $3 AND id <= $4
+ORDER BY e.id
+"""
+
+
+class FileChunks:
+    """Stores what is written to it as the export's next chunk, gzip-compressed when `compress`."""
+
+    def __init__(self, db: Database, export_id: int, compress: bool) -> None:
+        self.db = db
+        self.export_id = export_id
+        # wbits 31: a gzip member
+        self.compressor = zlib.compressobj(GZIP_LEVEL, zlib.DEFLATED, 31) if compress else None
+        self.digest = hashlib.sha256()
+        self.size = 0
+        self.seq = 0
+
+    async def write(self, data: bytes, final: bool = False) -> None:
+        packed = data
+        if self.compressor is not None:
+            packed = self.compressor.compress(data)
+            if final:
+                packed += self.compressor.flush()
+        if not packed:
+            return
+        self.digest.update(packed)
+        self.size += len(packed)
+        await self.db.execute(
+            "INSERT INTO export_chunks (export_id, seq, data) VALUES ($1, $2, $3)",
+            self.export_id,
+            self.seq,
+            packed,
+        )
+        self.seq += 1
+
+
+def _collector(parts: list[bytes]) -> Callable[[bytes], Coroutine[Any, Any, None]]:
+    async def collect(data: bytes) -> None:
+        parts.append(bytes(data))
+
+    return collect
+
+
+async def write_pageview_export(
+    db: Database,
+    export_id: int,
+    account_id: int,
+    product_id: int,
+    after_id: int | None,
+    since: datetime | None,
+    until: datetime | None,
+    compress: bool,
+    progress: Callable[[int], Awaitable[None]],
+) -> Written:
+    """Write the export's file (its chunks) and say what was written; `progress(rows)` after each chunk."""
+    # a job taken over from a stopped worker starts again from scratch
+    await db.execute("DELETE FROM export_chunks WHERE export_id = $1", export_id)
+    out = FileChunks(db, export_id, compress)
+    await out.write(HEADER)
+    last = after_id or 0
+    first: int | None = None
+    rows = 0
+    while True:
+        bounds = await db.fetchrow(_BOUNDS, account_id, product_id, last, CHUNK_ROWS, since, until)
+        assert bounds is not None
+        if not bounds["n"]:
+            break
+        parts: list[bytes] = []
+        collect = _collector(parts)
+        async with db.pool.acquire() as conn:
+            await conn.copy_from_query(
+                _ROWS,
+                account_id,
+                product_id,
+                last,
+                bounds["last"],
+                since,
+                until,
+                output=collect,
+                format="csv",
+            )
+        await out.write(b"".join(parts))
+        first = first if first is not None else bounds["first"]
+        last = bounds["last"]
+        rows += bounds["n"]
+        await progress(rows)
+    await out.write(b"", final=True)
+    return Written(rows, out.size, out.digest.hexdigest(), first, last if rows else after_id)

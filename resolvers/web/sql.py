@@ -1,0 +1,278 @@
+"""The SQL of the web analytics reads: every statement reads `web_rollups` (never the hits), is scoped to the
+caller's account, and answers one read for every product of a request at once (`$2` is an array of product ids
+and each row names its product in `_product`; see `resolvers/analytics/batching.py`).
+
+Common parameters: `$1` account, `$2` products, `$3` / `$4` the period [since, until) (timestamptz, turned
+into each product's local time, the time of its buckets), `$5` / `$6` the paths included / excluded by id,
+`$7` / `$8` by name (the path, or an event's name). A statement's text depends on which filters are given
+(`Paths`): a site's own rows (path 0) when no path is included, the included paths' rows otherwise; excluded
+paths' rows are subtracted. A bucket is read when it overlaps the period.
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+from functools import cache
+
+PERIOD = """p AS MATERIALIZED (
+    SELECT x.*, date_trunc('day', x.since + interval '1 day' - interval '1 microsecond') AS full_start,
+           date_trunc('day', x.until) AS full_end
+    FROM (
+        SELECT id, timezone, ($3::timestamptz AT TIME ZONE timezone) AS since,
+               ($4::timestamptz AT TIME ZONE timezone) AS until
+        FROM products WHERE account_id = $1 AND id = ANY($2::bigint[])
+    ) AS x
+), inc AS MATERIALIZED (
+    SELECT DISTINCT x.id FROM (
+        SELECT unnest($5::bigint[]) AS id
+        UNION ALL
+        SELECT w.id FROM web_paths w
+        WHERE w.account_id = $1 AND w.product_id = ANY($2::bigint[]) AND w.path = ANY($7::text[])
+    ) AS x
+), exc AS MATERIALIZED (
+    SELECT DISTINCT x.id FROM (
+        SELECT unnest($6::bigint[]) AS id
+        UNION ALL
+        SELECT w.id FROM web_paths w
+        WHERE w.account_id = $1 AND w.product_id = ANY($2::bigint[]) AND w.path = ANY($8::text[])
+    ) AS x
+)"""
+
+
+class Paths(Enum):
+    """Which paths a read counts: the whole site, the included ones, or the site without the excluded ones."""
+
+    SITE = "site"
+    INCLUDED = "included"
+    EXCLUDED = "excluded"
+
+
+_GRAIN_INTERVAL = {"h": "interval '1 hour'", "d": "interval '1 day'"}
+_NOT_EXCLUDED = "r.path_id <> ALL(ARRAY(SELECT id FROM exc))"
+_INCLUDED = "r.path_id = ANY(ARRAY(SELECT id FROM inc)) AND " + _NOT_EXCLUDED
+# the period's whole local days, and the hours outside them (pages are counted from both)
+WHOLE_DAYS = "\n      AND r.bucket >= p.full_start AND r.bucket < p.full_end"
+# the hours before the first whole day and after the last one: two ranges of the index (a period within one day
+# has no whole day, full_start > full_end, and all its hours are the head's)
+HEAD_HOURS = "\n      AND r.bucket < p.full_start"
+TAIL_HOURS = "\n      AND r.bucket >= greatest(p.full_start, p.full_end)"
+
+
+def rows_of(paths: Paths, dimension: str, grain: str, extra: str = "", per_path: bool = False) -> str:
+    """A query of `r.product_id, r.path_id, r.bucket, r.value, r.detail, pageviews, visitors` of one dimension (a
+    literal from code) at one grain, over the period. The site's counts (`per_path` false) are its own rows (path
+    0), the included paths' rows, or its own rows with those of the excluded paths subtracted (negative rows);
+    `per_path`: the rows of each path (every path, or the included ones, but the excluded). `extra`: more
+    conditions on `r`."""
+    step = _GRAIN_INTERVAL[grain]
+    common = f"""r.account_id = $1 AND r.product_id = p.id AND r.dimension = '{dimension}' AND r.grain = '{grain}'
+      AND r.bucket < p.until AND r.bucket > p.since - {step}{extra}"""
+    select = "SELECT r.product_id, r.path_id, r.bucket, r.value, r.detail"
+    positive = f"""{select}, r.pageviews, r.visitors
+    FROM p JOIN web_rollups r ON {common}"""
+    if paths is Paths.INCLUDED:
+        return f"{positive}\n      AND {_INCLUDED}"
+    if per_path:
+        return f"{positive}\n      AND r.path_id <> 0 AND {_NOT_EXCLUDED}"
+    if paths is Paths.SITE:
+        return f"{positive}\n      AND r.path_id = 0"
+    return f"""{positive}
+      AND r.path_id = 0
+    UNION ALL
+    {select}, -r.pageviews, -r.visitors
+    FROM p JOIN web_rollups r ON {common}
+      AND r.path_id = ANY(ARRAY(SELECT id FROM exc))"""
+
+
+def _sparse_series(alias: str, grain: str) -> str:
+    """The buckets holding counts, as offsets from the bucket holding `since` (local time), with their counts:
+    the resolver spreads them over the period's buckets (no series is built by joining every bucket)."""
+    unit, seconds = {"h": ("hour", 3600), "d": ("day", 86400)}[grain]
+    where = f"FILTER (WHERE {alias}.bucket IS NOT NULL)"
+    return f"""coalesce(array_agg((extract(epoch FROM {alias}.bucket - date_trunc('{unit}', p.since)) / {seconds})::int)
+                {where}, '{{}}') AS series_offsets,
+       coalesce(array_agg({alias}.pageviews) {where}, '{{}}') AS series_pageviews,
+       coalesce(array_agg({alias}.visitors) {where}, '{{}}') AS series_visitors"""
+
+
+@cache
+def totals(paths: Paths, grain: str) -> str:
+    """The period's pageviews and visitors per bucket (local wall-clock time; only the buckets holding counts),
+    and the period's counts of events. Rows: _product, series_offsets, series_pageviews, series_visitors (sparse),
+    event_pageviews, event_visitors."""
+    if paths is Paths.SITE:
+        events = rows_of(Paths.SITE, "kind", grain, "\n      AND r.value = 'event'")
+    else:
+        events = f"""SELECT s.product_id, s.path_id, s.bucket, s.value, s.detail, s.pageviews, s.visitors
+    FROM ({rows_of(paths, "", grain)}) AS s
+    JOIN web_paths w ON w.id = s.path_id AND w.account_id = $1 AND w.event"""
+    return f"""
+WITH {PERIOD}, counted AS (
+    SELECT product_id, bucket, sum(pageviews)::bigint AS pageviews, sum(visitors)::bigint AS visitors
+    FROM ({rows_of(paths, "", grain)}) AS x
+    GROUP BY product_id, bucket
+), events AS (
+    SELECT product_id, sum(pageviews)::bigint AS pageviews, sum(visitors)::bigint AS visitors
+    FROM ({events}) AS x
+    GROUP BY product_id
+), series AS (
+    SELECT p.id AS product_id, {_sparse_series("c", grain)}
+    FROM p LEFT JOIN counted c ON c.product_id = p.id
+    GROUP BY p.id
+)
+SELECT p.id AS _product, s.series_offsets, s.series_pageviews, s.series_visitors,
+       coalesce(max(e.pageviews), 0) AS event_pageviews, coalesce(max(e.visitors), 0) AS event_visitors
+FROM p
+JOIN series s ON s.product_id = p.id
+LEFT JOIN events e ON e.product_id = p.id
+GROUP BY p.id, s.series_offsets, s.series_pageviews, s.series_visitors
+"""
+
+
+# Pages rank by the period's counts, read from its whole days and, at its edges, from hours (a day row stands for
+# 24 hour rows). $9 order ('visitors' / 'pageviews'), $10 offset, $11 limit + 1.
+@cache
+def pages(paths: Paths, grain: str) -> str:
+    """The period's top paths of each product, with their counts and (sparse) series. Rows: _product, rank,
+    path_id, path, title, event, pageviews, visitors, series_offsets, series_pageviews, series_visitors."""
+    days = rows_of(paths, "", "d", WHOLE_DAYS, per_path=True)
+    head = rows_of(paths, "", "h", HEAD_HOURS, per_path=True)
+    tail = rows_of(paths, "", "h", TAIL_HOURS, per_path=True)
+    step = _GRAIN_INTERVAL[grain]
+    return f"""
+WITH {PERIOD}, counted AS (
+    SELECT product_id, path_id, sum(pageviews)::bigint AS pageviews, sum(visitors)::bigint AS visitors
+    FROM ({days}
+    UNION ALL
+    {head}
+    UNION ALL
+    {tail}) AS x
+    GROUP BY product_id, path_id
+    HAVING sum(pageviews) > 0
+), ranked AS (
+    SELECT c.*, row_number() OVER (
+        PARTITION BY c.product_id
+        ORDER BY CASE WHEN $9::text = 'pageviews' THEN c.pageviews ELSE c.visitors END DESC, c.path_id DESC
+    ) AS rank
+    FROM counted c
+), picked AS MATERIALIZED (
+    SELECT * FROM ranked WHERE rank > $10 AND rank <= $10 + $11
+), series AS MATERIALIZED (
+    SELECT k.product_id, k.path_id, {_sparse_series("r", grain)}
+    FROM picked k
+    JOIN p ON p.id = k.product_id
+    LEFT JOIN web_rollups r ON r.account_id = $1 AND r.product_id = k.product_id AND r.dimension = ''
+        AND r.grain = '{grain}' AND r.path_id = k.path_id AND r.bucket < p.until AND r.bucket > p.since - {step}
+    GROUP BY k.product_id, k.path_id
+)
+SELECT k.product_id AS _product, k.rank, k.path_id, w.path, w.title, w.event, w.created_at, k.pageviews,
+       k.visitors, s.series_offsets, s.series_pageviews, s.series_visitors
+FROM picked k
+JOIN web_paths w ON w.account_id = $1 AND w.product_id = k.product_id AND w.id = k.path_id
+JOIN series s ON s.product_id = k.product_id AND s.path_id = k.path_id
+ORDER BY k.product_id, k.rank
+"""
+
+
+# the values `counted` ranked per product, most visitors first, and the page asked ($9 offset, $10 limit + 1)
+_RANKED = """), ranked AS (
+    SELECT c.*, row_number() OVER (
+        PARTITION BY c.product_id ORDER BY c.visitors DESC, c.pageviews DESC, c.value
+    ) AS rank
+    FROM counted c
+)"""
+_PAGE = """FROM ranked k
+WHERE k.rank > $9 AND k.rank <= $9 + $10
+ORDER BY k.product_id, k.rank"""
+
+
+# Dimensions: the period's whole days (a dimension is counted per day). $9 offset, $10 limit + 1, $11 the value
+# whose details are read (detail statements only).
+@cache
+def dimension_values(paths: Paths, dimension: str) -> str:
+    """The top values of a dimension. Rows: _product, rank, value, pageviews, visitors, scheme (referrers: the
+    most counted scheme of the value), campaign_id (campaigns)."""
+    campaign = (
+        "(SELECT c.id FROM web_campaigns c WHERE c.account_id = $1 AND c.product_id = k.product_id "
+        "AND c.name = k.value)"
+        if dimension == "campaign"
+        else "NULL::bigint"
+    )
+    return f"""
+WITH {PERIOD}, rows AS (
+    {rows_of(paths, dimension, "d")}
+), counted AS (
+    SELECT product_id, value, sum(pageviews)::bigint AS pageviews, sum(visitors)::bigint AS visitors,
+           (array_agg(detail ORDER BY pageviews DESC, detail))[1] AS scheme
+    FROM rows
+    GROUP BY product_id, value
+    HAVING sum(pageviews) > 0
+{_RANKED}
+SELECT k.product_id AS _product, k.rank, k.value, k.pageviews, k.visitors, k.scheme, {campaign} AS campaign_id
+{_PAGE}
+"""
+
+
+_OF_VALUE = "\n      AND r.value = $11::text"
+
+
+@cache
+def dimension_details(paths: Paths, dimension: str) -> str:
+    """The details of one value of a dimension ($11): browser and system versions, regions, widths, a campaign's
+    referrers. Rows: _product, rank, value (the detail), pageviews, visitors."""
+    return f"""
+WITH {PERIOD}, rows AS (
+    {rows_of(paths, dimension, "d", _OF_VALUE)}
+), counted AS (
+    SELECT product_id, detail AS value, sum(pageviews)::bigint AS pageviews, sum(visitors)::bigint AS visitors
+    FROM rows
+    GROUP BY product_id, detail
+    HAVING sum(pageviews) > 0
+{_RANKED}
+SELECT k.product_id AS _product, k.rank, k.value, k.pageviews, k.visitors
+{_PAGE}
+"""
+
+
+# The paths a referrer ($11) brought visitors to over the period's days. Rows: _product, rank, path_id, path,
+# pageviews, visitors. ($5..$8 are ignored: the read names its referrer, not paths.)
+REFERRER_PATHS = f"""
+WITH {PERIOD}, counted AS (
+    SELECT r.product_id, r.path_id, sum(r.pageviews)::bigint AS pageviews, sum(r.visitors)::bigint AS visitors
+    FROM p JOIN web_rollups r ON r.account_id = $1 AND r.product_id = p.id AND r.dimension = 'referrer'
+        AND r.grain = 'd' AND r.bucket < p.until AND r.bucket > p.since - interval '1 day' AND r.path_id <> 0
+        AND r.value = $11::text
+    GROUP BY r.product_id, r.path_id
+    HAVING sum(r.pageviews) > 0
+), ranked AS (
+    SELECT c.*, row_number() OVER (
+        PARTITION BY c.product_id ORDER BY c.visitors DESC, c.pageviews DESC, c.path_id DESC
+    ) AS rank
+    FROM counted c
+)
+SELECT k.product_id AS _product, k.rank, k.path_id, w.path, k.pageviews, k.visitors
+FROM ranked k
+JOIN web_paths w ON w.account_id = $1 AND w.product_id = k.product_id AND w.id = k.path_id
+WHERE k.rank > $9 AND k.rank <= $9 + $10
+ORDER BY k.product_id, k.rank
+"""
+
+# The campaign of an id ($5[1]) of the products: _product, name.
+CAMPAIGN_NAMES = """
+SELECT c.product_id AS _product, c.name
+FROM web_campaigns c
+WHERE c.account_id = $1 AND c.product_id = ANY($2::bigint[]) AND c.id = $3
+"""
+
+# A site's paths by id, after `$3` (0: from the first). Rows: _product, id, path, title, event, created_at; `$4` + 1 per
+# product at most (the last one tells there are more).
+PATHS = """
+SELECT x.product_id AS _product, x.id, x.path, x.title, x.event, x.created_at
+FROM (
+    SELECT w.*, row_number() OVER (PARTITION BY w.product_id ORDER BY w.id) AS n
+    FROM web_paths w
+    WHERE w.account_id = $1 AND w.product_id = ANY($2::bigint[]) AND w.id > $3
+) AS x
+WHERE x.n <= $4 + 1
+ORDER BY x.product_id, x.id
+"""
