@@ -60,6 +60,7 @@ def overview_variables(
         "previousSince": midnight(previous_first),
         "previousUntil": midnight(previous_last + timedelta(days=1)),
         "grain": grain,
+        "webGrain": "HOUR" if grain == "HOUR" else "DAY",
     }
 
 

@@ -37,6 +37,7 @@ def test_overview_variables_are_midnights_of_the_product_zone() -> None:
         "previousSince": "2026-03-17T00:00:00+01:00",
         "previousUntil": "2026-03-24T00:00:00+01:00",
         "grain": "DAY",
+        "webGrain": "DAY",
     }
 
 

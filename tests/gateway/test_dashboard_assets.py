@@ -73,7 +73,7 @@ def test_no_own_file_names_another_host() -> None:
 
 def test_documents_are_valid_against_the_schema() -> None:
     documents = dashboard_documents()
-    assert set(documents) == {"session", "overview", "events", "live", "exports"}
+    assert set(documents) == {"session", "overview", "events", "live", "exports", "web"}
     for name, text in documents.items():
         errors = validate(schema._schema, parse(text))
         assert not errors, (name, errors)

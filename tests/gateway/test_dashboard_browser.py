@@ -44,6 +44,11 @@ RECORD = """mutation($product: ID!, $requests: [RecordInput!]!) {
 CREATE_PRODUCT = """mutation($name: String!, $zone: String!) {
   createProduct(input: {name: $name, timezone: $zone}) { id }
 }"""
+RECORD_HITS = """mutation($product: ID!, $hits: [PageviewInput!]!) {
+  recordPageviews(productId: $product, pageviews: $hits) { outcome }
+}"""
+FIREFOX = "Mozilla/5.0 (X11; Linux x86_64; rv:120.0) Gecko/20100101 Firefox/120.0"
+CHROME = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36"
 UPDATE_PRODUCT = """mutation($id: ID!, $name: String!, $zone: String!) {
   updateProduct(id: $id, input: {name: $name, timezone: $zone}) { id }
 }"""
@@ -95,7 +100,7 @@ async def record(
 @pytest.fixture(scope="module")
 async def data(server: Server, db: Database) -> DataSet:
     """Shop (Berlin): 4 sessions and 5 events in the last 7 days (one of each now), 1 session and 1 event the
-    7 days before; Site (New York): 2 sessions in the last 7 days, no event."""
+    7 days before; Site (New York): 2 sessions and 4 pageviews by 3 visitors in the last 7 days, no event."""
     tenant = await new_tenant(db)
     async with aiohttp.ClientSession() as http:
         await gql(
@@ -135,6 +140,25 @@ async def data(server: Server, db: Database) -> DataSet:
             await record(
                 http, server, tenant.token, site, session(device, local_noon(SITE_ZONE, days), ios, "US", [])
             )
+
+        # the site's pages: 4 pageviews by 3 visitors (first visits of a path) in the last 7 days, 1 and 1 before
+        def later(days: int, minutes: int) -> str:
+            return (
+                datetime.fromisoformat(local_noon(SITE_ZONE, days)) + timedelta(minutes=minutes)
+            ).isoformat()
+
+        firefox = {"userAgent": FIREFOX, "ip": "81.2.69.142"}
+        chrome = {"userAgent": CHROME, "ip": "81.2.69.143"}
+        hits = [
+            {"path": "/", "title": "Home", "screen": "1920", "timestamp": later(1, 0), **firefox},
+            {"path": "/pricing", "title": "Pricing", "timestamp": later(1, 1), **firefox},
+            {"path": "/", "referrer": "https://news.test/x", "timestamp": later(2, 0), **chrome},
+            {"path": "/", "timestamp": later(2, 2), **chrome},
+            {"path": "/", "timestamp": later(9, 0), "userAgent": FIREFOX, "ip": "81.2.69.150"},
+        ]
+        reply = await gql(http, server, RECORD_HITS, {"product": site, "hits": hits}, tenant.token)
+        assert reply.errors is None, reply.body
+        assert {r["outcome"] for r in reply.data["recordPageviews"]} == {"STORED"}, reply.body
     return DataSet(tenant=tenant, shop=tenant.product_id, site=site, base=server.url)
 
 
@@ -243,14 +267,26 @@ async def test_overview_shows_the_data_set_and_follows_period_and_product(tab: T
     page = tab.page
     await sign_in(tab, data, f"?product={data.shop}")
     # the last 7 days by default: 4 sessions of 60 s by 4 new devices, 5 events; the 7 days before: 1 and 1
-    assert await tiles(page) == {"sessions": 4, "users": 4, "new-users": 4, "time-spent": 240, "events": 5}
+    assert await tiles(page) == {
+        "sessions": 4,
+        "users": 4,
+        "new-users": 4,
+        "time-spent": 240,
+        "pageviews": 0,
+        "visitors": 0,
+        "events": 5,
+    }
     assert await changes(page) == {
         "sessions": "+300%",
         "users": "+300%",
         "new-users": "+300%",
         "time-spent": "+300%",
+        "pageviews": "–",
+        "visitors": "–",
         "events": "+400%",
     }
+    # an app without pageviews: its tables only
+    assert await page.locator("[data-table=pages]").count() == 0
     assert await chart_points(page) == 7
     assert await page.get_attribute("figure.chart", "data-total") == "4"
     assert await page.locator(".tile[data-measure=sessions] .tile-value").inner_text() == "4"
@@ -279,7 +315,15 @@ async def test_overview_shows_the_data_set_and_follows_period_and_product(tab: T
     # 30 days: one point a day, the session and event 10 days ago included, nothing in the 30 days before
     await page.click("[data-period='30d']")
     await wait_view(page, "overview", period="30d")
-    assert await tiles(page) == {"sessions": 5, "users": 5, "new-users": 5, "time-spent": 300, "events": 6}
+    assert await tiles(page) == {
+        "sessions": 5,
+        "users": 5,
+        "new-users": 5,
+        "time-spent": 300,
+        "pageviews": 0,
+        "visitors": 0,
+        "events": 6,
+    }
     assert (await changes(page))["sessions"] == "new"
     assert await chart_points(page) == 30
     # today: one point an hour of the local day (23 to 25 of them)
@@ -319,9 +363,39 @@ async def test_overview_shows_the_data_set_and_follows_period_and_product(tab: T
     await wait_view(page, "overview")
     await page.select_option("#product-picker", data.site)
     await wait_view(page, "overview", product=data.site.replace("=", "%3D"))
-    assert await tiles(page) == {"sessions": 2, "users": 2, "new-users": 2, "time-spent": 120, "events": 0}
+    assert await tiles(page) == {
+        "sessions": 2,
+        "users": 2,
+        "new-users": 2,
+        "time-spent": 120,
+        "pageviews": 4,
+        "visitors": 3,
+        "events": 0,
+    }
+    assert (await changes(page))["pageviews"] == "+300%" and (await changes(page))["visitors"] == "+200%"
     assert await chart_points(page) == 7
     assert "America/New_York" in await page.locator("#period-text").inner_text()
+    # pageviews per day on the chart; the web tables with their details
+    await page.click(".tile[data-measure=pageviews]")
+    assert await page.get_attribute("figure.chart", "data-total") == "4"
+    assert await chart_points(page) == 7
+    pages = await page.eval_on_selector_all(
+        "[data-table=pages] tbody tr",
+        "rows => rows.map(r => [r.children[0].textContent.trim(), r.children[1].textContent])",
+    )
+    assert pages == [["/", "2"], ["/pricing", "1"]]
+    browsers = await page.locator("[data-table=browsers] tbody th").all_inner_texts()
+    assert [b.strip() for b in browsers] == ["Firefox", "Chrome"]
+    await page.click("[data-table=browsers] .row-toggle:text-is('Firefox')")
+    await page.wait_for_selector("[data-table=browsers] .details li")
+    assert "Firefox 120" in await page.locator("[data-table=browsers] .details").inner_text()
+    await page.click("[data-table=pages] .row-toggle:text-is('/')")
+    await page.wait_for_selector("[data-table=pages] .details li")
+    assert "news.test" in await page.locator("[data-table=pages] .details").inner_text()
+    # both kinds of data: the app's tables too
+    assert await page.locator("[data-table=platforms]").count() == 1
+    await page.evaluate("window.scrollTo(0, 0)")
+    await page.screenshot(path=str(ARTIFACTS / "dashboard-overview-site-desktop.png"), full_page=True)
     # back in history: the shop again
     await page.go_back()
     await wait_view(page, "overview")
