@@ -1,7 +1,8 @@
 """The dashboard's own requests, for `make bench`: the documents it sends, with the variables it sends them with.
 
-The overview of a period is one request (`Overview` of `operations/overview.graphql`); the product list
-(`Products`) is read once when the dashboard opens. The variables are those `time.js` computes for a preset
+The overview of a period is two requests sent at once (`Overview`: tiles and chart; `OverviewTables`: the
+tables; both in `operations/overview.graphql`); the product list (`Products`) is read once when the dashboard
+opens. The variables are those `time.js` computes for a preset
 period in the product's time zone: local days from midnight to midnight, the previous period of the same length
 just before it, and the chart's grain (hour for today, day for 7 and 30 days, month for 12 months).
 """
@@ -69,7 +70,10 @@ def dashboard_requests(product_id: str, timezone: str) -> dict[str, DashboardReq
     documents = dashboard_documents()
     requests = {"products": DashboardRequest(documents["session"], "Products", {})}
     for preset in ("7d", "30d", "12m"):
-        requests[f"overview_{preset}"] = DashboardRequest(
-            documents["overview"], "Overview", overview_variables(product_id, timezone, preset)
+        variables = overview_variables(product_id, timezone, preset)
+        requests[f"overview_{preset}"] = DashboardRequest(documents["overview"], "Overview", variables)
+        tables = {key: variables[key] for key in ("product", "since", "until")}
+        requests[f"overview_tables_{preset}"] = DashboardRequest(
+            documents["overview"], "OverviewTables", tables
         )
     return requests

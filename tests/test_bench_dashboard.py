@@ -43,7 +43,11 @@ def test_overview_variables_are_midnights_of_the_product_zone() -> None:
 
 def test_requests_are_valid_documents_with_their_operation() -> None:
     requests = dashboard_requests("UHJvZHVjdDox", "UTC")
-    assert set(requests) == {"products", "overview_7d", "overview_30d", "overview_12m"}
+    assert set(requests) == {
+        "products",
+        *(f"overview_{preset}" for preset in ("7d", "30d", "12m")),
+        *(f"overview_tables_{preset}" for preset in ("7d", "30d", "12m")),
+    }
     for request in requests.values():
         document = parse(request.query)
         assert not validate(schema._schema, document)

@@ -133,9 +133,7 @@ function firstEventSnippets(product) {
   ];
 }
 
-function appTables(current) {
-  const metrics = current.metrics;
-  const total = current.sessions;
+function appTables(metrics, total) {
   const none = "No sessions in this period.";
   const table = (id, title, metric, options = {}) => rankedTable({
     id, title, measure: "Sessions", rows: metricRows(metrics, metric, options.label), total, columns: ["New users"], empty: none, ...options,
@@ -199,17 +197,22 @@ function webTables(ctx, web, total, range, withCountries) {
 export async function renderOverview(main, ctx) {
   const { product, period, params, signal } = ctx;
   fill(main, h("h1", { class: "sr-only" }, `Overview of ${product.name}`), h("p", { class: "notice", "aria-busy": "true" }, "Loading the overview…"));
-  const data = await run("overview", "Overview", {
-    product: product.id,
-    since: iso(period.since),
-    until: iso(period.until),
-    previousSince: iso(period.previousSince),
-    previousUntil: iso(period.previousUntil),
-    grain: period.grain,
-    webGrain: period.grain === "HOUR" ? "HOUR" : "DAY",
-  }, { signal });
+  const range = { since: iso(period.since), until: iso(period.until) };
+  // the tiles and chart, and the tables: two requests at once, the page waits for both
+  const [data, tableData] = await Promise.all([
+    run("overview", "Overview", {
+      product: product.id,
+      ...range,
+      previousSince: iso(period.previousSince),
+      previousUntil: iso(period.previousUntil),
+      grain: period.grain,
+      webGrain: period.grain === "HOUR" ? "HOUR" : "DAY",
+    }, { signal }),
+    run("overview", "OverviewTables", { product: product.id, ...range }, { signal }),
+  ]);
   const node = data.node;
-  if (!node) throw new Error("This product no longer exists, or is not yours.");
+  const lists = tableData.node;
+  if (!node || !lists) throw new Error("This product no longer exists, or is not yours.");
   const analytics = node.analytics;
   const web = node.webAnalytics;
   const current = { ...analytics.periods[0], web: web.current };
@@ -265,9 +268,8 @@ export async function renderOverview(main, ctx) {
 
   drawTiles();
   const tables = h("div", { class: "tables" });
-  const range = { since: iso(period.since), until: iso(period.until) };
-  if (hasWeb || !hasApp) tables.append(...webTables(ctx, web, current.web.visitors, range, !hasApp));
-  if (hasApp || !hasWeb) tables.append(...appTables(current));
+  if (hasWeb || !hasApp) tables.append(...webTables(ctx, lists.webAnalytics, current.web.visitors, range, !hasApp));
+  if (hasApp || !hasWeb) tables.append(...appTables(lists.analytics.periods[0].metrics, current.sessions));
   fill(main, h("h1", { class: "sr-only" }, `Overview of ${product.name}`), tiles, chartCard, tables);
   drawChart();
   return () => {
