@@ -125,11 +125,18 @@ function metricRows(metrics, name, label = (v) => v || "Unknown") {
 
 function firstEventSnippets(product) {
   const origin = location.origin;
+  // count.js names its site by the host it sends to: the product's own domain, or its site code's subdomain
+  const counter = product.hosts.length
+    ? `${location.protocol}//${product.hosts[0]}`
+    : `${location.protocol}//${product.siteCode}.<your gateway's domain>`;
   return [
     h("p", {}, "Send a first session and event the way a Countly SDK does, with this product's app key:"),
     snippet(`curl -g '${origin}/i?app_key=${product.appKey}&device_id=first-device&begin_session=1&events=[{"key":"signup","count":1}]'`, "A first event with curl"),
     h("p", {}, "or point an SDK at the gateway:"),
     snippet(`Countly.init({ app_key: "${product.appKey}", url: "${origin}" });`, "Countly SDK set-up"),
+    h("p", {}, "For a web site, add the gateway's count.js to its pages",
+      product.hosts.length ? ":" : " (give the product a host of its own with updateProduct's hosts, or use its site code's subdomain):"),
+    snippet(`<script data-goatcounter="${counter}/count" async src="${origin}/count.js"></script>`, "count.js on a web page"),
   ];
 }
 
