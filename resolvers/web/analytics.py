@@ -40,6 +40,8 @@ from resolvers.web.types import (
 )
 
 MAX_LIMIT = 500
+# how far back `recentVisitors` reads the hits
+RECENT_MINUTES = 60
 MAX_PATH_FILTER = 500
 # the longest series a read may ask for: about 400 days of hours, 20 years of days
 MAX_BUCKETS = {"h": 24 * 400, "d": 366 * 20}
@@ -166,6 +168,16 @@ class WebAnalytics:
 
     def _rows(self, info: strawberry.Info) -> ProductRows:
         return ProductRows(ctx_of(info), self.product_id)
+
+    @strawberry.field(
+        description="Visitors (sessions) of the site's hits since `since`, for live views: at most the last "
+        f"{RECENT_MINUTES} minutes (an earlier `since` counts from then). Read from the hits themselves."
+    )
+    async def recent_visitors(self, info: strawberry.Info, since: datetime) -> int:
+        earliest = datetime.now(UTC) - timedelta(minutes=RECENT_MINUTES)
+        since = max(since if since.tzinfo else since.replace(tzinfo=UTC), earliest)
+        rows = await self._rows(info).fetch(sql.RECENT_VISITORS, self.account_id, [self.product_id], since)
+        return int(rows[0]["visitors"]) if rows else 0
 
     @strawberry.field(description="The site's paths and event names, by id (the order they were first seen).")
     async def paths(

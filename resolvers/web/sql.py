@@ -1,5 +1,5 @@
-"""The SQL of the web analytics reads: every statement reads `web_rollups` (never the hits), is scoped to the
-caller's account, and answers one read for every product of a request at once (`$2` is an array of product ids
+"""The SQL of the web analytics reads: every statement reads `web_rollups` (never the hits; but
+`RECENT_VISITORS`, the sessions of the last hour at most, for live views), is scoped to the caller's account, and answers one read for every product of a request at once (`$2` is an array of product ids
 and each row names its product in `_product`; see `resolvers/analytics/batching.py`).
 
 Common parameters: `$1` account, `$2` products, `$3` / `$4` the period [since, until) (timestamptz, turned
@@ -275,4 +275,17 @@ FROM (
 ) AS x
 WHERE x.n <= $4 + 1
 ORDER BY x.product_id, x.id
+"""
+
+# $1 account, $2 products, $3 since: the distinct sessions of the counted hits since then, read from the hits
+# themselves (the rollups count first visits per path and bucket, not sessions), for a window of at most an
+# hour (the `events_product_time` index reads it); a hit without a session is a visitor of its own
+RECENT_VISITORS = """
+SELECT e.product_id AS _product,
+       count(DISTINCT e.web->>'session') FILTER (WHERE e.web->>'session' <> '')
+       + count(*) FILTER (WHERE e.web->>'session' = '') AS visitors
+FROM events e
+WHERE e.account_id = $1 AND e.product_id = ANY($2::bigint[]) AND e.occurred_at >= $3
+  AND e.web IS NOT NULL AND (e.web->>'bot')::integer = 0
+GROUP BY e.product_id
 """

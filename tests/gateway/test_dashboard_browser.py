@@ -515,6 +515,17 @@ async def test_live_panel_counts_an_event_written_now(tab: Tab, data: DataSet, s
     await page.wait_for_selector(f"[data-live=events] .tile-value[data-value='{before + 1}']")
     assert await page.locator(".feed li").first.locator(".feed-key").inner_text() == "live_check"
     assert await page.get_attribute("figure.chart", "data-points") == "30"
+    # a site's pageview: a visitor without a device, counted by the gateway a few seconds later
+    await page.select_option("#product-picker", data.site)
+    await wait_view(page, "live")
+    await page.wait_for_selector(".live-status[data-state=open]")
+    visitors = int(await page.get_attribute("[data-live=visitors] .tile-value", "data-value"))
+    hit = {"path": "/live", "userAgent": FIREFOX, "ip": "81.2.69.160"}
+    async with aiohttp.ClientSession() as http:
+        reply = await gql(http, server, RECORD_HITS, {"product": data.site, "hits": [hit]}, data.tenant.token)
+        assert reply.data["recordPageviews"] == [{"outcome": "STORED"}]
+    await page.wait_for_selector(".feed li .feed-key:text-is('pageview')")
+    await page.wait_for_selector(f"[data-live=visitors] .tile-value[data-value='{visitors + 1}']")
     tab.check_clean()
 
 

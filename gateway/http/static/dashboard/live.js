@@ -21,8 +21,9 @@ export async function renderLive(main, ctx) {
   const state = {
     events: 0,
     sessions: 0,
-    visitors: new Set(),
-    hiddenVisitors: 0,
+    visitors: new Set(), // device ids
+    hiddenVisitors: 0, // devices beyond the page read
+    webVisitors: 0, // sessions of the site's pages (counted by the gateway)
     counted: new Set(), // ids of the events already in `events`
     feed: [], // newest first: {id, t, key, count, path, device}
     complete: true, // whether `feed` holds every event of the window (for the per-minute chart)
@@ -58,7 +59,7 @@ export async function renderLive(main, ctx) {
     fill(tiles,
       tileOf("events", "Events", state.events, `last ${WINDOW_MINUTES} minutes`),
       tileOf("sessions", "Sessions started", state.sessions, `last ${WINDOW_MINUTES} minutes`),
-      tileOf("visitors", "Visitors", state.visitors.size + state.hiddenVisitors, `seen in the last ${VISITOR_MINUTES} minutes`));
+      tileOf("visitors", "Visitors", state.visitors.size + state.hiddenVisitors + state.webVisitors, `seen in the last ${VISITOR_MINUTES} minutes`));
     const now = Date.now();
     const end = Math.floor(now / 60000) * 60000;
     const start = end - (WINDOW_MINUTES - 1) * 60000;
@@ -98,7 +99,7 @@ export async function renderLive(main, ctx) {
   }
 
   function eventOf(node) {
-    return { id: node.id, t: Date.parse(node.timestamp), key: node.key, count: node.count, path: node.path, device: node.device };
+    return { id: node.id, t: Date.parse(node.timestamp), key: node.isPageview ? "pageview" : node.key, count: node.count, path: node.path, device: node.device };
   }
 
   let refreshing = null;
@@ -118,6 +119,7 @@ export async function renderLive(main, ctx) {
     state.complete = node.events.totalCount <= node.events.nodes.length;
     state.visitors = new Set(node.devices.nodes.map((d) => d.deviceId));
     state.hiddenVisitors = node.devices.totalCount - node.devices.nodes.length;
+    state.webVisitors = node.webAnalytics.recentVisitors;
     draw();
   }
 
@@ -125,6 +127,16 @@ export async function renderLive(main, ctx) {
     refreshing ||= refresh()
       .catch((error) => { status.textContent = error.message; })
       .finally(() => { refreshing = null; });
+  }
+
+  // a page's hit names no device: its visitor (a session) is counted by the gateway, asked again a few seconds
+  // after hits arrive (once for all the hits of those seconds)
+  let webTimer = 0;
+  function recountWebVisitors() {
+    webTimer ||= setTimeout(() => {
+      webTimer = 0;
+      refreshSoon();
+    }, 5000);
   }
 
   await refresh();
@@ -148,6 +160,7 @@ export async function renderLive(main, ctx) {
         state.events += 1;
         state.feed.unshift(eventOf(node));
         if (node.device) state.visitors.add(node.device.deviceId);
+        else recountWebVisitors();
         added += 1;
       }
       for (const session of update.sessions) {
@@ -163,6 +176,7 @@ export async function renderLive(main, ctx) {
     subscription.close();
     clearInterval(every);
     clearTimeout(drawTimer);
+    clearTimeout(webTimer);
     if (chart) chart.destroy();
   };
 }
