@@ -44,9 +44,10 @@ def period_days(preset: str, today: date) -> tuple[date, date, date, date, str]:
 
 
 def overview_variables(
-    product_id: str, timezone: str, preset: str, now: datetime | None = None
+    product_id: str, timezone: str, preset: str, now: datetime | None = None, site: bool = False
 ) -> dict[str, Any]:
-    """The `Overview` variables of a preset period, as the dashboard computes them."""
+    """The `Overview` variables of a preset period, as the dashboard computes them (`site`: the product has
+    counted pages, so its web analytics are read)."""
     zone = ZoneInfo(timezone)
     today = (now or datetime.now(zone)).astimezone(zone).date()
     first, last, previous_first, previous_last, grain = period_days(preset, today)
@@ -62,17 +63,18 @@ def overview_variables(
         "previousUntil": midnight(previous_last + timedelta(days=1)),
         "grain": grain,
         "webGrain": "HOUR" if grain == "HOUR" else "DAY",
+        "web": site,
     }
 
 
-def dashboard_requests(product_id: str, timezone: str) -> dict[str, DashboardRequest]:
+def dashboard_requests(product_id: str, timezone: str, site: bool = False) -> dict[str, DashboardRequest]:
     """The requests of the benchmark's dashboard workloads, by name."""
     documents = dashboard_documents()
     requests = {"products": DashboardRequest(documents["session"], "Products", {})}
     for preset in ("7d", "30d", "12m"):
-        variables = overview_variables(product_id, timezone, preset)
+        variables = overview_variables(product_id, timezone, preset, site=site)
         requests[f"overview_{preset}"] = DashboardRequest(documents["overview"], "Overview", variables)
-        tables = {key: variables[key] for key in ("product", "since", "until")}
+        tables = {key: variables[key] for key in ("product", "since", "until", "web")}
         requests[f"overview_tables_{preset}"] = DashboardRequest(
             documents["overview"], "OverviewTables", tables
         )

@@ -1030,10 +1030,12 @@ async def workloads(
                 graphql_builder(gql, products.query, {}, data["token"], products.operation)(0)
             )
             nodes = orjson.loads(body)["data"]["products"]["nodes"] if status == 200 else []
-            timezone = next((p["timezone"] for p in nodes if p["id"] == data["product_id"]), "UTC")
+            product = next((p for p in nodes if p["id"] == data["product_id"]), None)
+            timezone = product["timezone"] if product else "UTC"
+            site = bool(product and product["webAnalytics"]["paths"]["paths"])
             builders = {
                 name: graphql_builder(gql, request.query, request.variables, data["token"], request.operation)
-                for name, request in dashboard_requests(data["product_id"], timezone).items()
+                for name, request in dashboard_requests(data["product_id"], timezone, site).items()
             }
             scales[scale] = (builders, {"events": data["events"], "pageviews": data.get("pageviews", 0)})
         await alternate_scales(bench, "dashboard", scales, reads, check=graphql_ok)

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
+import aiohttp
 from graphql import parse, validate
 
 from bench.dashboard import dashboard_requests, overview_variables, period_days
 from resolvers.schema import schema
+from tests.conftest import Server, Tenant
 
 
 def test_presets_are_local_days_with_the_previous_period_just_before() -> None:
@@ -38,6 +40,7 @@ def test_overview_variables_are_midnights_of_the_product_zone() -> None:
         "previousUntil": "2026-03-24T00:00:00+01:00",
         "grain": "DAY",
         "webGrain": "DAY",
+        "web": False,
     }
 
 
@@ -53,3 +56,21 @@ def test_requests_are_valid_documents_with_their_operation() -> None:
         assert not validate(schema._schema, document)
         names = [d.name.value for d in document.definitions if hasattr(d, "name") and d.name]
         assert request.operation in names
+
+
+async def test_every_request_runs_on_the_gateway(
+    http: aiohttp.ClientSession, server: Server, tenant: Tenant
+) -> None:
+    for site in (False, True):
+        for name, request in dashboard_requests(tenant.product_id, "UTC", site).items():
+            body = {
+                "query": request.query,
+                "operationName": request.operation,
+                "variables": request.variables,
+            }
+            headers = {"Authorization": f"Bearer {tenant.token}"}
+            async with http.post(server.url + "/graphql", json=body, headers=headers) as response:
+                reply = await response.json()
+            assert response.status == 200 and "errors" not in reply, (name, reply)
+            if request.operation != "Products":
+                assert ("webAnalytics" in reply["data"]["node"]) is site, name

@@ -164,7 +164,7 @@ async function boot(notice = "") {
     fill(main, errorBox(error.message), h("button", { type: "button", onclick: () => boot() }, "Try again"));
     return undefined;
   }
-  products = data.products.nodes;
+  products = data.products.nodes.map((p) => ({ ...p, isSite: Boolean(p.webAnalytics && p.webAnalytics.paths.paths.length) }));
   tokenId = data.viewer.token ? data.viewer.token.id : null;
   document.getElementById("account-name").textContent = data.viewer.account.name;
   fill(productPicker, products.map((x) => h("option", { value: x.id }, x.name)));

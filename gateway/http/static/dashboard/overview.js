@@ -214,14 +214,17 @@ export async function renderOverview(main, ctx) {
       previousUntil: iso(period.previousUntil),
       grain: period.grain,
       webGrain: period.grain === "HOUR" ? "HOUR" : "DAY",
+      web: product.isSite,
     }, { signal }),
-    run("overview", "OverviewTables", { product: product.id, ...range }, { signal }),
+    run("overview", "OverviewTables", { product: product.id, ...range, web: product.isSite }, { signal }),
   ]);
   const node = data.node;
   const lists = tableData.node;
   if (!node || !lists) throw new Error("This product no longer exists, or is not yours.");
   const analytics = node.analytics;
-  const web = node.webAnalytics;
+  // a product that never counted a page reads no web analytics: zeros
+  const none = { pageviews: 0, visitors: 0, eventPageviews: 0, series: null };
+  const web = node.webAnalytics || { current: none, previous: none };
   const current = { ...analytics.periods[0], web: web.current };
   const previous = { ...analytics.periods[1], web: web.previous };
   const series = {
@@ -275,7 +278,9 @@ export async function renderOverview(main, ctx) {
 
   drawTiles();
   const tables = h("div", { class: "tables" });
-  if (hasWeb || !hasApp) tables.append(...webTables(ctx, lists.webAnalytics, current.web.visitors, range, !hasApp));
+  if (lists.webAnalytics && (hasWeb || !hasApp)) {
+    tables.append(...webTables(ctx, lists.webAnalytics, current.web.visitors, range, !hasApp));
+  }
   if (hasApp || !hasWeb) tables.append(...appTables(lists.analytics.periods[0].metrics, current.sessions));
   fill(main, h("h1", { class: "sr-only" }, `Overview of ${product.name}`), tiles, chartCard, tables);
   drawChart();
