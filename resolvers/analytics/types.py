@@ -11,7 +11,6 @@ from collections import defaultdict
 from datetime import datetime
 
 import strawberry
-from graphql import FieldNode, FragmentSpreadNode, GraphQLResolveInfo, InlineFragmentNode, SelectionSetNode
 from strawberry.scalars import JSON
 
 from gateway.ingest.buckets import zone_of
@@ -32,6 +31,7 @@ from resolvers.analytics.queries import (
 )
 from resolvers.analytics.trees import event_rollup_tree, session_rollup_tree, tree_value
 from resolvers.context import ctx_of
+from resolvers.selection import asks_for
 
 
 @strawberry.enum
@@ -285,27 +285,6 @@ def _event_grain_letters(grains: list[Granularity] | None) -> list[str]:
     return [grain for grain in _grain_letters(grains) if grain != "w"] or ["y"]
 
 
-def _asks_for(info: strawberry.Info | GraphQLResolveInfo, name: str) -> bool:
-    """Whether the field being resolved selects the subfield `name` (fragments looked into)."""
-    raw = info if isinstance(info, GraphQLResolveInfo) else info._raw_info
-
-    def selects(selection_set: SelectionSetNode | None) -> bool:
-        for node in selection_set.selections if selection_set else ():
-            if isinstance(node, FieldNode):
-                if node.name.value == name:
-                    return True
-            elif isinstance(node, InlineFragmentNode):
-                if selects(node.selection_set):
-                    return True
-            elif isinstance(node, FragmentSpreadNode):
-                fragment = raw.fragments.get(node.name.value)
-                if fragment is not None and selects(fragment.selection_set):
-                    return True
-        return False
-
-    return any(selects(node.selection_set) for node in raw.field_nodes)
-
-
 def _buckets(points: dict[datetime, list[float]], timezone: str) -> list[EventBucket]:
     zone = zone_of(timezone)
     return [
@@ -389,7 +368,7 @@ class ProductAnalytics:
         db = self._rows(info)
         # a chart asks the merged series alone: PostgreSQL then sums the keys (one row a bucket, not a key and
         # bucket)
-        per_key_asked = segmentation is not None or _asks_for(info, "keys")
+        per_key_asked = segmentation is not None or asks_for(info, "keys")
         totals = await event_series(
             db,
             self.account_id,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 
 import strawberry
@@ -23,6 +24,7 @@ from resolvers.analytics.types import AnalyticsRange
 from resolvers.context import ctx_of
 from resolvers.errors import UserError
 from resolvers.node import InvalidId, pk_of, to_global_id
+from resolvers.selection import asks_for
 from resolvers.web import sql
 from resolvers.web.types import (
     WebDimension,
@@ -244,8 +246,9 @@ class WebAnalytics:
         read = _read(period, paths)
         limit, offset = _page(limit, offset)
         _check_span(read, grain.value)
+        with_series = asks_for(info, "pages", "series")
         rows = await self._rows(info).fetch(
-            sql.pages(read.paths, grain.value),
+            sql.pages(read.paths, grain.value, with_series),
             self.account_id,
             [self.product_id],
             *read.args,
@@ -266,7 +269,7 @@ class WebAnalytics:
                 ),
                 pageviews=row["pageviews"],
                 visitors=row["visitors"],
-                series=buckets.series(grain, *buckets.dense(row)),
+                make_series=partial(lambda r: buckets.series(grain, *buckets.dense(r)), row),
             )
             for row in rows
         ]
