@@ -6,6 +6,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+from bench import kissmetrics
+
 
 def _ratio(a: float | None, b: float | None) -> float | None:
     return round(a / b, 3) if a and b else None
@@ -111,6 +113,7 @@ def derived(results: dict[str, Any]) -> dict[str, Any]:
                 "lower_is_better": True,
             }
         )
+    checks += kissmetrics.checks(w, t)
     peaks = [v.get("peak_rss_mb") for v in w.values() if v.get("peak_rss_mb")]
     peak = max(peaks) if peaks else None
     checks.append(

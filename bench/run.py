@@ -30,12 +30,16 @@ import orjson
 import psutil
 
 from bench import followanalytics as fa
-from bench import goatcounter
+from bench import goatcounter, kissmetrics
 from bench.builders import bulk_builder, ingest_builder
 from bench.cpu import CpuMeter, CpuShare, cpu_share, postmaster_pid
 from bench.dashboard import dashboard_requests
 from bench.load import Build, LoadResult, Req, median, run_load
 from bench.peer import PEER_DEVICES_SESSIONS, PEER_PRODUCTS_EVENTS, start_postgraphile
+
+# `python -m bench.run` runs this file as `__main__`: the workload modules' `from bench.run import ...` (made when
+# they run: bench/kissmetrics.py) then find this module rather than load a second copy of it
+sys.modules.setdefault("bench.run", sys.modules[__name__])
 
 ROOT = Path(__file__).resolve().parent.parent
 PY = sys.executable
@@ -104,6 +108,7 @@ TARGETS = {
     "export_rows_per_s": 100_000,
     "fa_pages_p95_ms": 50.0,
     "fa_export_rows_per_s": 50_000,
+    **kissmetrics.TARGETS,
 }
 
 
@@ -236,13 +241,18 @@ async def ensure_dataset(
     """Seed `account` with `params` unless the marker says it already holds exactly that (`reseed`: in any case,
     which first deletes what the account's products hold); its credentials."""
     from gateway.cli.bootstrap import bootstrap
-    from gateway.cli.seed import run_seed
+    from gateway.cli.seed import SEED_VERSION, run_seed
     from gateway.db.pool import Database
 
     marker_path = data_dir / "seeded.json"
     markers = read_markers(marker_path)
     info: dict[str, Any] = {"account": account, **params}
-    if reseed or markers.get(account, {}).get("params") != params:
+    # data seeded by an earlier version of the seeder is seeded again
+    if (
+        reseed
+        or markers.get(account, {}).get("params") != params
+        or markers[account].get("version") != SEED_VERSION
+    ):
         log(f"seeding {account}: {params}")
         result = await run_seed(
             url,
@@ -254,7 +264,7 @@ async def ensure_dataset(
             seed_number=params["seed"],
             pageviews=params.get("pageviews", 0),
         )
-        markers[account] = {"params": params, "seed_result": asdict(result)}
+        markers[account] = {"params": params, "version": SEED_VERSION, "seed_result": asdict(result)}
         write_markers(marker_path, markers)
     info["seed_result"] = markers[account]["seed_result"]
     db = await Database.connect(url, min_size=1, max_size=2)
@@ -689,6 +699,10 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             log,
         ),
     }
+    if wants(args, kissmetrics.GROUP):
+        datasets["people"] = await ensure_dataset(
+            url, data_dir, f"{prefix}-people", kissmetrics.people_params(args), log
+        )
     if not args.skip_large:
         datasets["large"] = await ensure_dataset(
             url,
@@ -706,7 +720,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         "bench-ingest",
         {"devices": 10, "events": 100, "products": 1, "seed": args.seed},
         log,
-        reseed=wants(args, "ingest"),
+        reseed=wants(args, "ingest") or wants(args, kissmetrics.GROUP),
     )
     web: dict[str, dict[str, Any]] = {}
     # the dashboard shows web analytics too: its overview is measured on these sets as well
@@ -748,7 +762,8 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     logs = out_dir / "logs"
     gateway = spawn(gateway_command(gw_port, url, args.workers), logs / "gateway.log", env)
     # the ingestion workloads run on a gateway of their own when they use another number of workers
-    separate = (wants(args, "ingest") or wants(args, "goatcounter")) and args.ingest_workers != args.workers
+    writes = wants(args, "ingest") or wants(args, "goatcounter") or wants(args, kissmetrics.GROUP)
+    separate = writes and args.ingest_workers != args.workers
     ingest_gateway = (
         spawn(gateway_command(ingest_port, url, args.ingest_workers), logs / "gateway-ingest.log", env)
         if separate
@@ -922,6 +937,10 @@ async def workloads(
             countly_i(args, "gc_ingest_i", ingestion, key, f"{run_id}-g", engine_base),
         )
 
+    if want(kissmetrics.GROUP):
+        await settle_writes(bench, url, kissmetrics.GROUP)
+        await kissmetrics.tracking(bench, url, ingestion, ingest, run_id, countly_ok)
+
     # its workers would only wait while the reads run
     stop(ingest_process)
 
@@ -1066,6 +1085,10 @@ async def workloads(
             exports.append(await fa.export_once(gw_base, datasets["small"], suffix, RssMonitor(gw_pid)))
             bench.log(f"fa export {suffix}: {exports[-1]}")
         results["fa_exports"] = exports
+
+    if want(kissmetrics.GROUP):
+        await settle_writes(bench, url, f"{kissmetrics.GROUP} reads")
+        await kissmetrics.reads(bench, url, datasets, reads)
 
     if want("statements"):
         await settle_writes(bench, url, "statements")
@@ -1233,11 +1256,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--only",
         help="comma-separated workload groups: ingest,nested,analytics,dashboard,followanalytics,statements,"
-        "goatcounter",
+        "goatcounter,kissmetrics",
     )
     parser.add_argument("--no-peer", action="store_true", help="do not start PostGraphile")
     parser.add_argument("--profile", action="store_true", help="py-spy the gateway in extra rounds")
     parser.add_argument("--output", default=str(ROOT / "bench" / "results"), help="where results go")
+    kissmetrics.add_arguments(parser)
     args = parser.parse_args(argv)
     quick = args.quick
     args.ingest_workers = max(1, args.ingest_workers or os.cpu_count() or 1)
@@ -1248,6 +1272,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     args.events_nested = args.events_nested or (40_000 if quick else 200_000)
     args.pageviews_small = args.pageviews_small or (20_000 if quick else 1_000_000)
     args.pageviews_large = args.pageviews_large or (200_000 if quick else 10_000_000)
+    kissmetrics.set_defaults(args)
     return args
 
 

@@ -28,12 +28,16 @@ _LONG_DIGITS = b"0" * 19
 _NEGATIVE_EXPONENT = re.compile(rb"[0-9]e-")
 
 
-def _orjson_text(value: Any) -> bytes | None:
-    """orjson's UTF-8 text of `value` when it is certainly json's, else None."""
+def _orjson_text(value: Any, floats: bool = True) -> bytes | None:
+    """orjson's UTF-8 text of `value` when it is certainly json's, else None. `floats=False`: the caller vouches
+    that `value` holds no float, so the text needs no look for floats written differently (a `null` in it is
+    a None)."""
     try:
         data = orjson.dumps(value, option=_ORJSON_OPTIONS)
     except TypeError:  # integers beyond 64 bits, non-str keys, lone surrogates, deep nesting
         return None
+    if not floats:
+        return data
     if b"null" in data or _below_1e_4(data) or (b"e-" in data and _NEGATIVE_EXPONENT.search(data)):
         return None  # maybe a float orjson writes differently (or a string that looks so)
     return data
@@ -59,9 +63,10 @@ def compact_json(value: Any) -> str:
     return _COMPACT.encode(value) if data is None else data.decode("utf-8")
 
 
-def compact_json_bytes(value: Any) -> bytes:
-    """`compact_json(value)` encoded as UTF-8."""
-    data = _orjson_text(value)
+def compact_json_bytes(value: Any, *, floats: bool = True) -> bytes:
+    """`compact_json(value)` encoded as UTF-8. `floats=False` for values the caller knows hold no float (text,
+    integers, booleans, nulls), which then never take the json encoder for their nulls."""
+    data = _orjson_text(value, floats)
     return _COMPACT.encode(value).encode("utf-8") if data is None else data
 
 

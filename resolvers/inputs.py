@@ -18,8 +18,9 @@ def own_pk(global_id: strawberry.ID | str, type_name: str) -> int:
         raise NotFound(type_name) from exc
 
 
-def set_clause(changes: dict[str, Any], first_param: int) -> tuple[str, list[Any]]:
-    """`col = $n, ...` for the given (column, value) pairs, which must come from code, not from the client."""
+def set_clause(changes: dict[str, Any], first_param: int, *, touch: bool = True) -> tuple[str, list[Any]]:
+    """`col = $n, ...` for the given (column, value) pairs, which must come from code, not from the client;
+    with `touch`, `updated_at = now()` as well."""
     if not changes:
         raise UserError("Nothing to update: give at least one field")
     parts = []
@@ -27,7 +28,7 @@ def set_clause(changes: dict[str, Any], first_param: int) -> tuple[str, list[Any
     for offset, (column, value) in enumerate(changes.items()):
         parts.append(f"{column} = ${first_param + offset}")
         values.append(value)
-    return ", ".join(parts) + ", updated_at = now()", values
+    return ", ".join(parts) + (", updated_at = now()" if touch else ""), values
 
 
 def unset(value: object) -> bool:

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import base64
 import binascii
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from typing import Any
+from uuid import UUID
 
 import strawberry
 
@@ -81,12 +83,29 @@ _BY_UUID = " UNION ALL ".join(
 )
 
 
-async def fetch_by_uuid(ctx: Context, uuid: Any) -> Any:
-    """The caller's object with this UUID (one statement to find it, then its type's loader), or None."""
-    row = await ctx.db.fetchrow(_BY_UUID, uuid, ctx.account_id)
-    if row is None:
-        return None
-    return await _fetchers[row["type_name"]](ctx, row["id"])
+# (account, UUID) -> (type name, id) of objects found by UUID, the most recent last. A UUID names one object
+# of one account for good (objects do not move between accounts, UUIDs are not reused), so a process keeps
+# where it found one: the REST shims name every object by UUID, several times a request for the Query API's
+# polls. A deleted object's loader then finds nothing, as for any stale id; an unknown UUID is not kept.
+_FOUND_BY_UUID: OrderedDict[tuple[int, UUID], tuple[str, int]] = OrderedDict()
+MAX_FOUND_BY_UUID = 10_000
+
+
+async def fetch_by_uuid(ctx: Context, uuid: UUID) -> Any:
+    """The caller's object with this UUID (one statement to find it the first time, then its type's loader),
+    or None."""
+    key = (ctx.account_id, uuid)
+    found = _FOUND_BY_UUID.get(key)
+    if found is None:
+        row = await ctx.db.fetchrow(_BY_UUID, uuid, ctx.account_id)
+        if row is None:
+            return None
+        found = _FOUND_BY_UUID[key] = (row["type_name"], row["id"])
+        if len(_FOUND_BY_UUID) > MAX_FOUND_BY_UUID:
+            _FOUND_BY_UUID.popitem(last=False)
+    else:
+        _FOUND_BY_UUID.move_to_end(key)
+    return await _fetchers[found[0]](ctx, found[1])
 
 
 @strawberry.interface(description="An object with a global id, fetchable with `node(id:)`.")

@@ -13,6 +13,7 @@ Python object per row and a serialization per field, most of the time of a large
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 import json
@@ -26,11 +27,13 @@ from typing import Any, Generic, TypeVar, cast
 import asyncpg
 import orjson
 import strawberry
+from graphql import FieldNode
 from strawberry.dataloader import DataLoader
 
 from gateway.access.principal import Permission
 from gateway.execution.fast_path import LeafListSelection, SerializedList, cheap_field, leaf_list_selection
 from resolvers.context import Context
+from resolvers.errors import found
 from resolvers.json_leaves import JsonLeaf
 from resolvers.json_pages import ChildPages, can_nest, page_rows
 
@@ -144,6 +147,22 @@ class Page:
     items: SerializedList | None = None
     first_key: tuple[Any, int] | None = None
     last_key: tuple[Any, int] | None = None
+
+
+def _selects_total_count(info: Any) -> bool:
+    """Whether the connection's own selection names `totalCount` (without directives; through fragments it is
+    not looked for, and the count then waits for the page as before)."""
+    for node in getattr(info, "_raw_info", info).field_nodes:
+        for selection in node.selection_set.selections if node.selection_set else ():
+            if isinstance(selection, FieldNode) and selection.name.value == "totalCount":
+                return not selection.directives
+    return False
+
+
+def _retrieved(future: asyncio.Future[int]) -> None:
+    """Marks a failed load's exception as seen (it is reported where the value is awaited, if it is)."""
+    if not future.cancelled():
+        future.exception()
 
 
 def encode_cursor(value: Any, pk: int) -> str:
@@ -262,9 +281,15 @@ class Listing(Generic[T]):
         self, ctx: Context, parent_id: int, request: PageRequest, info: Any = None
     ) -> Connection[T]:
         """The page of `parent_id`'s list; with the resolver's `info`, built by PostgreSQL when it can be."""
-        request = self._projected(ctx, request, info)
-        page = await self._pages(ctx).load(PageKey(parent_id, request))
-        return self._connection(ctx, parent_id, request, page)
+        return await self._load(ctx, parent_id, self._projected(ctx, request, info), info)
+
+    async def _load(self, ctx: Context, parent_id: int, request: PageRequest, info: Any) -> Connection[T]:
+        page = self._pages(ctx).load(PageKey(parent_id, request))
+        if info is not None and _selects_total_count(info):
+            # its statement then runs beside the page's, on another connection, rather than after it
+            counted = cast("asyncio.Future[int]", self._counts(ctx).load((parent_id, request.conditions)))
+            counted.add_done_callback(_retrieved)  # awaited by `totalCount`, unless the page failed
+        return self._connection(ctx, parent_id, request, await page)
 
     def connection_now(
         self, ctx: Context, parent_id: int, request: PageRequest, info: Any = None
@@ -291,12 +316,15 @@ class Listing(Generic[T]):
         loaded = loader.cache_map.get(key)
         if loaded is not None and loaded.done() and not loaded.cancelled() and loaded.exception() is None:
             return self._connection(ctx, parent_id, request, loaded.result())
-        return cast(Connection[T], self.connection(ctx, parent_id, request))
+        return cast(Connection[T], self._load(ctx, parent_id, request, info))
 
     def _pages(self, ctx: Context) -> DataLoader[PageKey, Page]:
         return cast(
             DataLoader[PageKey, Page], ctx.loader(self._raw_page_batch if ctx.raw_json else self._page_batch)
         )
+
+    def _counts(self, ctx: Context) -> DataLoader[tuple[int, tuple[Condition, ...]], int]:
+        return cast(DataLoader[tuple[int, tuple[Condition, ...]], int], ctx.loader(self._count_batch))
 
     def _projected(self, ctx: Context, request: PageRequest, info: Any) -> PageRequest:
         if info is None or not self.json_leaves or not ctx.serialized_lists or request.offset:
@@ -348,7 +376,7 @@ class Listing(Generic[T]):
             last_key = keys[-1] if keys else None
 
         async def count() -> int:
-            return await ctx.loader(self._count_batch).load((parent_id, request.conditions))
+            return await self._counts(ctx).load((parent_id, request.conditions))
 
         return Connection(
             page_info=PageInfo(
@@ -535,6 +563,24 @@ class ById(Generic[T]):
         if pk is None:
             return None
         return await ctx.loader(self._batch).load(pk)
+
+    def load_now(self, ctx: Context, pk: int, what: str) -> T | Awaitable[T]:
+        """For prefetchable resolvers of a relation that must exist (`what` names it when it does not): the
+        object at once when loaded already, else an awaitable of it; while the executor prefetches, the load is
+        only registered (`ctx.prefetch`) and None returned, as `Listing.connection_now` does for pages."""
+        loader = ctx.loader(self._batch)
+        if ctx.capture is not None:  # a listing asking how a child connection loads: this is none
+            raise TypeError("not a connection")
+        if ctx.prefetch is not None:
+            ctx.prefetch.append(loader.load(pk))
+            return cast(T, None)
+        loaded = loader.cache_map.get(pk)
+        if loaded is not None and loaded.done() and not loaded.cancelled() and loaded.exception() is None:
+            return found(loaded.result(), what)
+        return self._found(ctx, pk, what)
+
+    async def _found(self, ctx: Context, pk: int, what: str) -> T:
+        return found(await self.load(ctx, pk), what)
 
     async def load_many(self, ctx: Context, pks: list[int]) -> list[T | None]:
         return list(await ctx.loader(self._batch).load_many(pks))

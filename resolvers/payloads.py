@@ -41,9 +41,12 @@ async def update_owned(
     type_name: str,
     global_id: strawberry.ID,
     changes: dict[str, Any],
+    *,
+    touch: bool = True,
 ) -> asyncpg.Record:
-    """Apply `changes` (column names from code) to the caller's row named by `global_id`; returns `columns`."""
-    assignments, values = set_clause(changes, 3)
+    """Apply `changes` (column names from code) to the caller's row named by `global_id`; returns `columns`.
+    `touch`: the row's `updated_at` becomes now (tables without one say False)."""
+    assignments, values = set_clause(changes, 3, touch=touch)
     row = await ctx.db.fetchrow(
         f"UPDATE {table} AS t SET {assignments} WHERE t.id = $1 AND t.account_id = $2 RETURNING {columns}",
         own_pk(global_id, type_name),

@@ -17,6 +17,7 @@ from gateway.execution.fast_path import install_direct_resolvers
 from resolvers.accounts.mutations import AccountMutations
 from resolvers.accounts.types import Account, load_account
 from resolvers.context import ctx_of
+from resolvers.definitions.mutations import DefinitionMutations
 from resolvers.definitions.types import (
     ACCOUNT_EVENT_DEFINITIONS,
     ACCOUNT_PROPERTY_DEFINITIONS,
@@ -165,7 +166,7 @@ class Query:
     ) -> Connection[EventDefinition]:
         ctx = ctx_of(info)
         request = page_request(ctx, first, after, DEFINITION_ORDER, offset=offset)
-        return await ACCOUNT_EVENT_DEFINITIONS.connection(ctx, ctx.account_id, request)
+        return await ACCOUNT_EVENT_DEFINITIONS.connection(ctx, ctx.account_id, request, info)
 
     @strawberry.field(description="The property definitions of every product of the caller's account.")
     async def property_definitions(
@@ -179,7 +180,7 @@ class Query:
         ctx = ctx_of(info)
         conditions = [] if scope is None else [Condition("t.scope = {}", scope.value)]
         request = page_request(ctx, first, after, PROPERTY_ORDER, conditions, offset=offset)
-        return await ACCOUNT_PROPERTY_DEFINITIONS.connection(ctx, ctx.account_id, request)
+        return await ACCOUNT_PROPERTY_DEFINITIONS.connection(ctx, ctx.account_id, request, info)
 
     @strawberry.field(
         description="The caller's object with this UUID (account, product, report, report run, event or "
@@ -244,6 +245,7 @@ class Mutation(
     TokenMutations,
     ProductMutations,
     ReportMutations,
+    DefinitionMutations,
     SegmentMutations,
     ExportMutations,
     IngestMutations,

@@ -336,6 +336,10 @@ def nested(parent: str, child: str) -> Handler:
         if node is None or node["__typename"] != parent_type:
             raise Failed(404)
         found = node[field]
+        if kind in ("events", "properties"):
+            # the documents do not select the product of each definition: it is the parent
+            for item in found["nodes"]:
+                item["product"] = {"uuid": node["uuid"]}
         url = f"{base}/core/{parent}/{uid}/{child}"
         shape = SHAPES[KINDS[kind][1]]
         if parent == "accounts":

@@ -14,7 +14,7 @@ from urllib.parse import urlencode
 
 from aiohttp import web
 
-from gateway.json_text import compact_json
+from gateway.json_text import compact_json, compact_json_bytes
 
 JSON_TYPE = "application/json; charset=utf-8"
 CACHED = "max-age=0, private, must-revalidate"
@@ -40,6 +40,9 @@ def iso(value: str | None, zulu: bool = False) -> str | None:
     """A graph timestamp as the Core API writes it: whole seconds, `+00:00` (accounts: `Z`)."""
     if value is None:
         return None
+    if len(value) >= 25 and value.endswith("+00:00") and value[19] in ".+":
+        # the graph writes UTC times as `YYYY-MM-DDTHH:MM:SS[.ffffff]+00:00`: only the fraction goes
+        return value[:19] + ("Z" if zulu else "+00:00")
     moment = datetime.fromisoformat(value).astimezone(UTC).replace(microsecond=0)
     text = moment.isoformat()
     return text.replace("+00:00", "Z") if zulu else text
@@ -102,7 +105,8 @@ def _link_header(links: list[dict[str, Any]]) -> str:
 
 def ok(body: dict[str, Any], status: int = 200) -> web.Response:
     """A 200 reply: the body, its top-level links repeated in `Link`, an ETag."""
-    text = compact_json(body).encode("utf-8")
+    # the Core API's objects hold text, integers, booleans and nulls, never a float
+    text = compact_json_bytes(body, floats=False)
     headers = {
         "Content-Type": JSON_TYPE,
         "Cache-Control": CACHED,

@@ -96,7 +96,8 @@ def chunk_sql(definition: dict[str, Any]) -> tuple[str, list[Any]]:
     joiner = " AND " if definition.get("match", "all") == "all" else " OR "
     where = joiner.join(f"({c})" for c in conditions) if conditions else "true"
 
-    cells = ["s.id", "s.device_key"]
+    # the cells after KMID and Person (the person's key is read for the people found only)
+    cells = []
     for column in columns:
         if "event" in column:
             i = keys.index(column["event"])
@@ -111,19 +112,24 @@ def chunk_sql(definition: dict[str, Any]) -> tuple[str, list[Any]]:
             cells.append(f"pp.value_{names.index(column['property'])}")
 
     ctes = [
+        # the run's dates, typed here: a search without event criteria or columns reads them nowhere else
+        "dates AS (SELECT $5::timestamptz AS starts_at, $6::timestamptz AS ends_at)",
+        # the chunk's persons: their ids alone, in the order of the product's index of them
         """persons AS MATERIALIZED (
-            SELECT d.id, d.device_key FROM devices AS d
+            SELECT d.id FROM devices AS d
             WHERE d.account_id = $1 AND d.product_id = $2 AND d.id > $3 ORDER BY d.id LIMIT $4
-        ), bounds AS MATERIALIZED (SELECT min(id) AS lo, max(id) AS hi, count(*) AS n FROM persons)"""
+        ), bounds AS MATERIALIZED (SELECT min(id) AS lo, max(id) AS hi, count(*) AS n FROM persons)""",
     ]
     joins = ""
     if keys:
         all_keys = params.add(keys, "text[]")
+        # each person's events, through the chunk's persons (devices of this account and product): the key
+        # and count are in the index of a device's events (migration 028), so this reads that index alone
         ctes.append(
             f"""ev AS (
             SELECT e.device_id, {", ".join(event_aggregates)}
-            FROM bounds AS b JOIN events AS e ON e.device_id BETWEEN b.lo AND b.hi
-            WHERE e.account_id = $1 AND e.product_id = $2 AND e.key = ANY({all_keys})
+            FROM persons AS s JOIN events AS e ON e.device_id = s.id
+            WHERE e.key = ANY({all_keys})
             GROUP BY e.device_id)"""
         )
         joins += " LEFT JOIN ev ON ev.device_id = s.id"
@@ -140,13 +146,14 @@ def chunk_sql(definition: dict[str, Any]) -> tuple[str, list[Any]]:
         joins += " LEFT JOIN pp ON pp.person_id = s.id"
     sql = f"""
         WITH {", ".join(ctes)}, found AS (
-            SELECT s.id, s.device_key, jsonb_build_array({", ".join(cells)}) AS cells
+            SELECT s.id, jsonb_build_array({", ".join(cells)}) AS cells
             FROM persons AS s{joins}
             WHERE {where}
         ), written AS (
             INSERT INTO report_run_rows (account_id, run_id, seq, person_id, person, cells)
-            SELECT $1, $7, $8 + row_number() OVER (ORDER BY f.id) - 1, f.id, f.device_key, f.cells
-            FROM found AS f
+            SELECT $1, $7, $8 + row_number() OVER (ORDER BY f.id) - 1, f.id, d.device_key,
+                   jsonb_build_array(f.id, d.device_key) || f.cells
+            FROM found AS f JOIN devices AS d ON d.id = f.id AND d.account_id = $1
             RETURNING 1
         )
         SELECT b.n AS persons, b.hi AS last_id, (SELECT count(*) FROM written) AS found FROM bounds AS b"""

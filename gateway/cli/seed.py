@@ -8,6 +8,15 @@ same numbers as if the data had been sent through `/i`.
 
 Each session is modelled as three requests: `begin_session` with metrics (at `started_at`), one request
 carrying the session's events, and `end_session` with `session_duration` (at `ended_at`).
+
+People (`_seed_people`): every device is a person, known by its device key and, for ALIAS_SHARE of them, by an
+email address an alias joined to it (as a product that identifies its users once they sign up). Each person
+has the properties every person of a product has (`plan`, `lifetime value`, `country`, `email` for those
+known by one) and a few of a long tail of others (PROPERTY_TAIL names, most of them rare), written with COPY.
+Events: most take one of the twelve common keys; TAIL_EVENT_SHARE of them one of EVENT_TAIL rarer names. So a
+product has definitions in the numbers of a real one (about 160 events and 100 properties of people), each
+backed by the rows it describes. These draws use their own random streams, so the devices, sessions and common
+events a seed number gives are the same as before people were seeded.
 """
 
 from __future__ import annotations
@@ -27,6 +36,8 @@ from gateway.cli.seed_web import build_web_rollups, seed_pageviews
 from gateway.db.pool import Database
 
 CHUNK = 50_000
+# raised when the same arguments give other rows (the benchmark reseeds data sets of an earlier version)
+SEED_VERSION = 2
 EVENTS_PER_SESSION = 20
 
 OS = ("Android", "iOS", "Windows", "macOS", "Linux")
@@ -58,6 +69,58 @@ EVENT_KEYS = (
     "rate",
 )
 PLANS = ("free", "pro", "team")
+# the rarer events: verb and object, e.g. "viewed pricing page"
+TAIL_VERBS = (
+    "viewed",
+    "clicked",
+    "opened",
+    "closed",
+    "completed",
+    "started",
+    "shared",
+    "downloaded",
+    "rated",
+    "dismissed",
+    "enabled",
+    "disabled",
+)
+TAIL_OBJECTS = (
+    "pricing page",
+    "onboarding step",
+    "help article",
+    "invite dialog",
+    "export",
+    "report",
+    "settings",
+    "notification",
+    "banner",
+    "tutorial",
+    "survey",
+    "integration",
+)
+EVENT_TAIL = tuple(f"{verb} {obj}" for obj in TAIL_OBJECTS for verb in TAIL_VERBS)
+TAIL_EVENT_SHARE = 0.01
+# properties of people: those of every person, and a long tail (area and field, e.g. "campaign source")
+ALIAS_SHARE = 0.4
+TAIL_AREAS = (
+    "campaign",
+    "experiment",
+    "referrer",
+    "landing page",
+    "trial",
+    "billing",
+    "team",
+    "device",
+    "newsletter",
+    "support",
+    "survey",
+    "integration",
+)
+TAIL_FIELDS = ("source", "variant", "name", "count", "score", "amount", "status", "tier")
+NUMERIC_FIELDS = frozenset({"count", "score", "amount"})
+PROPERTY_TAIL = tuple(f"{area} {field}" for area in TAIL_AREAS for field in TAIL_FIELDS)
+TAIL_VALUES = ("a", "b", "control", "alpha", "beta", "gold", "silver", "active", "paused", "new")
+TAIL_PROPERTIES_PER_PERSON = 4
 SOURCES = ("organic", "ads", "email", "social")
 PATHS = ("/", "/pricing", "/docs", "/blog", "/signup")
 
@@ -75,6 +138,9 @@ class SeedResult:
     seconds: float
     pageviews: int = 0
     timings: dict[str, float] = field(default_factory=dict)
+    # names people are known by (device keys and aliases), and their property values
+    identities: int = 0
+    properties: int = 0
 
 
 class Progress:
@@ -150,9 +216,69 @@ async def _copy(db: Database, table: str, columns: Sequence[str], rows: list[tup
                 await conn.execute("SET session_replication_role = DEFAULT")
 
 
-async def _seed_people(db: Database, product_id: int, first_device: int, plans: list[str]) -> None:
-    """The identities of a product's seeded devices (COPY ran without the trigger that adds them) and each
-    person's `plan` property."""
+def _zipf_weights(n: int, exponent: float = 1.0) -> list[float]:
+    """Cumulative weights of ranks 1..n falling as 1/rank**exponent: a few common names, many rare ones."""
+    weights, total = [], 0.0
+    for rank in range(1, n + 1):
+        total += 1 / rank**exponent
+        weights.append(total)
+    return weights
+
+
+_EVENT_TAIL_WEIGHTS = _zipf_weights(len(EVENT_TAIL))
+_PROPERTY_TAIL_WEIGHTS = _zipf_weights(len(PROPERTY_TAIL), 0.8)
+_IDENTITY_COLUMNS = ("account_id", "product_id", "key", "identity", "person_id", "kind", "created_at")
+_PROPERTY_COLUMNS = ("account_id", "product_id", "person_id", "source", "name", "value", "number", "set_at")
+
+
+@dataclass(frozen=True)
+class Person:
+    """What `_seed_people` needs of a seeded device: when it was first and last seen, and its country."""
+
+    first_seen: datetime
+    last_seen: datetime
+    country: str
+
+
+def _person_properties(
+    rng: random.Random, plan: str, person: Person, email: str | None
+) -> Iterator[tuple[str, str, float | None, datetime]]:
+    """(name, value, numeric reading, set_at) of one person's properties: values as trackers send them (text)."""
+    span = (person.last_seen - person.first_seen).total_seconds()
+
+    def moment() -> datetime:
+        return person.first_seen + timedelta(seconds=rng.random() * span)
+
+    yield "plan", plan, None, person.first_seen
+    value = {"free": 0.0, "pro": rng.uniform(20, 500), "team": rng.uniform(100, 2000)}[plan]
+    value = round(value, 2)
+    yield "lifetime value", f"{value:g}", value, moment()
+    yield "country", person.country, None, person.first_seen
+    if email is not None:
+        yield "email", email, None, moment()
+    names: set[str] = set()
+    for _ in range(rng.randrange(2 * TAIL_PROPERTIES_PER_PERSON + 1)):
+        names.add(rng.choices(PROPERTY_TAIL, cum_weights=_PROPERTY_TAIL_WEIGHTS)[0])
+    for name in sorted(names):
+        if name.rpartition(" ")[2] in NUMERIC_FIELDS:
+            number = float(rng.randrange(1000))
+            yield name, f"{number:g}", number, moment()
+        else:
+            yield name, rng.choice(TAIL_VALUES), None, moment()
+
+
+async def _seed_people(
+    db: Database,
+    rng: random.Random,
+    account_id: int,
+    product_id: int,
+    product_index: int,
+    first_device: int,
+    plans: list[str],
+    people: list[Person],
+) -> tuple[int, int]:
+    """The identities and properties of a product's seeded devices (COPY ran without the trigger that adds the
+    primary identities); returns how many identities and property values it wrote."""
     await db.execute(
         """INSERT INTO person_identities (account_id, product_id, key, identity, person_id, kind)
            SELECT account_id, product_id, lower(device_key), device_key, id, 'primary'
@@ -160,15 +286,29 @@ async def _seed_people(db: Database, product_id: int, first_device: int, plans: 
         product_id,
         first_device,
     )
-    await db.execute(
-        """INSERT INTO person_properties (account_id, product_id, person_id, source, name, value, set_at)
-           SELECT d.account_id, d.product_id, d.id, 'global', 'plan', to_jsonb(p.plan), d.first_seen
-           FROM unnest($3::text[]) WITH ORDINALITY AS p(plan, n)
-           JOIN devices d ON d.id = $2 + p.n - 1 AND d.product_id = $1""",
-        product_id,
-        first_device,
-        plans,
-    )
+    identities, properties = len(people), 0
+    aliases: list[tuple[Any, ...]] = []
+    values: list[tuple[Any, ...]] = []
+    for i, (plan, person) in enumerate(zip(plans, people, strict=True)):
+        person_id = first_device + i
+        email = None
+        if rng.random() < ALIAS_SHARE:
+            email = f"user-{product_index}-{i:08d}@{rng.choice(('example.com', 'example.org', 'mail.test'))}"
+            span = (person.last_seen - person.first_seen).total_seconds()
+            joined = person.first_seen + timedelta(seconds=rng.random() * span)
+            aliases.append((account_id, product_id, email.lower(), email, person_id, "alias", joined))
+        for name, value, number, set_at in _person_properties(rng, plan, person, email):
+            values.append((account_id, product_id, person_id, "global", name, value, number, set_at))
+        if len(values) >= CHUNK:
+            await _copy(db, "person_properties", _PROPERTY_COLUMNS, values)
+            properties += len(values)
+            values = []
+    if values:
+        await _copy(db, "person_properties", _PROPERTY_COLUMNS, values)
+        properties += len(values)
+    for start in range(0, len(aliases), CHUNK):
+        await _copy(db, "person_identities", _IDENTITY_COLUMNS, aliases[start : start + CHUNK])
+    return identities + len(aliases), properties
 
 
 async def ensure_products(db: Database, account_id: int, count: int, timezone: str = "UTC") -> list[int]:
@@ -233,6 +373,10 @@ async def seed(
     started = time.monotonic()
     timings: dict[str, float] = {}
     rng = random.Random(seed_number)
+    # people's identities and properties, and the rarer events, draw from streams of their own (module docstring)
+    people_rng = random.Random(f"people-{seed_number}")
+    tail_rng = random.Random(f"events-{seed_number}")
+    identities = properties = 0
     now = now or datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
     window = days * 86400.0
     origin = now.timestamp() - window
@@ -307,6 +451,7 @@ async def seed(
             if s > last_begin[d]:
                 last_begin[d], last_sid[d] = s, first_session + j
         rows: list[tuple[Any, ...]] = []
+        people: list[Person] = []
         for i in range(n_devices):
             os_name = rng.choice(OS)
             country, city = rng.choice(COUNTRIES)
@@ -336,6 +481,7 @@ async def seed(
                     last_sid[i] if seen else None,
                 )
             )
+            people.append(Person(first, last_end or last, country))
             if len(rows) >= CHUNK:
                 await _copy(db, "devices", device_cols, rows)
                 dev_bar.update(len(rows))
@@ -343,7 +489,18 @@ async def seed(
         if rows:
             await _copy(db, "devices", device_cols, rows)
             dev_bar.update(len(rows))
-        await _seed_people(db, product_id, first_device, [rng.choice(PLANS) for _ in range(n_devices)])
+        written = await _seed_people(
+            db,
+            people_rng,
+            account_id,
+            product_id,
+            product_index,
+            first_device,
+            [rng.choice(PLANS) for _ in range(n_devices)],
+            people,
+        )
+        identities, properties = identities + written[0], properties + written[1]
+        del people
         rows = []
         for j in range(n_sessions):
             start = fromts(sess_start[j], UTC)
@@ -387,6 +544,11 @@ async def seed(
                     seg = {"name": path, "visit": 1}
                 else:
                     seg = {"source": rng.choice(SOURCES)} if rng.random() < 0.5 else None
+                count_of = 1 + int(rng.random() < 0.1)
+                duration = round(rng.random() * 30, 1) if rng.random() < 0.3 else None
+                if tail_rng.random() < TAIL_EVENT_SHARE:
+                    key = tail_rng.choices(EVENT_TAIL, cum_weights=_EVENT_TAIL_WEIGHTS)[0]
+                    seg, amount, path = None, None, None
                 rows.append(
                     (
                         account_id,
@@ -394,9 +556,9 @@ async def seed(
                         did,
                         sid,
                         key,
-                        1 + int(rng.random() < 0.1),
+                        count_of,
                         amount,
-                        round(rng.random() * 30, 1) if rng.random() < 0.3 else None,
+                        duration,
                         seg,
                         fromts(min(begin + rng.random() * dur, end_ts), UTC),
                         path,
@@ -420,11 +582,11 @@ async def seed(
     timings["rollups"] = time.monotonic() - t0
     if progress:
         sys.stderr.write(f" {timings['rollups']:.1f}s\n")
-    written = 0
+    pageviews_written = 0
     if pageviews:
         t0 = time.monotonic()
         web_bar = Progress("pageviews", pageviews, enabled=progress)
-        written = await seed_pageviews(
+        pageviews_written = await seed_pageviews(
             db, account_id, product_ids, pageviews, seed_number, days, now, _copy, web_bar.update
         )
         web_bar.close()
@@ -442,7 +604,17 @@ async def seed(
     # later, in the middle of whatever runs next. Vacuumed now, their space is free for the next inserts, and
     # the new rows are marked all-visible for index-only scans.
     t0 = time.monotonic()
-    tables = ["devices", "sessions", "events", "session_rollups", "event_rollups"]
+    tables = [
+        "devices",
+        "sessions",
+        "events",
+        "session_rollups",
+        "event_rollups",
+        "person_identities",
+        "person_properties",
+        "event_definitions",
+        "property_definitions",
+    ]
     if pageviews:
         tables += ["web_paths", "web_campaigns", "web_rollups"]
     for table in tables:
@@ -457,7 +629,9 @@ async def seed(
         events=n_events * products,
         seconds=time.monotonic() - started,
         timings=timings,
-        pageviews=written,
+        pageviews=pageviews_written,
+        identities=identities,
+        properties=properties,
     )
 
 
@@ -579,27 +753,35 @@ async def build_rollups(db: Database, product_ids: list[int]) -> None:
                 """,
                 product_id,
             )
+            # definitions in the order their names were first received (their `index` is their rank by id)
             await tx.execute(
                 """
-                INSERT INTO event_definitions (account_id, product_id, name, total, first_used, last_used)
-                SELECT account_id, product_id, key, sum(count), min(occurred_at), max(occurred_at)
+                INSERT INTO event_definitions (account_id, product_id, name, total, first_used, last_used,
+                                               first_sent, last_sent)
+                SELECT account_id, product_id, key, sum(count), min(occurred_at), max(occurred_at),
+                       min(occurred_at), max(occurred_at)
                 FROM events WHERE product_id = $1 GROUP BY account_id, product_id, key
+                ORDER BY min(occurred_at), key
                 """,
                 product_id,
             )
             await tx.execute(
                 """
                 INSERT INTO property_definitions (account_id, product_id, scope, name, data_type,
-                                                  first_seen, last_seen)
-                SELECT account_id, product_id, 'event', seg_key, 'string', min(first_used), max(last_used)
+                                                  first_seen, last_seen, first_sent, last_sent)
+                SELECT account_id, product_id, 'event', seg_key, 'string', min(first_used), max(last_used),
+                       min(first_used), max(last_used)
                 FROM (SELECT r.account_id, r.product_id, r.seg_key, min(r.bucket) AS first_used,
                              max(r.bucket) AS last_used
                       FROM event_rollups r WHERE r.product_id = $1 AND r.grain = 'y' AND r.seg_key <> ''
                       GROUP BY 1, 2, 3) x
                 GROUP BY account_id, product_id, seg_key
                 UNION ALL
-                SELECT account_id, product_id, 'device', 'plan', 'string', min(first_seen), max(last_seen)
-                FROM devices WHERE product_id = $1 GROUP BY account_id, product_id
+                (SELECT account_id, product_id, 'device', name,
+                        CASE WHEN bool_and(number IS NOT NULL) THEN 'number' ELSE 'string' END,
+                        min(set_at), max(set_at), min(set_at), max(set_at)
+                 FROM person_properties WHERE product_id = $1 AND source = 'global'
+                 GROUP BY account_id, product_id, name ORDER BY min(set_at), name)
                 """,
                 product_id,
             )

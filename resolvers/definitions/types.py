@@ -10,8 +10,8 @@ from uuid import UUID
 import asyncpg
 import strawberry
 
+from gateway.execution.fast_path import prefetchable
 from resolvers.context import Context, ctx_of
-from resolvers.errors import found
 from resolvers.node import Node, register_node
 from resolvers.pagination import ById, Listing, Order
 
@@ -61,12 +61,14 @@ class EventDefinition(Node):
         )
 
     @strawberry.field(description="The product of the definition.")
-    async def product(
+    @prefetchable
+    def product(
         self, info: strawberry.Info
     ) -> Annotated[Product, strawberry.lazy("resolvers.products.types")]:
-        from resolvers.products.types import load_product
+        # prefetchable: the products of a page of definitions are loaded at once, then read without an await
+        from resolvers.products.types import PRODUCT_BY_ID
 
-        return found(await load_product(ctx_of(info), self.product_pk), "Product")
+        return PRODUCT_BY_ID.load_now(ctx_of(info), self.product_pk, "Product")  # type: ignore[return-value]
 
 
 @strawberry.type(
@@ -115,12 +117,14 @@ class PropertyDefinition(Node):
         )
 
     @strawberry.field(description="The product of the definition.")
-    async def product(
+    @prefetchable
+    def product(
         self, info: strawberry.Info
     ) -> Annotated[Product, strawberry.lazy("resolvers.products.types")]:
-        from resolvers.products.types import load_product
+        # prefetchable: the products of a page of definitions are loaded at once, then read without an await
+        from resolvers.products.types import PRODUCT_BY_ID
 
-        return found(await load_product(ctx_of(info), self.product_pk), "Product")
+        return PRODUCT_BY_ID.load_now(ctx_of(info), self.product_pk, "Product")  # type: ignore[return-value]
 
 
 # `index` is the definition's rank by id in its product (definitions are only ever added): one probe of the

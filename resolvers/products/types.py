@@ -307,7 +307,7 @@ class Product(Node):
 
         ctx = ctx_of(info)
         request = page_request(ctx, first, after, DEFINITION_ORDER, offset=offset)
-        return EVENT_DEFINITIONS.connection_now(ctx, self.pk, request)
+        return EVENT_DEFINITIONS.connection_now(ctx, self.pk, request, info)
 
     @strawberry.field(
         description="Properties seen on events (segmentation keys) and people (user details, KISSmetrics "
@@ -327,7 +327,7 @@ class Product(Node):
         ctx = ctx_of(info)
         conditions = [] if scope is None else [Condition("t.scope = {}", scope.value)]
         request = page_request(ctx, first, after, PROPERTY_ORDER, conditions, offset=offset)
-        return PROPERTY_DEFINITIONS.connection_now(ctx, self.pk, request)
+        return PROPERTY_DEFINITIONS.connection_now(ctx, self.pk, request, info)
 
 
 PRODUCT_COLUMNS = (

@@ -77,3 +77,78 @@ async def test_seed_is_reproducible_and_consistent(migrated: str, db: Database, 
             grain,
         )
         assert per_grain == raw["events"], grain
+
+
+async def test_seed_people_identities_properties_and_definitions(
+    migrated: str, db: Database, tmp_path: Path
+) -> None:
+    """People get identities (aliases included) and properties by COPY; the definitions describe what was
+    written: every event key and person property name, with totals and types that agree with the rows."""
+    first = _seed(migrated, tmp_path, "seed-people-a")
+    second = _seed(migrated, tmp_path, "seed-people-b")
+    account_id = first["account_id"]
+    assert first["identities"] == second["identities"] and first["properties"] == second["properties"]
+
+    async def people(account: object) -> list[tuple[object, ...]]:
+        rows = await db.fetch(
+            """SELECT d.device_key, p.name, p.value::text, p.number, p.set_at
+               FROM person_properties p JOIN devices d ON d.id = p.person_id
+               WHERE p.account_id = $1 ORDER BY 1, 2""",
+            account,
+        )
+        return [tuple(row) for row in rows]
+
+    assert await people(account_id) == await people(second["account_id"])  # reproducible
+    counts = await db.fetchrow(
+        """SELECT (SELECT count(*) FROM devices WHERE account_id = $1) AS devices,
+                  (SELECT count(*) FROM person_identities WHERE account_id = $1 AND kind = 'primary') AS primaries,
+                  (SELECT count(*) FROM person_identities WHERE account_id = $1 AND kind = 'alias') AS aliases,
+                  (SELECT count(*) FROM person_properties WHERE account_id = $1) AS properties""",
+        account_id,
+    )
+    assert counts["primaries"] == counts["devices"] == 40
+    assert 0 < counts["aliases"] < 40
+    assert first["identities"] == counts["primaries"] + counts["aliases"]
+    assert first["properties"] == counts["properties"]
+    # every person has the common properties; an aliased one its email too, named by the alias
+    common = await db.fetch(
+        "SELECT name, count(*) AS n FROM person_properties WHERE account_id = $1 "
+        "AND name IN ('plan', 'lifetime value', 'country') GROUP BY name",
+        account_id,
+    )
+    assert {row["name"]: row["n"] for row in common} == {"plan": 40, "lifetime value": 40, "country": 40}
+    mismatched = await db.fetchval(
+        """SELECT count(*) FROM person_identities i
+           LEFT JOIN person_properties p ON p.person_id = i.person_id AND p.name = 'email'
+           WHERE i.account_id = $1 AND i.kind = 'alias' AND p.value #>> '{}' IS DISTINCT FROM i.identity""",
+        account_id,
+    )
+    assert mismatched == 0
+
+    # property definitions of people: one per name written, `number` exactly when every value reads as one
+    definitions = await db.fetch(
+        "SELECT product_id, name, data_type, first_seen, last_seen FROM property_definitions "
+        "WHERE account_id = $1 AND scope = 'device'",
+        account_id,
+    )
+    stored = await db.fetch(
+        """SELECT product_id, name,
+                  CASE WHEN bool_and(number IS NOT NULL) THEN 'number' ELSE 'string' END AS data_type,
+                  min(set_at) AS first_seen, max(set_at) AS last_seen
+           FROM person_properties WHERE account_id = $1 GROUP BY product_id, name""",
+        account_id,
+    )
+    assert sorted(map(tuple, definitions)) == sorted(map(tuple, stored))
+    types = {row["name"]: row["data_type"] for row in definitions}
+    assert types["lifetime value"] == "number" and types["plan"] == "string"
+    # event definitions: the common keys and rarer ones, each total the sum of its events' counts
+    totals = await db.fetch(
+        """SELECT d.name, d.total, (SELECT sum(e.count) FROM events e
+                                     WHERE e.product_id = d.product_id AND e.key = d.name) AS summed
+           FROM event_definitions d WHERE d.account_id = $1""",
+        account_id,
+    )
+    assert totals and all(row["total"] == row["summed"] for row in totals)
+    assert len({row["name"] for row in totals}) == await db.fetchval(
+        "SELECT count(DISTINCT key) FROM events WHERE account_id = $1", account_id
+    )

@@ -38,7 +38,7 @@ from adapters.countly.params import (
     unquote_plus,
 )
 from adapters.countly.writes import bulk_item_payload, dedupe_hash, event_input, quote_component
-from gateway.json_text import compact_json, loads_json
+from gateway.json_text import compact_json, compact_json_bytes, loads_json
 
 # characters that matter to the parsers, then some ordinary and some non-ASCII ones
 _SPECIAL = "%=&+;_ \r\n\t\x00\x7f"
@@ -297,6 +297,36 @@ def test_compact_json_matches_json_dumps() -> None:
     for value in values:
         mine, reference = _text_outcome(compact_json, value), _text_outcome(_reference_compact, value)
         assert mine == reference, repr(value)[:200]
+
+
+def _has_float(value: Any) -> bool:
+    if isinstance(value, float):
+        return True
+    if isinstance(value, dict):
+        return any(_has_float(v) for v in value.values())
+    if isinstance(value, list | tuple):
+        return any(_has_float(v) for v in value if v is not value)
+    return False
+
+
+def test_compact_json_without_floats_matches_json_dumps() -> None:
+    """`floats=False` (the KISSmetrics Core API's bodies: text, integers, booleans, nulls) skips the look for
+    floats, and nulls are written by orjson: the text is still json's for every value without a float."""
+    rng = random.Random(10)
+    values = _odd_values() + [_json_value(rng, 4) for _ in range(6000)]
+    checked = 0
+    for value in values:
+        if _has_float(value):
+            continue
+        checked += 1
+        mine = _text_outcome(lambda v: compact_json_bytes(v, floats=False).decode("utf-8"), value)
+        # as compact_json_bytes without the flag: json's text, UTF-8 (which a lone surrogate cannot be)
+        assert mine == _text_outcome(lambda v: compact_json_bytes(v).decode("utf-8"), value), repr(value)[
+            :200
+        ]
+        if mine[0] == "value":
+            assert mine[1] == _reference_compact(value)
+    assert checked > 2000
 
 
 def test_compact_json_writes_floats_as_json_does() -> None:
