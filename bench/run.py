@@ -34,6 +34,7 @@ from bench import followanalytics as fa
 from bench import goatcounter, kissmetrics
 from bench.builders import bulk_builder, ingest_builder
 from bench.cpu import CpuMeter, CpuShare, cpu_share, postmaster_pid
+from bench.dashboard import dashboard_requests
 from bench.load import Build, LoadResult, Req, median, run_load
 from bench.peer import PEER_DEVICES_SESSIONS, PEER_PRODUCTS_EVENTS, start_postgraphile
 
@@ -101,6 +102,7 @@ TARGETS = {
     "nested_vs_peer": 1.0,
     "analytics_p95_ms": 25.0,
     "analytics_ratio": 1.3,
+    "dashboard_p95_ms": 50.0,
     "rss_mb": 200.0,
     "gc_count_hits_per_s": 50_000,
     "gc_pixel_vs_i": 1.0,
@@ -497,12 +499,15 @@ class Workload:
 
 
 def graphql_builder(
-    url: str, query: str, variables: dict[str, Any], token: str | None
+    url: str, query: str, variables: dict[str, Any], token: str | None, operation: str | None = None
 ) -> Callable[[int], Req]:
     headers = {"Content-Type": "application/json", "Accept": "application/json"}
     if token:
         headers["Authorization"] = f"Bearer {token}"
-    body = json.dumps({"query": query, "variables": variables}).encode()
+    payload: dict[str, Any] = {"query": query, "variables": variables}
+    if operation is not None:
+        payload["operationName"] = operation
+    body = json.dumps(payload).encode()
 
     def build(_i: int) -> Req:
         return Req("POST", url, data=body, headers=headers)
@@ -689,6 +694,10 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     out_dir = Path(args.output)
     url = start_embedded(data_dir)
     log(f"database {url}")
+    # data sets seeded by an earlier run are reused: their database needs the migrations added since
+    from gateway.db.migrate import migrate
+
+    await migrate(url)
 
     small, large = (args.events_small, args.events_large)
     # quick runs keep their own (small) accounts, so they do not replace the full-size data sets
@@ -734,7 +743,8 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         reseed=wants(args, "ingest") or wants(args, kissmetrics.GROUP),
     )
     web: dict[str, dict[str, Any]] = {}
-    if wants(args, "goatcounter"):
+    # the dashboard shows web analytics too: its overview is measured on these sets as well
+    if wants(args, "goatcounter") or wants(args, "dashboard"):
         # the web analytics sets (pageviews with their rollups), and an account whose site the counting
         # workloads write to, started from its seed again in each run that counts (as bench-ingest)
         sizes = {"small": args.pageviews_small, "ingest": 0}
@@ -1046,6 +1056,30 @@ async def workloads(
             scales[scale] = (queries, {"events": data["events"]})
         await alternate_scales(bench, "analytics", scales, reads)
 
+    if want("dashboard"):
+        await settle_writes(bench, url, "dashboard")
+        # 5. the dashboard's own requests, as it sends them: the product list, and the two requests of the overview
+        # of a period (tiles with the previous period and the chart's series; the tables) for three presets, on
+        # the events sets and, when seeded, the web sets
+        scales = {}
+        for scale, data in datasets.items():
+            if scale not in ("small", "large", "web-small", "web-large"):
+                continue
+            products = dashboard_requests(data["product_id"], "UTC")["products"]
+            status, _, body = await one_request(
+                graphql_builder(gql, products.query, {}, data["token"], products.operation)(0)
+            )
+            nodes = orjson.loads(body)["data"]["products"]["nodes"] if status == 200 else []
+            product = next((p for p in nodes if p["id"] == data["product_id"]), None)
+            timezone = product["timezone"] if product else "UTC"
+            site = bool(product and product["webAnalytics"]["paths"]["paths"])
+            builders = {
+                name: graphql_builder(gql, request.query, request.variables, data["token"], request.operation)
+                for name, request in dashboard_requests(data["product_id"], timezone, site).items()
+            }
+            scales[scale] = (builders, {"events": data["events"], "pageviews": data.get("pageviews", 0)})
+        await alternate_scales(bench, "dashboard", scales, reads, check=graphql_ok)
+
     if want("followanalytics"):
         await settle_writes(bench, url, "followanalytics")
         # 6. FollowAnalytics: numbered event pages at the large set, page 1 and page 1,000 alternated
@@ -1079,7 +1113,7 @@ async def workloads(
 
     if want("statements"):
         await settle_writes(bench, url, "statements")
-        # 5. SQL round trips: statements per request as list sizes grow
+        # 7. SQL round trips: statements per request as list sizes grow
         sweeps: list[dict[str, Any]] = []
         for products, events in ((1, 5), (5, 20), (20, 50), (20, 100)):
             status, headers, body = await one_request(
@@ -1159,10 +1193,12 @@ async def alternate_scales(
     prefix: str,
     scales: dict[str, tuple[dict[str, Callable[[int], Req]], dict[str, Any]]],
     reads: Served,
+    check: Callable[[int, bytes], bool] | None = None,
 ) -> None:
     """Each read (by name) on every data set (`scales`: its reads and what the results note of it), the rounds of
     a read's data sets alternated, so that their latency ratio is measured in the same minutes. Workloads are named
-    `{prefix}_{read}_{scale}`; a read named `graphql` is checked as GraphQL, the others as JSON objects."""
+    `{prefix}_{read}_{scale}`; replies are checked by `check`, else a read named `graphql` as GraphQL and the
+    others as JSON objects."""
     pairs: dict[str, list[Workload]] = {}
     for scale, (builders, extra) in scales.items():
         for name, builder in builders.items():
@@ -1171,7 +1207,7 @@ async def alternate_scales(
                     f"{prefix}_{name}_{scale}",
                     fixed(builder),
                     bench.args.read_concurrency,
-                    graphql_ok if name == "graphql" else json_ok,
+                    check or (graphql_ok if name == "graphql" else json_ok),
                     ("X-SQL-Statements",),
                     reads.monitor,
                     extra,
@@ -1240,8 +1276,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--pageviews-large", type=int, help="pageviews of the larger web set (default 10M)")
     parser.add_argument(
         "--only",
-        help="comma-separated workload groups: ingest,nested,analytics,followanalytics,statements,goatcounter,"
-        "kissmetrics",
+        help="comma-separated workload groups: ingest,nested,analytics,dashboard,followanalytics,statements,"
+        "goatcounter,kissmetrics",
     )
     parser.add_argument("--no-peer", action="store_true", help="do not start PostGraphile")
     parser.add_argument("--profile", action="store_true", help="py-spy the gateway in extra rounds")

@@ -19,6 +19,7 @@ from gateway.config import Settings
 from gateway.db.pool import Database
 from gateway.execution.executor import Executor
 from gateway.execution.persisted import PersistedQueries, adapter_documents
+from gateway.http.dashboard import add_dashboard_routes, dashboard_documents
 from gateway.http.downloads import download_by_link, download_export
 from gateway.http.error_shapes import add_dialect_route, error_shape_middleware
 from gateway.http.graphiql import add_graphiql_routes
@@ -93,7 +94,8 @@ def create_app(settings: Settings, database_url: str) -> web.Application:
         )
         await housekeeping.start()
         persisted = PersistedQueries(db)
-        await persisted.register_trusted(adapter_documents())
+        # the shims' documents and the dashboard's run in trusted-documents mode too
+        await persisted.register_trusted(adapter_documents() + list(dashboard_documents().values()))
         monitor = LoopMonitor()
         await monitor.start()
         app[STATE_KEY] = AppState(
@@ -123,6 +125,7 @@ def create_app(settings: Settings, database_url: str) -> web.Application:
     app.router.add_get("/exports/download", download_by_link)
     app.router.add_get("/exports/{id}/download", download_export)
     add_graphiql_routes(app)
+    add_dashboard_routes(app)
     from adapters.routes import add_adapter_routes
 
     add_adapter_routes(app)

@@ -9,9 +9,7 @@ can only render if nothing it needs comes from the internet. Skipped only when n
 from __future__ import annotations
 
 import asyncio
-import os
 import re
-import shutil
 import tempfile
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -22,18 +20,11 @@ import strawberry
 from aiohttp import web
 
 from gateway.http.graphiql import add_graphiql_routes, graphiql_html, graphiql_response, wants_graphiql
+from tests.chromium import CHROMIUM, FLAGS
 
 TOKEN = "test-token-123"
 
 
-def _chromium() -> str | None:
-    for candidate in (os.environ.get("CHROMIUM"), "chromium", "chromium-browser", "google-chrome"):
-        if candidate and (path := shutil.which(candidate)):
-            return path
-    return None
-
-
-CHROMIUM = _chromium()
 pytestmark = pytest.mark.skipif(
     CHROMIUM is None, reason="no chromium binary (install it: apt-get install -y chromium)"
 )
@@ -111,17 +102,7 @@ async def _chromium_run(url: str, *extra: str) -> str:
     with tempfile.TemporaryDirectory(prefix="graphiql-chromium-") as profile:
         proc = await asyncio.create_subprocess_exec(
             CHROMIUM,
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-quic",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--disable-dev-shm-usage",
-            # Anything not on 127.0.0.1 fails to resolve: a CDN dependency would break the page.
-            "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
+            *FLAGS,
             f"--user-data-dir={profile}",
             "--virtual-time-budget=15000",
             *extra,

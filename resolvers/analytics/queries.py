@@ -87,23 +87,30 @@ async def event_series(
     db: RowSource,
     account_id: int,
     product_id: int,
-    keys: list[str],
+    keys: list[str] | None,
     start: datetime,
     end: datetime,
     grain: str,
     segmentation: str | None = None,
+    merged: bool = False,
 ) -> list[EventPoint]:
-    """Per-bucket c/s/dur of `keys`; per value of the segmentation key `segmentation` when given."""
+    """Per-bucket c/s/dur of `keys` (None: every key of the product), by key and bucket (`merged`: the keys
+    summed, key ''); per value of the segmentation key `segmentation` when given."""
     grain = _check_grain(grain)
+    statements = (
+        (sql.EVENT_SERIES, sql.EVENT_SERIES_EVERY_KEY)
+        if not merged
+        else (sql.EVENT_SERIES_MERGED, sql.EVENT_SERIES_EVERY_KEY_MERGED)
+    )
     rows = await db.fetch(
-        sql.EVENT_SERIES,
+        statements[0] if keys is not None else statements[1],
         account_id,
         [product_id],
         start,
         end,
         grain,
         GRAIN_INTERVALS[grain],
-        list(keys),
+        list(keys) if keys is not None else None,
         segmentation or "",
     )
     return [EventPoint(r["key"], r["seg_value"], r["bucket"], r["c"], r["s"], r["dur"]) for r in rows]
@@ -342,6 +349,32 @@ async def period_totals(
                 totals.metrics[summed["dimension"]][summed["value"]] = [summed["t"], summed["n"], summed["u"]]
         result.append(totals)
     return result
+
+
+@dataclass(frozen=True)
+class EventTotals:
+    """Count, sum and duration of every event key over one range."""
+
+    c: int = 0
+    s: float = 0.0
+    dur: float = 0.0
+
+
+async def event_range_totals(
+    db: RowSource, account_id: int, product_id: int, ranges: list[tuple[datetime, datetime]]
+) -> list[EventTotals]:
+    """Every key's events summed over each local day range [start, end) (local midnights); one statement."""
+    if not ranges:
+        return []
+    rows = await db.fetch(
+        sql.EVENT_RANGE_TOTALS,
+        account_id,
+        [product_id],
+        [start for start, _ in ranges],
+        [end for _, end in ranges],
+    )
+    found = {row["range"]: EventTotals(row["c"], row["s"], row["dur"]) for row in rows}
+    return [found.get(number, EventTotals()) for number in range(1, len(ranges) + 1)]
 
 
 # -- the same stored rows as columns: one list per field, for reads of thousands of buckets ---------------------

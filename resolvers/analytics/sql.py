@@ -32,19 +32,43 @@ ORDER BY r.bucket, r.value
 """
 )
 
-# $1 account, $2 product, $3 since, $4 until, $5 grain, $6 grain interval, $7 keys, $8 segmentation key
-EVENT_SERIES = (
-    """
-SELECT r.product_id AS _product, r.key, r.seg_value, r.bucket, r.c, r.s, r.dur
+# every event key of the products $2: from the yearly per-key rows (a few per key), so that a read of "every
+# key" still narrows the primary key (product, key, ...) key by key instead of reading all of a product's rows
+EVERY_KEY = """ARRAY(
+    SELECT DISTINCT k.key FROM event_rollups k
+    WHERE k.account_id = $1 AND k.product_id = ANY($2::bigint[]) AND k.grain = 'y' AND k.seg_key = ''
+  )"""
+
+
+def _event_series(key_condition: str, merged: bool = False) -> str:
+    columns = "r.key, r.seg_value, r.bucket, r.c, r.s, r.dur"
+    grouped = "ORDER BY r.key, r.bucket, r.seg_value"
+    if merged:
+        # the keys summed per bucket (and value): one row a bucket instead of one a key and bucket
+        columns = "'' AS key, r.seg_value, r.bucket, sum(r.c)::bigint AS c, sum(r.s)::float8 AS s, sum(r.dur)::float8 AS dur"
+        grouped = "GROUP BY r.product_id, r.bucket, r.seg_value\nORDER BY r.bucket, r.seg_value"
+    return (
+        f"""
+SELECT r.product_id AS _product, {columns}
 FROM event_rollups r
 JOIN products p ON p.id = r.product_id AND p.account_id = $1
-WHERE r.account_id = $1 AND r.product_id = ANY($2::bigint[]) AND r.key = ANY($7::text[]) AND r.seg_key = $8 AND r.grain = $5
+WHERE r.account_id = $1 AND r.product_id = ANY($2::bigint[]) AND {key_condition} AND r.seg_key = $8 AND r.grain = $5
 """
-    + _BUCKET_FILTER
-    + """
-ORDER BY r.key, r.bucket, r.seg_value
-"""
-)
+        + _BUCKET_FILTER
+        + grouped
+        + "\n"
+    )
+
+
+_KEYS_ASKED = "r.key = ANY($7::text[])"
+# every key of the products ($7 is null and unused)
+_EVERY_KEY = f"r.key = ANY({EVERY_KEY}) AND $7::text[] IS NULL"
+# $1 account, $2 product, $3 since, $4 until, $5 grain, $6 grain interval, $7 keys, $8 segmentation key
+EVENT_SERIES = _event_series(_KEYS_ASKED)
+EVENT_SERIES_EVERY_KEY = _event_series(_EVERY_KEY)
+# the same with the keys summed (key '')
+EVENT_SERIES_MERGED = _event_series(_KEYS_ASKED, merged=True)
+EVENT_SERIES_EVERY_KEY_MERGED = _event_series(_EVERY_KEY, merged=True)
 
 # keys and segmentation values, from the yearly rollup rows
 EVENT_KEYS = """
@@ -116,6 +140,18 @@ JOIN session_rollups r ON r.bucket >= g.since AND r.bucket < g.until
 WHERE r.account_id = $1 AND r.product_id = ANY($2::bigint[])
   AND r.dimension = ANY($5::text[]) AND r.grain = 'd'
 GROUP BY r.product_id, g.i, r.dimension, r.value
+"""
+
+# $1 account, $2 product, $3 range starts, $4 range ends (local midnights): the day rows of every event key
+# summed per range (numbered from 1)
+EVENT_RANGE_TOTALS = f"""
+SELECT r.product_id AS _product, g.i AS range,
+       sum(r.c)::bigint AS c, sum(r.s)::float8 AS s, sum(r.dur)::float8 AS dur
+FROM unnest($3::timestamp[], $4::timestamp[]) WITH ORDINALITY AS g(since, until, i)
+JOIN event_rollups r ON r.bucket >= g.since AND r.bucket < g.until
+WHERE r.account_id = $1 AND r.product_id = ANY($2::bigint[])
+  AND r.key = ANY({EVERY_KEY}) AND r.seg_key = '' AND r.grain = 'd'
+GROUP BY r.product_id, g.i
 """
 
 # $1 account, $2 product, $3 since, $4 until, $5 grains, $6 dimensions ('' = the totals)

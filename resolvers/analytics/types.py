@@ -20,6 +20,7 @@ from resolvers.analytics.queries import EventRollupColumns as EventColumnRows
 from resolvers.analytics.queries import RollupColumns as ColumnRows
 from resolvers.analytics.queries import (
     event_keys,
+    event_range_totals,
     event_rollup_columns,
     event_rollups,
     event_series,
@@ -30,6 +31,7 @@ from resolvers.analytics.queries import (
 )
 from resolvers.analytics.trees import event_rollup_tree, session_rollup_tree, tree_value
 from resolvers.context import ctx_of
+from resolvers.selection import asks_for
 
 
 @strawberry.enum
@@ -156,7 +158,14 @@ class EventKeyStats:
     count: int
     sum: float
     duration: float
-    series: list[EventBucket]
+    # the series is built only when asked: a read of every key often wants their totals alone
+    points: strawberry.Private[dict[datetime, list[float]]]
+    timezone: strawberry.Private[str]
+
+    @strawberry.field
+    def series(self) -> list[EventBucket]:
+        return _buckets(self.points, self.timezone)
+
     segments: list[EventSegmentStats]
 
 
@@ -225,6 +234,13 @@ class MetricBreakdown:
     values: list[MetricValue]
 
 
+@strawberry.type(description="Count, sum and duration of events.")
+class EventTotals:
+    count: int
+    sum: float
+    duration: float = strawberry.field(description="Seconds.")
+
+
 @strawberry.type(
     description="Totals of one period (whole local days), with daily buckets and metric breakdowns."
 )
@@ -241,6 +257,23 @@ class PeriodSummary:
     requests: int
     days: list[SessionBucket]
     metrics: list[MetricBreakdown]
+    account_id: strawberry.Private[int]
+    product_id: strawberry.Private[int]
+    # the local day ranges of every period of the same `periods` field, and this one's index among them: the
+    # events of all of them are read in one statement
+    ranges: strawberry.Private[tuple[tuple[datetime, datetime], ...]]
+    index: strawberry.Private[int]
+
+    @strawberry.field(
+        description="Occurrences of every event key in the period (daily buckets summed), with their sums "
+        "and durations; one statement for all the periods of the field."
+    )
+    async def events(self, info: strawberry.Info) -> EventTotals:
+        rows = ProductRows(ctx_of(info), self.product_id)
+        found = (await event_range_totals(rows, self.account_id, self.product_id, list(self.ranges)))[
+            self.index
+        ]
+        return EventTotals(count=found.c, sum=found.s, duration=found.dur)
 
 
 def _grain_letters(grains: list[Granularity] | None) -> list[str]:
@@ -319,20 +352,32 @@ class ProductAnalytics:
         return [MetricValue(value=v, sessions=t, new_users=n, unique_users=u) for v, (t, n, u) in ranked]
 
     @strawberry.field(
-        description="Count, sum and duration of events per bucket, optionally per segment value."
+        description="Count, sum and duration of events per bucket, optionally per segment value; of `keys`, "
+        "or of every key stored in the range (by name) when `keys` is null."
     )
     async def events(
         self,
         info: strawberry.Info,
-        keys: list[str],
+        *,
+        keys: list[str] | None = None,
         since: datetime,
         until: datetime,
         granularity: Granularity = Granularity.DAY,
         segmentation: str | None = None,
     ) -> EventStats:
         db = self._rows(info)
+        # a chart asks the merged series alone: PostgreSQL then sums the keys (one row a bucket, not a key and
+        # bucket)
+        per_key_asked = segmentation is not None or asks_for(info, "keys")
         totals = await event_series(
-            db, self.account_id, self.product_id, keys, since, until, granularity.value
+            db,
+            self.account_id,
+            self.product_id,
+            keys,
+            since,
+            until,
+            granularity.value,
+            merged=not per_key_asked,
         )
         per_key: dict[str, dict[datetime, list[float]]] = defaultdict(dict)
         merged: dict[datetime, list[float]] = {}
@@ -351,8 +396,8 @@ class ProductAnalytics:
             ):
                 per_segment[p.key][p.segment][p.bucket] = [p.c, p.s, p.dur]
         key_stats = []
-        for key in keys:
-            series = _buckets(per_key.get(key, {}), self.timezone)
+        for key in (keys if keys is not None else list(per_key)) if per_key_asked else []:
+            points = per_key.get(key, {})
             segments = [
                 EventSegmentStats(
                     value=value,
@@ -367,10 +412,11 @@ class ProductAnalytics:
             key_stats.append(
                 EventKeyStats(
                     key=key,
-                    count=sum(b.count for b in series),
-                    sum=sum(b.sum for b in series),
-                    duration=sum(b.duration for b in series),
-                    series=series,
+                    count=int(sum(v[0] for v in points.values())),
+                    sum=sum(v[1] for v in points.values()),
+                    duration=sum(v[2] for v in points.values()),
+                    points=points,
+                    timezone=self.timezone,
                     segments=segments,
                 )
             )
@@ -611,8 +657,9 @@ class ProductAnalytics:
             dimensions,
         )
         zone = zone_of(self.timezone)
+        local_ranges = tuple((totals.start, totals.end) for totals in found)
         summaries = []
-        for totals in found:
+        for index, totals in enumerate(found):
             breakdowns = []
             for dimension in dimensions:
                 ranked = sorted(totals.metrics[dimension].items(), key=lambda kv: (-kv[1][0], kv[0]))
@@ -647,6 +694,10 @@ class ProductAnalytics:
                         for row in totals.days
                     ],
                     metrics=breakdowns,
+                    account_id=self.account_id,
+                    product_id=self.product_id,
+                    ranges=local_ranges,
+                    index=index,
                 )
             )
         return summaries

@@ -15,6 +15,10 @@ from resolvers.users.types import User
 
 @strawberry.type(description="The API token of the request: its name, rights and products, and its user.")
 class ViewerToken:
+    id: strawberry.ID = strawberry.field(
+        description="The token's global id: a client that got the token from `login` signs out by revoking it "
+        "with `deleteToken(id:)`."
+    )
     name: str
     permissions: list[PermissionEnum]  # type: ignore[valid-type]
     product_pks: strawberry.Private[list[int] | None]
@@ -47,6 +51,7 @@ async def load_viewer_token(info: strawberry.Info) -> ViewerToken | None:
     if row["user_id"] is not None:
         user = User(pk=row["user_id"], email=row["email"], created_at=row["user_created_at"])
     return ViewerToken(
+        id=to_global_id("ApiToken", principal.token_id),
         name=row["name"],
         permissions=[Permission(p) for p in row["permissions"] if p in Permission._value2member_map_],
         product_pks=None if row["product_ids"] is None else list(row["product_ids"]),

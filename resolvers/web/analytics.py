@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 
 import strawberry
@@ -23,6 +24,7 @@ from resolvers.analytics.types import AnalyticsRange
 from resolvers.context import ctx_of
 from resolvers.errors import UserError
 from resolvers.node import InvalidId, pk_of, to_global_id
+from resolvers.selection import asks_for
 from resolvers.web import sql
 from resolvers.web.types import (
     WebDimension,
@@ -40,6 +42,8 @@ from resolvers.web.types import (
 )
 
 MAX_LIMIT = 500
+# how far back `recentVisitors` reads the hits
+RECENT_MINUTES = 60
 MAX_PATH_FILTER = 500
 # the longest series a read may ask for: about 400 days of hours, 20 years of days
 MAX_BUCKETS = {"h": 24 * 400, "d": 366 * 20}
@@ -167,6 +171,16 @@ class WebAnalytics:
     def _rows(self, info: strawberry.Info) -> ProductRows:
         return ProductRows(ctx_of(info), self.product_id)
 
+    @strawberry.field(
+        description="Visitors (sessions) of the site's hits since `since`, for live views: at most the last "
+        f"{RECENT_MINUTES} minutes (an earlier `since` counts from then). Read from the hits themselves."
+    )
+    async def recent_visitors(self, info: strawberry.Info, since: datetime) -> int:
+        earliest = datetime.now(UTC) - timedelta(minutes=RECENT_MINUTES)
+        since = max(since if since.tzinfo else since.replace(tzinfo=UTC), earliest)
+        rows = await self._rows(info).fetch(sql.RECENT_VISITORS, self.account_id, [self.product_id], since)
+        return int(rows[0]["visitors"]) if rows else 0
+
     @strawberry.field(description="The site's paths and event names, by id (the order they were first seen).")
     async def paths(
         self, info: strawberry.Info, limit: int = 20, after: strawberry.ID | None = None
@@ -232,8 +246,9 @@ class WebAnalytics:
         read = _read(period, paths)
         limit, offset = _page(limit, offset)
         _check_span(read, grain.value)
+        with_series = asks_for(info, "pages", "series")
         rows = await self._rows(info).fetch(
-            sql.pages(read.paths, grain.value),
+            sql.pages(read.paths, grain.value, with_series),
             self.account_id,
             [self.product_id],
             *read.args,
@@ -254,7 +269,7 @@ class WebAnalytics:
                 ),
                 pageviews=row["pageviews"],
                 visitors=row["visitors"],
-                series=buckets.series(grain, *buckets.dense(row)),
+                make_series=partial(lambda r: buckets.series(grain, *buckets.dense(r)), row),
             )
             for row in rows
         ]

@@ -1,5 +1,5 @@
-"""The SQL of the web analytics reads: every statement reads `web_rollups` (never the hits), is scoped to the
-caller's account, and answers one read for every product of a request at once (`$2` is an array of product ids
+"""The SQL of the web analytics reads: every statement reads `web_rollups` (never the hits; but
+`RECENT_VISITORS`, the sessions of the last hour at most, for live views), is scoped to the caller's account, and answers one read for every product of a request at once (`$2` is an array of product ids
 and each row names its product in `_product`; see `resolvers/analytics/batching.py`).
 
 Common parameters: `$1` account, `$2` products, `$3` / `$4` the period [since, until) (timestamptz, turned
@@ -132,13 +132,28 @@ GROUP BY p.id, s.series_offsets, s.series_pageviews, s.series_visitors
 # Pages rank by the period's counts, read from its whole days and, at its edges, from hours (a day row stands for
 # 24 hour rows). $9 order ('visitors' / 'pageviews'), $10 offset, $11 limit + 1.
 @cache
-def pages(paths: Paths, grain: str) -> str:
+def pages(paths: Paths, grain: str, with_series: bool = True) -> str:
     """The period's top paths of each product, with their counts and (sparse) series. Rows: _product, rank,
-    path_id, path, title, event, pageviews, visitors, series_offsets, series_pageviews, series_visitors."""
+    path_id, path, title, event, pageviews, visitors, series_offsets, series_pageviews, series_visitors (null
+    without `with_series`: no series is read)."""
     days = rows_of(paths, "", "d", WHOLE_DAYS, per_path=True)
     head = rows_of(paths, "", "h", HEAD_HOURS, per_path=True)
     tail = rows_of(paths, "", "h", TAIL_HOURS, per_path=True)
     step = _GRAIN_INTERVAL[grain]
+    series_cte = series_columns = series_join = ""
+    if with_series:
+        series_cte = f"""), series AS MATERIALIZED (
+    SELECT k.product_id, k.path_id, {_sparse_series("r", grain)}
+    FROM picked k
+    JOIN p ON p.id = k.product_id
+    LEFT JOIN web_rollups r ON r.account_id = $1 AND r.product_id = k.product_id AND r.dimension = ''
+        AND r.grain = '{grain}' AND r.path_id = k.path_id AND r.bucket < p.until AND r.bucket > p.since - {step}
+    GROUP BY k.product_id, k.path_id
+"""
+        series_columns = "s.series_offsets, s.series_pageviews, s.series_visitors"
+        series_join = "JOIN series s ON s.product_id = k.product_id AND s.path_id = k.path_id\n"
+    else:
+        series_columns = "NULL::int[] AS series_offsets, NULL::bigint[] AS series_pageviews, NULL::bigint[] AS series_visitors"
     return f"""
 WITH {PERIOD}, counted AS (
     SELECT product_id, path_id, sum(pageviews)::bigint AS pageviews, sum(visitors)::bigint AS visitors
@@ -157,20 +172,12 @@ WITH {PERIOD}, counted AS (
     FROM counted c
 ), picked AS MATERIALIZED (
     SELECT * FROM ranked WHERE rank > $10 AND rank <= $10 + $11
-), series AS MATERIALIZED (
-    SELECT k.product_id, k.path_id, {_sparse_series("r", grain)}
-    FROM picked k
-    JOIN p ON p.id = k.product_id
-    LEFT JOIN web_rollups r ON r.account_id = $1 AND r.product_id = k.product_id AND r.dimension = ''
-        AND r.grain = '{grain}' AND r.path_id = k.path_id AND r.bucket < p.until AND r.bucket > p.since - {step}
-    GROUP BY k.product_id, k.path_id
-)
+{series_cte})
 SELECT k.product_id AS _product, k.rank, k.path_id, w.path, w.title, w.event, w.created_at, k.pageviews,
-       k.visitors, s.series_offsets, s.series_pageviews, s.series_visitors
+       k.visitors, {series_columns}
 FROM picked k
 JOIN web_paths w ON w.account_id = $1 AND w.product_id = k.product_id AND w.id = k.path_id
-JOIN series s ON s.product_id = k.product_id AND s.path_id = k.path_id
-ORDER BY k.product_id, k.rank
+{series_join}ORDER BY k.product_id, k.rank
 """
 
 
@@ -275,4 +282,17 @@ FROM (
 ) AS x
 WHERE x.n <= $4 + 1
 ORDER BY x.product_id, x.id
+"""
+
+# $1 account, $2 products, $3 since: the distinct sessions of the counted hits since then, read from the hits
+# themselves (the rollups count first visits per path and bucket, not sessions), for a window of at most an
+# hour (the `events_product_time` index reads it); a hit without a session is a visitor of its own
+RECENT_VISITORS = """
+SELECT e.product_id AS _product,
+       count(DISTINCT e.web->>'session') FILTER (WHERE e.web->>'session' <> '')
+       + count(*) FILTER (WHERE e.web->>'session' = '') AS visitors
+FROM events e
+WHERE e.account_id = $1 AND e.product_id = ANY($2::bigint[]) AND e.occurred_at >= $3
+  AND e.web IS NOT NULL AND (e.web->>'bot')::integer = 0
+GROUP BY e.product_id
 """

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, Annotated
 
@@ -126,7 +127,12 @@ class WebPageStats:
     path: WebPath
     pageviews: int
     visitors: int
-    series: WebSeries
+    # built when asked: a list of top pages often wants their counts alone, and then no series is read at all
+    make_series: strawberry.Private[Callable[[], WebSeries]]
+
+    @strawberry.field
+    def series(self) -> WebSeries:
+        return self.make_series()
 
 
 @strawberry.type(description="A page of the period's most visited paths.")

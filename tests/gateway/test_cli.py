@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import signal
 import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -136,3 +138,34 @@ def test_serve_with_two_workers(migrated: str, tmp_path: Path, credentials: dict
     # one worker announces the port, once it answers
     assert process.stdout is not None
     assert process.stdout.read().decode().splitlines() == [f"analytics-gateway listening on {url}/graphql"]
+
+
+async def test_make_run_prints_how_to_sign_in_to_the_dashboard(
+    credentials: dict[str, Any], tmp_path: Path, server: Any
+) -> None:
+    """`make run` prints the dashboard's address and an email and password that really sign in."""
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "credentials-default.json").write_text(json.dumps(credentials))
+    env = {**os.environ, "GATEWAY_DATA_DIR": str(home), "GATEWAY_PORT": "8080", "GATEWAY_HOST": "127.0.0.1"}
+    welcome = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "gateway.cli.welcome", env=env, stdout=asyncio.subprocess.PIPE
+    )
+    printed = (await welcome.communicate())[0].decode()
+    assert welcome.returncode == 0
+    assert "Dashboard:    http://127.0.0.1:8080/ " in printed
+    lines = {
+        line.split(":", 1)[0].strip(): line.split(":", 1)[1].strip()
+        for line in printed.splitlines()
+        if ":" in line
+    }
+    assert lines["Email"] == credentials["email"] and lines["Password"] == credentials["password"]
+    status, body, _ = await asyncio.to_thread(
+        http_request,
+        server.url + "/graphql",
+        {
+            "query": "mutation($e: String!, $p: String!) { login(email: $e, password: $p) { token } }",
+            "variables": {"e": lines["Email"], "p": lines["Password"]},
+        },
+    )
+    assert status == 200 and json.loads(body)["data"]["login"]["token"], body

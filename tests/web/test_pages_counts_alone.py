@@ -1,0 +1,52 @@
+"""`WebAnalytics.pages` without `series` in the selection reads no series: the same pages and counts."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import aiohttp
+
+from tests.conftest import Server, Tenant, gql
+
+FIREFOX = "Mozilla/5.0 (X11; Linux x86_64; rv:120.0) Gecko/20100101 Firefox/120.0"
+RECORD = """mutation($product: ID!, $hits: [PageviewInput!]!) {
+  recordPageviews(productId: $product, pageviews: $hits) { outcome }
+}"""
+PAGES = """query($product: ID!, $period: AnalyticsRange!) {
+  node(id: $product) { ... on Product { webAnalytics {
+    pages(period: $period, limit: 2, grain: DAY) { pages { path { path } pageviews visitors SERIES } more }
+  } } }
+}"""
+
+
+async def test_counts_alone(http: aiohttp.ClientSession, server: Server, tenant: Tenant) -> None:
+    day = datetime(2026, 3, 2, 12, tzinfo=UTC)
+    hits = [
+        {
+            "path": path,
+            "userAgent": FIREFOX,
+            "ip": f"81.2.69.{n}",
+            "timestamp": (day + timedelta(days=d)).isoformat(),
+        }
+        for n, (path, d) in enumerate([("/a", 0), ("/a", 1), ("/b", 1), ("/c", 2), ("/a", 2)], start=140)
+    ]
+    reply = await gql(http, server, RECORD, {"product": tenant.product_id, "hits": hits}, tenant.token)
+    assert reply.errors is None, reply.errors
+    period = {"since": "2026-03-01T00:00:00Z", "until": "2026-03-05T00:00:00Z"}
+    variables = {"product": tenant.product_id, "period": period}
+    full = await gql(
+        http, server, PAGES.replace("SERIES", "series { size pageviews }"), variables, tenant.token
+    )
+    alone = await gql(http, server, PAGES.replace("SERIES", ""), variables, tenant.token)
+    assert full.errors is None and alone.errors is None, (full.errors, alone.errors)
+    pages = full.data["node"]["webAnalytics"]["pages"]
+    assert pages["pages"][0] == {
+        "path": {"path": "/a"},
+        "pageviews": 3,
+        "visitors": 3,
+        "series": {"size": 4, "pageviews": [0, 1, 1, 1]},
+    }
+    assert pages["more"] is True
+    counts = [{k: v for k, v in page.items() if k != "series"} for page in pages["pages"]]
+    assert alone.data["node"]["webAnalytics"]["pages"] == {"pages": counts, "more": True}
+    assert alone.statements == full.statements
