@@ -18,7 +18,7 @@ import base64
 import binascii
 import json
 from collections import defaultdict
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from functools import partial
@@ -31,10 +31,11 @@ from graphql import FieldNode
 from strawberry.dataloader import DataLoader
 
 from gateway.access.principal import Permission
+from gateway.db.writes_in_progress import WritesStillInProgress, wait_for_writes
 from gateway.execution.fast_path import LeafListSelection, SerializedList, cheap_field, leaf_list_selection
 from gateway.input_values import aware, loads, row_id
 from resolvers.context import Context
-from resolvers.errors import found
+from resolvers.errors import UserError, found
 from resolvers.json_leaves import JsonLeaf
 from resolvers.json_pages import ChildPages, can_nest, page_rows
 
@@ -108,10 +109,39 @@ class Connection(Generic[T]):
 
 @dataclass(frozen=True)
 class Condition:
-    """A SQL condition on the listed table (alias `t`) with `{}` standing for its one parameter."""
+    """A SQL condition on the listed table (alias `t`) with `{}` standing for its one parameter.
+
+    `after_writes_to`: a condition on what changed since a time (`updated_at`) names its table, and a statement
+    holding it first waits for the writes in progress to that table (`gateway/db/writes_in_progress.py`)."""
 
     sql: str
     value: Any
+    after_writes_to: str | None = None
+
+
+def tables_written_since(requests: Iterable[PageRequest]) -> set[str]:
+    """The tables whose writes in progress the statement of these page requests (their nested children's
+    included) must wait for: those named by a condition's `after_writes_to`."""
+    tables: set[str] = set()
+    for request in requests:
+        tables.update(c.after_writes_to for c in request.conditions if c.after_writes_to is not None)
+        if request.projection is not None:
+            children = request.projection.children
+            tables |= tables_written_since(cast(ChildPages, plan).request for _, _, plan in children)
+    return tables
+
+
+async def wait_for_writes_to(ctx: Context, tables: set[str]) -> None:
+    """Before a statement that reads what changed since a time: wait for the writes in progress to `tables`;
+    when they outlast the bound, the caller is told to retry (SERVICE_UNAVAILABLE)."""
+    if not tables:
+        return
+    try:
+        await wait_for_writes(ctx.db, sorted(tables))
+    except WritesStillInProgress as exc:
+        raise UserError(
+            "Changes being written did not finish in time; retry in a moment", code="SERVICE_UNAVAILABLE"
+        ) from exc
 
 
 @dataclass(frozen=True)
@@ -418,6 +448,7 @@ class Listing(Generic[T]):
         groups: dict[PageRequest, list[int]] = defaultdict(list)
         for key in keys:
             groups[key.request].append(key.parent_id)
+        await wait_for_writes_to(ctx, tables_written_since(groups))
         found: dict[PageKey, Page] = {}
         for request, parents in groups.items():
             if request.projection is not None:
@@ -532,6 +563,9 @@ class Listing(Generic[T]):
         groups: dict[tuple[Condition, ...], list[int]] = defaultdict(list)
         for parent, conditions in keys:
             groups[conditions].append(parent)
+        await wait_for_writes_to(
+            ctx, {c.after_writes_to for group in groups for c in group if c.after_writes_to is not None}
+        )
         found: dict[tuple[int, tuple[Condition, ...]], int] = {}
         for conditions, parents in groups.items():
             params: list[Any] = [list(dict.fromkeys(parents))]

@@ -17,12 +17,15 @@ from typing import Any
 from gateway.access.principal import Permission, Principal
 from gateway.background.export_formats import export_format
 from gateway.db.pool import Database
+from gateway.db.writes_in_progress import wait_for_writes
 from resolvers.context import Context
 from resolvers.exports.sources import list_source
 from resolvers.exports.summaries import summary_source
-from resolvers.pagination import PageRequest
+from resolvers.pagination import PageRequest, tables_written_since
 
 CHUNK = 5000
+# how long a job waits for the writes in progress before a list of what changed since a time
+WAIT_FOR_WRITES_SECONDS = 120.0
 # kind -> the title of an XLS file's sheets
 TITLES = {"events": "Events", "sessions": "Sessions", "devices": "Devices"}
 SUMMARY_TITLES = {"product_days": "Days", "event_totals": "Events", "event_segments": "Segmentation"}
@@ -127,6 +130,10 @@ async def write_listed_export(db: Database, job: Any, progress: Progress) -> Wri
     selected = ", ".join(f"{sql} AS c{i}" for i, sql in enumerate(expressions))
     request = PageRequest(first=CHUNK, after=None, order=source.order, conditions=source.conditions)
 
+    # a list of what changed since a time: the writes in progress first (a job may wait longer than a request)
+    written_since = tables_written_since([request])
+    if written_since:
+        await wait_for_writes(db, sorted(written_since), at_most=WAIT_FOR_WRITES_SECONDS)
     params: list[Any] = [source.parent_id]
     total = int(await db.fetchval(listing.count_sql(ctx, request, "$1", params), *params) or 0)
 

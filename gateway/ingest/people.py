@@ -222,7 +222,7 @@ WITH m AS (
     FROM person_properties AS p JOIN m ON p.person_id = m.old_id
     ORDER BY p.account_id, m.new_id, p.source, p.name, p.set_at DESC
     ON CONFLICT (account_id, person_id, source, name) DO UPDATE
-    SET value = EXCLUDED.value, number = EXCLUDED.number, set_at = EXCLUDED.set_at, updated_at = now()
+    SET value = EXCLUDED.value, number = EXCLUDED.number, set_at = EXCLUDED.set_at, updated_at = statement_timestamp()
     WHERE EXCLUDED.set_at > t.set_at
 )
 SELECT 1
@@ -262,7 +262,7 @@ property_writes AS (
     SELECT w.account_id, w.product_id, w.person_id, w.source, w.name, w.value, w.number, w.set_at
     FROM property_writes AS w WHERE w.value IS NOT NULL ORDER BY w.o
     ON CONFLICT (account_id, person_id, source, name) DO UPDATE
-    SET value = EXCLUDED.value, number = EXCLUDED.number, set_at = EXCLUDED.set_at, updated_at = now()
+    SET value = EXCLUDED.value, number = EXCLUDED.number, set_at = EXCLUDED.set_at, updated_at = statement_timestamp()
     WHERE EXCLUDED.set_at >= t.set_at
 )"""
 

@@ -162,6 +162,11 @@ DELETE_DEVICES = "DELETE FROM devices WHERE id = ANY($1::bigint[])"
 # A new device another transaction created after LOCK makes the statement fail (unique violation, after
 # waiting for that transaction) and the batch is retried: rare, so there is no ON CONFLICT clause, which would
 # cost a speculative insertion (an index probe and a second WAL record) for every row.
+#
+# A person's `updated_at` (and its property values') is STORE's statement_timestamp() (set here for updated rows,
+# by the columns' defaults for inserted ones, migration 045), never now(): by then LOCK has given the transaction
+# its id and its lock on `devices`, which lists of what changed since a time rely on to miss no write in
+# progress (gateway/db/writes_in_progress.py).
 STORE = f"""
 WITH new_ids AS MATERIALIZED (
     SELECT t.temp_id, nextval(pg_get_serial_sequence('sessions', 'id')) AS id
@@ -239,7 +244,7 @@ WITH new_ids AS MATERIALIZED (
         locale = x.r->>9, country = x.r->>10, city = x.r->>11, location = x.r->>12, properties = p.properties,
         open_session_id = COALESCE(o.id, (x.r->>13)::bigint), last_session_end = (x.r->>14)::timestamptz,
         last_request_hash = x.r->>15, last_begin_at = (x.r->>16)::timestamptz,
-        last_session_id = COALESCE(l.id, (x.r->>17)::bigint), updated_at = now()
+        last_session_id = COALESCE(l.id, (x.r->>17)::bigint), updated_at = statement_timestamp()
     FROM jsonb_array_elements($5::text::jsonb) WITH ORDINALITY AS x(r, o)
     JOIN unnest($6::jsonb[]) WITH ORDINALITY AS p(properties, o) ON p.o = x.o
     LEFT JOIN new_ids AS o ON o.temp_id = (x.r->>13)::bigint

@@ -90,7 +90,10 @@ class PeopleFilter:
     properties: list[PropertyCondition] | None = None
     events: list[EventCondition] | None = None
     updated_since: datetime | None = strawberry.field(
-        default=None, description="Changed (any write about them) at or after this time."
+        default=None,
+        description="Changed (any write about them) at or after this time. For delta syncs: the read waits for "
+        "the writes in progress, so asking next for what changed since the time this read was sent misses no "
+        "change.",
     )
 
 
@@ -174,7 +177,8 @@ def people_conditions(where: PeopleFilter | None) -> list[Condition]:
             )
         )
     if where.updated_since is not None:
-        conditions.append(Condition("t.updated_at >= {0}", where.updated_since))
+        # a delta sync: the writes in progress are waited for, so none made before this read is missed
+        conditions.append(Condition("t.updated_at >= {0}", where.updated_since, after_writes_to="devices"))
     conditions += [_property(c) for c in where.properties or []]
     conditions += [_events(c) for c in where.events or []]
     return conditions
