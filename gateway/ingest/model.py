@@ -114,6 +114,36 @@ def _properties(raw: Any) -> dict[str, Any] | None:
 
 
 @dataclass
+class SetChange:
+    """Values added to and removed from a set-valued property (a JSON list), applied by the engine to the set
+    stored when the batch is written, in its transaction (gateway/ingest/people.py): changes of one set made at
+    the same moment all count."""
+
+    added: list[Any] = field(default_factory=list)
+    removed: list[Any] = field(default_factory=list)
+
+
+def _set_changes(raw: Any) -> dict[str, SetChange] | None:
+    """Set changes by property name: names as indexed text, values as JSON values (nested too deep: dropped)."""
+    if not isinstance(raw, dict):
+        return None
+    kept: dict[str, SetChange] = {}
+    for name, change in raw.items():
+        if not isinstance(change, SetChange):
+            continue
+        added: list[Any] = []
+        removed: list[Any] = []
+        for values, into in ((change.added, added), (change.removed, removed)):
+            for value in values:
+                try:
+                    into.append(json_value(value))
+                except BadInput:
+                    continue
+        kept[indexed(name, MAX_SEGMENT_KEY_BYTES)] = SetChange(added, removed)
+    return kept or None
+
+
+@dataclass
 class EventInput:
     """One event occurrence as sent by a client (Countly's `events[]` item); normalised when made."""
 
@@ -220,6 +250,8 @@ class TrackRequest:
     web: WebHit | None = None
     # an SDK health check: stored as the product's SDK health, with no device, session or event
     health_check: HealthCheck | None = None
+    # changes of set-valued properties (in `property_source`), by name, applied after `properties`
+    set_changes: dict[str, SetChange] | None = None
 
     def __post_init__(self) -> None:
         if not _plain(self.device_key, MAX_DEVICE_KEY_BYTES):
@@ -243,6 +275,8 @@ class TrackRequest:
             self.user_details = details if isinstance(details, dict) and details else None
         if self.properties is not None:
             self.properties = _properties(self.properties)
+        if self.set_changes is not None:
+            self.set_changes = _set_changes(self.set_changes)
         if not _plain(self.property_source, MAX_SEGMENT_KEY_BYTES):
             self.property_source = indexed(self.property_source, MAX_SEGMENT_KEY_BYTES)
         if self.country is not None and not _plain(self.country, MAX_VALUE_BYTES):

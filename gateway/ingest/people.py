@@ -5,8 +5,10 @@ product knows it by (case-insensitive, unique per product); `person_properties` 
 per system of records (`source`, 'global' by default). What lives here, for the engine's batch (writer.py):
 
 - `PeoplePlan`: what a batch writes to people besides the device rows: property values (Countly user details,
-  KISSmetrics properties, the graph's property mutations) and their definitions (scope 'device'), and the
-  events already seen this batch for requests whose events count once per person, key and second.
+  KISSmetrics properties, the graph's property mutations) and their definitions (scope 'device'), changes of
+  set-valued properties (values added and removed, applied to the stored set in SQL, in the batch's
+  transaction: two changes of one set at once both count), and the events already seen this batch for requests
+  whose events count once per person, key and second.
 - `event_probes` / `seen_events`: those events looked up among the stored ones, in the batch's LOCK statement.
 - `survivor`: which of two persons an alias keeps (the one known first), whatever the order of its names.
 - `MERGE_PEOPLE`: a merge (Countly `old_device_id` or an alias; rules.Planner._merge) moves the merged person's
@@ -26,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from gateway.ingest.model import EventInput, TrackRequest
+from gateway.ingest.model import EventInput, SetChange, TrackRequest
 from gateway.ingest.timestamps import parse_timestamp
 
 if TYPE_CHECKING:
@@ -90,8 +92,68 @@ class _Write:
     account_id: int
     source: str
     name: str
-    value: Any  # None: remove the property
+    value: Any  # None: remove the property (unless `change` is set)
     at: datetime
+    # a change of the stored set instead of a value: (values added, values removed), disjoint
+    change: tuple[list[Any], list[Any]] | None = None
+
+
+def _key(value: Any) -> bytes:
+    """What set members are compared by: their JSON text, keys sorted."""
+    try:
+        return orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
+    except TypeError:
+        return repr(value).encode()
+
+
+def changed_set(current: Any, added: list[Any], removed: list[Any]) -> list[Any]:
+    """A set-valued property after a change, as the `person_set_change` SQL function (migration 046) computes
+    it: the current value as a list (a single value is a set of one, none an empty set), then the values added,
+    each once, in the order first seen, without the values removed."""
+    members = [] if current is None else (list(current) if isinstance(current, list) else [current])
+    gone = {_key(value) for value in removed}
+    kept, seen = [], set()
+    for value in members + list(added):
+        key = _key(value)
+        if key not in gone and key not in seen:
+            seen.add(key)
+            kept.append(value)
+    return kept
+
+
+def _then(earlier: _Write | None, later: _Write) -> _Write:
+    """One write of a person's property standing for two made in this order in a batch.
+
+    A value replaces what was there, unless the value there was set at a later time (the client's); a set change
+    applies to the value written before it (in Python, when it is known) or joins the change before it (the
+    stored set, read in SQL, is then changed once by both)."""
+    if earlier is None:
+        return later
+    at = max(earlier.at, later.at)
+    if later.change is None:
+        return later if earlier.change is not None or later.at >= earlier.at else earlier
+    added, removed = later.change
+    if earlier.change is None:
+        return _Write(
+            later.state, later.product_id, later.account_id, later.source, later.name,
+            changed_set(earlier.value, added, removed), at,
+        )  # fmt: skip
+    change = then_change(SetChange(*earlier.change), added, removed)
+    return _Write(
+        later.state, later.product_id, later.account_id, later.source, later.name, None, at,
+        (change.added, change.removed),
+    )  # fmt: skip
+
+
+def then_change(earlier: SetChange | None, added: list[Any], removed: list[Any]) -> SetChange:
+    """One change of a set standing for `earlier` and then (`added`, `removed`): the values added, and the values
+    removed, by the two (disjoint: a value added after it was removed is added, and the other way round)."""
+    gone, new = {_key(v) for v in removed}, {_key(v) for v in added}
+    before_added, before_removed = (earlier.added, earlier.removed) if earlier else ([], [])
+    return SetChange(
+        [v for v in before_added if _key(v) not in gone] + [v for v in added if _key(v) not in gone],
+        [v for v in before_removed if _key(v) not in new] + list(removed),
+    )
 
 
 @dataclass
@@ -114,25 +176,50 @@ class PeoplePlan:
     ) -> None:
         """Set (a value) or remove (None) properties of `device` at time `at`; later writes of a batch win."""
         for raw_name, value in values.items():
-            name = str(raw_name).strip()
-            if not name:
-                continue
-            lowered = name.lower()
-            key = (id(device), source, lowered)
-            found = self.writes.get(key)
-            if found is None or at >= found.at:
-                self.writes[key] = _Write(device, device.product_id, account_id, source, lowered, value, at)
-            if value is None:
-                continue
-            definition = self.definitions.get((device.product_id, lowered))
-            kind = data_type(value)
-            if definition is None:
-                self.definitions[(device.product_id, lowered)] = [kind, at, at, account_id]
-            else:
-                if definition[0] != kind:
-                    definition[0] = "string"
-                definition[1] = min(definition[1], at)
-                definition[2] = max(definition[2], at)
+            self._write(device, account_id, raw_name, value, at, source, None)
+
+    def change_sets(
+        self,
+        device: DeviceState,
+        account_id: int,
+        changes: dict[str, SetChange],
+        at: datetime,
+        source: str = DEFAULT_SOURCE,
+    ) -> None:
+        """Add values to and remove values from set-valued properties of `device`: applied to the stored sets
+        by STORE, in the batch's transaction (the person is locked), so that no concurrent change is lost."""
+        for raw_name, change in changes.items():
+            change = then_change(None, change.added, change.removed)
+            self._write(device, account_id, raw_name, None, at, source, (change.added, change.removed))
+
+    def _write(
+        self,
+        device: DeviceState,
+        account_id: int,
+        raw_name: str,
+        value: Any,
+        at: datetime,
+        source: str,
+        change: tuple[list[Any], list[Any]] | None,
+    ) -> None:
+        name = str(raw_name).strip()
+        if not name:
+            return
+        lowered = name.lower()
+        key = (id(device), source, lowered)
+        write = _Write(device, device.product_id, account_id, source, lowered, value, at, change)
+        self.writes[key] = _then(self.writes.get(key), write)
+        if value is None and change is None:
+            return
+        definition = self.definitions.get((device.product_id, lowered))
+        kind = data_type(value if change is None else change[0])
+        if definition is None:
+            self.definitions[(device.product_id, lowered)] = [kind, at, at, account_id]
+        else:
+            if definition[0] != kind:
+                definition[0] = "string"
+            definition[1] = min(definition[1], at)
+            definition[2] = max(definition[2], at)
 
     def fresh_events(self, device: DeviceState, events: list[EventInput], at: datetime) -> list[EventInput]:
         """The events of a request that count once per person, key and second and were not seen yet."""
@@ -151,15 +238,23 @@ class PeoplePlan:
         order their rows are locked in).
 
         Writes are keyed by the person they end with: a person merged in this batch hands its writes to the
-        one it joined, where the value set last wins."""
+        one it joined, where they combine in the order they were made (`_then`)."""
         final: dict[tuple[int, str, str], _Write] = {}
         for write in self.writes.values():
             key = (write.state.final().id, write.source, write.name)
-            found = final.get(key)
-            if found is None or write.at >= found.at:
-                final[key] = write
+            final[key] = _then(final.get(key), write)
         writes = [
-            (w.account_id, person, source, name, w.product_id, _json(w.value), numeric(w.value), w.at)
+            (
+                w.account_id,
+                person,
+                source,
+                name,
+                w.product_id,
+                _json(w.value),
+                numeric(w.value),
+                w.at,
+                *_change(w),
+            )  # fmt: skip
             for (person, source, name), w in sorted(
                 final.items(), key=lambda item: (item[1].account_id, item[0])
             )
@@ -169,6 +264,14 @@ class PeoplePlan:
             for (product_id, name), (kind, first, last, account) in sorted(self.definitions.items())
         ]
         return orjson.dumps(definitions).decode(), orjson.dumps(writes).decode()
+
+
+def _change(write: _Write) -> tuple[str | None, str | None]:
+    """A write's set change as STORE reads it: the values added and removed as JSON arrays (null: a value)."""
+    if write.change is None:
+        return None, None
+    added, removed = write.change
+    return _json(added), _json(removed)
 
 
 def _json(value: Any) -> str | None:
@@ -234,7 +337,11 @@ SELECT 1
 #     key. A name whose values were of several types becomes `string`. Shared between batches, like the other
 #     definitions: this CTE comes first in STORE's text (see the ordering note there).
 # $15 writes: account_id, person_id, source, name (lower case), product_id, value (JSON text; null: remove),
-#     number, set_at; sorted by key. A value older than the one kept is neither written nor removed.
+#     number, set_at, then for a change of a set instead of a value: the values added and removed (JSON arrays;
+#     null for a value); sorted by key. A value older than the one kept is neither written nor removed. A set's
+#     change applies to the stored set (`person_set_change`, migration 046), whenever it was set: the person is
+#     locked (LOCK), so the set read here is the last one committed and none is written by another transaction
+#     before this one commits; two changes of one set at the same moment both count.
 STORE_DEFINITIONS_CTE = """
 person_property_definitions AS (
     INSERT INTO property_definitions AS p (account_id, product_id, scope, name, data_type, first_seen, last_seen)
@@ -251,11 +358,12 @@ STORE_PROPERTIES_CTE = """
 property_writes AS (
     SELECT (x.r->>0)::bigint AS account_id, (x.r->>1)::bigint AS person_id, x.r->>2 AS source,
            lower(x.r->>3) AS name, (x.r->>4)::bigint AS product_id, (x.r->>5)::jsonb AS value,
-           (x.r->>6)::float8 AS number, (x.r->>7)::timestamptz AS set_at, x.o
+           (x.r->>6)::float8 AS number, (x.r->>7)::timestamptz AS set_at, (x.r->>8)::jsonb AS added,
+           (x.r->>9)::jsonb AS removed, x.o
     FROM jsonb_array_elements($15::text::jsonb) WITH ORDINALITY AS x(r, o)
 ), removed_properties AS (
     DELETE FROM person_properties AS t USING property_writes AS w
-    WHERE w.value IS NULL AND t.account_id = w.account_id AND t.person_id = w.person_id
+    WHERE w.value IS NULL AND w.added IS NULL AND t.account_id = w.account_id AND t.person_id = w.person_id
       AND t.source = w.source AND t.name = w.name AND t.set_at <= w.set_at
 ), written_properties AS (
     INSERT INTO person_properties AS t (account_id, product_id, person_id, source, name, value, number, set_at)
@@ -264,6 +372,17 @@ property_writes AS (
     ON CONFLICT (account_id, person_id, source, name) DO UPDATE
     SET value = EXCLUDED.value, number = EXCLUDED.number, set_at = EXCLUDED.set_at, updated_at = statement_timestamp()
     WHERE EXCLUDED.set_at >= t.set_at
+), changed_sets AS (
+    INSERT INTO person_properties AS t (account_id, product_id, person_id, source, name, value, number, set_at)
+    SELECT w.account_id, w.product_id, w.person_id, w.source, w.name,
+           person_set_change(s.value, w.added, w.removed), NULL, w.set_at
+    FROM property_writes AS w
+    LEFT JOIN person_properties AS s
+      ON s.account_id = w.account_id AND s.person_id = w.person_id AND s.source = w.source AND s.name = w.name
+    WHERE w.added IS NOT NULL ORDER BY w.o
+    ON CONFLICT (account_id, person_id, source, name) DO UPDATE
+    SET value = EXCLUDED.value, number = NULL, set_at = GREATEST(t.set_at, EXCLUDED.set_at),
+        updated_at = statement_timestamp()
 )"""
 
 

@@ -336,6 +336,10 @@ class Planner:
             self.people.set_properties(
                 device, product.account_id, request.properties, at, request.property_source
             )
+        if request.set_changes:
+            self.people.change_sets(
+                device, product.account_id, request.set_changes, at, request.property_source
+            )
         return Outcome.STORED
 
     # -- sessions and users ---------------------------------------------------------------------------------

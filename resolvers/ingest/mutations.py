@@ -10,7 +10,7 @@ from graphql import GraphQLSchema
 from strawberry.scalars import JSON
 
 from gateway.access.principal import Permission
-from gateway.ingest.model import EventInput, HealthCheck, TrackRequest
+from gateway.ingest.model import EventInput, HealthCheck, SetChange, TrackRequest
 from gateway.ingest.people import DEFAULT_SOURCE
 from resolvers.context import Context, ctx_of
 from resolvers.errors import UserError
@@ -99,7 +99,9 @@ def _health(check: Mapping[str, Any] | None) -> HealthCheck | None:
     )
 
 
-def _track(account_id: int, product_id: int, item: Mapping[str, Any]) -> TrackRequest:
+def _track(
+    account_id: int, product_id: int, item: Mapping[str, Any], set_changes: dict[str, SetChange] | None = None
+) -> TrackRequest:
     """An engine request from one `RecordInput`, as graphql-core coerced it (GraphQL field names)."""
     device = str(item["deviceId"]).strip()
     if not device or len(device) > MAX_KEY_LENGTH:
@@ -144,6 +146,7 @@ def _track(account_id: int, product_id: int, item: Mapping[str, Any]) -> TrackRe
         alias is not None,
         bool(get("eventsOncePerSecond")),
         health_check=_health(get("healthCheck")),
+        set_changes=set_changes,
     )
 
 
@@ -157,12 +160,16 @@ async def _product_for_write(ctx: Context, product_id: strawberry.ID | None) -> 
 
 
 async def _record(
-    ctx: Context, product_id: strawberry.ID | None, items: Sequence[Mapping[str, Any]]
+    ctx: Context,
+    product_id: strawberry.ID | None,
+    items: Sequence[Mapping[str, Any]],
+    set_changes: Sequence[dict[str, SetChange] | None] | None = None,
 ) -> list[RecordResult]:
     if len(items) > MAX_REQUESTS:
         raise UserError(f"At most {MAX_REQUESTS} requests per call")
     account_id, product = await _product_for_write(ctx, product_id)
-    requests = [_track(account_id, product, item) for item in items]
+    changes = set_changes or [None] * len(items)
+    requests = [_track(account_id, product, item, c) for item, c in zip(items, changes, strict=True)]
     if ctx.engine is None:
         raise RuntimeError("the ingestion engine is not running in this process")
     outcomes = await ctx.engine.submit(requests)
@@ -170,10 +177,14 @@ async def _record(
 
 
 async def record_items(
-    ctx: Context, product_id: strawberry.ID | None, items: Sequence[Mapping[str, Any]]
+    ctx: Context,
+    product_id: strawberry.ID | None,
+    items: Sequence[Mapping[str, Any]],
+    set_changes: Sequence[dict[str, SetChange] | None] | None = None,
 ) -> list[RecordResult]:
-    """Record requests in `record`'s coerced form (GraphQL field names), for other mutations of the graph."""
-    return await _record(ctx, product_id, items)
+    """Record requests in `record`'s coerced form (GraphQL field names), for other mutations of the graph; with
+    `set_changes`, each request also changes set-valued properties (per request, by name)."""
+    return await _record(ctx, product_id, items, set_changes)
 
 
 @strawberry.type

@@ -2,9 +2,10 @@
 
 `updatePersonProperties` names a person by any identity (a person no product knows yet is created with that
 identity as its own id) and changes its properties of one system of records. Sets and unsets go through the
-ingestion engine as any property write does (`record`, answered once committed). Adding to or removing from a
-set-valued property (a JSON list) reads the current list and writes the new one: two changes of the same set
-at the same moment may lose one of them (the engine writes whole values).
+ingestion engine as any property write does (`record`, answered once committed), and so do additions to and
+removals from a set-valued property (a JSON list): the engine applies them to the stored set in the transaction
+that writes them, while the person is locked, so two changes of one set at the same moment both count
+(gateway/ingest/people.py).
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ from typing import Any
 import strawberry
 from strawberry.scalars import JSON
 
-from gateway.ingest.people import DEFAULT_SOURCE
+from gateway.ingest.model import SetChange
+from gateway.ingest.people import DEFAULT_SOURCE, changed_set, then_change
 from resolvers.context import ctx_of
 from resolvers.errors import UserError
 from resolvers.ingest.mutations import RECORD_FIELDS, record_items
@@ -36,29 +38,25 @@ class PropertyChangeInput:
     )
 
 
-def _as_set(current: Any) -> list[Any]:
-    if current is None:
-        return []
-    return list(current) if isinstance(current, list) else [current]
-
-
-def changed_values(current: dict[str, Any], changes: list[PropertyChangeInput]) -> dict[str, Any]:
-    """The properties to write (name -> value, None: unset) for `changes` applied in order to `current`."""
-    written: dict[str, Any] = {}
+def property_changes(changes: list[PropertyChangeInput]) -> tuple[dict[str, Any], dict[str, SetChange]]:
+    """(values to write, name -> value or None to unset; changes of stored sets, by name) for `changes` in
+    order: a value replaces the changes of its set before it, and a change after a value applies to it."""
+    values: dict[str, Any] = {}
+    sets: dict[str, SetChange] = {}
     for change in changes:
         name = change.name.strip().lower()
         if not name:
             raise UserError("A property needs a name")
         if change.add is None and change.remove is None:
-            written[name] = change.value
+            values[name] = change.value
+            sets.pop(name, None)
             continue
-        values = _as_set(written[name] if name in written else current.get(name))
-        for value in change.add or []:
-            if value not in values:
-                values.append(value)
-        removed = change.remove or []
-        written[name] = [value for value in values if value not in removed]
-    return written
+        added, removed = list(change.add or []), list(change.remove or [])
+        if name in values:
+            values[name] = changed_set(values[name], added, removed)
+            continue
+        sets[name] = then_change(sets.get(name), added, removed)
+    return values, sets
 
 
 @strawberry.type
@@ -75,20 +73,12 @@ class PeopleMutations:
         changes: list[PropertyChangeInput],
         source: str = DEFAULT_SOURCE,
     ) -> bool:
-        from resolvers.devices.types import load_device_by_identity
-        from resolvers.people.types import load_property_values
-        from resolvers.products.types import require_product_pk
-
         ctx = ctx_of(info)
         if not changes or len(changes) > MAX_CHANGES:
             raise UserError(f"`changes` must hold 1 to {MAX_CHANGES} changes")
-        current: dict[str, Any] = {}
-        if any(c.add is not None or c.remove is not None for c in changes):
-            person = await load_device_by_identity(ctx, await require_product_pk(ctx, product_id), identity)
-            if person is not None:
-                current = {v.name: v.value for v in await load_property_values(ctx, person.pk, source)}
+        values, sets = property_changes(changes)
         item: dict[str, Any] = dict.fromkeys(RECORD_FIELDS)
-        item.update(deviceId=identity, properties=changed_values(current, changes), propertySource=source)
-        (result,) = await record_items(ctx, product_id, [item])
+        item.update(deviceId=identity, properties=values or None, propertySource=source)
+        (result,) = await record_items(ctx, product_id, [item], [sets or None])
         ctx.forget_loaded()
         return result.stored()
