@@ -8,8 +8,11 @@
   those users and answers `result.request_id` and `result.callback_url` (`/api/gdpr_request/status?...`),
   which tells `{"status":"processed","requested_at","processed_at","users_requested","users_deleted"}`.
 - Bad input: 400 `{"status":"400","success":false,"error_message":"Please provide a valid list of user ids"}`
-  (with `message` too). The files are not e-mailed: `skip_email` is kept and answered, and the files are
-  always at their download URLs.
+  (with `message` too).
+- Without `"skip_email":true`, each user's download URL is also e-mailed to the requester (the token's user)
+  once the file is written, through the SMTP server the operator configured, as exports' links are; without
+  one the request gets a 400 in the same shape that says so and points to `skip_email`, as exports do. The
+  files are at their download URLs either way.
 """
 
 from __future__ import annotations
@@ -21,7 +24,15 @@ from aiohttp import web
 
 from adapters.followanalytics import graph
 from adapters.followanalytics.exports import origin
-from adapters.followanalytics.replies import INVALID_USER_IDS, Failure, gdpr_error, json_reply, success
+from adapters.followanalytics.replies import (
+    GDPR_NO_MAIL_ADDRESS,
+    GDPR_NO_MAIL_SERVER,
+    INVALID_USER_IDS,
+    Failure,
+    gdpr_error,
+    json_reply,
+    success,
+)
 from gateway.access.principal import Principal
 from gateway.json_text import loads_json
 
@@ -64,9 +75,16 @@ async def access_user_data(request: web.Request, principal: Principal) -> web.Re
     if found is None:
         return gdpr_error(INVALID_USER_IDS)
     users, skip_email = found
-    data = await graph.run(
-        request, principal, "gdpr", {"users": users, "notify": not skip_email}, "FaGdprAccess"
-    )
+    try:
+        data = await graph.run(
+            request, principal, "gdpr", {"users": users, "notify": not skip_email}, "FaGdprAccess"
+        )
+    except Failure as failure:
+        if failure.code == "MAIL_NOT_CONFIGURED":
+            return gdpr_error(GDPR_NO_MAIL_SERVER)
+        if failure.code == "NO_MAIL_ADDRESS":
+            return gdpr_error(GDPR_NO_MAIL_ADDRESS)
+        raise
     uuid = data["requestPersonData"]["uuid"]
     return success({"callback_url": f"{origin(request)}/api/gdpr_request/export?request_id={uuid}"})
 

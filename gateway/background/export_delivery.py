@@ -1,4 +1,5 @@
-"""Delivering finished exports by e-mail: the download link, sent to the address the export names.
+"""Delivering finished exports by e-mail: the download link, sent to the address the export names (a list's file,
+or the file of a person's data that a GDPR access request asked to be e-mailed).
 
 The link opens the file without credentials until it expires (`/exports/download?token=...`, on the address
 people reach the gateway at: GATEWAY_PUBLIC_URL). The token is kept with the export only until its e-mail is
@@ -15,6 +16,7 @@ import asyncio
 import contextlib
 import logging
 from dataclasses import dataclass, field
+from typing import Any
 
 from gateway.background.mail import MailServer, send_mail
 from gateway.background.tasks import cancel_and_wait
@@ -34,7 +36,8 @@ WITH picked AS (
 UPDATE exports AS e SET email_token = NULL
 FROM picked JOIN products AS p ON true
 WHERE e.id = picked.id AND p.id = e.product_id AND p.account_id = e.account_id
-RETURNING e.id, picked.email_token, e.email_to, e.kind, e.format, e.rows, e.link_expires_at, p.name AS product
+RETURNING e.id, picked.email_token, e.email_to, e.kind, e.format, e.rows, e.link_expires_at, p.name AS product,
+          e.filter->>'identity' AS identity
 """
 
 
@@ -51,15 +54,10 @@ class Delivery:
         sent = 0
         while (row := await db.fetchrow(_TAKE)) is not None:
             sent += 1
-            link = f"{self.base_url}/exports/download?token={row['email_token']}"
-            text = (
-                f"Your export of {row['kind']} of {row['product']} is ready: {row['rows']} rows, "
-                f"{row['format'].upper()}.\n\nDownload it here until {row['link_expires_at']:%Y-%m-%d %H:%M} UTC:\n"
-                f"{link}\n"
-            )
+            subject, text = _message(row, f"{self.base_url}/exports/download?token={row['email_token']}")
             error = None
             try:
-                await send_mail(self.mail, row["email_to"], f"Your {row['kind']} export is ready", text)
+                await send_mail(self.mail, row["email_to"], subject, text)
             except Exception as exc:  # the SMTP server's refusal or the network's: recorded, not raised
                 log.warning("export %s: e-mail to %s failed: %s", row["id"], row["email_to"], exc)
                 error = f"The e-mail could not be sent ({type(exc).__name__})"
@@ -83,6 +81,23 @@ class Delivery:
             with contextlib.suppress(Exception):
                 await self.send_pending(db)
             await asyncio.sleep(POLL_SECONDS)
+
+
+def _message(row: Any, link: str) -> tuple[str, str]:
+    """The subject and text of an export's e-mail: a list's file, or the data of a person (a GDPR access)."""
+    until = f"Download it here until {row['link_expires_at']:%Y-%m-%d %H:%M} UTC:\n{link}\n"
+    if row["kind"] == "person":
+        # the name stays out of the subject: a header is no place for text the requester typed
+        return (
+            "The personal data you requested is ready",
+            f"The copy of everything stored about {row['identity']!r} that you requested (a request about a "
+            f"person's own data) is ready, as a JSON file.\n\n{until}",
+        )
+    return (
+        f"Your {row['kind']} export is ready",
+        f"Your export of {row['kind']} of {row['product']} is ready: {row['rows']} rows, "
+        f"{row['format'].upper()}.\n\n{until}",
+    )
 
 
 def export_delivery(settings: Settings) -> Delivery:

@@ -11,7 +11,7 @@ import strawberry
 
 from gateway.access.principal import Permission
 from gateway.background.jobs import wake_job_runners
-from resolvers.context import ctx_of
+from resolvers.context import Context, ctx_of
 from resolvers.errors import UserError
 from resolvers.exports.sources import FIELDS_OF_KIND, check_fields
 from resolvers.exports.types import EXPORT_COLUMNS, Export, ExportFormat, ExportKind
@@ -173,6 +173,20 @@ async def _filter(ctx: Any, input: StartExportInput, product_pk: int) -> dict[st
     return stored
 
 
+async def mail_recipient(ctx: Context) -> str:
+    """Where a file's link is e-mailed: the address of the caller's token's user. MAIL_NOT_CONFIGURED when the
+    gateway has no SMTP server, NO_MAIL_ADDRESS when the token was made for no user."""
+    from resolvers.users.types import load_token_user
+
+    if not ctx.mail:
+        raise UserError("E-mail delivery is not configured on this gateway", code="MAIL_NOT_CONFIGURED")
+    principal = ctx.require_any()
+    user = await load_token_user(ctx, principal.token_id)
+    if user is None:
+        raise UserError("The caller's token belongs to no user to e-mail", code="NO_MAIL_ADDRESS")
+    return user.email
+
+
 @strawberry.type
 class ExportMutations:
     @strawberry.mutation(description="Start an export job; poll the returned Export until it is FINISHED.")
@@ -208,18 +222,7 @@ class ExportMutations:
             raise UserError("EVENT_SEGMENTS exports need `where.eventKey`")
         stored_filter = await _filter(ctx, input, product)
         delivery = input.delivery or ExportDeliveryInput()
-        email_to = None
-        if delivery.email:
-            if not ctx.mail:
-                raise UserError(
-                    "E-mail delivery is not configured on this gateway", code="MAIL_NOT_CONFIGURED"
-                )
-            from resolvers.users.types import load_token_user
-
-            user = await load_token_user(ctx, principal.token_id)
-            if user is None:
-                raise UserError("The caller's token belongs to no user to e-mail", code="NO_MAIL_ADDRESS")
-            email_to = user.email
+        email_to = await mail_recipient(ctx) if delivery.email else None
         link = link_hash = link_expires = None
         if delivery.link or delivery.email:
             link = secrets.token_urlsafe(32)

@@ -2,7 +2,10 @@
 
 - `requestPersonData(identities:)`: for each name, an export job (kind PERSON, JSON) writes everything stored
   about the people the name identifies (gateway/background/person_data.py); the request is processed once
-  every file is written, and each file downloads through a link valid for 7 days.
+  every file is written, and each file downloads through a link valid for 7 days. With `notify`, each file's
+  link is e-mailed to the requester (the token's user) once written, as exports' links are
+  (gateway/background/export_delivery.py); without an SMTP server such a request is refused
+  (MAIL_NOT_CONFIGURED), as an export to e-mail is.
 - `erasePeople(identities:)`: erases at once every row that identifies those people (`erasure.py`); the
   request keeps no name, only how many names were asked about and how many people were erased.
 
@@ -25,6 +28,7 @@ from gateway.access.principal import Permission
 from gateway.background.jobs import wake_job_runners
 from resolvers.context import Context, ctx_of
 from resolvers.errors import UserError
+from resolvers.exports.mutations import mail_recipient
 from resolvers.inputs import own_pk
 from resolvers.people.erasure import MAX_IDENTITIES, erase_people
 from resolvers.products.types import require_product_pk
@@ -133,7 +137,8 @@ async def load_person_request(ctx: Context, uuid: UUID) -> PersonRequest | None:
 class PersonRequestMutations:
     @strawberry.mutation(
         description="Ask for everything stored about the people these names identify (GDPR access): one JSON "
-        "file per name, written in the background."
+        "file per name, written in the background; with `notify`, each file's link is e-mailed to the token's "
+        "user once written (MAIL_NOT_CONFIGURED without an SMTP server)."
     )
     async def request_person_data(
         self,
@@ -151,18 +156,22 @@ class PersonRequestMutations:
         )
         if owner is None:
             raise UserError("The account has no product: there is nobody to look for")
+        email_to = await mail_recipient(ctx) if notify else None
         exports: dict[str, Any] = {}
         async with ctx.db.transaction() as tx:
             for name in names:
                 token = secrets.token_urlsafe(32)
                 export_id = await tx.fetchval(
-                    """INSERT INTO exports (account_id, product_id, kind, format, filter, link_hash, link_expires_at)
-                       VALUES ($1, $2, 'person', 'json', $3, $4, $5) RETURNING id""",
+                    """INSERT INTO exports (account_id, product_id, kind, format, filter, link_hash, link_expires_at,
+                                            email_to, email_token)
+                       VALUES ($1, $2, 'person', 'json', $3, $4, $5, $6, $7) RETURNING id""",
                     principal.account_id,
                     owner,
                     {"identity": name, "product": product},
                     hashlib.sha256(token.encode()).digest(),
                     datetime.now(UTC) + timedelta(days=LINK_DAYS),
+                    email_to,
+                    token if email_to else None,
                 )
                 exports[name] = {"export": export_id, "link": token}
             row = await tx.fetchrow(

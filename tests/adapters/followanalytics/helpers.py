@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
-from dataclasses import dataclass
+import socket
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import aiohttp
+from aiosmtpd.controller import Controller
 
 from gateway.db.pool import Database
 from tests.conftest import Server, Tenant
@@ -86,3 +91,38 @@ async def seed_activity(db: Database, tenant: Tenant, devices: int = 3, events_p
                 BASE + timedelta(hours=d, minutes=e * 7),
                 {"screen": f"s{e}", "n": e},
             )
+
+
+@dataclass
+class Inbox:
+    """The messages a real SMTP server on loopback (aiosmtpd) received, and its address for the gateway."""
+
+    url: str = ""
+    messages: list[Any] = field(default_factory=list)
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802 (aiosmtpd's name)
+        self.messages.append(envelope)
+        return "250 OK"
+
+    async def wait_for(self, count: int) -> list[Any]:
+        for _ in range(200):
+            if len(self.messages) >= count:
+                break
+            await asyncio.sleep(0.05)
+        return self.messages
+
+
+@contextmanager
+def smtp_inbox() -> Iterator[Inbox]:
+    """An SMTP server on a free loopback port, for `GATEWAY_SMTP_URL` (`Inbox.url`)."""
+    inbox = Inbox()
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    inbox.url = f"smtp://127.0.0.1:{port}"
+    try:
+        yield inbox
+    finally:
+        controller.stop()

@@ -13,18 +13,16 @@ import io
 import json
 import re
 import secrets
-import socket
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import aiohttp
 import xlrd
-from aiosmtpd.controller import Controller
 from python_calamine import CalamineWorkbook
 
 from gateway.db.pool import Database
-from tests.adapters.followanalytics.helpers import call, seed_activity
+from tests.adapters.followanalytics.helpers import call, seed_activity, smtp_inbox
 from tests.conftest import Server, Tenant, gateway_with
 
 BAD_TOKEN = (
@@ -205,29 +203,12 @@ async def test_without_an_smtp_server_email_exports_point_to_skip_email(
         )
 
 
-class _Inbox:
-    def __init__(self) -> None:
-        self.messages: list[Any] = []
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802 (aiosmtpd's name)
-        self.messages.append(envelope)
-        return "250 OK"
-
-
 async def test_email_exports_send_the_link_through_the_smtp_server(
     http: aiohttp.ClientSession, migrated: str, tmp_path: Path, db: Database, tenant: Tenant
 ) -> None:
     await seed_activity(db, tenant, devices=2, events_per_device=2)
-    inbox = _Inbox()
-    with socket.socket() as probe:  # a free loopback port for the SMTP server
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
-        async with gateway_with(
-            migrated, tmp_path, smtp_url=f"smtp://127.0.0.1:{port}", smtp_from="gw@example.test"
-        ) as gw:
+    with smtp_inbox() as inbox:
+        async with gateway_with(migrated, tmp_path, smtp_url=inbox.url, smtp_from="gw@example.test") as gw:
             reply = await call(
                 http, gw, "GET", f"/api/apps/{tenant.product_id}/events_export.csv", tenant.token
             )
@@ -236,11 +217,7 @@ async def test_email_exports_send_the_link_through_the_smtp_server(
                 '{"success":true,"result":"Your report is being generated and will be sent to the email '
                 f'{tenant.email} when it is completed"}}',
             )
-            for _ in range(200):
-                if inbox.messages:
-                    break
-                await asyncio.sleep(0.05)
-            (envelope,) = inbox.messages
+            (envelope,) = await inbox.wait_for(1)
             assert envelope.rcpt_tos == [tenant.email] and envelope.mail_from == "gw@example.test"
             mail = email.message_from_bytes(envelope.content, policy=email.policy.default)
             assert mail["Subject"] == "Your events export is ready"
@@ -251,8 +228,6 @@ async def test_email_exports_send_the_link_through_the_smtp_server(
                 assert response.status == 200
                 rows = list(csv.reader(io.StringIO((await response.read()).decode())))
             assert len(rows) == 5 and rows[0][0] == "name"
-    finally:
-        controller.stop()
     found = await db.fetchrow(
         "SELECT emailed_at, email_error, email_token FROM exports WHERE account_id = $1 AND email_to IS NOT NULL",
         tenant.account_pk,

@@ -8,16 +8,20 @@ added later that keeps people's rows or names fails it until the erasure covers 
 from __future__ import annotations
 
 import asyncio
+import email
+import email.policy
 import json
+import re
 import secrets
+from pathlib import Path
 from typing import Any
 
 import aiohttp
 
 from gateway.db.pool import Database
-from tests.adapters.followanalytics.helpers import call
+from tests.adapters.followanalytics.helpers import call, smtp_inbox
 from tests.adapters.followanalytics.test_people import record
-from tests.conftest import Server, Tenant, new_tenant
+from tests.conftest import Server, Tenant, gateway_with, new_tenant
 
 INVALID = (
     '{"status":"400","success":false,"error_message":"Please provide a valid list of user ids",'
@@ -209,3 +213,50 @@ async def test_bad_gdpr_requests_have_the_documented_body(
     callback = reply.json["result"]["callback_url"]
     status = await call(http, server, "GET", callback[callback.index("/api/") :], other.token)
     assert status.status == 404
+
+
+async def test_access_without_skip_email_mails_each_users_link(
+    http: aiohttp.ClientSession, migrated: str, tmp_path: Path, db: Database, tenant: Tenant
+) -> None:
+    with smtp_inbox() as inbox:
+        async with gateway_with(migrated, tmp_path, smtp_url=inbox.url, smtp_from="gw@example.test") as gw:
+            await _activity(http, gw, tenant, "phone-m", "mia")
+            for body in ({"users": ["mia", "nobody"], "skip_email": False}, {"users": ["mia"]}):
+                reply = await call(http, gw, "POST", "/api/gdpr/access_user_data", tenant.token, json=body)
+                assert reply.status == 200, reply.text
+            callback = reply.json["result"]["callback_url"]
+            messages = await inbox.wait_for(3)
+            assert len(messages) == 3
+            links: dict[str, str] = {}
+            for envelope in messages:
+                assert envelope.rcpt_tos == [tenant.email] and envelope.mail_from == "gw@example.test"
+                mail = email.message_from_bytes(envelope.content, policy=email.policy.default)
+                assert mail["Subject"] == "The personal data you requested is ready"
+                text = mail.get_content()
+                named = re.search(r"about '([^']+)'", text)
+                link = re.search(r"(http://\S+/exports/download\?token=[-_A-Za-z0-9]+)", text)
+                assert named is not None and link is not None, text
+                links[named.group(1)] = link.group(1).replace(gw.settings.base_url, gw.url)
+            assert set(links) == {"mia", "nobody"}
+            async with http.get(links["mia"]) as response:
+                assert response.status == 200
+                document = json.loads(await response.read())
+            assert document["identity"] == "mia" and document["people"][0]["device_id"] == "phone-m"
+            state = (await call(http, gw, "GET", callback[callback.index("/api/") :], tenant.token)).json
+            assert state["skip_email"] is False
+
+
+async def test_access_without_skip_email_and_without_smtp_points_to_skip_email(
+    http: aiohttp.ClientSession, server: Server, db: Database, tenant: Tenant
+) -> None:
+    message = 'E-mail delivery is not configured on this server: send "skip_email":true to get the download URLs instead.'
+    for body in ({"users": ["ann"]}, {"users": ["ann"], "skip_email": False}):
+        reply = await call(http, server, "POST", "/api/gdpr/access_user_data", tenant.token, json=body)
+        assert (reply.status, reply.json) == (
+            400,
+            {"status": "400", "success": False, "error_message": message, "message": message},
+        )
+    assert (
+        await db.fetchval("SELECT count(*) FROM person_requests WHERE account_id = $1", tenant.account_pk)
+        == 0
+    )
