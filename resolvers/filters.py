@@ -65,3 +65,21 @@ def identities_condition(identities: list[str] | None, column: str = "t.device_i
             tuple(name.lower() for name in identities),
         )
     ]
+
+
+def user_ids_condition(user_ids: list[str] | None, column: str = "t.device_id") -> list[Condition]:
+    """Rows (alias `t`) of the people whose current user is one of these (case-insensitive): their newest alias
+    (`Device.latestAlias`, `Event.userId`), the same user a row of theirs answers."""
+    if user_ids is None:
+        return []
+    if len(user_ids) > MAX_FILTER_VALUES:
+        raise UserError(f"`userIds` lists more than {MAX_FILTER_VALUES} values")
+    return [
+        Condition(
+            f"{column} IN (SELECT i.person_id FROM person_identities i WHERE i.account_id = t.account_id "
+            "AND i.product_id = t.product_id AND i.key = ANY({}::text[]) AND i.kind <> 'primary' "
+            "AND NOT EXISTS (SELECT FROM person_identities n WHERE n.account_id = i.account_id "
+            "AND n.person_id = i.person_id AND n.kind <> 'primary' AND (n.created_at, n.key) > (i.created_at, i.key)))",
+            tuple(name.lower() for name in user_ids),
+        )
+    ]

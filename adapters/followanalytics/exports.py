@@ -115,8 +115,8 @@ async def events_export(request: web.Request, principal: Principal) -> web.Respo
 
 async def sessions_export(request: web.Request, principal: Principal) -> web.Response:
     query = request.rel_url.query
-    device_ids, identities = session_owners(request)
-    where = {"deviceIds": device_ids, "identities": identities}
+    device_ids, user_ids = session_owners(request)
+    where = {"deviceIds": device_ids, "userIds": user_ids}
     columns = SESSIONS.columns(_chosen(request, SESSIONS))
     return await start(
         request, principal, request.match_info["app"], "SESSIONS", columns, where, period(query)

@@ -3,7 +3,8 @@
 `fields=a,b` picks a list's fields, in that order; a requested field the list does not have is null (as the
 real API answers); some fields are always there (a device's `device_id` and `application_id`). A vendor field
 with no graph field (`None`) is null everywhere. A device is a person of the people model; its users are the
-names it gained besides its own id (its aliases), the newest being its current user.
+names it gained besides its own id (its aliases), the newest being its current user; an event's or a session's
+`user_id` is the current user of its person (null when it has none).
 """
 
 from __future__ import annotations
@@ -72,7 +73,9 @@ EVENTS = FieldSet(
         "name": _of("key"),
         "date_utc": _of("timestamp"),
         "device_id": _of("deviceId"),
-        "user_id": _none(),  # an event records its device, not which of the device's users was there
+        # the user its person is known by now (its newest alias): the gateway records which device did
+        # something, not which of its users was signed in then
+        "user_id": _of("userId"),
         "session_id": _of("sessionId"),
         # read as the stored JSON text, so that PostgreSQL can build the whole page (`Event.segmentationText`)
         "details": Field("segmentation", lambda node: _json(node.get("segmentationText"))),
@@ -82,7 +85,7 @@ SESSIONS = FieldSet(
     {
         "session_id": _of("id"),
         "device_id": _of("deviceId"),
-        "user_id": _none(),
+        "user_id": _of("userId"),
         "start_date_utc": _of("startedAt"),
         "end_date_utc": _of("endedAt"),
         "duration": _of("duration"),

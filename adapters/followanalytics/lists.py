@@ -48,8 +48,8 @@ def event_filter(query: Any) -> dict[str, list[str]] | None:
     where = {
         "keys": params.values(query, "names"),
         "deviceIds": params.values(query, "device_ids"),
-        # a user is a name a person (device) is known by: an identity
-        "identities": params.values(query, "user_ids"),
+        # a user is a person's current user (its newest alias), the `user_id` its events answer
+        "userIds": params.values(query, "user_ids"),
         "sessions": params.values(query, "session_ids"),
         "segments": params.values(query, "segment_ids"),
     }
@@ -142,7 +142,7 @@ async def sessions(request: web.Request, principal: Principal) -> web.Response:
     query = request.rel_url.query
     paging = params.paging(query)
     names = SESSIONS.chosen(params.values(query, "fields"))
-    device_ids, identities = session_owners(request)
+    device_ids, user_ids = session_owners(request)
     data = await graph.run(
         request,
         principal,
@@ -152,7 +152,7 @@ async def sessions(request: web.Request, principal: Principal) -> web.Response:
             **window(paging),
             "period": period(query),
             "deviceIds": device_ids,
-            "identities": identities,
+            "userIds": user_ids,
         },
     )
     product = product_of(data)
@@ -164,7 +164,7 @@ async def sessions(request: web.Request, principal: Principal) -> web.Response:
 
 def session_owners(request: web.Request) -> tuple[list[str] | None, list[str] | None]:
     """(device ids, user ids) whose sessions a sessions request lists: from the path, else `device_ids` /
-    `user_ids`; a user is any name a person is known by."""
+    `user_ids`; a user is a person's current user (the `user_id` of its sessions)."""
     query = request.rel_url.query
     if "device" in request.match_info:
         return [request.match_info["device"]], None
@@ -178,7 +178,7 @@ def device_filter(query: Any, segments: list[str] | None) -> dict[str, Any] | No
     since = params.iso_time(query, "updated_since")
     where = {
         "deviceIds": params.values(query, "device_ids"),
-        "identities": params.values(query, "current_user_ids"),
+        "userIds": params.values(query, "current_user_ids"),
         "segments": segments,
         "updatedSince": None if since is None else since.isoformat(),
     }

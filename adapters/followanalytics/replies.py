@@ -38,9 +38,7 @@ NO_MAIL_SERVER = (
 NO_MAIL_ADDRESS = (
     "Your token belongs to no user with an e-mail address: add skip_email=true to get a download URL instead."
 )
-GDPR_NO_MAIL_SERVER = (
-    'E-mail delivery is not configured on this server: send "skip_email":true to get the download URLs instead.'
-)
+GDPR_NO_MAIL_SERVER = 'E-mail delivery is not configured on this server: send "skip_email":true to get the download URLs instead.'
 GDPR_NO_MAIL_ADDRESS = (
     'Your token belongs to no user with an e-mail address: send "skip_email":true to get the download URLs '
     "instead."

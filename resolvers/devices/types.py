@@ -106,8 +106,7 @@ class Device(Node):
 
     @strawberry.field(description="The newest of `aliases` (the device's current user), if any.")
     async def latest_alias(self, info: strawberry.Info) -> str | None:
-        aliases = await self.aliases(info)
-        return aliases[-1] if aliases else None
+        return await load_latest_alias(ctx_of(info), self.pk)
 
     @strawberry.field(
         description="The name the person is best known by: its newest alias (a device's current user), else its "
@@ -161,11 +160,18 @@ DEVICE_COLUMNS = (
 )
 DEVICE_ORDER = Order("t.last_seen", kind=datetime)
 # properties (JSON) is built the Python way: see resolvers.json_leaves
-# the newest identity of a person besides its own id (ties: as `load_identities` orders them)
-LATEST_ALIAS_SQL = (
-    "(SELECT i.identity FROM person_identities i WHERE i.account_id = t.account_id AND i.person_id = t.id "
-    "AND i.kind <> 'primary' ORDER BY i.created_at DESC, i.key DESC LIMIT 1)"
-)
+
+
+def latest_alias_sql(person: str) -> str:
+    """The newest identity of the person `person` (an SQL expression of its id) besides its own id, its current
+    user (ties: as `load_identities` orders them); null when it has none."""
+    return (
+        "(SELECT i.identity FROM person_identities i WHERE i.account_id = t.account_id "
+        f"AND i.person_id = {person} AND i.kind <> 'primary' ORDER BY i.created_at DESC, i.key DESC LIMIT 1)"
+    )
+
+
+LATEST_ALIAS_SQL = latest_alias_sql("t.id")
 ALIASES_SQL = (
     "(SELECT COALESCE(jsonb_agg(i.identity ORDER BY i.created_at, i.key), '[]') FROM person_identities i "
     "WHERE i.account_id = t.account_id AND i.person_id = t.id AND i.kind <> 'primary')::text"
@@ -210,6 +216,16 @@ DEVICE_BY_ID = ById("devices", DEVICE_COLUMNS, Device.from_row)
 
 async def load_device(ctx: Context, pk: int) -> Device | None:
     return await DEVICE_BY_ID.load(ctx, pk)
+
+
+async def load_latest_alias(ctx: Context, pk: int | None) -> str | None:
+    """The newest name a person gained besides its own id (its current user: `Device.latestAlias`), if any."""
+    from resolvers.people.types import load_identities
+
+    if pk is None:
+        return None
+    aliases = [i.identity for i in await load_identities(ctx, pk) if i.kind != "primary"]
+    return aliases[-1] if aliases else None
 
 
 async def _by_identity(ctx: Context, keys: list[tuple[int, str]]) -> list[Device | None]:

@@ -22,6 +22,7 @@ from resolvers.filters import (
     device_ids_condition,
     identities_condition,
     time_conditions,
+    user_ids_condition,
 )
 from resolvers.node import InvalidId, pk_of
 from resolvers.pagination import Condition
@@ -41,6 +42,10 @@ class EventFilter:
     identities: list[str] | None = strawberry.field(
         default=None, description="People, by any name they are known by (identities: device ids, aliases)."
     )
+    user_ids: list[str] | None = strawberry.field(
+        default=None,
+        description="People, by their current user (`Event.userId`: their newest alias), case-insensitive.",
+    )
     sessions: list[strawberry.ID] | None = strawberry.field(default=None, description="Sessions, by id.")
     segments: list[strawberry.ID] | None = strawberry.field(
         default=None, description="Segments, by id: events of the devices each one matches."
@@ -52,6 +57,7 @@ class EventFilter:
             "keys": self.keys,
             "device_ids": self.device_ids,
             "identities": self.identities,
+            "user_ids": self.user_ids,
             "sessions": self.sessions,
             "segments": self.segments,
         }
@@ -65,6 +71,7 @@ class EventFilter:
             keys=stored.get("keys"),
             device_ids=stored.get("device_ids"),
             identities=stored.get("identities"),
+            user_ids=stored.get("user_ids"),
             sessions=[strawberry.ID(v) for v in stored["sessions"]] if "sessions" in stored else None,
             segments=[strawberry.ID(v) for v in stored["segments"]] if "segments" in stored else None,
         )
@@ -99,7 +106,7 @@ def event_conditions(where: EventFilter | None) -> list[Condition]:
     if where.keys is not None:
         conditions.append(Condition("t.key = ANY({}::text[])", tuple(_checked("keys", where.keys))))
     conditions += device_ids_condition(where.device_ids)
-    conditions += identities_condition(where.identities)
+    conditions += identities_condition(where.identities) + user_ids_condition(where.user_ids)
     if where.sessions is not None:
         conditions.append(
             Condition(
@@ -127,6 +134,7 @@ def hour_scope(period: TimeRange | None, where: EventFilter | None) -> HourScope
     if where is not None and (
         where.device_ids is not None
         or where.identities is not None
+        or where.user_ids is not None
         or where.sessions is not None
         or where.segments is not None
     ):

@@ -13,6 +13,7 @@ from strawberry.scalars import JSON
 from gateway.execution.fast_path import cheap_field
 from resolvers import json_leaves
 from resolvers.context import Context, ctx_of
+from resolvers.devices.types import latest_alias_sql
 from resolvers.errors import found
 from resolvers.node import Node, register_node, to_global_id
 from resolvers.pagination import ById, Listing, Order
@@ -68,6 +69,16 @@ class Event(Node):
 
         device = None if self.device_pk is None else await load_device(ctx_of(info), self.device_pk)
         return None if device is None else device.device_id
+
+    @strawberry.field(
+        description="The user the event's person is known by now: its newest alias (a device's current user, "
+        "`Device.latestAlias`); null when it has none. The gateway records which person did something, not "
+        "which of its users was signed in then."
+    )
+    async def user_id(self, info: strawberry.Info) -> str | None:
+        from resolvers.devices.types import load_latest_alias
+
+        return await load_latest_alias(ctx_of(info), self.device_pk)
 
     @strawberry.field(description="The id of the session the event happened in, if any.")
     @cheap_field
@@ -127,6 +138,7 @@ EVENT_JSON = {
     "referrer": json_leaves.text("t.referrer"),
     "isPageview": json_leaves.flag("t.path IS NOT NULL"),
     "deviceId": json_leaves.device_key("t.device_id"),
+    "userId": json_leaves.text(latest_alias_sql("t.device_id")),
     "sessionId": json_leaves.global_id("Session", "t.session_id"),
     "segmentationText": json_leaves.text("t.segmentation::text"),
 }

@@ -56,6 +56,11 @@ class ExportFilterInput:
     identities: list[str] | None = strawberry.field(
         default=None, description="SESSIONS: only the sessions of the people known by one of these names."
     )
+    user_ids: list[str] | None = strawberry.field(
+        default=None,
+        description="SESSIONS: only the sessions of the people whose current user (`Session.userId`) is one of "
+        "these.",
+    )
     segment: strawberry.ID | None = strawberry.field(
         default=None, description="DEVICES: only the devices this segment matches."
     )
@@ -65,7 +70,7 @@ class ExportFilterInput:
     )
     people: Annotated[PeopleFilter, strawberry.lazy("resolvers.people.filters")] | None = strawberry.field(
         default=None,
-        description="DEVICES: which people (by identities, own ids, segments, last change; other conditions "
+        description="DEVICES: which people (by identities, users, own ids, segments, last change; other conditions "
         "of the filter are not taken by exports).",
     )
 
@@ -143,6 +148,10 @@ async def _filter(ctx: Any, input: StartExportInput, product_pk: int) -> dict[st
         if len(where.identities) > MAX_FILTER_VALUES:
             raise UserError(f"`identities` lists more than {MAX_FILTER_VALUES} values")
         stored["identities"] = list(where.identities)
+    if where.user_ids is not None:
+        if len(where.user_ids) > MAX_FILTER_VALUES:
+            raise UserError(f"`userIds` lists more than {MAX_FILTER_VALUES} values")
+        stored["user_ids"] = list(where.user_ids)
     if where.segment is not None:
         from resolvers.segments.types import load_segment
 
@@ -156,13 +165,14 @@ async def _filter(ctx: Any, input: StartExportInput, product_pk: int) -> dict[st
         people = where.people
         if people.properties or people.events or people.identity:
             raise UserError(
-                "Exports filter people by `identities`, `deviceIds`, `segments` and `updatedSince`"
+                "Exports filter people by `identities`, `userIds`, `deviceIds`, `segments` and `updatedSince`"
             )
         from resolvers.people.filters import people_conditions
 
         people_conditions(people)  # checks the sizes
         stored["people"] = {
             "identities": people.identities,
+            "user_ids": people.user_ids,
             "device_ids": people.device_ids,
             "segments": [str(s) for s in people.segments] if people.segments is not None else None,
             "updated_since": people.updated_since.isoformat() if people.updated_since else None,

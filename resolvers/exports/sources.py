@@ -18,7 +18,7 @@ from strawberry.utils.str_converters import to_camel_case
 
 from gateway.ingest.rules import METRIC_COLUMNS
 from resolvers import json_leaves
-from resolvers.devices.types import ALIASES_SQL, LATEST_ALIAS_SQL, PROPERTIES_BY_SOURCE_SQL
+from resolvers.devices.types import ALIASES_SQL, LATEST_ALIAS_SQL, PROPERTIES_BY_SOURCE_SQL, latest_alias_sql
 from resolvers.errors import UserError
 from resolvers.pagination import Condition, Listing, Order
 
@@ -41,6 +41,7 @@ EVENT_FIELDS: Mapping[str, ExportField] = {
     "key": _text("t.key"),
     "timestamp": ExportField("t.occurred_at", "time"),
     "deviceId": _text(json_leaves.device_key("t.device_id").sql),
+    "userId": _text(latest_alias_sql("t.device_id")),
     "sessionId": _text(json_leaves.global_id("Session", "t.session_id").sql),
     "segmentation": ExportField("t.segmentation::text", "json"),
     "count": ExportField("t.count", "int"),
@@ -54,6 +55,7 @@ EVENT_FIELDS: Mapping[str, ExportField] = {
 SESSION_FIELDS: Mapping[str, ExportField] = {
     "id": _text(json_leaves.global_id("Session").sql),
     "deviceId": _text(json_leaves.device_key("t.device_id").sql),
+    "userId": _text(latest_alias_sql("t.device_id")),
     "startedAt": ExportField("t.started_at", "time"),
     "endedAt": ExportField("t.ended_at", "time"),
     "duration": ExportField("t.duration", "int"),
@@ -109,7 +111,13 @@ def list_source(
     until: datetime | None,
 ) -> ListSource:
     """The list of an export job: its kind, product, stored filter (`filter` column) and period."""
-    from resolvers.filters import TimeRange, device_ids_condition, identities_condition, time_conditions
+    from resolvers.filters import (
+        TimeRange,
+        device_ids_condition,
+        identities_condition,
+        time_conditions,
+        user_ids_condition,
+    )
 
     stored = stored_filter or {}
     period = TimeRange(since=since, until=until)
@@ -124,7 +132,9 @@ def list_source(
         from resolvers.sessions.types import PRODUCT_SESSIONS, SESSION_ORDER
 
         conditions = time_conditions("t.started_at", period) + device_ids_condition(stored.get("device_ids"))
-        conditions += identities_condition(stored.get("identities"))
+        conditions += identities_condition(stored.get("identities")) + user_ids_condition(
+            stored.get("user_ids")
+        )
         return ListSource(PRODUCT_SESSIONS, product_pk, tuple(conditions), SESSION_ORDER, SESSION_FIELDS)
     if kind == "devices":
         from resolvers.devices.types import DEVICE_ORDER, PRODUCT_DEVICES
@@ -137,6 +147,7 @@ def list_source(
             conditions += people_conditions(
                 PeopleFilter(
                     identities=people.get("identities"),
+                    user_ids=people.get("user_ids"),
                     device_ids=people.get("device_ids"),
                     segments=people.get("segments"),
                     updated_since=datetime.fromisoformat(people["updated_since"])

@@ -12,7 +12,7 @@ import strawberry
 
 from gateway.ingest.people import DEFAULT_SOURCE
 from resolvers.errors import UserError
-from resolvers.filters import MAX_FILTER_VALUES, TimeRange
+from resolvers.filters import MAX_FILTER_VALUES, TimeRange, user_ids_condition
 from resolvers.pagination import Condition
 
 _TEXT = "#>> ARRAY[]::text[]"
@@ -77,6 +77,10 @@ class PeopleFilter:
     )
     identities: list[str] | None = strawberry.field(
         default=None, description="Known by one of these names (case-insensitive)."
+    )
+    user_ids: list[str] | None = strawberry.field(
+        default=None,
+        description="Whose current user (`latestAlias`, their newest alias) is one of these (case-insensitive).",
     )
     device_ids: list[str] | None = strawberry.field(
         default=None, description="Whose own id (`deviceId`) is one of these."
@@ -159,6 +163,7 @@ def people_conditions(where: PeopleFilter | None) -> list[Condition]:
                 tuple(name.lower() for name in _bounded("identities", where.identities)),
             )
         )
+    conditions += user_ids_condition(where.user_ids, "t.id")
     if where.device_ids is not None:
         conditions.append(
             Condition("t.device_key = ANY({0}::text[])", tuple(_bounded("deviceIds", where.device_ids)))

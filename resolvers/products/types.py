@@ -21,6 +21,7 @@ from resolvers.filters import (
     device_ids_condition,
     identities_condition,
     time_conditions,
+    user_ids_condition,
 )
 from resolvers.node import Node, register_node
 from resolvers.pagination import ById, Condition, Connection, Listing, Order, page_request
@@ -164,6 +165,12 @@ class Product(Node):
             list[str] | None,
             strawberry.argument(description="Only the sessions of the people known by one of these names."),
         ] = None,
+        user_ids: Annotated[
+            list[str] | None,
+            strawberry.argument(
+                description="Only the sessions of the people whose current user (`Session.userId`) is one of these."
+            ),
+        ] = None,
         offset: Annotated[
             int | None, strawberry.argument(description="Sessions skipped before the page (numbered pages).")
         ] = None,
@@ -173,6 +180,7 @@ class Product(Node):
         ctx = ctx_of(info)
         conditions = time_conditions("t.started_at", period) + device_condition(device)
         conditions += device_ids_condition(device_ids) + identities_condition(identities)
+        conditions += user_ids_condition(user_ids)
         request = page_request(ctx, first, after, SESSION_ORDER, conditions, offset=offset)
         return PRODUCT_SESSIONS.connection_now(ctx, self.pk, request, info)
 

@@ -11,6 +11,7 @@ import strawberry
 from gateway.execution.fast_path import prefetchable
 from resolvers import json_leaves
 from resolvers.context import Context, ctx_of
+from resolvers.devices.types import latest_alias_sql
 from resolvers.errors import found
 from resolvers.node import Node, register_node
 from resolvers.pagination import ById, Connection, Listing, Order, page_request
@@ -54,6 +55,15 @@ class Session(Node):
 
         return found(await load_device(ctx_of(info), self.device_pk), "Device").device_id
 
+    @strawberry.field(
+        description="The user the session's person is known by now: its newest alias (a device's current user, "
+        "`Device.latestAlias`); null when it has none."
+    )
+    async def user_id(self, info: strawberry.Info) -> str | None:
+        from resolvers.devices.types import load_latest_alias
+
+        return await load_latest_alias(ctx_of(info), self.device_pk)
+
     @strawberry.field(description="The product of the session.")
     async def product(
         self, info: strawberry.Info
@@ -81,6 +91,7 @@ SESSION_JSON = {
     "duration": json_leaves.integer("t.duration"),
     "endedAt": json_leaves.timestamp("t.ended_at"),
     "deviceId": json_leaves.device_key("t.device_id"),
+    "userId": json_leaves.text(latest_alias_sql("t.device_id")),
 }
 SESSION_CURSORS = {"t.started_at": json_leaves.timestamp_cursor_value("t.started_at")}
 PRODUCT_SESSIONS = Listing(

@@ -46,6 +46,16 @@ async def shop(db: Database) -> AsyncIterator[Tenant]:
             f"2026-03-0{n + 1} 10:00:00.{n:06d}+00",
             text or None,
         )
+        for a, alias in enumerate([f"user {text}", f"later {text}"][: n % 3]):  # none, one or two users
+            await db.execute(
+                """INSERT INTO person_identities (account_id, product_id, key, identity, person_id, kind, created_at)
+                   VALUES ($1, $2, lower($3), $3, $4, 'alias', '2026-03-01'::timestamptz + $5 * interval '1 day')""",
+                account,
+                product,
+                alias,
+                device,
+                a,
+            )
         for s in range(3):
             session = await db.fetchval(
                 """INSERT INTO sessions (account_id, product_id, device_id, started_at, duration, ended_at)
@@ -192,6 +202,13 @@ CASES: list[tuple[str, dict[str, Any], int]] = [
         1,
     ),
     ('{ products(first: 5) { nodes { events(first: 4, key: "") { nodes { key path } } } } }', {}, 1),
+    # the user each event's and session's person is known by now (its newest alias), null without one
+    (
+        """{ products(first: 1) { nodes { events(first: 60) { nodes { key deviceId userId } }
+             sessions(first: 20) { nodes { deviceId userId } } devices(first: 10) { nodes { latestAlias } } } } }""",
+        {},
+        1,
+    ),
     # child connections built inside their parents' items, down to four levels
     (
         """query($s: Int!) { products(first: 5) { nodes { name devices(first: 10) { nodes { deviceId os

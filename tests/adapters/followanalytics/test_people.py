@@ -59,8 +59,13 @@ async def test_devices_with_their_users_filters_and_delta_syncs(
         "os": "iOS",
     }
     assert by_id["phone-2"]["current_user_id"] is None and by_id["phone-2"]["users"] == []
-    found = await call(http, server, "GET", f"/api/apps/{app}/devices?current_user_ids=ALICE", tenant.token)
+    # a device's current user is its newest user: what `current_user_ids` matches (case-insensitively)
+    found = await call(
+        http, server, "GET", f"/api/apps/{app}/devices?current_user_ids=ALICE@work", tenant.token
+    )
     assert [d["device_id"] for d in found.json["result"]["devices"]] == ["phone-1"]
+    found = await call(http, server, "GET", f"/api/apps/{app}/devices?current_user_ids=alice", tenant.token)
+    assert found.json["result"]["devices"] == []
     found = await call(http, server, "GET", f"/api/apps/{app}/devices?device_ids=phone-2,nope", tenant.token)
     assert [d["device_id"] for d in found.json["result"]["devices"]] == ["phone-2"]
     # delta sync: only what changed since
@@ -70,8 +75,54 @@ async def test_devices_with_their_users_filters_and_delta_syncs(
     since = mark.isoformat().replace("+00:00", "Z")
     found = await call(http, server, "GET", f"/api/apps/{app}/devices?updated_since={since}", tenant.token)
     assert [d["device_id"] for d in found.json["result"]["devices"]] == ["phone-2"]
-    # sessions of a user: those of the person the user id names
-    found = await call(http, server, "GET", f"/api/apps/{app}/users/alice/sessions", tenant.token)
+    # sessions of a user: those of the person whose current user it is
+    found = await call(http, server, "GET", f"/api/apps/{app}/users/alice@work/sessions", tenant.token)
     assert [s["device_id"] for s in found.json["result"]["sessions"]] == ["phone-1"]
     found = await call(http, server, "GET", f"/api/apps/{app}/events?user_ids=nobody", tenant.token)
     assert found.json["result"]["events"] == []
+
+
+async def test_events_and_sessions_answer_the_user_their_user_ids_filter_matches(
+    http: aiohttp.ClientSession, server: Server, tenant: Tenant
+) -> None:
+    app = tenant.product_id
+    await record(
+        http,
+        server,
+        tenant,
+        {"deviceId": "tab-1", "beginSession": True, "events": [{"key": "open"}]},
+        {"deviceId": "tab-2", "beginSession": True, "events": [{"key": "open"}]},
+    )
+    await record(http, server, tenant, {"deviceId": "tab-1", "alias": "bo"})
+    await asyncio.sleep(0.01)
+    await record(http, server, tenant, {"deviceId": "tab-1", "alias": "Bo@Home", "events": [{"key": "buy"}]})
+
+    async def listed(path: str, items: str) -> list[dict[str, Any]]:
+        reply = await call(http, server, "GET", f"/api/apps/{app}/{path}", tenant.token)
+        assert reply.status == 200, reply.text
+        return list(reply.json["result"][items])
+
+    # every event and session of a person answers its current user (its newest alias), or null without one
+    events = await listed("events?fields=name,device_id,user_id", "events")
+    assert sorted((e["device_id"], e["name"], e["user_id"]) for e in events) == [
+        ("tab-1", "buy", "Bo@Home"),
+        ("tab-1", "open", "Bo@Home"),
+        ("tab-2", "open", None),
+    ]
+    sessions = await listed("sessions?fields=device_id,user_id", "sessions")
+    assert sorted((s["device_id"], s["user_id"] or "") for s in sessions) == [
+        ("tab-1", "Bo@Home"),
+        ("tab-2", ""),
+    ]
+    # the filters match that same user, in any case, and no former one
+    for query in ("user_ids=bo@home", "user_ids=BO@HOME,nobody"):
+        events = await listed(f"events?{query}", "events")
+        assert {(e["device_id"], e["user_id"]) for e in events} == {("tab-1", "Bo@Home")}
+        sessions = await listed(f"sessions?{query}", "sessions")
+        assert [(s["device_id"], s["user_id"]) for s in sessions] == [("tab-1", "Bo@Home")]
+    assert await listed("events?user_ids=bo", "events") == []
+    assert await listed("sessions?user_ids=bo", "sessions") == []
+    assert await listed("users/bo/sessions", "sessions") == []
+    assert [s["user_id"] for s in await listed("users/bo@home/sessions", "sessions")] == ["Bo@Home"]
+    devices = await listed("devices?current_user_ids=bo@home&fields=current_user_id", "devices")
+    assert [(d["device_id"], d["current_user_id"]) for d in devices] == [("tab-1", "Bo@Home")]
