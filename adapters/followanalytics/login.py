@@ -1,8 +1,8 @@
 """`POST /api/login`: email and password (the graph's `login`) → `auth_token` and the documented `user` object.
 
 The user object is built from the graph: the user (`id`, `uid`, `email`), the account as the one entity
-(`identifier` in the `FAENTITY_` style, made from the account's id), and the rights of the new token as the
-`enable` flags (`enable.py`). The gateway keeps no first or last name, entity description, entity API keys or
+(`identifier` in the `FAENTITY_` style, made from the account's id), and the rights and product scope of the new
+token as the `enable` flags and `admin` (`enable.py`). The gateway keeps no first or last name, entity description, entity API keys or
 data retention: those are null.
 """
 
@@ -21,6 +21,7 @@ from adapters.followanalytics.replies import (
     Failure,
     success,
 )
+from gateway.access.principal import Principal
 from gateway.access.tokens import principal_for_token
 from gateway.json_text import loads_json
 from gateway.state import state_of
@@ -62,13 +63,13 @@ async def _credentials(request: web.Request) -> tuple[str, str]:
     return email, password
 
 
-def user_object(viewer: dict[str, Any]) -> dict[str, Any]:
-    """The documented `user` object of the caller (`viewer` as `operations/viewer.graphql` reads it)."""
+def user_object(viewer: dict[str, Any], principal: Principal) -> dict[str, Any]:
+    """The documented `user` object of the caller (`viewer` as `operations/viewer.graphql` reads it) and the
+    flags of its token's rights and scope (`principal`)."""
     user = viewer.get("user") or {}
     account = viewer["account"]
     account_number = number_of(account["id"])
     user_number = number_of(user["id"]) if user.get("id") else None
-    rights = set(viewer["permissions"])
     return {
         "id": user_number,
         "uid": None if user_number is None else str(user_number),
@@ -88,8 +89,8 @@ def user_object(viewer: dict[str, Any]) -> dict[str, Any]:
                 "data_retention_in_months": None,
             }
         ],
-        "enable": enable.flags(rights),
-        "admin": "admin" in rights,
+        "enable": enable.flags(principal),
+        "admin": enable.is_admin(principal),
         "superadmin": False,
         "prefered_entity": {"id": account_number, "name": account["name"]},
     }
@@ -107,5 +108,7 @@ async def login(request: web.Request) -> web.Response:
         raise
     token = data["login"]["token"]
     principal = await principal_for_token(state_of(request).db, token)
+    if principal is None:  # revoked between the login and this read
+        raise Failure(401, WRONG_CREDENTIALS)
     viewer = (await graph.run(request, principal, "viewer"))["viewer"]
-    return success({"auth_token": token, "user": user_object(viewer)})
+    return success({"auth_token": token, "user": user_object(viewer, principal)})

@@ -11,7 +11,7 @@ round.
   `updated_since`, `page` and `num_per_page` (1..10000, default 2000). One profile per person: a user two apps
   know is two profiles, each with its app in `applications`.
 - `POST /api/attribute_values`, as the official Ruby gem sends it: `sor`, `api_key` (an app's key, or an API
-  token with write rights) and `customer_attribute_values`; a null value unsets, `action_type` `ADD`/`REMOVE`
+  token with the rights COUNT and READ, else 403) and `customer_attribute_values`; a null value unsets, `action_type` `ADD`/`REMOVE`
   changes a set. With an app's key, the app's customer (created when new); with a token, every app that knows
   the customer, or the account's first app for a customer none knows.
 - `GET /api/attribute_values` (v3): `sor_id`, `customer_id`, `customer_type` → the customer's attributes of
@@ -26,11 +26,12 @@ from aiohttp import web
 
 from adapters.followanalytics import graph, params
 from adapters.followanalytics.auth import caller
+from adapters.followanalytics.enable import granted
 from adapters.followanalytics.exports import start
 from adapters.followanalytics.lists import page_reply, window
-from adapters.followanalytics.replies import UNAUTHENTICATED, Failure, json_reply, success
+from adapters.followanalytics.replies import FORBIDDEN, UNAUTHENTICATED, Failure, json_reply, success
 from gateway.access.app_keys import product_for_app_key
-from gateway.access.principal import Permission, Principal
+from gateway.access.principal import Principal
 from gateway.access.tokens import principal_for_token
 from gateway.json_text import loads_json
 from gateway.state import state_of
@@ -134,8 +135,10 @@ async def _writer(request: web.Request, api_key: Any) -> tuple[Principal, str | 
     if found is not None:
         return found.principal, str(to_global_id("Product", found.product_id))
     principal = await principal_for_token(db, api_key)
-    if principal is None or not principal.can(Permission.WRITE):
+    if principal is None:
         raise Failure(401, UNAUTHENTICATED)
+    if not granted(principal, "sor_manage"):  # COUNT to write, READ to find the apps that know each customer
+        raise Failure(403, FORBIDDEN)
     return principal, None
 
 
@@ -211,7 +214,7 @@ async def set_attribute_values(request: web.Request) -> web.Response:
 
 async def attribute_values(request: web.Request) -> web.Response:
     """v3: a customer's attributes of one system of records."""
-    principal = await caller(request)
+    principal = await caller(request, "segments_view")
     query = request.rel_url.query
     sor, customer = (query.get("sor_id") or "").strip(), (query.get("customer_id") or "").strip()
     id_type = query.get("customer_type") or query.get("customer_id_type") or "user_id"

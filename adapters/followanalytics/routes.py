@@ -50,9 +50,11 @@ def _guarded(method: str, run: Public) -> Public:
     return route
 
 
-def authenticated(handler: Handler) -> Public:
+def authenticated(handler: Handler, flag: str) -> Public:
+    """The handler of a route for tokens whose rights grant `flag` (see `auth.caller`)."""
+
     async def run(request: web.Request) -> web.StreamResponse:
-        return await handler(request, await caller(request))
+        return await handler(request, await caller(request, flag))
 
     return run
 
@@ -67,33 +69,57 @@ async def campaigns(request: web.Request) -> web.StreamResponse:
 
 ROUTES: list[tuple[str, str, Public]] = [
     ("POST", "/api/login", login.login),
-    ("GET", "/api/apps", authenticated(lists.apps)),
-    ("GET", "/api/apps/{app}/events", authenticated(lists.events)),
-    ("GET", "/api/apps/{app}/events_export" + EXT, authenticated(exports.events_export)),
-    ("GET", "/api/apps/{app}/devices", authenticated(lists.devices)),
-    ("GET", "/api/apps/{app}/devices_export" + EXT, authenticated(exports.devices_export)),
-    ("GET", "/api/apps/{app}/sessions", authenticated(lists.sessions)),
-    ("GET", "/api/apps/{app}/sessions_export" + EXT, authenticated(exports.sessions_export)),
-    ("GET", "/api/apps/{app}/devices/{device}/sessions", authenticated(lists.sessions)),
-    ("GET", "/api/apps/{app}/devices/{device}/sessions_export" + EXT, authenticated(exports.sessions_export)),
-    ("GET", "/api/apps/{app}/users/{user}/sessions", authenticated(lists.sessions)),
-    ("GET", "/api/apps/{app}/users/{user}/sessions_export" + EXT, authenticated(exports.sessions_export)),
-    ("GET", "/api/segments", authenticated(lists.segments)),
-    ("GET", "/api/segments/{segment}/devices", authenticated(lists.segment_devices)),
-    ("GET", "/api/segments/{segment}/devices_export" + EXT, authenticated(exports.segment_devices_export)),
-    ("GET", "/segments/{segment}/devices_export" + EXT, authenticated(exports.segment_devices_export)),
+    ("GET", "/api/apps", authenticated(lists.apps, "apps")),
+    ("GET", "/api/apps/{app}/events", authenticated(lists.events, "segments_view")),
+    ("GET", "/api/apps/{app}/events_export" + EXT, authenticated(exports.events_export, "downloads")),
+    ("GET", "/api/apps/{app}/devices", authenticated(lists.devices, "segments_view")),
+    ("GET", "/api/apps/{app}/devices_export" + EXT, authenticated(exports.devices_export, "downloads")),
+    ("GET", "/api/apps/{app}/sessions", authenticated(lists.sessions, "segments_view")),
+    ("GET", "/api/apps/{app}/sessions_export" + EXT, authenticated(exports.sessions_export, "downloads")),
+    ("GET", "/api/apps/{app}/devices/{device}/sessions", authenticated(lists.sessions, "segments_view")),
+    (
+        "GET",
+        "/api/apps/{app}/devices/{device}/sessions_export" + EXT,
+        authenticated(exports.sessions_export, "downloads"),
+    ),
+    ("GET", "/api/apps/{app}/users/{user}/sessions", authenticated(lists.sessions, "segments_view")),
+    (
+        "GET",
+        "/api/apps/{app}/users/{user}/sessions_export" + EXT,
+        authenticated(exports.sessions_export, "downloads"),
+    ),
+    ("GET", "/api/segments", authenticated(lists.segments, "segments_view")),
+    ("GET", "/api/segments/{segment}/devices", authenticated(lists.segment_devices, "segments_view")),
+    (
+        "GET",
+        "/api/segments/{segment}/devices_export" + EXT,
+        authenticated(exports.segment_devices_export, "downloads"),
+    ),
+    (
+        "GET",
+        "/segments/{segment}/devices_export" + EXT,
+        authenticated(exports.segment_devices_export, "downloads"),
+    ),
     ("GET", "/api/exports/download_url", exports.download_url),
-    ("GET", "/api/customer_profiles", authenticated(profiles.customer_profiles)),
-    ("GET", "/api/customer_profiles/export" + EXT, authenticated(profiles.customer_profiles_export)),
+    ("GET", "/api/customer_profiles", authenticated(profiles.customer_profiles, "segments_view")),
+    (
+        "GET",
+        "/api/customer_profiles/export" + EXT,
+        authenticated(profiles.customer_profiles_export, "downloads"),
+    ),
     ("GET POST", "/api/attribute_values", profiles.attribute_values_route),
-    ("POST", "/api/gdpr/access_user_data", authenticated(gdpr.access_user_data)),
-    ("POST", "/api/gdpr/delete_user_data", authenticated(gdpr.delete_user_data)),
-    ("GET", "/api/gdpr_request/export", authenticated(gdpr.request_export)),
-    ("GET", "/api/gdpr_request/status", authenticated(gdpr.request_status)),
-    ("GET", "/api/performance_export" + EXT, authenticated(reports.performance_export)),
-    ("GET", "/api/apps/{app}/analytics/download_metrics" + EXT, authenticated(reports.download_metrics)),
-    ("GET", "/api/events_export" + EXT, authenticated(reports.events_export)),
-    ("GET", "/api/event_details_export" + EXT, authenticated(reports.event_details_export)),
+    ("POST", "/api/gdpr/access_user_data", authenticated(gdpr.access_user_data, "gdpr_data_manage")),
+    ("POST", "/api/gdpr/delete_user_data", authenticated(gdpr.delete_user_data, "gdpr_data_manage")),
+    ("GET", "/api/gdpr_request/export", authenticated(gdpr.request_export, "gdpr_data_manage")),
+    ("GET", "/api/gdpr_request/status", authenticated(gdpr.request_status, "gdpr_data_manage")),
+    ("GET", "/api/performance_export" + EXT, authenticated(reports.performance_export, "downloads")),
+    (
+        "GET",
+        "/api/apps/{app}/analytics/download_metrics" + EXT,
+        authenticated(reports.download_metrics, "downloads"),
+    ),
+    ("GET", "/api/events_export" + EXT, authenticated(reports.events_export, "downloads")),
+    ("GET", "/api/event_details_export" + EXT, authenticated(reports.event_details_export, "downloads")),
 ]
 CAMPAIGN_PATHS = (
     "/api/campaigns",

@@ -92,6 +92,14 @@ def _columns(job: Any, fields: Any) -> tuple[list[tuple[str | None, str]], list[
     return columns, expressions, types, fill
 
 
+def job_principal(job: Any) -> Principal:
+    """Whom a job reads as: its account, limited to the products of the token that started it, if it was."""
+    scope = (job.filter or {}).get("scope")
+    return Principal(
+        job.account_id, frozenset({Permission.READ}), products=None if scope is None else frozenset(scope)
+    )
+
+
 async def write_summary_export(db: Database, job: Any) -> Written:
     """Write the file of a summary export (figures from the rollups: a few thousand rows at most)."""
     source = summary_source(
@@ -124,7 +132,7 @@ async def write_listed_export(db: Database, job: Any, progress: Progress) -> Wri
 
         return await write_person_data(db, job)
     source = list_source(job.kind, job.product_id, job.filter, job.since, job.until)
-    ctx = Context(db=db, principal=Principal(job.account_id, frozenset({Permission.READ})))
+    ctx = Context(db=db, principal=job_principal(job))
     columns, expressions, types, fill = _columns(job, source.fields)
     listing = source.listing
     selected = ", ".join(f"{sql} AS c{i}" for i, sql in enumerate(expressions))

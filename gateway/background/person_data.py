@@ -1,6 +1,7 @@
 """The file of an access request (GDPR): everything stored about the people one name identifies, as JSON.
 
-One document: `{"identity": name, "people": [...]}`, one entry per product that knows the name: the person's
+One document: `{"identity": name, "people": [...]}`, one entry per product that knows the name (of the products
+the request may look in: one, those of a token limited to some, or all of the account's): the person's
 own id, every identity, every property value (per system of records), first and last seen, its latest metrics,
 then all of its sessions and all of its events, read in keyset chunks and written as they are read (a person
 with millions of events is never held in memory).
@@ -26,7 +27,7 @@ SELECT d.id, d.device_key, d.first_seen, d.last_seen, {", ".join("d." + c for c 
 FROM person_identities i
 JOIN devices d ON d.id = i.person_id AND d.account_id = i.account_id
 JOIN products p ON p.id = d.product_id AND p.account_id = d.account_id
-WHERE i.account_id = $1 AND i.key = lower($2) AND ($3::bigint IS NULL OR i.product_id = $3)
+WHERE i.account_id = $1 AND i.key = lower($2) AND ($3::bigint[] IS NULL OR i.product_id = ANY($3::bigint[]))
 ORDER BY p.id
 """
 
@@ -74,12 +75,14 @@ async def _stream(
 
 
 async def write_person_data(db: Database, job: Any) -> Written:
-    identity = (job.filter or {}).get("identity", "")
-    only_product = (job.filter or {}).get("product")
+    stored = job.filter or {}
+    identity = stored.get("identity", "")
+    # the products looked in (null: every product of the account); requests before `products` named one product
+    products = stored["products"] if "products" in stored else stored.get("product") and [stored["product"]]
     await db.execute("DELETE FROM export_chunks WHERE export_id = $1", job.id)
     chunks = Chunks(db, job.id, reserve_head=False)
     await chunks.add(b'{"identity":' + compact_json(identity).encode() + b',"people":[')
-    people = await _rows(db, _PEOPLE, job.account_id, identity, only_product)
+    people = await _rows(db, _PEOPLE, job.account_id, identity, products)
     for n, person in enumerate(people):
         identities = await _rows(
             db,

@@ -231,6 +231,8 @@ class ExportMutations:
         if input.kind is ExportKind.EVENT_SEGMENTS and (input.where is None or not input.where.event_key):
             raise UserError("EVENT_SEGMENTS exports need `where.eventKey`")
         stored_filter = await _filter(ctx, input, product)
+        if ctx.product_scope is not None:  # the job reads as the token may: its products only
+            stored_filter = {**(stored_filter or {}), "scope": list(ctx.product_scope)}
         delivery = input.delivery or ExportDeliveryInput()
         email_to = await mail_recipient(ctx) if delivery.email else None
         link = link_hash = link_expires = None

@@ -137,7 +137,7 @@ def list_source(
         )
         return ListSource(PRODUCT_SESSIONS, product_pk, tuple(conditions), SESSION_ORDER, SESSION_FIELDS)
     if kind == "devices":
-        from resolvers.devices.types import DEVICE_ORDER, PRODUCT_DEVICES
+        from resolvers.devices.types import ACCOUNT_PEOPLE, DEVICE_ORDER, PRODUCT_DEVICES
         from resolvers.people.filters import PeopleFilter, people_conditions
         from resolvers.segments.types import SEGMENT_MEMBERS
 
@@ -158,5 +158,8 @@ def list_source(
         segment = stored.get("segment")
         if segment is not None:
             return ListSource(SEGMENT_MEMBERS, int(segment), tuple(conditions), DEVICE_ORDER, DEVICE_FIELDS)
+        account = stored.get("account_people")
+        if account is not None:  # `everyProduct`: the people of every product of the account (`Query.people`)
+            return ListSource(ACCOUNT_PEOPLE, int(account), tuple(conditions), DEVICE_ORDER, DEVICE_FIELDS)
         return ListSource(PRODUCT_DEVICES, product_pk, tuple(conditions), DEVICE_ORDER, DEVICE_FIELDS)
     raise UserError(f"Exports of {kind} are not lists")

@@ -32,20 +32,21 @@ class Erased:
 
 
 async def erase_people(
-    db: Database, account_id: int, identities: list[str], product_id: int | None
+    db: Database, account_id: int, identities: list[str], products: list[int] | None
 ) -> Erased:
-    """Erase the people of the account (of one product, when given) known by any of these names."""
+    """Erase the people of the account (of these products, when given) known by any of these names."""
     keys = sorted({name.lower() for name in identities})
     async with db.transaction() as tx:
         people = [
             row["person_id"]
             for row in await tx.fetch(
                 """SELECT DISTINCT i.person_id FROM person_identities i
-                   WHERE i.account_id = $1 AND i.key = ANY($2::text[]) AND ($3::bigint IS NULL OR i.product_id = $3)
+                   WHERE i.account_id = $1 AND i.key = ANY($2::text[])
+                     AND ($3::bigint[] IS NULL OR i.product_id = ANY($3::bigint[]))
                    ORDER BY 1""",
                 account_id,
                 keys,
-                product_id,
+                products,
             )
         ]
         if not people:

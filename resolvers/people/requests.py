@@ -9,7 +9,8 @@
 - `erasePeople(identities:)`: erases at once every row that identifies those people (`erasure.py`); the
   request keeps no name, only how many names were asked about and how many people were erased.
 
-Both answer a `PersonRequest` to follow by its UUID (`personRequest(uuid:)`).
+Both look in one product when named, else in every product the token may use (a token limited to some products
+reaches no other), and answer a `PersonRequest` to follow by its UUID (`personRequest(uuid:)`).
 """
 
 from __future__ import annotations
@@ -29,7 +30,6 @@ from gateway.background.jobs import wake_job_runners
 from resolvers.context import Context, ctx_of
 from resolvers.errors import UserError
 from resolvers.exports.mutations import mail_recipient
-from resolvers.inputs import own_pk
 from resolvers.people.erasure import MAX_IDENTITIES, erase_people
 from resolvers.products.types import require_product_pk
 
@@ -68,6 +68,15 @@ class PersonRequest:
         description="Whether the requester asked to be e-mailed (access requests)."
     )
     files: list[PersonDataFile] = strawberry.field(description="Access requests: one file per name.")
+
+
+async def _products(ctx: Context, product_id: strawberry.ID | None) -> list[int] | None:
+    """The products a request looks in: the one named, else those the token is limited to (None: every product
+    of the account)."""
+    if product_id is not None:
+        return [await require_product_pk(ctx, product_id)]
+    scope = ctx.product_scope
+    return None if scope is None else sorted(scope)
 
 
 def _checked(identities: list[str]) -> list[str]:
@@ -150,10 +159,12 @@ class PersonRequestMutations:
         ctx = ctx_of(info)
         principal = ctx.require(Permission.ADMIN)
         names = _checked(identities)
-        product = await require_product_pk(ctx, product_id) if product_id is not None else None
-        owner = product or await ctx.db.fetchval(
-            "SELECT id FROM products WHERE account_id = $1 ORDER BY id LIMIT 1", principal.account_id
-        )
+        products = await _products(ctx, product_id)
+        owner = products[0] if products else None
+        if products is None:
+            owner = await ctx.db.fetchval(
+                "SELECT id FROM products WHERE account_id = $1 ORDER BY id LIMIT 1", principal.account_id
+            )
         if owner is None:
             raise UserError("The account has no product: there is nobody to look for")
         email_to = await mail_recipient(ctx) if notify else None
@@ -167,7 +178,7 @@ class PersonRequestMutations:
                        VALUES ($1, $2, 'person', 'json', $3, $4, $5, $6, $7) RETURNING id""",
                     principal.account_id,
                     owner,
-                    {"identity": name, "product": product},
+                    {"identity": name, "products": products},
                     hashlib.sha256(token.encode()).digest(),
                     datetime.now(UTC) + timedelta(days=LINK_DAYS),
                     email_to,
@@ -197,10 +208,7 @@ class PersonRequestMutations:
         ctx = ctx_of(info)
         principal = ctx.require(Permission.ADMIN)
         names = _checked(identities)
-        product = own_pk(product_id, "Product") if product_id is not None else None
-        if product is not None:
-            await require_product_pk(ctx, product_id)  # type: ignore[arg-type]
-        erased = await erase_people(ctx.db, principal.account_id, names, product)
+        erased = await erase_people(ctx.db, principal.account_id, names, await _products(ctx, product_id))
         row = await ctx.db.fetchrow(
             f"""INSERT INTO person_requests (account_id, kind, status, asked, erased, processed_at)
                 VALUES ($1, 'erase', 'processed', $2, $3, now()) RETURNING {_COLUMNS}""",

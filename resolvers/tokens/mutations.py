@@ -24,7 +24,10 @@ class CreateTokenPayload:
 
 @strawberry.type
 class TokenMutations:
-    @strawberry.mutation(description="Create an API token of the caller's account.")
+    @strawberry.mutation(
+        description="Create an API token of the caller's account. A caller limited to some products makes tokens "
+        "limited to those (or to some of them)."
+    )
     async def create_token(
         self,
         info: strawberry.Info,
@@ -41,7 +44,11 @@ class TokenMutations:
             raise UserError("Give the token at least one permission")
         products = None
         if product_ids is not None:
+            # require_product_pk reports a product outside the caller's own scope as not found
             products = [await require_product_pk(ctx, product_id) for product_id in product_ids]
+        elif principal.product_scope is not None:
+            # a token limited to some products makes tokens limited to them too, never a wider one
+            products = list(principal.product_scope)
         issued = await issue_token(
             ctx.db,
             principal.account_id,
