@@ -20,6 +20,7 @@ from gateway.access.principal import Permission, Principal
 from gateway.access.tokens import bearer_token, principal_for_token
 from gateway.execution.executor import RequestError
 from gateway.execution.inprocess import run_operation
+from gateway.http.error_shapes import ErrorShape, add_dialect_route, claim_prefix
 from gateway.observability.metrics import STATEMENTS
 from gateway.state import state_of
 
@@ -381,6 +382,11 @@ def guarded(handler: Handler) -> Callable[[web.Request], Awaitable[web.StreamRes
     return route
 
 
+# what the Core API's routes answer when their handler does not (an outage: 503 with Retry-After; an internal
+# error: 500), and the paths below /core/ that match no route (404), in its `meta` shape
+CORE_SHAPE = ErrorShape("kissmetrics-core", lambda _request, status, _message: envelopes.error(status))
+
+
 def add_core_routes(app: web.Application) -> None:
     routes: dict[str, Handler] = {
         "/core": directory,
@@ -395,5 +401,6 @@ def add_core_routes(app: web.Application) -> None:
     for child in ("reports", "events", "properties"):
         routes[f"/core/products/{{id}}/{child}"] = nested("products", child)
     for path, handler in routes.items():
-        app.router.add_route("*", path, guarded(handler))
-        app.router.add_route("*", path + "/", guarded(handler))
+        add_dialect_route(app, CORE_SHAPE, "*", path, guarded(handler))
+        add_dialect_route(app, CORE_SHAPE, "*", path + "/", guarded(handler))
+    claim_prefix(app, CORE_SHAPE, "/core/")

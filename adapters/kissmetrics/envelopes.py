@@ -23,7 +23,10 @@ MESSAGES = {
     401: "unauthorized",
     403: "forbidden",
     404: "not_found",
+    405: "method_not_allowed",
+    413: "request_too_large",
     500: "internal_error",
+    503: "service_unavailable",
 }
 
 
@@ -134,7 +137,7 @@ def single(data: dict[str, Any], self_href: str) -> web.Response:
 
 
 def error(status: int) -> web.Response:
-    """401, 403, 404 and 400 in the Core API's `meta` shape."""
+    """An error in the Core API's `meta` shape (401, 403, 404, 400; 503 during a database outage, 500)."""
     message = MESSAGES.get(status, "error")
     body = {"meta": {"status": status, "message": message.replace("_", " "), "errors": [message]}}
     return web.Response(

@@ -3,15 +3,16 @@ pages, through the graph's `runReport`, `pollReportRun` and `ReportRun.rows` (op
 
 Quirks kept from the real service (`reference/kissmetrics.md`): the first status read of a run answers 200 with
 `completed: false` even when the run is done (the official script ignores a 201 on its first poll); a done run
-answers 201 with the results' `Location`; errors of this API have their own shape.
+answers 201 with the results' `Location`; errors of this API have their own shape, a database outage included
+(503 with `Retry-After`).
 """
 
 from __future__ import annotations
 
 import json
-import logging
 import uuid
 from datetime import UTC, datetime
+from http import HTTPStatus
 from typing import Any
 from urllib.parse import urlencode
 
@@ -22,9 +23,8 @@ from adapters.kissmetrics.core import Failed, principal_of
 from adapters.kissmetrics.operations import operation
 from gateway.execution.executor import RequestError
 from gateway.execution.inprocess import run_operation
+from gateway.http.error_shapes import ErrorShape, add_dialect_route, claim_prefix
 from gateway.json_text import compact_json
-
-log = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 64 * 1024
 MAX_RESULTS_PAGE = 1000
@@ -40,14 +40,17 @@ def _reply(status: int, body: dict[str, Any], **headers: str) -> web.Response:
 
 
 def _error(status: int, message: str) -> web.Response:
-    names = {
-        400: "Bad Request",
-        401: "Unauthorized",
-        403: "Forbidden",
-        404: "Not Found",
-        500: "Internal Server Error",
-    }
-    return _reply(status, {"message": message, "error": names[status], "status": status})
+    """This API's error: `{"message", "error" (the status' name), "status"}`."""
+    try:
+        name = HTTPStatus(status).phrase
+    except ValueError:
+        name = "Error"
+    return _reply(status, {"message": message, "error": name, "status": status})
+
+
+# what this API's routes answer when their handler does not (an outage: 503 with Retry-After; an internal
+# error: 500), and the paths below /query/ that match no route (404, 405): gateway/http/error_shapes.py
+QUERY_SHAPE = ErrorShape("kissmetrics-query", lambda _request, status, message: _error(status, message))
 
 
 def _date(value: Any, name: str) -> str | None:
@@ -218,20 +221,8 @@ async def results(request: web.Request) -> web.Response:
     return _reply(200, body)
 
 
-def guarded(handler: Any) -> Any:
-    async def route(request: web.Request) -> web.StreamResponse:
-        try:
-            return await handler(request)
-        except web.HTTPException:
-            raise
-        except Exception:  # noqa: BLE001 - never an HTML page; the log has the details
-            log.exception("KISSmetrics Query API request failed")
-            return _error(500, "Internal server error.")
-
-    return route
-
-
 def add_query_routes(app: web.Application) -> None:
-    app.router.add_post("/query/reports/{id}/run", guarded(run))
-    app.router.add_get("/query/queries/{id}/status", guarded(status))
-    app.router.add_get("/query/queries/{id}/results", guarded(results))
+    add_dialect_route(app, QUERY_SHAPE, "POST", "/query/reports/{id}/run", run)
+    add_dialect_route(app, QUERY_SHAPE, "GET", "/query/queries/{id}/status", status)
+    add_dialect_route(app, QUERY_SHAPE, "GET", "/query/queries/{id}/results", results)
+    claim_prefix(app, QUERY_SHAPE, "/query/")

@@ -3,9 +3,11 @@
 Only translation happens here: the beacon's parameters (query string, and the form body of a POST) become a
 `RecordInput` of the person `_p` (KISSmetrics' rules for names: `,` and `:` become spaces, at most 255
 characters; event names are case-insensitive, so they are kept in lower case). Properties, identities, aliases
-and the once-per-second rule for events are the graph's (gateway/ingest/people.py). The reply is always the
-1x1 GIF, sent once the write has committed (or was refused): beacons live in `<img>` tags and clients count
-only the 200.
+and the once-per-second rule for events are the graph's (gateway/ingest/people.py). The reply is the 1x1 GIF,
+with 200 once the write has committed (or was refused: bad input, an unknown or paused product, as KISSmetrics
+answers), since beacons live in `<img>` tags and clients count only the 200. A write that could not be stored
+is never acknowledged: during a database outage the GIF comes with 503 and `Retry-After`, after an internal
+failure with 500 (`TRACK_SHAPE`, gateway/http/error_shapes.py).
 
 Beacon query strings come from two kinds of encoders: form encoders (Python's urlencode, browsers' forms) write
 a space as `+` and escape `@`; JavaScript's `encodeURI` (the npm client) writes a space as `%20` and leaves `+`
@@ -29,6 +31,7 @@ from gateway.access.principal import Principal
 from gateway.execution.coalescer import Coalescer
 from gateway.execution.executor import RequestError
 from gateway.execution.inprocess import run_operation
+from gateway.http.error_shapes import ErrorShape
 from gateway.state import state_of
 
 log = logging.getLogger(__name__)
@@ -120,10 +123,18 @@ def record_input(kind: str, pairs: list[tuple[str, str]]) -> dict[str, Any] | No
     return item
 
 
+class Refused(Exception):
+    """The graph refused a tracking call's input: answered with the GIF as any other, nothing stored."""
+
+
 async def _record(request: web.Request, principal: Principal, items: list[dict[str, Any]]) -> list[str]:
     result = await run_operation(request, principal, operation("track"), {"requests": items})
     if result.errors:
-        raise RuntimeError(result.errors[0].message)
+        codes = {(error.extensions or {}).get("code") for error in result.errors}
+        if codes <= {"BAD_USER_INPUT"}:
+            raise Refused(result.errors[0].message)
+        # not the input's fault: never acknowledged as stored (a 500 with the GIF, see TRACK_SHAPE)
+        raise RuntimeError(f"record failed: {', '.join(sorted(str(c) for c in codes))}")
     rows = (result.data or {}).get("record") or []
     if len(rows) != len(items):
         raise RuntimeError(f"record gave {len(rows)} outcomes for {len(items)} calls")
@@ -161,14 +172,29 @@ async def track(request: web.Request) -> web.StreamResponse:
         pairs = await _pairs(request)
         key = next((value for name, value in pairs if name == "_k"), "").strip()
         item = record_input(kind, pairs)
-        if not key or item is None:
-            return gif()
-        found = await product_for_app_key(state_of(request).db, key)
-        if found is None or found.status != "active":
-            return gif()
-        batches: TrackBatches = request.app[TRACK_BATCHES]
+    except (ValueError, UnicodeError) as error:
+        log.warning("a KISSmetrics tracking call could not be read: %s", error)
+        return gif()
+    if not key or item is None:
+        return gif()
+    # a database outage here or below is not answered with the 200: TRACK_SHAPE's 503 says to retry
+    found = await product_for_app_key(state_of(request).db, key)
+    if found is None or found.status != "active":
+        return gif()
+    batches: TrackBatches = request.app[TRACK_BATCHES]
+    try:
         await batches.run(found.principal, (request, item))
-    except (RequestError, RuntimeError, ValueError, UnicodeError) as error:
-        # the client learns nothing but the 200 either way; the log keeps what went wrong
+    except (RequestError, Refused) as error:
+        # refused input: the client learns nothing but the 200, as from KISSmetrics; the log keeps why
         log.warning("a KISSmetrics tracking call was not stored: %s", error)
     return gif()
+
+
+def _gif_error(_request: web.Request, status: int, _message: str) -> web.StreamResponse:
+    """A failure the tracking call cannot be acknowledged through: its status (503 with `Retry-After` during a
+    database outage, 500 otherwise), and still the GIF, so that an `<img>` beacon shows nothing broken and the
+    official clients see a status other than 200."""
+    return web.Response(status=status, body=GIF, headers=GIF_HEADERS)
+
+
+TRACK_SHAPE = ErrorShape("kissmetrics-tracking", _gif_error)

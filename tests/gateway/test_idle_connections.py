@@ -13,6 +13,13 @@ import aiohttp
 
 from tests.private_postgres import gateway_on_private_postgres
 
+# paths whose replies are a GIF whatever their status (tracking pixels, beacons)
+GIF_PATHS = ("/count", "/e", "/s", "/a")
+
+
+def _gif(body: bytes) -> bool:
+    return body.startswith(b"GIF89a")
+
 
 async def test_a_smart_shutdown_finishes_and_the_gateway_recovers(tmp_path: Path) -> None:
     env = {**os.environ, "GATEWAY_POOL_IDLE_SECONDS": "1"}
@@ -55,13 +62,40 @@ async def test_a_smart_shutdown_finishes_and_the_gateway_recovers(tmp_path: Path
                 {**bearer, "Content-Type": "application/json"},
                 lambda b: "error" in json.loads(b),
             ),
-            ("GET", "/count", {"p": "/x"}, {}, lambda b: b.startswith(b"GIF89a")),
+            ("GET", "/count", {"p": "/x"}, {}, _gif),
             (
                 "GET",
                 "/api/apps",
                 None,
                 {"Authorization": f"Token {tenant.token}"},
                 lambda b: json.loads(b)["status"] == 503,
+            ),
+            # KISSmetrics: a beacon still gets its GIF (with the 503: not stored), the APIs their own shapes
+            ("GET", "/e", {"_k": tenant.app_key, "_p": "bob", "_n": "Signed Up"}, {}, _gif),
+            ("GET", "/s", {"_k": tenant.app_key, "_p": "bob", "plan": "pro"}, {}, _gif),
+            ("GET", "/a", {"_k": tenant.app_key, "_p": "bob", "_n": "bob@example.com"}, {}, _gif),
+            (
+                "GET",
+                "/core/accounts",
+                None,
+                bearer,
+                lambda b: (
+                    json.loads(b)
+                    == {
+                        "meta": {
+                            "status": 503,
+                            "message": "service unavailable",
+                            "errors": ["service_unavailable"],
+                        }
+                    }
+                ),
+            ),
+            (
+                "GET",
+                "/query/queries/6f7c0cde-7d5e-4d7e-9b43-3c3c3c3c3c3c/status",
+                None,
+                bearer,
+                lambda b: json.loads(b)["status"] == 503 and json.loads(b)["error"] == "Service Unavailable",
             ),
         ]
         for method, path, params, headers, shaped in outage:
@@ -73,7 +107,7 @@ async def test_a_smart_shutdown_finishes_and_the_gateway_recovers(tmp_path: Path
                     response.status,
                     body[:200],
                 )
-                assert shaped(body if path == "/count" else body.decode()), (path, body[:200])
+                assert shaped(body if path in GIF_PATHS else body.decode()), (path, body[:200])
         await asyncio.to_thread(postgres.start_again)
         for _ in range(100):
             async with http.get(url + "/healthz") as response:

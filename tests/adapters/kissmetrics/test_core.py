@@ -192,6 +192,17 @@ async def test_errors_and_tenancy(
         assert (await core(http, f"{base}/core/events?{query}", tenant.token))[:2] == (400, bad), query
     async with http.post(base + "/core/accounts", headers={"Authorization": f"Bearer {tenant.token}"}) as r:
         assert r.status == 404 and r.content_type == "application/json"
+    # a path of no route below /core/ (and a wrong method of the Query API) in the API's own shape
+    for url in ("/core/metrics", "/core/products/x/y/z", "/core/accounts/a/b"):
+        assert (await core(http, base + url, tenant.token))[:2] == (404, NOT_FOUND), url
+    async with http.get(
+        base + "/query/reports/x/run", headers={"Authorization": f"Bearer {tenant.token}"}
+    ) as r:
+        assert (r.status, await r.json(), r.headers["Allow"]) == (
+            405,
+            {"message": "Method Not Allowed", "error": "Method Not Allowed", "status": 405},
+            "POST",
+        )
     # another product's key never writes here
     await beacon(http, server, f"/e?_k={other.app_key}&_p=intruder&_n=Nope")
     _, events_after, _ = await core(http, base + "/core/events", tenant.token)
