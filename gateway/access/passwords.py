@@ -51,6 +51,12 @@ def verify_password(password: str, stored: str) -> bool:
     return hmac.compare_digest(digest, base64.b64decode(digest_b64))
 
 
+# the hash a login with an email no user has is checked against, so that it costs the same work as a wrong
+# password (`verify_password` spends the same scrypt parameters on any stored hash) and neither its reply's time
+# nor a busy answer tells that the email is unknown: the hash of a random password, thrown away when it was made
+UNKNOWN_USER_HASH = "scrypt$ItWogQEJJEXuw0U3JGUdRQ==$asSIL+W6H1/qETGq4CvsZjtZC/HOf67SFmsETBN0TnQ="
+
+
 async def _off_the_loop(function: Callable[..., T], *args: str) -> T:
     global _pool, _slots, _slots_loop
     loop = asyncio.get_running_loop()

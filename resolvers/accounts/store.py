@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from gateway.access.passwords import hash_password_async, verify_password_async
+from gateway.access.passwords import UNKNOWN_USER_HASH, hash_password_async, verify_password_async
 from gateway.access.principal import Permission
 from gateway.db.pool import Database
 from resolvers.tokens.store import issue_token
@@ -34,11 +34,16 @@ async def create_account(db: Database, name: str, email: str, password: str) -> 
 
 async def check_login(db: Database, email: str, password: str) -> tuple[int, int] | None:
     """(account id, user id) when the password is right, else None; the hash runs off the event loop (and
-    raises PasswordCheckBusy when too many logins wait for it)."""
+    raises PasswordCheckBusy when too many logins wait for it).
+
+    An email no user has costs the same work as a wrong password: its password is checked against a hash of no
+    one's password (`UNKNOWN_USER_HASH`), on the same threads, so that neither the time of the reply nor a
+    busy answer tells which emails exist."""
     row = await db.fetchrow(
         "SELECT id, account_id, password_hash FROM users WHERE lower(email) = lower($1)", email
     )
-    if row is None or not await verify_password_async(password, row["password_hash"]):
+    stored = UNKNOWN_USER_HASH if row is None else row["password_hash"]
+    if not await verify_password_async(password, stored) or row is None:
         return None
     return int(row["account_id"]), int(row["id"])
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import aiohttp
+import pytest
 
 from gateway.db.pool import Database
 from tests.conftest import Server, Tenant, gql
@@ -288,3 +289,32 @@ async def test_failed_logins_are_limited(http: aiohttp.ClientSession, server: Se
     blocked = await gql(http, server, login, {"e": tenant.email.upper(), "p": tenant.password})
     assert blocked.status == 429
     assert blocked.errors[0]["message"] == "Too many failed logins for this email; try again next hour"
+
+
+async def test_an_unknown_email_costs_the_same_password_check_as_a_wrong_password(
+    http: aiohttp.ClientSession, server: Server, tenant: Tenant, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from gateway.access import passwords
+    from resolvers.accounts.store import MAX_FAILED_LOGINS
+
+    checked: list[tuple[str, str]] = []
+    real = passwords.verify_password
+
+    def spied(password: str, stored: str) -> bool:  # runs on the hashing threads, as the real one does
+        checked.append((password, stored))
+        return real(password, stored)
+
+    monkeypatch.setattr(passwords, "verify_password", spied)
+    login = "mutation($e: String!, $p: String!) { login(email: $e, password: $p) { token } }"
+    wrong = await gql(http, server, login, {"e": tenant.email, "p": "not-the-password"})
+    unknown = await gql(http, server, login, {"e": "nobody-" + tenant.email, "p": "not-the-password"})
+    # the same answer, after one scrypt check each, of a hash with the same parameters
+    assert (wrong.status, wrong.body) == (unknown.status, unknown.body) and wrong.status == 401
+    assert [password for password, _ in checked] == ["not-the-password", "not-the-password"]
+    known_hash, unknown_hash = (stored for _, stored in checked)
+    assert unknown_hash.split("$")[0] == known_hash.split("$")[0] == "scrypt"
+    assert unknown_hash == passwords.UNKNOWN_USER_HASH and unknown_hash != known_hash
+    # and counts against the email's failed logins like any wrong password
+    for _ in range(MAX_FAILED_LOGINS - 1):
+        assert (await gql(http, server, login, {"e": "nobody-" + tenant.email, "p": "x"})).status == 401
+    assert (await gql(http, server, login, {"e": "nobody-" + tenant.email, "p": "x"})).status == 429
