@@ -234,7 +234,7 @@ class PeoplePlan:
         return kept
 
     def rows(self) -> tuple[str, str]:
-        """STORE's two documents of people ($14, $15): definitions and property writes, sorted by key (the
+        """STORE's two documents of people ($12, $13): definitions and property writes, sorted by key (the
         order their rows are locked in).
 
         Writes are keyed by the person they end with: a person merged in this batch hands its writes to the
@@ -333,10 +333,10 @@ SELECT 1
 
 # STORE's parts (gateway/ingest/sql.py) that write the batch's people: its property values and the
 # definitions of person properties, so that a batch still costs two statements.
-# $14 definitions (scope 'device'): product_id, name, data_type, first_seen, last_seen, account_id; sorted by
+# $12 definitions (scope 'device'): product_id, name, data_type, first_seen, last_seen, account_id; sorted by
 #     key. A name whose values were of several types becomes `string`. Shared between batches, like the other
 #     definitions: this CTE comes first in STORE's text (see the ordering note there).
-# $15 writes: account_id, person_id, source, name (lower case), product_id, value (JSON text; null: remove),
+# $13 writes: account_id, person_id, source, name (lower case), product_id, value (JSON text; null: remove),
 #     number, set_at, then for a change of a set instead of a value: the values added and removed (JSON arrays;
 #     null for a value); sorted by key. A value older than the one kept is neither written nor removed. A set's
 #     change applies to the stored set (`person_set_change`, migration 046), whenever it was set: the person is
@@ -347,7 +347,7 @@ person_property_definitions AS (
     INSERT INTO property_definitions AS p (account_id, product_id, scope, name, data_type, first_seen, last_seen)
     SELECT (x.r->>5)::bigint, (x.r->>0)::bigint, 'device', lower(x.r->>1), x.r->>2, (x.r->>3)::timestamptz,
            (x.r->>4)::timestamptz
-    FROM jsonb_array_elements($14::text::jsonb) WITH ORDINALITY AS x(r, o)
+    FROM jsonb_array_elements($12::text::jsonb) WITH ORDINALITY AS x(r, o)
     ORDER BY x.o
     ON CONFLICT (product_id, scope, name) DO UPDATE
     SET data_type = CASE WHEN p.data_type = EXCLUDED.data_type THEN p.data_type ELSE 'string' END,
@@ -360,7 +360,7 @@ property_writes AS (
            lower(x.r->>3) AS name, (x.r->>4)::bigint AS product_id, (x.r->>5)::jsonb AS value,
            (x.r->>6)::float8 AS number, (x.r->>7)::timestamptz AS set_at, (x.r->>8)::jsonb AS added,
            (x.r->>9)::jsonb AS removed, x.o
-    FROM jsonb_array_elements($15::text::jsonb) WITH ORDINALITY AS x(r, o)
+    FROM jsonb_array_elements($13::text::jsonb) WITH ORDINALITY AS x(r, o)
 ), removed_properties AS (
     DELETE FROM person_properties AS t USING property_writes AS w
     WHERE w.value IS NULL AND w.added IS NULL AND t.account_id = w.account_id AND t.person_id = w.person_id

@@ -73,7 +73,6 @@ class DeviceState:
     first_seen: datetime
     last_seen: datetime
     attrs: dict[str, str | None]
-    properties: dict[str, Any]
     open_session_id: int | None
     last_session_end: datetime | None
     last_request_hash: str | None
@@ -565,7 +564,8 @@ class Planner:
         self.people.set_properties(device, product.account_id, merged, at)
 
     def _merge(self, old: DeviceState, device: DeviceState) -> None:
-        """Merge `old` into `device`: earliest first_seen, missing attributes, properties, session state."""
+        """Merge `old` into `device`: earliest first_seen, missing attributes, session state (its identities and
+        properties are moved in SQL after STORE: `people.MERGE_PEOPLE`)."""
         if not old.inserted or old.touched:
             device.first_seen = min(device.first_seen, old.first_seen)
             if old.last_begin_at is not None and (
@@ -575,7 +575,6 @@ class Planner:
             for name, value in old.attrs.items():
                 if device.attrs.get(name) is None:
                     device.attrs[name] = value
-            device.properties = {**old.properties, **device.properties}
             if device.open_session_id is None and device.last_session_id is None:
                 device.open_session_id = old.open_session_id
                 device.last_session_id = old.last_session_id

@@ -45,7 +45,7 @@ WITH p AS MATERIALIZED (
     SELECT d.* FROM (SELECT DISTINCT person_id FROM named ORDER BY person_id) AS n CROSS JOIN LATERAL (
         SELECT d.id, d.account_id, d.product_id, d.device_key, false AS inserted, d.first_seen, d.last_seen, d.os,
                d.os_version, d.device, d.resolution, d.carrier, d.app_version, d.locale, d.country, d.city,
-               d.location, d.properties, d.open_session_id, d.last_session_end, d.last_request_hash,
+               d.location, d.open_session_id, d.last_session_end, d.last_request_hash,
                d.last_begin_at, d.last_session_id
         FROM devices AS d
         WHERE d.id = n.person_id
@@ -63,19 +63,18 @@ WITH p AS MATERIALIZED (
 SELECT 'p' AS kind, NULL AS asked, p.id, p.account_id, p.id AS product_id, NULL AS device_key,
        NULL::boolean AS inserted, NULL::timestamptz AS first_seen, NULL::timestamptz AS last_seen, NULL AS os,
        NULL AS os_version, NULL AS device, NULL AS resolution, NULL AS carrier, NULL AS app_version,
-       NULL AS locale, NULL AS country, NULL AS city, NULL AS location, NULL::jsonb AS properties,
-       NULL::bigint AS open_session_id, NULL::timestamptz AS last_session_end, NULL AS last_request_hash,
+       NULL AS locale, NULL AS country, NULL AS city, NULL AS location, NULL::bigint AS open_session_id, NULL::timestamptz AS last_session_end, NULL AS last_request_hash,
        NULL::timestamptz AS last_begin_at, NULL::bigint AS last_session_id, p.status, p.salt, p.timezone
 FROM p
 UNION ALL
 SELECT 'd', n.asked, l.*, NULL, NULL, NULL FROM named AS n JOIN locked AS l ON l.id = n.person_id
 UNION ALL
 SELECT 'd', k.asked, f.id, NULL, k.product_id, f.asked, true, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
-       NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL
+       NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL
 FROM k JOIN fresh AS f ON f.product_id = k.product_id AND f.key = k.key
 UNION ALL
 SELECT 'e', NULL, n.person_id, NULL, n.product_id, e.key, NULL, e.second, NULL, NULL, NULL, NULL, NULL,
-       NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL
+       NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL
 FROM (SELECT (x.r->>0)::bigint AS product_id, lower(x.r->>1) AS key_of_person, x.r->>2 AS key,
              (x.r->>3)::timestamptz AS second
       FROM jsonb_array_elements($3::text::jsonb) AS x(r)) AS e
@@ -138,22 +137,22 @@ DELETE_DEVICES = "DELETE FROM devices WHERE id = ANY($1::bigint[])"
 # orjson writes it in C, where COPY's rows were encoded value by value in the gateway's one busy process, and
 # PostgreSQL, which reads it, has the other core.
 #
-# Parameters (jsonb documents as in the statements above; the properties as jsonb[] so they go through the
-# connection's jsonb codec like every other jsonb value):
+# Parameters (jsonb documents as in the statements above):
 #   $1  the new sessions' temporary ids (-1, -2, ...; bigint[]): `new_ids` gives them real ids in that order
 #   $2  new sessions: temporary id, account_id, product_id, device_id, started_at, duration, ended_at
 #   $3  new devices, sorted by (product_id, device_key) (LOCK gave them their ids), with their final
-#       state: as $5's rows, then product_id, device_key, account_id; $4 their properties
-#   $5  updated devices: id, first_seen, last_seen, the 10 device columns (rules.DEVICE_COLUMNS),
-#       open_session_id, last_session_end, last_request_hash, last_begin_at, last_session_id; $6 their
-#       properties. A session id is a temporary one when negative. The devices are locked (LOCK).
-#   $7  session updates: id, duration delta, ended_at, set_end (the sessions' devices are locked)
-#   $8  session rollup deltas, $9 event rollup deltas, $10 event definitions, $11 property definitions, each
+#       state: as $4's rows, then product_id, device_key, account_id
+#   $4  updated devices: id, first_seen, last_seen, the 10 device columns (rules.DEVICE_COLUMNS),
+#       open_session_id, last_session_end, last_request_hash, last_begin_at, last_session_id. A session id is
+#       a temporary one when negative. The devices are locked (LOCK).
+#   $5  session updates: id, duration delta, ended_at, set_end (the sessions' devices are locked)
+#   $6  session rollup deltas, $7 event rollup deltas, $8 event definitions, $9 property definitions, each
 #       sorted by key (the order their rows are locked in): a row's key, its values, then the account id
-#   $12 the notices for live subscribers (text[])
-#   $13 the events, as EVENT_COLUMNS (a temporary session id when negative), segmentation as a JSON object;
+#   $10 the notices for live subscribers (text[])
+#   $11 the events, as EVENT_COLUMNS (a temporary session id when negative), segmentation as a JSON object;
 #       empty when the writer sends them by COPY instead (see writer._store)
-#   $14 definitions of person properties, $15 person property values (gateway/ingest/people.py)
+#   $12 definitions of person properties, $13 person property values (gateway/ingest/people.py)
+# A person's properties are its `person_properties` (migration 020), not a column of `devices`.
 # Event counts saturate at bigint's maximum (each event counts at most 2**31 - 1, which 4 billion events in one
 # yearly row would otherwise overflow, failing every later write to it); sums cannot overflow, as every value is
 # at most 2**53 (gateway.input_values.MAX_MEASURE).
@@ -175,7 +174,7 @@ WITH new_ids AS MATERIALIZED (
     INSERT INTO session_rollups AS r (account_id, product_id, dimension, grain, bucket, value, t, n, u, d, e)
     SELECT (x.r->>10)::bigint, (x.r->>0)::bigint, x.r->>1, x.r->>2, (x.r->>3)::timestamp, x.r->>4,
            (x.r->>5)::bigint, (x.r->>6)::bigint, (x.r->>7)::bigint, (x.r->>8)::bigint, (x.r->>9)::bigint
-    FROM jsonb_array_elements($8::text::jsonb) WITH ORDINALITY AS x(r, o)
+    FROM jsonb_array_elements($6::text::jsonb) WITH ORDINALITY AS x(r, o)
     ORDER BY x.o
     ON CONFLICT (product_id, dimension, grain, bucket, value) DO UPDATE
     SET t = r.t + EXCLUDED.t, n = r.n + EXCLUDED.n, u = r.u + EXCLUDED.u, d = r.d + EXCLUDED.d,
@@ -184,7 +183,7 @@ WITH new_ids AS MATERIALIZED (
     INSERT INTO event_rollups AS r (account_id, product_id, key, seg_key, grain, bucket, seg_value, c, s, dur)
     SELECT (x.r->>9)::bigint, (x.r->>0)::bigint, x.r->>1, x.r->>2, x.r->>3, (x.r->>4)::timestamp, x.r->>5,
            (x.r->>6)::bigint, (x.r->>7)::float8, (x.r->>8)::float8
-    FROM jsonb_array_elements($9::text::jsonb) WITH ORDINALITY AS x(r, o)
+    FROM jsonb_array_elements($7::text::jsonb) WITH ORDINALITY AS x(r, o)
     ORDER BY x.o
     ON CONFLICT (product_id, key, seg_key, grain, bucket, seg_value) DO UPDATE
     SET c = CASE WHEN r.c > 9223372036854775807 - EXCLUDED.c THEN 9223372036854775807 ELSE r.c + EXCLUDED.c END,
@@ -193,7 +192,7 @@ WITH new_ids AS MATERIALIZED (
     INSERT INTO event_definitions AS e (account_id, product_id, name, total, first_used, last_used)
     SELECT (x.r->>5)::bigint, (x.r->>0)::bigint, x.r->>1, (x.r->>2)::bigint, (x.r->>3)::timestamptz,
            (x.r->>4)::timestamptz
-    FROM jsonb_array_elements($10::text::jsonb) WITH ORDINALITY AS x(r, o)
+    FROM jsonb_array_elements($8::text::jsonb) WITH ORDINALITY AS x(r, o)
     ORDER BY x.o
     ON CONFLICT (product_id, name) DO UPDATE
     SET total = CASE WHEN e.total > 9223372036854775807 - EXCLUDED.total THEN 9223372036854775807
@@ -203,21 +202,20 @@ WITH new_ids AS MATERIALIZED (
     INSERT INTO property_definitions AS p (account_id, product_id, scope, name, data_type, first_seen, last_seen)
     SELECT (x.r->>6)::bigint, (x.r->>0)::bigint, x.r->>1, x.r->>2, x.r->>3, (x.r->>4)::timestamptz,
            (x.r->>5)::timestamptz
-    FROM jsonb_array_elements($11::text::jsonb) WITH ORDINALITY AS x(r, o)
+    FROM jsonb_array_elements($9::text::jsonb) WITH ORDINALITY AS x(r, o)
     ORDER BY x.o
     ON CONFLICT (product_id, scope, name) DO UPDATE
     SET first_seen = LEAST(p.first_seen, EXCLUDED.first_seen),
         last_seen = GREATEST(p.last_seen, EXCLUDED.last_seen), last_sent = now()
 ), new_devices AS (
     INSERT INTO devices (id, account_id, product_id, device_key, first_seen, last_seen, os, os_version, device,
-                         resolution, carrier, app_version, locale, country, city, location, properties,
+                         resolution, carrier, app_version, locale, country, city, location,
                          open_session_id, last_session_end, last_request_hash, last_begin_at, last_session_id)
     SELECT (x.r->>0)::bigint, (x.r->>20)::bigint, (x.r->>18)::bigint, x.r->>19, (x.r->>1)::timestamptz,
            (x.r->>2)::timestamptz, x.r->>3, x.r->>4, x.r->>5, x.r->>6, x.r->>7, x.r->>8, x.r->>9, x.r->>10,
-           x.r->>11, x.r->>12, p.properties, COALESCE(o.id, (x.r->>13)::bigint), (x.r->>14)::timestamptz,
+           x.r->>11, x.r->>12, COALESCE(o.id, (x.r->>13)::bigint), (x.r->>14)::timestamptz,
            x.r->>15, (x.r->>16)::timestamptz, COALESCE(l.id, (x.r->>17)::bigint)
     FROM jsonb_array_elements($3::text::jsonb) WITH ORDINALITY AS x(r, o)
-    JOIN unnest($4::jsonb[]) WITH ORDINALITY AS p(properties, o) ON p.o = x.o
     LEFT JOIN new_ids AS o ON o.temp_id = (x.r->>13)::bigint
     LEFT JOIN new_ids AS l ON l.temp_id = (x.r->>17)::bigint
     ORDER BY x.o
@@ -234,19 +232,18 @@ WITH new_ids AS MATERIALIZED (
     SELECT (x.r->>0)::bigint, (x.r->>1)::bigint, (x.r->>2)::bigint, COALESCE(i.id, (x.r->>3)::bigint), x.r->>4,
            (x.r->>5)::integer, (x.r->>6)::float8, (x.r->>7)::float8, NULLIF(x.r->8, 'null'::jsonb),
            (x.r->>9)::timestamptz, x.r->>10, x.r->>11, x.r->>12
-    FROM jsonb_array_elements($13::text::jsonb) WITH ORDINALITY AS x(r, o)
+    FROM jsonb_array_elements($11::text::jsonb) WITH ORDINALITY AS x(r, o)
     LEFT JOIN new_ids AS i ON i.temp_id = (x.r->>3)::bigint
     ORDER BY x.o
 ), updated_devices AS (
     UPDATE devices AS d
     SET first_seen = (x.r->>1)::timestamptz, last_seen = (x.r->>2)::timestamptz, os = x.r->>3,
         os_version = x.r->>4, device = x.r->>5, resolution = x.r->>6, carrier = x.r->>7, app_version = x.r->>8,
-        locale = x.r->>9, country = x.r->>10, city = x.r->>11, location = x.r->>12, properties = p.properties,
+        locale = x.r->>9, country = x.r->>10, city = x.r->>11, location = x.r->>12,
         open_session_id = COALESCE(o.id, (x.r->>13)::bigint), last_session_end = (x.r->>14)::timestamptz,
         last_request_hash = x.r->>15, last_begin_at = (x.r->>16)::timestamptz,
         last_session_id = COALESCE(l.id, (x.r->>17)::bigint), updated_at = statement_timestamp()
-    FROM jsonb_array_elements($5::text::jsonb) WITH ORDINALITY AS x(r, o)
-    JOIN unnest($6::jsonb[]) WITH ORDINALITY AS p(properties, o) ON p.o = x.o
+    FROM jsonb_array_elements($4::text::jsonb) WITH ORDINALITY AS x(r, o)
     LEFT JOIN new_ids AS o ON o.temp_id = (x.r->>13)::bigint
     LEFT JOIN new_ids AS l ON l.temp_id = (x.r->>17)::bigint
     WHERE d.id = (x.r->>0)::bigint
@@ -255,11 +252,11 @@ WITH new_ids AS MATERIALIZED (
     SET duration = LEAST(s.duration::bigint + u.dd, 2147483647)::integer,
         ended_at = CASE WHEN u.set_end THEN u.ended_at ELSE s.ended_at END
     FROM (SELECT (x.r->>0)::bigint, (x.r->>1)::bigint, (x.r->>2)::timestamptz, (x.r->>3)::boolean
-          FROM jsonb_array_elements($7::text::jsonb) AS x(r)) AS u(id, dd, ended_at, set_end)
+          FROM jsonb_array_elements($5::text::jsonb) AS x(r)) AS u(id, dd, ended_at, set_end)
     WHERE s.id = u.id
 ), {STORE_PROPERTIES_CTE}, notified AS (
     -- a CTE that modifies nothing runs only when read: the single row below reads it
-    SELECT pg_notify('ingest', payload) FROM unnest($12::text[]) AS payload
+    SELECT pg_notify('ingest', payload) FROM unnest($10::text[]) AS payload
 )
 SELECT ARRAY(SELECT i.id FROM new_ids AS i ORDER BY i.temp_id DESC) AS session_ids,
        (SELECT count(*) FROM notified) AS notices

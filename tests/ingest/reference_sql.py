@@ -32,7 +32,7 @@ WITH k AS (
     SELECT d.* FROM k CROSS JOIN LATERAL (
         SELECT d.id, d.account_id, d.product_id, d.device_key, false AS inserted, d.first_seen, d.last_seen, d.os,
                d.os_version, d.device, d.resolution, d.carrier, d.app_version, d.locale, d.country, d.city,
-               d.location, d.properties, d.open_session_id, d.last_session_end, d.last_request_hash,
+               d.location, d.open_session_id, d.last_session_end, d.last_request_hash,
                d.last_begin_at, d.last_session_id
         FROM devices AS d
         WHERE d.product_id = k.product_id AND d.device_key = k.device_key
@@ -101,31 +101,29 @@ DELETE_DEVICES = "DELETE FROM devices WHERE id = ANY($1::bigint[])"
 # Rows: as UPDATE_DEVICES, then product_id, device_key, account_id.
 INSERT_DEVICES = """
 INSERT INTO devices (id, account_id, product_id, device_key, first_seen, last_seen, os, os_version, device,
-                     resolution, carrier, app_version, locale, country, city, location, properties,
+                     resolution, carrier, app_version, locale, country, city, location,
                      open_session_id, last_session_end, last_request_hash, last_begin_at, last_session_id)
 SELECT (x.r->>0)::bigint, (x.r->>20)::bigint, (x.r->>18)::bigint, x.r->>19, (x.r->>1)::timestamptz,
        (x.r->>2)::timestamptz, x.r->>3, x.r->>4, x.r->>5, x.r->>6, x.r->>7, x.r->>8, x.r->>9, x.r->>10, x.r->>11,
-       x.r->>12, p.properties, (x.r->>13)::bigint, (x.r->>14)::timestamptz, x.r->>15,
+       x.r->>12, (x.r->>13)::bigint, (x.r->>14)::timestamptz, x.r->>15,
        (x.r->>16)::timestamptz, (x.r->>17)::bigint
 FROM jsonb_array_elements($1::text::jsonb) WITH ORDINALITY AS x(r, o)
-JOIN unnest($2::jsonb[]) WITH ORDINALITY AS p(properties, o) ON p.o = x.o
 ORDER BY x.o
 """
 
 # Rows: id, first_seen, last_seen, the 10 device columns (rules.DEVICE_COLUMNS), open_session_id,
-# last_session_end, last_request_hash, last_begin_at, last_session_id; the properties, in the same order, are
-# a jsonb[] parameter so they go through the connection's jsonb codec like every other jsonb value. The
-# devices are locked already (LOCK_DEVICES), so the order of these updates does not matter.
+# last_session_end, last_request_hash, last_begin_at, last_session_id (a person's properties are its
+# person_properties, migration 020; the `devices.properties` column is gone, migration 047). The devices are
+# locked already (LOCK_DEVICES), so the order of these updates does not matter.
 UPDATE_DEVICES = """
 UPDATE devices AS d
 SET first_seen = (x.r->>1)::timestamptz, last_seen = (x.r->>2)::timestamptz, os = x.r->>3,
     os_version = x.r->>4, device = x.r->>5, resolution = x.r->>6, carrier = x.r->>7, app_version = x.r->>8,
-    locale = x.r->>9, country = x.r->>10, city = x.r->>11, location = x.r->>12, properties = p.properties,
+    locale = x.r->>9, country = x.r->>10, city = x.r->>11, location = x.r->>12,
     open_session_id = (x.r->>13)::bigint, last_session_end = (x.r->>14)::timestamptz,
     last_request_hash = x.r->>15, last_begin_at = (x.r->>16)::timestamptz,
     last_session_id = (x.r->>17)::bigint
 FROM jsonb_array_elements($1::text::jsonb) WITH ORDINALITY AS x(r, o)
-JOIN unnest($2::jsonb[]) WITH ORDINALITY AS p(properties, o) ON p.o = x.o
 WHERE d.id = (x.r->>0)::bigint
 """
 

@@ -28,7 +28,7 @@ ORDER BY x.o
 ON CONFLICT (product_id, device_key) DO UPDATE SET last_seen = d.last_seen
 RETURNING d.id, d.account_id, d.product_id, d.device_key, (d.xmax = 0) AS inserted, d.first_seen,
           d.last_seen, d.os, d.os_version, d.device, d.resolution, d.carrier, d.app_version, d.locale,
-          d.country, d.city, d.location, d.properties, d.open_session_id, d.last_session_end,
+          d.country, d.city, d.location, d.open_session_id, d.last_session_end,
           d.last_request_hash, d.last_begin_at, d.last_session_id
 """
 
@@ -77,8 +77,8 @@ async def reference_write_batch(tx: Transaction, requests: list[TrackRequest]) -
     return [o or Outcome.STORED for o in outcomes]
 
 
-_STORE_PEOPLE = f"WITH {STORE_DEFINITIONS_CTE}, {STORE_PROPERTIES_CTE} SELECT 1".replace("$14", "$1").replace(
-    "$15", "$2"
+_STORE_PEOPLE = f"WITH {STORE_DEFINITIONS_CTE}, {STORE_PROPERTIES_CTE} SELECT 1".replace("$12", "$1").replace(
+    "$13", "$2"
 )
 
 
@@ -135,7 +135,7 @@ async def _store(tx: Transaction, plan: Planner, devices: list[DeviceState]) -> 
             )
             for d in touched
         ]
-        await tx.execute(sql.UPDATE_DEVICES, _document(rows), [d.properties for d in touched])
+        await tx.execute(sql.UPDATE_DEVICES, _document(rows))
     await _store_rollups(tx, plan)
     # people (migration 020) were added after this writer: it writes them with STORE's own parts
     if plan.people.writes or plan.people.definitions:

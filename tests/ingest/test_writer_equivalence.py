@@ -24,7 +24,7 @@ SESSION_RANK = "(SELECT id, row_number() OVER (ORDER BY id) AS rank FROM session
 TABLES = {
     "devices": f"""
         SELECT d.device_key, d.account_id, d.first_seen, d.last_seen, d.os, d.os_version, d.device, d.resolution,
-               d.carrier, d.app_version, d.locale, d.country, d.city, d.location, d.properties::text,
+               d.carrier, d.app_version, d.locale, d.country, d.city, d.location,
                o.rank AS open_session, d.last_session_end, d.last_request_hash, d.last_begin_at,
                l.rank AS last_session
         FROM devices d LEFT JOIN {SESSION_RANK} o ON o.id = d.open_session_id
