@@ -90,10 +90,13 @@ def create_app(settings: Settings, database_url: str) -> web.Application:
         await feed.start()
         ttl = settings.kept_days_ttl_days
         housekeeping = Housekeeping(
-            db, timedelta(days=ttl) if ttl > 0 else None, interval=max(0.1, settings.housekeeping_seconds)
+            db,
+            timedelta(days=ttl) if ttl > 0 else None,
+            interval=max(0.1, settings.housekeeping_seconds),
+            persisted_unused_days=settings.persisted_unused_days,
         )
         await housekeeping.start()
-        persisted = PersistedQueries(db)
+        persisted = PersistedQueries(db, settings.persisted_per_account)
         # the shims' documents and the dashboard's run in trusted-documents mode too
         await persisted.register_trusted(adapter_documents() + list(dashboard_documents().values()))
         monitor = LoopMonitor()

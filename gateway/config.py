@@ -75,6 +75,14 @@ class Settings:
     )
     # only registered documents may run (the shims' own are always registered)
     trusted_documents: bool = field(default_factory=lambda: _env_bool("GATEWAY_TRUSTED_DOCUMENTS", False))
+    # automatic persisted queries remembered per account (the least recently used forgotten beyond), and the days
+    # one is kept unused (gateway/execution/persisted.py)
+    persisted_per_account: int = field(
+        default_factory=lambda: _env_int("GATEWAY_PERSISTED_PER_ACCOUNT", 1000)
+    )
+    persisted_unused_days: float = field(
+        default_factory=lambda: _env_float("GATEWAY_PERSISTED_UNUSED_DAYS", 30.0)
+    )
     log_level: str = field(default_factory=lambda: _env("GATEWAY_LOG_LEVEL", "INFO") or "INFO")
     # group commit: how long the ingestion engine waits for more requests before it commits a batch
     ingest_window_ms: float = field(default_factory=lambda: _env_float("GATEWAY_INGEST_WINDOW_MS", 2.0))

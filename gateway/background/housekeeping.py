@@ -1,6 +1,7 @@
 """The background upkeep of a gateway process: removing what the gateway keeps only for a while.
 
-The calendar trees' kept days (`resolvers.analytics.kept_days`), and what expires by itself: the files of
+The calendar trees' kept days (`resolvers.analytics.kept_days`), automatic persisted queries unused for
+`GATEWAY_PERSISTED_UNUSED_DAYS` (`gateway.execution.persisted`), and what expires by itself: the files of
 exports past their time, rate-limit windows that ended, and first visits and salts of web sessions of past
 epochs (`SWEEPS`). Swept once at start and then every `GATEWAY_HOUSEKEEPING_SECONDS`. Every worker process runs its own loop; the sweeps of several processes
 or gateways on one database skip each other's rows, so they need no coordination.
@@ -15,6 +16,8 @@ from datetime import timedelta
 from gateway.access.client_limits import EXPIRE as EXPIRE_RATE_WINDOWS
 from gateway.background.tasks import cancel_and_wait
 from gateway.db.pool import Database
+from gateway.execution.persisted import DEFAULT_UNUSED_DAYS
+from gateway.execution.persisted import EXPIRE as EXPIRE_DOCUMENTS
 from gateway.ingest.web.sessions import EXPIRE_SALTS, EXPIRE_VISITS
 from resolvers.analytics.kept_days import expire_kept_days
 
@@ -38,10 +41,17 @@ SWEEPS: dict[str, str] = {
 class Housekeeping:
     """Runs `sweep()` every `interval` seconds until stopped; a failed sweep is logged and tried again later."""
 
-    def __init__(self, db: Database, kept_days_ttl: timedelta | None, interval: float) -> None:
+    def __init__(
+        self,
+        db: Database,
+        kept_days_ttl: timedelta | None,
+        interval: float,
+        persisted_unused_days: float = DEFAULT_UNUSED_DAYS,
+    ) -> None:
         self.db = db
         self.kept_days_ttl = kept_days_ttl  # None: kept days never expire
         self.interval = interval
+        self.persisted_unused_days = persisted_unused_days
         self._task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
@@ -62,6 +72,16 @@ class Housekeeping:
             if removed:
                 log.info("housekeeping removed %d rows of %s", removed, name)
             deleted += removed
+        removed = int(
+            (await self.db.execute(EXPIRE_DOCUMENTS, self.persisted_unused_days)).rsplit(" ", 1)[-1]
+        )
+        if removed:
+            log.info(
+                "housekeeping removed %d persisted queries unused for %g days",
+                removed,
+                self.persisted_unused_days,
+            )
+        deleted += removed
         if self.kept_days_ttl is None:
             return deleted
         expired = await expire_kept_days(self.db, self.kept_days_ttl)

@@ -225,9 +225,11 @@ async def _serve(
     request_error = 400 if media_type == GRAPHQL_RESPONSE else 200
     params = await read_request(request, state.settings.limits.max_body_bytes)
     token = bearer_token(request.headers.get("Authorization"))
-    if token is not None and await principal_for_token(state.db, token) is None:
+    sender = await principal_for_token(state.db, token) if token is not None else None
+    if token is not None and sender is None:
         raise _unauthenticated(token)
-    query = await _resolve_document(state, params)
+    account_id = sender.account_id if sender is not None else None
+    query = await _resolve_document(state, params, account_id)
     if query is None:
         return _problem("PersistedQueryNotFound", "PERSISTED_QUERY_NOT_FOUND"), 200, {}
     executor: Executor = state.executor
@@ -252,9 +254,9 @@ async def _serve(
         return _problem(message, "SUBSCRIPTION_NEEDS_WEBSOCKET"), request_error, {}
     if request.method == "GET" and kind is not OperationType.QUERY:
         raise HTTPProblem(405, f"A {kind.value} must be sent with POST", {"Allow": "POST"})
-    if token is not None and params.query is not None and params.extensions:
+    if account_id is not None and params.query is not None and params.extensions:
         # an automatic persisted query is remembered once its sender is known and the document valid
-        await _remember_persisted(state, params)
+        await _remember_persisted(state, params, account_id)
 
     limits = state.settings.limits
     nodes = estimate_nodes(
@@ -313,8 +315,9 @@ def _problem(message: str, code: str) -> dict[str, Any]:
     return {"errors": [{"message": message, "extensions": {"code": code}}]}
 
 
-async def _resolve_document(state: AppState, params: GraphQLRequest) -> str | None:
-    """The document to run: the query itself, or the persisted one its hash names (None: not found).
+async def _resolve_document(state: AppState, params: GraphQLRequest, account_id: int | None) -> str | None:
+    """The document to run: the query itself, or the persisted one its hash names, registered or remembered for
+    the sender's account (None: not found).
 
     Only looks documents up: a new automatic persisted query is remembered later (`_remember_persisted`), once
     its sender is authenticated and the document is valid, so that strangers cannot fill the table.
@@ -328,7 +331,7 @@ async def _resolve_document(state: AppState, params: GraphQLRequest) -> str | No
         return params.query
     sha256 = _persisted_hash(persisted)
     if params.query is None:
-        found = await state.persisted.lookup(sha256)
+        found = await state.persisted.lookup(sha256, account_id)
         if found is None:
             return None
         if state.settings.trusted_documents and not found[1]:
@@ -352,12 +355,13 @@ def _persisted_hash(persisted: Any) -> str:
     return sha256.lower()
 
 
-async def _remember_persisted(state: AppState, params: GraphQLRequest) -> None:
-    """Remember an automatic persisted query sent with its text (in trusted mode only registered ones run)."""
+async def _remember_persisted(state: AppState, params: GraphQLRequest, account_id: int) -> None:
+    """Remember an automatic persisted query sent with its text, for the sender's account (in trusted mode only
+    registered ones run)."""
     persisted = (params.extensions or {}).get("persistedQuery")
     if persisted is None or state.settings.trusted_documents or params.query is None:
         return
-    await state.persisted.remember(_persisted_hash(persisted), params.query)
+    await state.persisted.remember(_persisted_hash(persisted), params.query, account_id)
 
 
 def _result_body(result: ExecutionResult) -> tuple[dict[str, Any], int, dict[str, str]]:

@@ -409,6 +409,64 @@ async def test_automatic_persisted_queries(
         assert r.status == 200 and (await r.json())["data"]["account"]["id"] == tenant.account_id
 
 
+async def test_persisted_queries_are_bounded_per_account_and_expire(
+    http: aiohttp.ClientSession, migrated: str, tmp_path: Path, db: Database, tenant: Tenant
+) -> None:
+    from gateway.background.housekeeping import Housekeeping
+    from tests.conftest import new_tenant
+
+    other = await new_tenant(db)
+    documents = [f"{{ account {{ id }} }} # bounded {n} {tenant.account_id}" for n in range(5)]
+    digests = [hashlib.sha256(d.encode()).hexdigest() for d in documents]
+    auth = {"Authorization": f"Bearer {tenant.token}"}
+
+    async def stored() -> list[str]:
+        rows = await db.fetch(
+            "SELECT sha256 FROM persisted_documents WHERE account_id = $1", tenant.account_pk
+        )
+        return sorted(row["sha256"] for row in rows)
+
+    async with gateway_with(migrated, tmp_path, persisted_per_account=3) as gw:
+        for document, digest in zip(documents[:3], digests[:3], strict=True):
+            status, _, _ = await post(http, gw, apq(document, digest), auth)
+            assert status == 200
+        # the first is used again (from the database, in a gateway that has not cached it): the second is now
+        # the least recently used, and is forgotten when a fourth comes
+        for n, digest in enumerate(digests[:3]):  # used a day ago, the first longest ago
+            await db.execute(
+                """UPDATE persisted_documents SET last_used_at = now() - interval '1 day' + $3 * interval '1 minute'
+                   WHERE account_id = $1 AND sha256 = $2""",
+                tenant.account_pk,
+                digest,
+                n,
+            )
+        async with gateway_with(migrated, tmp_path / "second", persisted_per_account=3) as fresh:
+            status, body, _ = await post(http, fresh, apq(None, digests[0]), auth)
+            assert status == 200 and body["data"]["account"]["id"] == tenant.account_id
+        status, _, _ = await post(http, gw, apq(documents[3], digests[3]), auth)
+        assert status == 200
+        assert await stored() == sorted([digests[0], digests[2], digests[3]])
+        # the forgotten one answers PersistedQueryNotFound (from a gateway that did not cache it) until sent again
+        async with gateway_with(migrated, tmp_path / "third", persisted_per_account=3) as fresh:
+            status, body, _ = await post(http, fresh, apq(None, digests[1]), auth)
+            assert body["errors"][0]["extensions"]["code"] == "PERSISTED_QUERY_NOT_FOUND"
+            # another account's documents are not this one's, and do not count against its bound
+            other_auth = {"Authorization": f"Bearer {other.token}"}
+            status, body, _ = await post(http, fresh, apq(None, digests[0]), other_auth)
+            assert body["errors"][0]["extensions"]["code"] == "PERSISTED_QUERY_NOT_FOUND"
+            status, _, _ = await post(http, fresh, apq(documents[4], digests[4]), other_auth)
+            assert status == 200
+    assert await stored() == sorted([digests[0], digests[2], digests[3]])
+    # documents unused for longer than GATEWAY_PERSISTED_UNUSED_DAYS are swept by the housekeeping
+    await db.execute(
+        "UPDATE persisted_documents SET last_used_at = now() - interval '31 days' WHERE account_id = $1 AND sha256 = $2",
+        tenant.account_pk,
+        digests[2],
+    )
+    await Housekeeping(db, None, interval=3600, persisted_unused_days=30).sweep()
+    assert await stored() == sorted([digests[0], digests[3]])
+
+
 async def test_trusted_documents_mode(
     http: aiohttp.ClientSession, migrated: str, tmp_path: Path, tenant: Tenant, db: Database
 ) -> None:

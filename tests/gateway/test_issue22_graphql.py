@@ -215,7 +215,7 @@ async def test_9_persisted_queries_are_stored_only_for_authenticated_valid_docum
 
     async def stored(query: str) -> bool:
         digest = hashlib.sha256(query.encode()).hexdigest()
-        return bool(await db.fetchval("SELECT count(*) FROM persisted_queries WHERE sha256 = $1", digest))
+        return bool(await db.fetchval("SELECT count(*) FROM persisted_documents WHERE sha256 = $1", digest))
 
     junk = "x" * 100_000 + " not graphql " + str(time.time())
     status, _, _ = await post(http, server, apq(junk))
