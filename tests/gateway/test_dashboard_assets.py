@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import re
+import secrets
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -14,6 +15,7 @@ import aiohttp
 import pytest
 from graphql import parse, validate
 
+from gateway.db.pool import Database
 from gateway.http.dashboard import (
     APP_DIR,
     UPLOT_DIR,
@@ -23,7 +25,7 @@ from gateway.http.dashboard import (
     import_map,
 )
 from resolvers.schema import schema
-from tests.conftest import Server, Tenant, gateway_with
+from tests.conftest import Server, Tenant, gateway_with, gql, new_tenant
 
 BUDGET_BYTES = 300 * 1024
 """The page's own scripts and styles (uncompressed), the vendored library aside."""
@@ -156,3 +158,46 @@ async def test_documents_run_in_trusted_documents_mode(
         body["query"] += " "
         async with http.post(gateway.url + "/graphql", json=body, headers=headers) as response:
             assert response.status == 403
+
+
+async def test_the_product_list_pages_through_every_product_with_a_narrowed_token(
+    http: aiohttp.ClientSession, server: Server, db: Database
+) -> None:
+    """An account with more products than one page: the dashboard's `Products` document, followed by its
+    `endCursor` as app.js does, names each product once; a token that may only read products and their stats
+    (GoatCounter's site-read and stats bits) is enough to use it."""
+    tenant = await new_tenant(db)
+    for n in range(104):
+        await db.execute(
+            "INSERT INTO products (account_id, name, app_key) VALUES ($1, $2, $3)",
+            tenant.account_pk,
+            f"product {n}",
+            secrets.token_hex(20),
+        )
+    narrowed = await gql(
+        http,
+        server,
+        'mutation { createToken(name: "stats", permissions: [READ_PRODUCTS, STATS]) { secret } }',
+        token=tenant.token,
+    )
+    token = narrowed.data["createToken"]["secret"]
+    seen: list[str] = []
+    after = None
+    for _ in range(5):
+        body = {
+            "query": dashboard_documents()["session"],
+            "operationName": "Products",
+            "variables": {"after": after},
+        }
+        async with http.post(
+            server.url + "/graphql", json=body, headers={"Authorization": f"Bearer {token}"}
+        ) as response:
+            reply = await response.json()
+        assert response.status == 200 and "errors" not in reply, reply
+        page = reply["data"]["products"]
+        seen += [node["id"] for node in page["nodes"]]
+        if not page["pageInfo"]["hasNextPage"]:
+            break
+        after = page["pageInfo"]["endCursor"]
+    assert len(seen) == len(set(seen)) == 105
+    assert tenant.product_id in seen

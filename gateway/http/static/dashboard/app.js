@@ -154,8 +154,16 @@ async function boot(notice = "") {
   bar.hidden = true;
   if (!token()) await signIn(main, notice);
   let data;
+  const nodes = [];
   try {
-    data = await run("session", "Products", {}, { quiet: true });
+    // every product, a page of 100 at a time (an account may have more than one page)
+    let after = null;
+    do {
+      data = await run("session", "Products", { after }, { quiet: true });
+      nodes.push(...data.products.nodes);
+      const next = data.products.pageInfo;
+      after = next.hasNextPage && next.endCursor !== after ? next.endCursor : null;
+    } while (after);
   } catch (error) {
     if (error.status === 401) {
       forgetToken();
@@ -164,7 +172,7 @@ async function boot(notice = "") {
     fill(main, errorBox(error.message), h("button", { type: "button", onclick: () => boot() }, "Try again"));
     return undefined;
   }
-  products = data.products.nodes.map((p) => ({ ...p, isSite: Boolean(p.webAnalytics && p.webAnalytics.paths.paths.length) }));
+  products = nodes.map((p) => ({ ...p, isSite: Boolean(p.webAnalytics && p.webAnalytics.paths.paths.length) }));
   tokenId = data.viewer.token ? data.viewer.token.id : null;
   document.getElementById("account-name").textContent = data.viewer.account.name;
   fill(productPicker, products.map((x) => h("option", { value: x.id }, x.name)));
