@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator
+from collections import Counter
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+
+import aiohttp
 
 from gateway.db.embedded import start_embedded
 from gateway.db.migrate import migrate
@@ -80,3 +83,47 @@ async def gateway_on_private_postgres(
             gateway.terminate()
             await asyncio.to_thread(gateway.wait)
         await asyncio.to_thread(postgres.stop)
+
+
+@dataclass
+class Tally:
+    """What the clients of `writes_across_a_restart` saw: the writes acknowledged, the statuses, the problems."""
+
+    acknowledged: list[str] = field(default_factory=list)
+    statuses: Counter[int] = field(default_factory=Counter)
+    problems: list[str] = field(default_factory=list)
+
+
+# one client: writes (each with an id, appended to `acknowledged` when answered as stored) until `stop` is set
+Client = Callable[[aiohttp.ClientSession, int, Tally, asyncio.Event], Awaitable[None]]
+
+
+async def writes_across_a_restart(
+    postgres: PrivatePostgres, client: Client, clients: int = 12, before: int = 150, after: int = 150
+) -> Tally:
+    """`clients` concurrent clients write until `before` writes are acknowledged, PostgreSQL restarts (fast:
+    every session terminated), and they write on until `after` more are: the gateway recovered by itself. Checks
+    that no client saw a problem, that the restart was seen (503s) and that nothing but 200 and 503 came."""
+    tally = Tally()
+    stop = asyncio.Event()
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30)) as http:
+        tasks = [asyncio.create_task(client(http, c, tally, stop)) for c in range(clients)]
+        try:
+            for _ in range(3000):
+                if len(tally.acknowledged) >= before:
+                    break
+                await asyncio.sleep(0.02)
+            await asyncio.to_thread(postgres.restart_fast)
+            restarted_at = len(tally.acknowledged)
+            for _ in range(3000):  # recovered: writes are acknowledged again, with no restart of the gateway
+                if len(tally.acknowledged) >= restarted_at + after:
+                    break
+                await asyncio.sleep(0.02)
+        finally:
+            stop.set()
+            await asyncio.gather(*tasks)
+    assert not tally.problems, tally.problems[:5]
+    assert len(tally.acknowledged) >= restarted_at + after, f"not recovered: {tally.statuses}"
+    assert tally.statuses[503] > 0, f"the restart was not seen: {tally.statuses}"
+    assert set(tally.statuses) <= {200, 503}, tally.statuses
+    return tally
