@@ -11,8 +11,9 @@ since this read, a row whose `updated_at` is earlier than that is missed for goo
    which gives the transaction its xid and a lock on `devices` it holds until it ends; `STORE`, a later
    statement, writes `updated_at = statement_timestamp()` (gateway/ingest/sql.py).
 2. Readers call `wait_for_writes(db, tables)` before such a read: it finds the transactions in progress that hold
-   a lock on one of `tables` (`pg_locks`: every transaction holds the lock of its own xid until it ends, and
-   its table locks as long), and waits until each has ended (its xid's lock is gone).
+   a lock on one of `tables` of a mode that writes or locks rows (`pg_locks`: every transaction holds the lock
+   of its own xid until it ends, and its table locks as long), and waits until each has ended (its xid's lock
+   is gone).
 
 So every row written with an `updated_at` earlier than the wait's start is visible to the read that follows: its
 writer had its xid and its table lock before then, so when the wait looked it had either ended (committed, or
@@ -37,8 +38,9 @@ DEFAULT_TIMEOUT_SECONDS = 10.0
 FIRST_POLL_SECONDS = 0.005
 LONGEST_POLL_SECONDS = 0.1
 
-# the transactions in progress, but this session's, that hold a lock (of any mode, granted) on one of the tables $1
-# of this database: their xids, as text (asyncpg has no codec for xid). pg_locks is read once (each scan of the
+# the transactions in progress, but this session's, that hold a lock on one of the tables $1 of this database of a
+# mode that writes or locks rows (any but a plain read's AccessShareLock: a long read, such as a people search
+# writing its results elsewhere, is not waited for): their xids, as text (asyncpg has no codec for xid). pg_locks is read once (each scan of the
 # view takes every lock partition anew): a transaction holds its own xid's lock (ExclusiveLock) as long as it
 # runs, and its backend's pid leads to its table locks (fast-path ones included).
 IN_PROGRESS = """
@@ -51,7 +53,7 @@ FROM l AS own
 WHERE own.locktype = 'transactionid' AND own.mode = 'ExclusiveLock'
   AND EXISTS (
     SELECT FROM l AS held
-    WHERE held.pid = own.pid AND held.locktype = 'relation'
+    WHERE held.pid = own.pid AND held.locktype = 'relation' AND held.mode <> 'AccessShareLock'
       AND held.database = (SELECT oid FROM pg_database WHERE datname = current_database())
       AND held.relation = ANY(SELECT to_regclass(name)::oid FROM unnest($1::text[]) AS name)
   )
