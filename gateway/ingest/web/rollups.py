@@ -52,18 +52,12 @@ class RollupDeltas:
         visitor = 1 if first_visit else 0
         rows = self._path_rows
         self._events[(product_id, path_id)] = event
-        for key in (
-            (product_id, "", "h", path_id, hour, "", ""),
-            (product_id, "", "d", path_id, day, "", ""),
-        ):
-            found = rows.get(key)
-            if found is None:
-                rows[key] = [1, visitor]
-            else:
-                found[0] += 1
-                found[1] += visitor
-        for dimension, value, detail in dimensions:
-            key = (product_id, dimension, "d", path_id, day, value, detail)
+        keys = [(product_id, "", "h", path_id, hour, "", ""), (product_id, "", "d", path_id, day, "", "")]
+        keys += [
+            (product_id, dimension, "d", path_id, day, value, detail)
+            for dimension, value, detail in dimensions
+        ]
+        for key in keys:
             found = rows.get(key)
             if found is None:
                 rows[key] = [1, visitor]
