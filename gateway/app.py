@@ -78,6 +78,7 @@ def create_app(settings: Settings, database_url: str) -> web.Application:
             window_ms=settings.ingest_window_ms,
             max_batch=settings.ingest_max_batch,
             parallel=settings.ingest_parallel,
+            max_hits=settings.ingest_max_hits,
         )
         await engine.start()
         worker = ExportWorker(db, export_delivery(settings), settings.export_ttl_hours)

@@ -87,6 +87,8 @@ class Settings:
     # group commit: how long the ingestion engine waits for more requests before it commits a batch
     ingest_window_ms: float = field(default_factory=lambda: _env_float("GATEWAY_INGEST_WINDOW_MS", 2.0))
     ingest_max_batch: int = field(default_factory=lambda: _env_int("GATEWAY_INGEST_MAX_BATCH", 200))
+    # group commit: web hits that close a batch at once (counted apart from the device requests)
+    ingest_max_hits: int = field(default_factory=lambda: _env_int("GATEWAY_INGEST_MAX_HITS", 2000))
     # group commit: batches in flight at once (one is planned in Python while the others run in PostgreSQL)
     ingest_parallel: int = field(default_factory=lambda: _env_int("GATEWAY_INGEST_PARALLEL", 4))
     # days a calendar tree's kept day is used before it is rendered again (0: kept for good); 62 covers a 30-day

@@ -135,7 +135,16 @@ def _leaf_type(parent_type: GraphQLObjectType, field_name: str) -> tuple[Callabl
         return _enum_serializer(named), nullable
     if isinstance(named, GraphQLScalarType):
         return named.serialize, nullable
+    if isinstance(named, GraphQLList):
+        return _empty_list, nullable
     return None
+
+
+def _empty_list(value: Any) -> list[Any] | None:
+    """A list field's value when it is empty (whatever its items would select, nothing is completed); None
+    otherwise, so that graphql-core completes its items. A batch's results each carry a list of problems,
+    nearly always empty: read directly, a list of them completes in one step."""
+    return [] if type(value) is list and not value else None
 
 
 def _enum_serializer(enum_type: GraphQLEnumType) -> Callable[[Any], Any]:
@@ -171,6 +180,15 @@ def _plain_field(details: FieldDetailsList) -> str | None:
     return node.name.value
 
 
+def _read_field(details: FieldDetailsList) -> str | None:
+    """The field's name when it could be read directly: a plain leaf, or a list (read directly when empty,
+    whatever it selects; `_empty_list`)."""
+    node = details[0].node
+    if node.arguments or node.directives or len(details) > 1:
+        return None
+    return node.name.value
+
+
 # kept across operations: a selection mixing leaves and other fields is analysed again in every run (its plan
 # is cached per run), and the enum serializers are dicts built from the whole enum. Response names come from
 # clients (aliases): bounded.
@@ -187,7 +205,7 @@ def _leaf_step(parent_type: GraphQLObjectType, response_name: str, field_name: s
 def _plan(parent_type: GraphQLObjectType, grouped_field_set: GroupedFieldSet) -> LeafPlan | None:
     shape = []
     for response_name, details in grouped_field_set.items():
-        field_name = _plain_field(details)
+        field_name = _read_field(details)
         if field_name is None:
             return None
         shape.append((response_name, field_name))
@@ -622,7 +640,7 @@ def _mixed_plan(
     """Per field of the set, how to read it when it is a plain leaf (None for the others); None if none is."""
     steps: list[LeafStep | None] = []
     for response_name, details in grouped_field_set.items():
-        field_name = _plain_field(details)
+        field_name = _read_field(details)
         steps.append(None if field_name is None else _leaf_step(parent_type, response_name, field_name))
     return steps if any(step is not None for step in steps) else None
 

@@ -1,8 +1,11 @@
 """Group commit: concurrent `submit()` calls share one transaction.
 
 Submitters queue their requests and wait. A single flusher task collects the queue for `window_ms` (or until
-`max_batch` requests are waiting), writes everything in ONE transaction and then answers every submitter, so
-an acknowledgement always means "committed". If the shared transaction fails, each submitter's requests are
+`max_batch` device requests, or `max_hits` web hits, are waiting), writes everything in ONE transaction and then
+answers every submitter, so an acknowledgement always means "committed". Web hits are counted apart: a call of
+`/api/v0/count` hands in 500 at once, and the batches of concurrent calls share their rollup rows (a site's
+hour, its popular pages), so the more calls share a transaction, the fewer rows each hit writes, and the less
+the calls wait for each other's locks on them. If the shared transaction fails, each submitter's requests are
 retried in a transaction of their own, so one bad request fails only its own submitter. Deadlocks and
 serialization failures (possible when several gateway processes ingest into one database) are retried, and so
 is a batch that would create a device another transaction has just created.
@@ -70,6 +73,11 @@ class _Pending:
     requests: list[TrackRequest]
     future: asyncio.Future[list[Outcome]]
     queued_at: float  # the event loop's clock
+    hits: int  # the web hits among the requests (the others are device requests)
+
+    @property
+    def devices(self) -> int:
+        return len(self.requests) - self.hits
 
 
 def _device_keys(batch: list[_Pending]) -> set[tuple[int, str]]:
@@ -94,7 +102,14 @@ def _fail(pending: _Pending, error: BaseException) -> None:
 class IngestEngine:
     """Validates and stores tracking requests with group commit; see the module docstring."""
 
-    def __init__(self, db: Database, window_ms: float = 2.0, max_batch: int = 200, parallel: int = 4) -> None:
+    def __init__(
+        self,
+        db: Database,
+        window_ms: float = 2.0,
+        max_batch: int = 200,
+        parallel: int = 4,
+        max_hits: int = 2000,
+    ) -> None:
         self.db = db
         # batches in flight at once: one is planned in this process while the others run in PostgreSQL. Planning
         # holds the event loop, so smaller batches with more of them in flight keep both sides busy.
@@ -104,9 +119,12 @@ class IngestEngine:
         self._inflight_devices: dict[asyncio.Task[None], set[tuple[int, str]]] = {}
         self.window_ms = window_ms
         self.max_batch = max(1, max_batch)
+        self.max_hits = max(1, max_hits)
         self.stats = EngineStats()
         self._queue: list[_Pending] = []
+        # device requests and web hits waiting
         self._queued = 0
+        self._queued_hits = 0
         self._wake = asyncio.Event()
         self._full = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
@@ -141,12 +159,17 @@ class IngestEngine:
             await self.start()
         loop = asyncio.get_running_loop()
         future: asyncio.Future[list[Outcome]] = loop.create_future()
-        self._queue.append(_Pending(list(requests), future, loop.time()))
-        self._queued += len(requests)
+        pending = _Pending(list(requests), future, loop.time(), sum(1 for r in requests if r.web is not None))
+        self._queue.append(pending)
+        self._queued += pending.devices
+        self._queued_hits += pending.hits
         self._wake.set()
-        if self._queued >= self.max_batch:
+        if self._is_full():
             self._full.set()
         return await future
+
+    def _is_full(self) -> bool:
+        return self._queued >= self.max_batch or self._queued_hits >= self.max_hits
 
     # -- the flusher --------------------------------------------------------------------------------------
 
@@ -158,7 +181,7 @@ class IngestEngine:
                 self._wake.clear()
                 await self._wake.wait()
                 continue
-            if self._queued < self.max_batch and self.window_ms > 0 and not self._stopping:
+            if not self._is_full() and self.window_ms > 0 and not self._stopping:
                 await wait_event(self._full, self.window_ms / 1000.0)
             await self._slots.acquire()
             batch = self._take()
@@ -190,15 +213,20 @@ class IngestEngine:
             self._slots.release()
 
     def _take(self) -> list[_Pending]:
-        """Whole submitters from the head of the queue, up to `max_batch` requests (at least one)."""
+        """Whole submitters from the head of the queue, up to `max_batch` device requests and `max_hits` web
+        hits (at least one submitter)."""
         taken: list[_Pending] = []
-        count = 0
-        while self._queue and (not taken or count + len(self._queue[0].requests) <= self.max_batch):
-            pending = self._queue.pop(0)
-            taken.append(pending)
-            count += len(pending.requests)
-        self._queued -= count
-        if self._queued < self.max_batch:
+        devices = hits = 0
+        while self._queue:
+            head = self._queue[0]
+            if taken and (devices + head.devices > self.max_batch or hits + head.hits > self.max_hits):
+                break
+            taken.append(self._queue.pop(0))
+            devices += head.devices
+            hits += head.hits
+        self._queued -= devices
+        self._queued_hits -= hits
+        if not self._is_full():
             self._full.clear()
         if not self._queue:
             self._wake.clear()

@@ -147,15 +147,19 @@ def _rules(source: Any, require_session: bool, filter_ignored_ips: bool) -> HitR
     )
 
 
+# the results of hits without problems, shared by every hit with that outcome (the executor only reads them)
+_PLAIN_RESULTS = {outcome: PageviewResult(outcome=outcome, problems=[]) for outcome in HitOutcome}
+
+
 def _result(prepared: PreparedHit, outcome: Outcome | None) -> PageviewResult:
-    problems = [HitProblem(field=p.field, message=p.message) for p in prepared.problems]
     if prepared.ignored:
-        return PageviewResult(outcome=HitOutcome.IGNORED, problems=[])
+        return _PLAIN_RESULTS[HitOutcome.IGNORED]
     if outcome is None:
+        problems = [HitProblem(field=p.field, message=p.message) for p in prepared.problems]
         return PageviewResult(outcome=HitOutcome.REFUSED, problems=problems)
     if outcome is Outcome.STORED:
-        return PageviewResult(outcome=HitOutcome.BOT if prepared.bot else HitOutcome.STORED, problems=[])
-    return PageviewResult(outcome=HitOutcome(outcome.value), problems=[])
+        return _PLAIN_RESULTS[HitOutcome.BOT if prepared.bot else HitOutcome.STORED]
+    return _PLAIN_RESULTS[HitOutcome(outcome.value)]
 
 
 async def record_pageviews(

@@ -25,6 +25,9 @@ QUERIES = [
        { products { nodes { sessions(first: 3) { nodes { ...S device { deviceId os country properties } } } } } }""",
     "{ exports { nodes { kind format status } } }",  # a value the schema cannot serialize
     "{ exports { nodes { kind product { name } format } } }",  # the same among fields that are not leaves
+    # lists among the leaves: read directly when empty, completed by graphql-core otherwise
+    "{ products { nodes { name hosts ignoredIps id } } }",
+    "{ products { nodes { hosts events(first: 1) { nodes { key } } } } }",
     # child connections of list items, prefetched for the whole list
     """{ products { nodes { name devices(first: 3) { nodes { deviceId sessions(first: 2) { totalCount
          nodes { duration events(first: 2) { nodes { key } pageInfo { hasNextPage } } } } } } } } }""",
@@ -62,6 +65,18 @@ async def test_same_results_as_graphql_core(db: Database, tenant: Tenant, query:
     )
     await db.execute(
         "INSERT INTO exports (account_id, product_id, kind, format) VALUES ($1, $2, 'hologram', 'csv')",
+        tenant.account_pk,
+        tenant.product_pk,
+    )
+    # one product with lists that are not empty (the others' are)
+    await db.execute(
+        "UPDATE products SET ignored_ips = '{10.0.0.1}' WHERE account_id = $1 AND id = $2",
+        tenant.account_pk,
+        tenant.product_pk,
+    )
+    await db.execute(
+        "INSERT INTO product_hosts (host, account_id, product_id) VALUES ($1, $2, $3)",
+        f"fast-{tenant.product_pk}.example",
         tenant.account_pk,
         tenant.product_pk,
     )

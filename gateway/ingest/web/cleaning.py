@@ -10,6 +10,7 @@ src, source) replaces the browser's referrer. Referrer schemes: `h` a web page (
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 NO_EVENT_NAME = "(no event name)"
@@ -30,11 +31,27 @@ _CAMPAIGN = ("utm_campaign", "campaign")
 _SOURCE = ("utm_source", "ref", "src", "source")
 # screen size classes by CSS width (GoatCounter's: 0 unknown)
 SIZES = ("phone", "tablet", "desktop", "desktophd", "unknown")
+# a site's hits name the same few paths, referrers, queries and screens over and over: values up to this long
+# are cleaned once and remembered (bounded caches: a few MB at most, whatever clients send)
+_REMEMBERED_LENGTH = 256
+_REMEMBERED = 8192
+MAX_SCREEN = 512
 
 
 def clean_path(path: str, event: bool) -> str:
     """A pageview's path as counted (leading `/`, no trailing `/`, no tracking parameters), or an event's name
     (no leading `/`; `/` alone names no event)."""
+    if len(path) <= _REMEMBERED_LENGTH:
+        return _remembered_path(path, event)
+    return _clean_path(path, event)
+
+
+@lru_cache(maxsize=_REMEMBERED)
+def _remembered_path(path: str, event: bool) -> str:
+    return _clean_path(path, event)
+
+
+def _clean_path(path: str, event: bool) -> str:
     path = path.strip()
     if event:
         return path.lstrip("/") or NO_EVENT_NAME
@@ -67,6 +84,17 @@ class Referral:
 def referral(referrer: str, query: str, host_only: bool) -> Referral:
     """The referrer, scheme and campaign of a hit from its referrer and page query. `host_only`: a page's
     referrer (count.js) is reduced to its host, as the path beyond it is the other site's business."""
+    if len(referrer) <= _REMEMBERED_LENGTH and len(query) <= _REMEMBERED_LENGTH:
+        return _remembered_referral(referrer, query, host_only)
+    return _referral(referrer, query, host_only)
+
+
+@lru_cache(maxsize=_REMEMBERED)
+def _remembered_referral(referrer: str, query: str, host_only: bool) -> Referral:
+    return _referral(referrer, query, host_only)
+
+
+def _referral(referrer: str, query: str, host_only: bool) -> Referral:
     referrer = referrer.strip()
     params = _query(query)
     campaign = next((params[key] for key in _CAMPAIGN if params.get(key)), "")
@@ -94,6 +122,24 @@ def _query(query: str) -> dict[str, str]:
     for key, value in parse_qsl(query, keep_blank_values=False):
         found.setdefault(key.lower(), value)
     return found
+
+
+def screen_of(screen: str) -> tuple[str, int, str]:
+    """A screen as sent (trimmed, at most MAX_SCREEN characters), its CSS width and its size class."""
+    if len(screen) <= _REMEMBERED_LENGTH:
+        return _remembered_screen(screen)
+    return _screen(screen)
+
+
+@lru_cache(maxsize=_REMEMBERED)
+def _remembered_screen(screen: str) -> tuple[str, int, str]:
+    return _screen(screen)
+
+
+def _screen(screen: str) -> tuple[str, int, str]:
+    screen = screen.strip()[:MAX_SCREEN]
+    width = screen_width(screen)
+    return screen, width, size_class(width)
 
 
 def screen_width(screen: str) -> int:

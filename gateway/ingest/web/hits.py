@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 
 from gateway.ingest.model import EventInput, TrackRequest
 from gateway.ingest.web.agents import parse_agent
-from gateway.ingest.web.cleaning import clean_path, referral, screen_width, size_class
+from gateway.ingest.web.cleaning import clean_path, referral, screen_of
 from gateway.ingest.web.model import WebHit
 from gateway.ingest.web.places import country_of_ip, language_code, location_of
 from gateway.ingest.web.sessions import SessionSalt
@@ -83,6 +83,8 @@ class PreparedHit:
 
 def storable(value: str) -> str:
     """`value` as PostgreSQL can store it: without NUL characters and lone surrogates."""
+    if value.isascii() and "\x00" not in value:
+        return value
     if "\x00" in value:
         value = value.replace("\x00", "")
     try:
@@ -94,6 +96,25 @@ def storable(value: str) -> str:
 
 def _longer(name: str, value: str, limit: int) -> list[Problem]:
     return [Problem(name, f"must be shorter than {limit} characters")] if len(value) > limit else []
+
+
+def _problems(
+    path: str, referrer: str, title: str, user_agent: str, at: datetime | None, now: datetime
+) -> list[Problem]:
+    """What is wrong with a hit's values, sorted by field (stable: a field's problems in this order)."""
+    problems: list[Problem] = []
+    if not path:
+        problems += [Problem("path", "must be set"), Problem("path", "must be longer than 1 characters")]
+    problems += _longer("path", path, MAX_PATH)
+    problems += _longer("referrer", referrer, MAX_REFERRER)
+    problems += _longer("title", title, MAX_TITLE)
+    problems += _longer("userAgent", user_agent, MAX_USER_AGENT)
+    if at is not None:
+        if at > now + FUTURE_MARGIN:
+            problems.append(Problem("timestamp", "in the future"))
+        elif at < EARLIEST:
+            problems.append(Problem("timestamp", "must not be before 1970"))
+    return sorted(problems, key=lambda p: p.field)
 
 
 def prepare(
@@ -126,23 +147,18 @@ def prepare(
     path = clean_path(storable(raw.path), raw.event)
     title = storable(raw.title).strip()
     came = referral(storable(raw.referrer), storable(raw.query), rules.referrer_host_only)
-    problems: list[Problem] = []
-    if not path:
-        problems += [Problem("path", "must be set"), Problem("path", "must be longer than 1 characters")]
-    problems += _longer("path", path, MAX_PATH)
-    problems += _longer("referrer", came.referrer, MAX_REFERRER)
-    problems += _longer("title", title, MAX_TITLE)
-    problems += _longer("userAgent", user_agent, MAX_USER_AGENT)
     at = raw.timestamp
-    if at is not None:
-        if at.tzinfo is None:
-            at = at.replace(tzinfo=UTC)
-        if at > now + FUTURE_MARGIN:
-            problems.append(Problem("timestamp", "in the future"))
-        elif at < EARLIEST:
-            problems.append(Problem("timestamp", "must not be before 1970"))
-    if problems:
-        return PreparedHit(None, sorted(problems, key=lambda p: p.field))
+    if at is not None and at.tzinfo is None:
+        at = at.replace(tzinfo=UTC)
+    if (
+        not path
+        or len(path) > MAX_PATH
+        or len(came.referrer) > MAX_REFERRER
+        or len(title) > MAX_TITLE
+        or len(user_agent) > MAX_USER_AGENT
+        or (at is not None and not EARLIEST <= at <= now + FUTURE_MARGIN)
+    ):
+        return PreparedHit(None, _problems(path, came.referrer, title, user_agent, at, now))
 
     agent = parse_agent(user_agent)
     bot = raw.bot if raw.bot > 0 else 0
@@ -150,8 +166,7 @@ def prepare(
         bot = 1
     location = storable(raw.location)[:MAX_SHORT]
     country, region = location_of(location) if location else (country_of_ip(ip), "")
-    screen = storable(raw.screen).strip()[:MAX_SHORT]
-    width = screen_width(screen)
+    screen, width, size = screen_of(storable(raw.screen))
     hit = WebHit(
         event=raw.event,
         referrer_scheme=came.scheme,
@@ -162,20 +177,20 @@ def prepare(
         system_version=agent.system_version,
         screen=screen,
         width=width,
-        size=size_class(width),
+        size=size,
         country=country,
         region=region,
         language=language_code(storable(raw.language)[:MAX_SHORT]) if raw.language else "",
         session=session,
         epoch=salt.epoch,
         bot=bot,
+        at=at.astimezone(UTC) if at is not None else None,
     )
     event = EventInput(
         key=path if raw.event else PAGEVIEW_KEY,
         path=None if raw.event else path,
         title=title or None,
         referrer=came.referrer or None,
-        timestamp=at.astimezone(UTC).isoformat() if at is not None else None,
     )
     request = TrackRequest(
         account_id=account_id, product_id=product_id, device_key="", events=[event], web=hit

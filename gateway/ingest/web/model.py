@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 
 @dataclass
@@ -29,6 +30,7 @@ class WebHit:
     session: bytes | None  # None: no session (every hit a first visit)
     epoch: int  # the epoch of the session's salt
     bot: int  # 0 for people; the client's bot code, or 1 for a bot user agent
+    at: datetime | None = None  # when, as sent (aware); None: when it is written
 
     def details(self, first_visit: bool) -> dict[str, object]:
         """The hit's `events.web` document."""

@@ -2,9 +2,8 @@
 
 PREPARE locks the batch's products (FOR KEY SHARE, as the engine's LOCK does), finds or adds its paths and
 campaigns, and records its first visits; STORE writes the hits' events rows, the titles that changed and the
-rollups. The rollups are summed by PostgreSQL from the hits themselves: each counted hit stands for about twenty
-rollup keys (its path and the site, per hour and day, and per dimension value per day), which PostgreSQL groups
-far faster than the gateway's event loop would.
+rollups, each rollup key once with the batch's sums (`rollups.RollupDeltas`). `rollups_of` sums stored hits
+into the same rows in SQL (the seeding's statement).
 
 Documents are JSON arrays of arrays, as in `gateway/ingest/sql.py`, read with `jsonb_array_elements`; each
 upsert is sorted by its key, so concurrent batches lock shared rows in the same order.
@@ -96,7 +95,8 @@ def rollups_of(hits: str) -> str:
     browser_version, system, system_version, size, width, country, region, language, campaign, first_visit, bot)
     to web_rollups: each counted hit is one pageview (and a visitor when a first visit) of about twenty keys,
     summed by PostgreSQL, upserted in key order. The seeding (gateway/cli/seed_web.py) counts stored hits with
-    it, so that its rollups are the ingestion's."""
+    it; the ingestion sums the same keys in memory (`rollups.RollupDeltas`, checked against this statement by
+    tests/ingest/test_web_rollups.py)."""
     return f"""INSERT INTO web_rollups AS r (account_id, product_id, dimension, grain, path_id, bucket, value, detail,
                               pageviews, visitors)
     SELECT k.account_id, k.product_id, k.dimension, k.grain, k.path_id, k.bucket, k.value, k.detail, count(*),
@@ -126,43 +126,43 @@ def rollups_of(hits: str) -> str:
     SET pageviews = r.pageviews + EXCLUDED.pageviews, visitors = r.visitors + EXCLUDED.visitors"""
 
 
-# Everything a batch of web hits writes, in one statement. $1 the hits: account_id, product_id, key,
-# occurred_at, path, title, referrer, web (the `events.web` object), path_id, first_visit, bot, hour, day (the
-# product's local hour and day of the hit), kind ('pageview' / 'event'), then the dimension values cut to 512
-# characters: referrer, scheme, browser, browser_version, system, system_version, size, width, country, region,
-# language, campaign. $2 titles to change: path id, title, account_id, product_id (sorted by id). $3 the notices
-# for live subscribers.
+_UPSERT_ROLLUPS = """INSERT INTO web_rollups AS r (account_id, product_id, dimension, grain, path_id, bucket, value, detail,
+                              pageviews, visitors)
+    SELECT (x.r->>9)::bigint, (x.r->>0)::bigint, x.r->>1, x.r->>2, (x.r->>3)::bigint, (x.r->>4)::timestamp,
+           x.r->>5, x.r->>6, (x.r->>7)::bigint, (x.r->>8)::bigint
+    FROM jsonb_array_elements({param}::text::jsonb) WITH ORDINALITY AS x(r, o)
+    ORDER BY x.o
+    ON CONFLICT (account_id, product_id, dimension, grain, path_id, bucket, value, detail) DO UPDATE
+    SET pageviews = r.pageviews + EXCLUDED.pageviews, visitors = r.visitors + EXCLUDED.visitors"""
+
+# Everything a batch of web hits writes, in one statement. $1 the hits' events rows: account_id, product_id, key,
+# occurred_at, path, title, referrer, web (the `events.web` object). $2 the paths' rollup rows and $3 the
+# sites', each key once with its sums (`rollups.RollupDeltas.rows`: product_id, dimension, grain, path_id,
+# bucket, value, detail, pageviews, visitors, account_id; each sorted by key). $4 titles to change: path id,
+# title, account_id, product_id (sorted by id). $5 the notices for live subscribers.
 #
-# Shared rows (rollups, titles) come first in the text, so that PostgreSQL writes them last and concurrent
-# batches wait for each other only at the end of the statement (see the STORE of gateway/ingest/sql.py).
-STORE = (
-    """
-WITH h AS MATERIALIZED (
-    SELECT x.o, (x.r->>0)::bigint AS account_id, (x.r->>1)::bigint AS product_id, x.r->>2 AS key,
-           (x.r->>3)::timestamptz AS occurred_at, x.r->>4 AS path, x.r->>5 AS title, x.r->>6 AS full_referrer,
-           x.r->7 AS web, (x.r->>8)::bigint AS path_id, (x.r->>9)::boolean AS first_visit,
-           (x.r->>10)::integer AS bot, (x.r->>11)::timestamp AS hour, (x.r->>12)::timestamp AS day,
-           x.r->>13 AS kind, x.r->>14 AS referrer, x.r->>15 AS scheme, x.r->>16 AS browser,
-           x.r->>17 AS browser_version, x.r->>18 AS system, x.r->>19 AS system_version, x.r->>20 AS size,
-           x.r->>21 AS width, x.r->>22 AS country, x.r->>23 AS region, x.r->>24 AS language,
-           x.r->>25 AS campaign
-    FROM jsonb_array_elements($1::text::jsonb) WITH ORDINALITY AS x(r, o)
-), rollups AS (
-    """
-    + rollups_of("h")
-    + """
+# PostgreSQL runs the data-modifying CTEs that the main query does not read in the reverse of their order in
+# the text (see the STORE of gateway/ingest/sql.py): the events first (rows no other batch writes), then the
+# titles, the paths' rollups and last the sites' rollups, which every concurrent batch of a site writes; so a
+# batch waits for another one only at the end of the statement, and every batch locks shared rows in the same
+# order (paths' titles, paths' rollups, sites' rollups, each by key).
+STORE = f"""
+WITH site_rollups AS (
+    {_UPSERT_ROLLUPS.format(param="$3")}
+), path_rollups AS (
+    {_UPSERT_ROLLUPS.format(param="$2")}
 ), retitled AS (
     UPDATE web_paths AS t SET title = x.r->>1
-    FROM jsonb_array_elements($2::text::jsonb) AS x(r)
+    FROM jsonb_array_elements($4::text::jsonb) AS x(r)
     WHERE t.account_id = (x.r->>2)::bigint AND t.product_id = (x.r->>3)::bigint AND t.id = (x.r->>0)::bigint
 ), new_events AS (
     INSERT INTO events (account_id, product_id, key, count, occurred_at, path, title, referrer, web)
-    SELECT h.account_id, h.product_id, h.key, 1, h.occurred_at, h.path, h.title, h.full_referrer, h.web
-    FROM h
-    ORDER BY h.o
+    SELECT (x.r->>0)::bigint, (x.r->>1)::bigint, x.r->>2, 1, (x.r->>3)::timestamptz, x.r->>4, x.r->>5, x.r->>6,
+           x.r->7
+    FROM jsonb_array_elements($1::text::jsonb) WITH ORDINALITY AS x(r, o)
+    ORDER BY x.o
 ), notified AS (
-    SELECT pg_notify('ingest', payload) FROM unnest($3::text[]) AS payload
+    SELECT pg_notify('ingest', payload) FROM unnest($5::text[]) AS payload
 )
 SELECT (SELECT count(*) FROM notified) AS notices
 """
-)

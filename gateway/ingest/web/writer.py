@@ -2,7 +2,8 @@
 
 A hit is counted once, as a pageview (or an event) of its path and of its site, per hour and per day, and per
 dimension value per day; the first hit of a session on a path is also a visitor. A hit without a session is a
-visitor of every path it names (its sender asked for no sessions). Bots are stored but not counted.
+visitor of every path it names (its sender asked for no sessions). Bots are stored but not counted. The
+batch's counts are summed here (`rollups.RollupDeltas`), so that STORE writes each rollup row once.
 """
 
 from __future__ import annotations
@@ -17,14 +18,13 @@ import orjson
 from gateway.db.pool import Transaction
 from gateway.ingest.buckets import BucketCalculator
 from gateway.ingest.model import Outcome, TrackRequest
-from gateway.ingest.timestamps import parse_timestamp
 from gateway.ingest.web import sql
 from gateway.ingest.web.model import WebHit
+from gateway.ingest.web.rollups import MAX_VALUE, RollupDeltas, dimensions_of
 
-# dimension values and details are cut to this many characters in the rollups (index entries are bounded)
-MAX_VALUE = 512
-
-PathKey = tuple[int, bool, str]  # product, event, path (or event name)
+# product, event, path (or event name), the account the request names (PREPARE finds or adds a path only for the
+# account that owns the product: a request naming another one stores nothing, and takes no path from the others)
+PathKey = tuple[int, bool, str, int]
 
 
 def path_text(request: TrackRequest) -> str:
@@ -48,27 +48,36 @@ async def write_web_batch(tx: Transaction, requests: list[TrackRequest]) -> list
     hits: list[WebHit] = [r.web for r in requests if r.web is not None]
     assert len(hits) == len(requests), "write_web_batch takes web hits only"
 
-    # paths (with the batch's latest title of each), campaigns and session visits, each once, sorted
+    # paths (with the batch's latest title of each), campaigns and session visits, each once, sorted; each hit's
+    # visit (its session and path key, in hex) when it has a session
     paths: dict[PathKey, str] = {}
     campaigns: set[tuple[int, str, int]] = set()
     visits: set[tuple[int, str, str, int, int]] = set()
+    visit_of: list[str | None] = []
+    path_keys: dict[tuple[bool, str], str] = {}
     for request, hit in zip(requests, hits, strict=True):
         if hit.bot:
+            visit_of.append(None)
             continue  # bots are stored, but name no path and visit nothing
-        key = (request.product_id, hit.event, path_text(request))
+        key = (request.product_id, hit.event, path_text(request), request.account_id)
         title = request.events[0].title or ""
         if title or key not in paths:
             paths[key] = title
         if hit.campaign:
             campaigns.add((request.product_id, hit.campaign[:MAX_VALUE], request.account_id))
-        if hit.session is not None:
-            pk = path_key(hit.event, key[2]).hex()
-            visits.add((request.product_id, hit.session.hex(), pk, hit.epoch, request.account_id))
-    accounts = {r.product_id: r.account_id for r in requests}
-    path_rows = [(*key, title, accounts[key[0]]) for key, title in sorted(paths.items())]
+        if hit.session is None:
+            visit_of.append(None)
+            continue
+        pk = path_keys.get(key[1:3])
+        if pk is None:
+            pk = path_keys[key[1:3]] = path_key(hit.event, key[2]).hex()
+        session = hit.session.hex()
+        visits.add((request.product_id, session, pk, hit.epoch, request.account_id))
+        visit_of.append(session + pk)
+    path_rows = [(*key[:3], title, key[3]) for key, title in sorted(paths.items())]
     rows = await tx.fetch(
         sql.PREPARE,
-        sorted(accounts),
+        sorted({r.product_id for r in requests}),
         _doc(path_rows),
         _doc(sorted(campaigns)),
         _doc(sorted(visits)),
@@ -97,11 +106,11 @@ async def write_web_batch(tx: Transaction, requests: list[TrackRequest]) -> list
             outcomes.append(Outcome.PRODUCT_PAUSED)
         else:
             outcomes.append(Outcome.STORED)
-    ordinals = {(row[0], row[1], row[2]): i for i, row in enumerate(path_rows, start=1)}
+    ordinals = {(row[0], row[1], row[2], row[4]): i for i, row in enumerate(path_rows, start=1)}
     wanted = [
         i
         for key, i in ordinals.items()
-        if key[0] in products and products[key[0]][0] == accounts[key[0]] and i not in ids
+        if key[0] in products and products[key[0]][0] == key[3] and i not in ids
     ]
     if wanted:
         # added by another transaction while PREPARE ran
@@ -116,29 +125,48 @@ async def write_web_batch(tx: Transaction, requests: list[TrackRequest]) -> list
         if i in stored_titles and (title := row[3]) and title != stored_titles[i]
     )
     calculators: dict[int, BucketCalculator] = {}
-    hit_rows: list[list[Any]] = []
+    event_rows: list[list[Any]] = []
+    deltas = RollupDeltas()
     notices: dict[int, int] = {}
     used_visits: set[str] = set()
-    for request, hit, outcome in zip(requests, hits, outcomes, strict=True):
+    for request, hit, outcome, visit in zip(requests, hits, outcomes, visit_of, strict=True):
         if outcome is not Outcome.STORED:
             continue
         event = request.events[0]
         path = path_text(request)
-        path_id = 0 if hit.bot else ids[ordinals[(request.product_id, hit.event, path)]]
-        first = hit.session is None
-        if hit.session is not None and not hit.bot:
-            visit = hit.session.hex() + path_key(hit.event, path).hex()
-            if visit in first_visits and visit not in used_visits:
-                used_visits.add(visit)
-                first = True
-        first = first and not hit.bot
-        at = parse_timestamp(event.timestamp, now) if event.timestamp is not None else now
-        calc = calculators.get(request.product_id)
-        if calc is None:
-            calc = calculators[request.product_id] = BucketCalculator(products[request.product_id][2])
-        hour, day = calc.buckets(at)[:2]
-        referrer = event.referrer or ""
-        hit_rows.append(
+        # a hit without a session is a visit of its own; the first hit of a session on a path is a first visit
+        first = not hit.bot and (hit.session is None or (visit in first_visits and visit not in used_visits))
+        if first and visit is not None:
+            used_visits.add(visit)
+        at = now if hit.at is None or hit.at > now else hit.at
+        if not hit.bot:
+            calc = calculators.get(request.product_id)
+            if calc is None:
+                calc = calculators[request.product_id] = BucketCalculator(products[request.product_id][2])
+            hour, day = calc.buckets(at)[:2]
+            deltas.add(
+                request.product_id,
+                ids[ordinals[(request.product_id, hit.event, path, request.account_id)]],
+                hit.event,
+                hour,
+                day,
+                first,
+                dimensions_of(
+                    event.referrer or "",
+                    hit.referrer_scheme,
+                    hit.browser,
+                    hit.browser_version,
+                    hit.system,
+                    hit.system_version,
+                    hit.size,
+                    hit.width,
+                    hit.country,
+                    hit.region,
+                    hit.language,
+                    hit.campaign,
+                ),
+            )
+        event_rows.append(
             [
                 request.account_id,
                 request.product_id,
@@ -148,35 +176,22 @@ async def write_web_batch(tx: Transaction, requests: list[TrackRequest]) -> list
                 event.title,
                 event.referrer,
                 hit.details(first),
-                path_id,
-                first,
-                hit.bot,
-                hour,
-                day,
-                "event" if hit.event else "pageview",
-                referrer[:MAX_VALUE],
-                hit.referrer_scheme,
-                hit.browser[:MAX_VALUE],
-                hit.browser_version[:MAX_VALUE],
-                hit.system[:MAX_VALUE],
-                hit.system_version[:MAX_VALUE],
-                hit.size,
-                str(hit.width) if hit.width else "",
-                hit.country,
-                hit.region,
-                hit.language,
-                hit.campaign[:MAX_VALUE],
             ]
         )
         notices[request.product_id] = notices.get(request.product_id, 0) + 1
-    if not hit_rows:
+    if not event_rows:
         return outcomes
     payloads = [
         json.dumps(
-            {"product_id": pid, "account_id": accounts[pid], "requests": n, "events": n, "sessions": 0},
+            {"product_id": pid, "account_id": products[pid][0], "requests": n, "events": n, "sessions": 0},
             separators=(",", ":"),
         )
         for pid, n in sorted(notices.items())
     ]
-    await tx.fetchrow(sql.STORE, _doc(hit_rows), _doc(retitles), payloads)
+    # the rows carry the account that owns each product (PREPARE read it): a stored hit's request names that
+    # same account, and a request naming another one stored nothing
+    path_rollups, site_rollups = deltas.rows({pid: product[0] for pid, product in products.items()})
+    await tx.fetchrow(
+        sql.STORE, _doc(event_rows), _doc(path_rollups), _doc(site_rollups), _doc(retitles), payloads
+    )
     return outcomes
