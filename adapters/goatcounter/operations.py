@@ -1,14 +1,12 @@
-"""The shim's GraphQL operation documents, kept as `.graphql` files beside this module and loaded by name."""
+"""The shim's GraphQL operation documents, kept as `.graphql` files beside this module and loaded by name, with the
+shared fragments they spread (`operations/fragments.graphql`) appended."""
 
 from __future__ import annotations
 
-from functools import cache
 from pathlib import Path
+
+from adapters.operation_files import fragment_appender, operation_loader
 
 OPERATIONS_DIR = Path(__file__).parent / "operations"
 
-
-@cache
-def operation(name: str) -> str:
-    """The text of `operations/<name>.graphql`."""
-    return (OPERATIONS_DIR / f"{name}.graphql").read_text(encoding="utf-8")
+operation = fragment_appender(operation_loader(OPERATIONS_DIR))
