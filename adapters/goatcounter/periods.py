@@ -37,19 +37,23 @@ def days(start: datetime, end: datetime, timezone: str) -> list[date]:
 
 
 def day_stats(series: dict[str, Any], period_days: list[date]) -> list[dict[str, Any]]:
-    """Per local day, its 24 hourly values and their sum, from an hourly series (`start`, `visitors`)."""
-    start = datetime.fromisoformat(series["start"]) if series["size"] else None
-    values: list[int] = series["visitors"]
+    """Per local day, its 24 hourly values and their sum, from an hourly series (`start`, `visitors`): a local
+    day is 24 buckets of the series, which counts wall-clock hours."""
+    if not period_days:
+        return []
+    values: list[int] = series["visitors"] if series["size"] else []
+    first = period_days[0]
+    offset = 0
+    if values:
+        start = datetime.fromisoformat(series["start"])
+        offset = int((datetime(first.year, first.month, first.day) - start).total_seconds() // 3600)
+        if offset < 0:  # the series starts after the first day's midnight: zeros before it
+            values, offset = [0] * -offset + values, 0
     found = []
     for day in period_days:
-        if start is None:
-            hourly = [0] * 24
-        else:
-            offset = int((datetime(day.year, day.month, day.day) - start).total_seconds() // 3600)
-            # the day's slice of the series, padded with zeros where the series does not reach
-            hourly = values[max(offset, 0) : max(offset + 24, 0)]
-            if offset < 0:
-                hourly = [0] * min(-offset, 24) + hourly
+        hourly = values[offset : offset + 24]
+        if len(hourly) < 24:  # where the series does not reach
             hourly += [0] * (24 - len(hourly))
         found.append({"day": day.isoformat(), "hourly": hourly, "daily": sum(hourly)})
+        offset += 24
     return found
