@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from gateway.access.principal import Permission, Principal
+from gateway.background.export_chunks import put_chunk
 from gateway.background.export_formats import export_format
 from gateway.db.pool import Database
 from gateway.db.writes_in_progress import wait_for_writes
@@ -45,18 +46,17 @@ class Written:
 class Chunks:
     """The chunks of one export's file, in order; chunk 0 may be kept for bytes known only at the end."""
 
-    def __init__(self, db: Database, export_id: int, reserve_head: bool) -> None:
+    def __init__(self, db: Database, export_id: int, attempt: int, reserve_head: bool) -> None:
         self.db = db
         self.export_id = export_id
+        self.attempt = attempt
         self.reserve_head = reserve_head
         self.next_seq = 1 if reserve_head else 0
         self.size = 0
         self.digest = hashlib.sha256()
 
     async def _put(self, seq: int, data: bytes) -> None:
-        await self.db.execute(
-            "INSERT INTO export_chunks (export_id, seq, data) VALUES ($1, $2, $3)", self.export_id, seq, data
-        )
+        await put_chunk(self.db, self.export_id, self.attempt, seq, data)
         self.size += len(data)
 
     async def add(self, data: bytes) -> None:
@@ -110,7 +110,7 @@ async def write_summary_export(db: Database, job: Any) -> Written:
     rows = await db.fetch(source.sql.format(columns=selected), *source.params)
     await db.execute("DELETE FROM export_chunks WHERE export_id = $1", job.id)
     file = export_format(job.format, [header for _, header in columns], types, SUMMARY_TITLES[job.kind])
-    chunks = Chunks(db, job.id, file.reserves_head)
+    chunks = Chunks(db, job.id, job.attempt, file.reserves_head)
     await chunks.add(file.start())
     batch = [list(row.values()) for row in rows]
     for values in batch:
@@ -148,7 +148,7 @@ async def write_listed_export(db: Database, job: Any, progress: Progress) -> Wri
     # a job taken over from a stopped worker starts again from scratch
     await db.execute("DELETE FROM export_chunks WHERE export_id = $1", job.id)
     file = export_format(job.format, [header for _, header in columns], types, TITLES.get(job.kind, "Export"))
-    chunks = Chunks(db, job.id, file.reserves_head)
+    chunks = Chunks(db, job.id, job.attempt, file.reserves_head)
     await chunks.add(file.start())
     first_id = last_id = None
     width = len(columns)

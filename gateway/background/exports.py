@@ -19,6 +19,7 @@ from typing import Any
 
 import asyncpg
 
+from gateway.background.export_chunks import put_chunk
 from gateway.background.export_delivery import Delivery
 from gateway.background.export_rows import Written, write_listed_export
 from gateway.background.jobs import JobContext, JobQueue, JobWorker
@@ -102,6 +103,8 @@ class Job:
     product_ids: list[int] | None = None
     # until when its download link opens the file (the file is kept at least as long)
     link_expires_at: datetime | None = None
+    # the claim's attempt: chunks are stored for it only (gateway/background/export_chunks.py)
+    attempt: int = 0
 
 
 def _cell(value: Any) -> Any:
@@ -182,7 +185,7 @@ class ExportWorker(JobWorker):
         )
         # a job taken over from a stopped worker starts again from scratch
         await self.db.execute("DELETE FROM export_chunks WHERE export_id = $1", job.id)
-        file = ExportFile(job.id, job.format, columns)
+        file = ExportFile(job.id, job.attempt, job.format, columns)
         await self._store(file, file.header())
         last_id = job.after_id or 0
         first_id: int | None = None
@@ -227,6 +230,7 @@ class ExportWorker(JobWorker):
         written = await write_pageview_export(
             self.db,
             job.id,
+            job.attempt,
             job.account_id,
             job.product_id,
             job.after_id,
@@ -242,20 +246,16 @@ class ExportWorker(JobWorker):
             return
         file.size += len(data)
         file.digest.update(data)
-        await self.db.execute(
-            "INSERT INTO export_chunks (export_id, seq, data) VALUES ($1, $2, $3)",
-            file.export_id,
-            file.chunks,
-            data,
-        )
+        await put_chunk(self.db, file.export_id, file.attempt, file.chunks, data)
         file.chunks += 1
 
 
 class ExportFile:
     """The file of one export as it is written, chunk by chunk: CSV with a header row, or one JSON array."""
 
-    def __init__(self, export_id: int, file_format: str, columns: list[str]) -> None:
+    def __init__(self, export_id: int, attempt: int, file_format: str, columns: list[str]) -> None:
         self.export_id = export_id
+        self.attempt = attempt
         self.csv = file_format == "csv"
         self.columns = columns
         self.written = 0

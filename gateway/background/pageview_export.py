@@ -14,6 +14,7 @@ from collections.abc import Awaitable, Callable, Coroutine
 from datetime import datetime
 from typing import Any
 
+from gateway.background.export_chunks import put_chunk
 from gateway.background.export_rows import Written
 from gateway.db.pool import Database
 
@@ -57,9 +58,10 @@ ORDER BY e.id
 class FileChunks:
     """Stores what is written to it as the export's next chunk, gzip-compressed when `compress`."""
 
-    def __init__(self, db: Database, export_id: int, compress: bool) -> None:
+    def __init__(self, db: Database, export_id: int, attempt: int, compress: bool) -> None:
         self.db = db
         self.export_id = export_id
+        self.attempt = attempt
         # wbits 31: a gzip member
         self.compressor = zlib.compressobj(GZIP_LEVEL, zlib.DEFLATED, 31) if compress else None
         self.digest = hashlib.sha256()
@@ -76,12 +78,7 @@ class FileChunks:
             return
         self.digest.update(packed)
         self.size += len(packed)
-        await self.db.execute(
-            "INSERT INTO export_chunks (export_id, seq, data) VALUES ($1, $2, $3)",
-            self.export_id,
-            self.seq,
-            packed,
-        )
+        await put_chunk(self.db, self.export_id, self.attempt, self.seq, packed)
         self.seq += 1
 
 
@@ -95,6 +92,7 @@ def _collector(parts: list[bytes]) -> Callable[[bytes], Coroutine[Any, Any, None
 async def write_pageview_export(
     db: Database,
     export_id: int,
+    attempt: int,
     account_id: int,
     product_id: int,
     after_id: int | None,
@@ -106,7 +104,7 @@ async def write_pageview_export(
     """Write the export's file (its chunks) and say what was written; `progress(rows)` after each chunk."""
     # a job taken over from a stopped worker starts again from scratch
     await db.execute("DELETE FROM export_chunks WHERE export_id = $1", export_id)
-    out = FileChunks(db, export_id, compress)
+    out = FileChunks(db, export_id, attempt, compress)
     await out.write(HEADER)
     last = after_id or 0
     first: int | None = None

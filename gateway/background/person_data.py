@@ -80,7 +80,7 @@ async def write_person_data(db: Database, job: Any) -> Written:
     # the products looked in (null: every product of the account); requests before `products` named one product
     products = stored["products"] if "products" in stored else stored.get("product") and [stored["product"]]
     await db.execute("DELETE FROM export_chunks WHERE export_id = $1", job.id)
-    chunks = Chunks(db, job.id, reserve_head=False)
+    chunks = Chunks(db, job.id, job.attempt, reserve_head=False)
     await chunks.add(b'{"identity":' + compact_json(identity).encode() + b',"people":[')
     people = await _rows(db, _PEOPLE, job.account_id, identity, products)
     for n, person in enumerate(people):

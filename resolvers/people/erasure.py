@@ -8,8 +8,13 @@ The page index of event lists (`event_hours`) follows the deleted events through
 
 The rollups (`session_rollups`, `event_rollups`: sessions, users, events per bucket and metric value) are
 anonymous counts and are left as they are: analytics totals do not change when a person is erased. Event and
-property definitions (names and first/last use) stay too. Export files written before the erasure are files
-the account downloaded or may download: they are not rewritten.
+property definitions (names and first/last use) stay too.
+
+Export files of the people's products whose rows are people's (events, sessions, devices, a person's data) hold
+them too: those written before the erasure expire with it (their chunks deleted, as when they outlive their
+time), and those being written start again, after it (their attempt raised: the worker writing them stops at its
+next chunk, see `gateway/background/export_chunks.py`). Web hits (GoatCounter's pageviews) and the rollups'
+exports identify no one.
 
 tests/adapters/followanalytics/test_gdpr.py finds every table with a person reference in PostgreSQL's catalog, so a table
 added later that points at people without being erased here fails it.
@@ -22,6 +27,36 @@ from dataclasses import dataclass
 from gateway.db.pool import Database
 
 MAX_IDENTITIES = 10_000
+# the kinds of exports whose rows are people's or carry their keys
+PERSON_EXPORT_KINDS = ("events", "sessions", "devices", "person")
+
+# $1 account, $2 the people, $3 the kinds: the exports of their products (kinds over several products name
+# them all in product_ids)
+_EXPORTS_OF_PEOPLE = """exports AS x
+    WHERE x.account_id = $1 AND x.kind = ANY($3::text[])
+      AND (x.product_id = ANY(ARRAY(SELECT d.product_id FROM devices d WHERE d.account_id = $1 AND d.id = ANY($2::bigint[])))
+           OR x.product_ids && ARRAY(SELECT d.product_id FROM devices d WHERE d.account_id = $1 AND d.id = ANY($2::bigint[])))"""
+# being written: written again from the start after the erasure; the raised attempt makes the current worker's
+# next chunk or progress fail (`JobLost`), and the chunks it wrote go now
+_EXPORTS_RESTARTED = f"""
+WITH restarted AS (
+    UPDATE exports AS t SET status = 'pending', progress = 0, attempt = t.attempt + 1, heartbeat_at = NULL
+    FROM (SELECT x.id FROM {_EXPORTS_OF_PEOPLE} AND x.status = 'running' ORDER BY x.id) AS r
+    WHERE t.id = r.id
+    RETURNING t.id
+), dropped AS (
+    DELETE FROM export_chunks WHERE export_id IN (SELECT id FROM restarted)
+)
+SELECT count(*) FROM restarted"""
+# written: expired now, as the housekeeping expires a file that outlived its time
+_EXPORTS_EXPIRED = f"""
+WITH expired AS (
+    UPDATE exports AS t SET status = 'expired', expires_at = least(t.expires_at, now())
+    FROM (SELECT x.id FROM {_EXPORTS_OF_PEOPLE} AND x.status = 'finished' ORDER BY x.id) AS r
+    WHERE t.id = r.id
+    RETURNING t.id
+)
+DELETE FROM export_chunks WHERE export_id IN (SELECT id FROM expired)"""
 
 
 @dataclass(frozen=True)
@@ -29,6 +64,8 @@ class Erased:
     people: int
     events: int
     sessions: int
+    # exports being written that start again (a job runner should look for them)
+    exports_restarted: int = 0
 
 
 async def erase_people(
@@ -73,8 +110,10 @@ async def erase_people(
             account_id,
             people,
         )
+        restarted = await tx.fetchval(_EXPORTS_RESTARTED, account_id, people, list(PERSON_EXPORT_KINDS))
+        await tx.execute(_EXPORTS_EXPIRED, account_id, people, list(PERSON_EXPORT_KINDS))
         # sessions, identities and property values go with their person (foreign keys ON DELETE CASCADE)
         await tx.execute(
             "DELETE FROM devices WHERE account_id = $1 AND id = ANY($2::bigint[])", account_id, people
         )
-    return Erased(len(people), int(events or 0), int(sessions or 0))
+    return Erased(len(people), int(events or 0), int(sessions or 0), int(restarted or 0))

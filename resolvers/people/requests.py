@@ -200,7 +200,9 @@ class PersonRequestMutations:
 
     @strawberry.mutation(
         description="Erase every row that identifies the people these names identify (GDPR erasure): their "
-        "devices, identities, properties, sessions and events. Analytics totals (rollups) stay as they were."
+        "devices, identities, properties, sessions and events, and the export files of their products that "
+        "hold people's rows (expired; exports being written start again). Analytics totals (rollups) stay as "
+        "they were."
     )
     async def erase_people(
         self, info: strawberry.Info, identities: list[str], product_id: strawberry.ID | None = None
@@ -209,6 +211,8 @@ class PersonRequestMutations:
         principal = ctx.require(Permission.ADMIN)
         names = _checked(identities)
         erased = await erase_people(ctx.db, principal.account_id, names, await _products(ctx, product_id))
+        if erased.exports_restarted:
+            wake_job_runners("exports")
         row = await ctx.db.fetchrow(
             f"""INSERT INTO person_requests (account_id, kind, status, asked, erased, processed_at)
                 VALUES ($1, 'erase', 'processed', $2, $3, now()) RETURNING {_COLUMNS}""",
