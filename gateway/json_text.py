@@ -28,17 +28,21 @@ _LONG_DIGITS = b"0" * 19
 _NEGATIVE_EXPONENT = re.compile(rb"[0-9]e-")
 
 
-def _orjson_text(value: Any, floats: bool = True) -> bytes | None:
+def _orjson_text(value: Any, floats: bool = True, finite: bool = False) -> bytes | None:
     """orjson's UTF-8 text of `value` when it is certainly json's, else None. `floats=False`: the caller vouches
     that `value` holds no float, so the text needs no look for floats written differently (a `null` in it is
-    a None)."""
+    a None); `finite=True`: that its floats are finite (no NaN or infinity), so a `null` is a None."""
     try:
         data = orjson.dumps(value, option=_ORJSON_OPTIONS)
     except TypeError:  # integers beyond 64 bits, non-str keys, lone surrogates, deep nesting
         return None
     if not floats:
         return data
-    if b"null" in data or _below_1e_4(data) or (b"e-" in data and _NEGATIVE_EXPONENT.search(data)):
+    if (
+        (not finite and b"null" in data)
+        or _below_1e_4(data)
+        or (b"e-" in data and _NEGATIVE_EXPONENT.search(data))
+    ):
         return None  # maybe a float orjson writes differently (or a string that looks so)
     return data
 
@@ -57,10 +61,12 @@ def _below_1e_4(data: bytes) -> bool:
     return False
 
 
-def compact_json(value: Any) -> str:
+def compact_json(value: Any, *, finite: bool = False) -> str:
     """`json.dumps(value, separators=(",", ":"), ensure_ascii=False)` of a value made of JSON types; ValueError
-    for a value nested deeper than the interpreter's stack allows (where json raises RecursionError)."""
-    data = _orjson_text(value)
+    for a value nested deeper than the interpreter's stack allows (where json raises RecursionError).
+    `finite=True` for values the caller knows hold no NaN or infinity (the graph's results: GraphQL's `Float`
+    refuses them and jsonb cannot hold them), whose nulls then never take the json encoder."""
+    data = _orjson_text(value, finite=finite)
     return _json_dumps(value) if data is None else data.decode("utf-8")
 
 
