@@ -20,10 +20,15 @@ import orjson
 class Field:
     graph: str | None  # the graph field of the exported objects (None: no value)
     read: Callable[[dict[str, Any]], Any]  # its value in a node the JSON operation read
+    key: str | None = None  # the node's key whose value it is as it stands (read without a call)
 
 
 def _of(name: str) -> Field:
-    return Field(name, lambda node: node.get(name))
+    return Field(name, lambda node: node.get(name), name)
+
+
+# how shape_all reads a field of a node: a key of it, a function of it, or a constant
+_KEY, _CALL, _CONSTANT = 0, 1, 2
 
 
 def _json(text: str | None) -> Any:
@@ -44,16 +49,28 @@ class FieldSet:
         names = list(self.fields) if not requested else requested
         return list(dict.fromkeys([*self.always, *names]))
 
-    def shape(
-        self, node: dict[str, Any], names: list[str], extra: dict[str, Any] | None = None
-    ) -> dict[str, Any]:
+    def shape_all(
+        self, nodes: list[dict[str, Any]], names: list[str], extra: dict[str, Any] | None = None
+    ) -> list[dict[str, Any]]:
+        """Each node as the vendor's object of these fields, in their order (`extra`: values of some of them);
+        how each field is read is worked out once for all (a page holds up to 1,000 nodes)."""
         values = extra or {}
-        return {
-            name: values[name]
-            if name in values
-            else (self.fields[name].read(node) if name in self.fields else None)
-            for name in names
-        }
+        plan: list[tuple[str, int, Any]] = []
+        for name in names:
+            field = self.fields.get(name)
+            if name in values or field is None:
+                plan.append((name, _CONSTANT, values.get(name)))
+            elif field.key is not None:
+                plan.append((name, _KEY, field.key))
+            else:
+                plan.append((name, _CALL, field.read))
+        return [
+            {
+                name: node.get(how) if kind == _KEY else how(node) if kind == _CALL else how
+                for name, kind, how in plan
+            }
+            for node in nodes
+        ]
 
     def columns(self, names: list[str], constants: dict[str, str] | None = None) -> list[dict[str, Any]]:
         """The export's `fields` input for these vendor fields (headers are the vendor's names)."""

@@ -134,7 +134,7 @@ async def events(request: web.Request, principal: Principal) -> web.Response:
     )
     product = product_of(data)
     total = product["eventCount"]
-    items = [EVENTS.shape(node, names) for node in product["eventPage"]["nodes"]]
+    items = EVENTS.shape_all(product["eventPage"]["nodes"], names)
     return page_reply("events", items, total, paging)
 
 
@@ -157,7 +157,7 @@ async def sessions(request: web.Request, principal: Principal) -> web.Response:
     )
     product = product_of(data)
     listed = product["sessions"]
-    items = [SESSIONS.shape(node, names) for node in listed["nodes"]]
+    items = SESSIONS.shape_all(listed["nodes"], names)
     total = listed["totalCount"]
     return page_reply("sessions", items, total, paging)
 
@@ -207,7 +207,7 @@ async def devices(request: web.Request, principal: Principal) -> web.Response:
     if "devices" not in node:
         raise Failure(404, APP_NOT_FOUND)
     listed = node["devices"]
-    items = [DEVICES.shape(device, names, {"application_id": node["id"]}) for device in listed["nodes"]]
+    items = DEVICES.shape_all(listed["nodes"], names, {"application_id": node["id"]})
     total = listed["totalCount"]
     return page_reply("devices", items, total, paging)
 
@@ -253,6 +253,6 @@ async def segment_devices(request: web.Request, principal: Principal) -> web.Res
     node = data.get("node") or {}
     listed = node["devices"]
     app = node["product"]["id"]
-    items = [DEVICES.shape(device, names, {"application_id": app}) for device in listed["nodes"]]
+    items = DEVICES.shape_all(listed["nodes"], names, {"application_id": app})
     total = listed["totalCount"]
     return page_reply("devices", items, total, paging)
