@@ -34,6 +34,21 @@ async def test_a_database_of_one_pool_runs_kept_plans_on_it(migrated: str) -> No
         await pool.close()
 
 
+async def _generic_plan(migrated: str, statement: str | KeptPlan, types: str) -> str:
+    """The generic plan PostgreSQL keeps for a `KeptPlan` statement (prepared with these parameter types)."""
+    assert isinstance(statement, KeptPlan)
+    conn = await asyncpg.connect(migrated)
+    try:
+        # the test tables are small enough for a sequential scan to win; the plan of a large one is wanted
+        await conn.execute("SET enable_seqscan = off")
+        await conn.execute(f"PREPARE kept ({types}) AS {statement.text}")
+        await conn.execute("SET plan_cache_mode = force_generic_plan")
+        params = ", ".join("NULL" for _ in types.split(","))
+        return "\n".join(r[0] for r in await conn.fetch(f"EXPLAIN EXECUTE kept ({params})"))
+    finally:
+        await conn.close()
+
+
 # one parameter list per statement: types for PREPARE, then values
 TREES = {
     "session_rollups": (
@@ -49,18 +64,7 @@ TREES = {
 
 @pytest.mark.parametrize("table", sorted(TREES))
 async def test_generic_tree_plans_read_rollups_through_the_primary_key(migrated: str, table: str) -> None:
-    statement, types = TREES[table]
-    assert isinstance(statement, KeptPlan)
-    conn = await asyncpg.connect(migrated)
-    try:
-        # the test tables are small enough for a sequential scan to win; the plan of a large one is wanted
-        await conn.execute("SET enable_seqscan = off")
-        await conn.execute(f"PREPARE tree ({types}) AS {statement.text}")
-        await conn.execute("SET plan_cache_mode = force_generic_plan")
-        params = ", ".join("NULL" for _ in types.split(","))
-        plan = "\n".join(r[0] for r in await conn.fetch(f"EXPLAIN EXECUTE tree ({params})"))
-    finally:
-        await conn.close()
+    plan = await _generic_plan(migrated, *TREES[table])
     # (whether the bucket range is an index condition depends on the join order, which the table sizes decide)
     # (a bitmap scan of the primary key, as the planner picks for a table of a few rows, reads as narrowly)
     lines = plan.splitlines()
@@ -107,17 +111,7 @@ async def test_generic_web_plans_read_rollups_through_an_index(migrated: str, na
     """The web statements' generic plans read `web_rollups` through an index, within the caller's account (never
     the whole table). Which of the key's columns bound the range depends on the tables' sizes; on the 10M-pageview
     bench set the generic plans were measured as fast as the plans made for their values."""
-    statement, types = WEB_STATEMENTS[name]
-    assert isinstance(statement, KeptPlan)
-    conn = await asyncpg.connect(migrated)
-    try:
-        await conn.execute("SET enable_seqscan = off")
-        await conn.execute(f"PREPARE web ({types}) AS {statement.text}")
-        await conn.execute("SET plan_cache_mode = force_generic_plan")
-        params = ", ".join("NULL" for _ in types.split(","))
-        plan = "\n".join(r[0] for r in await conn.fetch(f"EXPLAIN EXECUTE web ({params})"))
-    finally:
-        await conn.close()
+    plan = await _generic_plan(migrated, *WEB_STATEMENTS[name])
     lines = plan.splitlines()
     reads = [line for line in lines if " on web_rollups r" in line]
     assert reads, plan
