@@ -17,7 +17,7 @@ import random
 import re
 import string
 import struct
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 from urllib.parse import parse_qsl, quote, unquote, urlencode
 
@@ -318,14 +318,21 @@ def test_compact_json_matches_json_dumps() -> None:
         assert mine == reference, repr(value)[:200]
 
 
-def _has_float(value: Any) -> bool:
+def _floats(value: Any) -> Iterator[float]:
+    """Every float of a value, however nested (a list holding itself is not walked into)."""
     if isinstance(value, float):
-        return True
-    if isinstance(value, dict):
-        return any(_has_float(v) for v in value.values())
-    if isinstance(value, list | tuple):
-        return any(_has_float(v) for v in value if v is not value)
-    return False
+        yield value
+    elif isinstance(value, dict):
+        for v in value.values():
+            yield from _floats(v)
+    elif isinstance(value, list | tuple):
+        for v in value:
+            if v is not value:
+                yield from _floats(v)
+
+
+def _has_float(value: Any) -> bool:
+    return any(True for _ in _floats(value))
 
 
 def test_compact_json_without_floats_matches_json_dumps() -> None:
@@ -349,13 +356,7 @@ def test_compact_json_without_floats_matches_json_dumps() -> None:
 
 
 def _finite(value: Any) -> bool:
-    if isinstance(value, float):
-        return math.isfinite(value)
-    if isinstance(value, dict):
-        return all(_finite(v) for v in value.values())
-    if isinstance(value, list | tuple):
-        return all(_finite(v) for v in value if v is not value)
-    return True
+    return all(math.isfinite(f) for f in _floats(value))
 
 
 def test_compact_json_of_finite_floats_matches_json_dumps() -> None:
