@@ -12,7 +12,8 @@ socket with the protocol's codes:
   `{"Authorization": "Bearer <token>"}`, `{"authorization": ...}` or `{"token": ...}`, or else in the
   `Authorization` header of the upgrade request);
 * 4406 the client did not offer the `graphql-transport-ws` subprotocol;
-* 4408 no `connection_init` in time; 4409 an operation id already running; 4429 a second `connection_init`.
+* 4408 no `connection_init` in time; 4409 an operation id already running; 4429 a second `connection_init`;
+* 1011 a fault of the gateway's (logged; the close says only "Internal error").
 
 Subscriptions run with graphql-core's `subscribe()`, queries and mutations with the executor, on the same
 validated documents and with the same error masking as `/graphql` over HTTP. Every operation meets the limits
@@ -31,7 +32,7 @@ import logging
 from collections.abc import AsyncIterator, Awaitable
 from typing import Any, cast
 
-from aiohttp import WSMsgType, web
+from aiohttp import WSCloseCode, WSMsgType, web
 from graphql import ExecutionResult, GraphQLError, OperationDefinitionNode, OperationType, subscribe
 
 from gateway.access.budget import Budget, authenticate_and_charge
@@ -129,6 +130,11 @@ class Connection:
                     break
         except Close as close:
             await self.ws.close(code=close.code, message=close.reason.encode("utf-8"))
+        except Exception:
+            # a fault of the gateway's own: logged, and the socket closed as websockets close on one (1011),
+            # never left to the HTTP error handling, which would write a reply into the upgraded connection
+            log.exception("websocket connection failed")
+            await self.ws.close(code=WSCloseCode.INTERNAL_ERROR, message=b"Internal error")
         finally:
             await self._stop_all()
 

@@ -292,6 +292,30 @@ async def test_auth_and_protocol_close_codes(
     assert await closed_with(ws) == 4408
 
 
+async def test_a_fault_of_the_gateway_closes_the_socket_with_1011(
+    server: Server, http: aiohttp.ClientSession, tenant: Tenant, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An exception the protocol does not expect ends the socket with 1011 and a reason that names nothing;
+    before, it went to the HTTP error handling, which wrote a reply into the upgraded connection (the client
+    read it as a broken frame)."""
+
+    async def broken(self: graphql_ws.Connection, data: str) -> None:
+        raise RuntimeError("/work/secret.py: something internal")
+
+    ws = await connect(http, server.url, tenant.token)
+    monkeypatch.setattr(graphql_ws.Connection, "handle", broken)
+    await ws.send_json({"type": "ping"})
+    message = await ws.receive(timeout=5)
+    assert message.type is aiohttp.WSMsgType.CLOSE, (message.type, message.data)
+    assert (message.data, message.extra) == (1011, "Internal error")
+    # the gateway goes on serving sockets
+    monkeypatch.undo()
+    ws = await connect(http, server.url, tenant.token)
+    await ws.send_json({"type": "ping"})
+    assert await receive(ws) == {"type": "pong"}
+    await ws.close()
+
+
 async def test_subscription_over_http_is_refused(
     server: Server, http: aiohttp.ClientSession, tenant: Tenant
 ) -> None:
