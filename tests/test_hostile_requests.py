@@ -6,7 +6,10 @@ surrogates, NaN, 1e999, 400-digit numbers, instants at the ends of the calendar,
 of 5,000 characters), unknown parameters, every HTTP method, every body encoding (none, form, JSON, multipart,
 raw bytes, a body over the size limit) under right and wrong content types, valid and forged credentials, and
 for `/graphql` documents generated from the schema itself (every root field, random arguments and selections,
-fragment bombs, deep nesting, aliases, huge id lists, random JSON variables). A reply fails the suite when it:
+fragment bombs, deep nesting, aliases, huge id lists, random JSON variables), and websockets on `/graphql` are sent
+graphql-transport-ws frames (after a valid handshake or none: subscriptions of real and hostile documents,
+messages of any type, id and payload, text that is not JSON, binary frames), each exchange ending in a ping that
+must get its pong or a close with one of the protocol's codes. A reply fails the suite when it:
 
 - has a 5xx status (the database is up: nothing may be an internal error or an outage);
 - names internals: a traceback, a source file, an exception class, SQL, a driver (`INTERNALS` below);
@@ -52,6 +55,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+import aiohttp
 import pytest
 from graphql import (
     GraphQLEnumType,
@@ -855,6 +859,153 @@ def test_hostile_graphql_documents_get_a_proper_reply(target: Target) -> None:
     @given(request=graphql_requests())
     def run(request: Request) -> None:
         send(target, request)
+
+    run()
+
+
+# -- websockets: graphql-transport-ws frames on /graphql ---------------------------------------------------
+
+WS_PROTOCOL = "graphql-transport-ws"
+# the protocol's close codes (gateway/http/graphql_ws.py) and a normal close; never 1011 (an internal error)
+WS_CLOSE_CODES = {1000, 4400, 4401, 4403, 4406, 4408, 4409, 4429}
+WS_TYPES = ("connection_init", "subscribe", "complete", "ping", "pong", "next", "error", "connection_ack")
+WS_DOCUMENTS = (
+    "subscription($p: ID!) { productActivity(productId: $p) { events { id key } sessions { id } } }",
+    "query { account { id products(first: 2) { nodes { id name } } } }",
+    "subscription { productActivity(productId: 1) { events { id } } }",
+    "mutation { createProduct(input: {name: 1}) { id } }",
+)
+
+
+def ws_payloads() -> st.SearchStrategy[Any]:
+    """A message's `payload`: credentials for `connection_init`, documents for `subscribe`, anything at all."""
+    json_values = st.recursive(
+        st.none() | st.booleans() | st.integers() | st.floats() | hostile_text(),
+        lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
+        max_leaves=10,
+    )
+    return st.one_of(
+        st.fixed_dictionaries({"Authorization": plausible(Credential("bearer"))}),
+        st.fixed_dictionaries({"token": plausible(Credential("token"))}),
+        st.fixed_dictionaries(
+            {"query": st.sampled_from(WS_DOCUMENTS) | hostile_text()},
+            optional={
+                "variables": st.fixed_dictionaries({"p": ids()}) | json_values,
+                "operationName": hostile_text() | st.none(),
+                "extensions": json_values,
+            },
+        ),
+        json_values,
+    )
+
+
+def ws_frames() -> st.SearchStrategy[list[tuple[str, Any]]]:
+    """What a client may send, mostly after a valid handshake (so that frames reach the operations behind it):
+    subscriptions of real and hostile documents and variables, messages of the protocol's types (or any type)
+    with any id and payload, text that is not JSON or not an object, and binary frames."""
+    handshake = {"type": "connection_init", "payload": {"Authorization": Credential("bearer")}}
+    subscribe = st.fixed_dictionaries(
+        {
+            "type": st.just("subscribe"),
+            "id": st.sampled_from(["1", "2"]) | hostile_text(),
+            "payload": st.fixed_dictionaries(
+                {"query": st.sampled_from(WS_DOCUMENTS) | hostile_text()},
+                optional={"variables": st.fixed_dictionaries({"p": ids()}) | ws_payloads()},
+            ),
+        }
+    )
+    message = st.fixed_dictionaries(
+        {"type": st.sampled_from(WS_TYPES) | hostile_text()},
+        optional={"id": st.one_of(st.sampled_from(["1", "2"]), st.integers(), st.none(), hostile_text()),
+                  "payload": ws_payloads()},
+    )  # fmt: skip
+    frame = st.one_of(
+        subscribe.map(lambda m: ("message", m)),
+        message.map(lambda m: ("message", m)),
+        hostile_text().map(lambda text: ("text", text)),
+        st.binary(max_size=64).map(lambda data: ("binary", data)),
+    )
+    return st.tuples(
+        st.sampled_from([True, False]),  # the subprotocol offered (Hypothesis favours the first)
+        st.sampled_from([[("message", handshake)], []]),
+        st.lists(frame, min_size=1, max_size=6),
+    ).map(lambda parts: [("protocol", parts[0]), *parts[1], *parts[2]])
+
+
+async def exchange_frames(target: Target, frames: list[tuple[str, Any]]) -> None:
+    """Send the frames, then a ping; the server answers `pong` or closes with a code of the protocol, and no
+    message it sends names internals."""
+    offered = bool(frames[0][1])
+    described = repr(frames)[:600]
+    timeout = aiohttp.ClientWSTimeout(ws_close=REPLY_SECONDS)
+    async with aiohttp.ClientSession() as http:
+        async with http.ws_connect(
+            f"ws://{target.host}:{target.port}/graphql",
+            protocols=(WS_PROTOCOL,) if offered else (),
+            timeout=timeout,
+            autoclose=False,
+            max_msg_size=0,
+        ) as ws:
+            try:
+                for kind, value in frames[1:]:
+                    if ws.closed:
+                        break
+                    if kind == "binary":
+                        await ws.send_bytes(value)
+                    else:
+                        text = (
+                            json.dumps(target.resolve(value), allow_nan=True) if kind == "message" else value
+                        )
+                        await ws.send_bytes(text.encode("utf-8", "surrogatepass")) if _has_surrogates(
+                            text
+                        ) else await ws.send_str(text)
+                if not ws.closed:
+                    await ws.send_str('{"type":"ping"}')
+            except ConnectionError:
+                pass  # closed by the server while sending: its close frame is read below
+            while True:
+                try:
+                    message = await ws.receive(timeout=REPLY_SECONDS)
+                except TimeoutError:
+                    pytest.fail(f"neither pong nor close within {REPLY_SECONDS} s after {described}")
+                if message.type is aiohttp.WSMsgType.TEXT:
+                    leaked = INTERNALS.search(message.data)
+                    assert leaked is None, (
+                        f"a message names internals: {message.data[:500]!r} after {described}"
+                    )
+                    if json.loads(message.data).get("type") == "pong":
+                        await ws.close()
+                        return
+                elif message.type in (
+                    aiohttp.WSMsgType.CLOSE,
+                    aiohttp.WSMsgType.CLOSING,
+                    aiohttp.WSMsgType.CLOSED,
+                ):
+                    assert ws.close_code in WS_CLOSE_CODES, f"closed with {ws.close_code} after {described}"
+                    return
+                else:
+                    pytest.fail(f"{message.type} {message.data!r} after {described}")
+
+
+def _has_surrogates(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
+def test_hostile_websocket_frames_get_a_proper_answer(target: Target) -> None:
+    @settings(
+        max_examples=EXAMPLES * 4,
+        deadline=None,
+        derandomize=not os.environ.get("HOSTILE_RANDOM"),
+        database=None,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much],
+    )
+    @given(frames=ws_frames())
+    def run(frames: list[tuple[str, Any]]) -> None:
+        asyncio.run(exchange_frames(target, frames))
 
     run()
 
