@@ -767,8 +767,9 @@ def send(target: Target, request: Request) -> None:
 
 # -- the gateway under test, and /healthz watched meanwhile -------------------------------------------------
 
+# the figures are written to a file of their own and renamed over `out`, so a reader never finds it half written
 HEALTH_WATCH = """
-import http.client, sys, time
+import http.client, os, sys, time
 host, port, out = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 worst, count = 0.0, 0
 connection = http.client.HTTPConnection(host, port, timeout=10)
@@ -784,8 +785,9 @@ try:
             continue
         worst = max(worst, (time.perf_counter() - started) * 1000)
         count += 1
-        with open(out, "w") as f:
+        with open(out + ".new", "w") as f:
             f.write(f"{worst:.1f} {count}")
+        os.replace(out + ".new", out)
         time.sleep(0.02)
 except KeyboardInterrupt:
     pass
@@ -818,6 +820,17 @@ def target(migrated: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
         process.wait()
 
 
+def hostile_settings(examples: int) -> settings:
+    """Hypothesis' settings of a fuzzing test: the same examples every run unless HOSTILE_RANDOM is set."""
+    return settings(
+        max_examples=examples,
+        deadline=None,
+        derandomize=not os.environ.get("HOSTILE_RANDOM"),
+        database=None,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much],
+    )
+
+
 def examples_for(route: Route) -> int:
     """A dialect's routes share a budget of examples (16 x EXAMPLES: its few busy routes get up to 4 x EXAMPLES
     each, its many read routes at least EXAMPLES / 2 each); other routes (health, metrics, assets) EXAMPLES."""
@@ -834,13 +847,7 @@ def _route_id(route: Route) -> str:
 
 @pytest.mark.parametrize("route", ROUTES, ids=_route_id)
 def test_hostile_requests_get_a_proper_reply(target: Target, route: Route) -> None:
-    @settings(
-        max_examples=examples_for(route),
-        deadline=None,
-        derandomize=not os.environ.get("HOSTILE_RANDOM"),
-        database=None,
-        suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much],
-    )
+    @hostile_settings(examples_for(route))
     @given(request=requests_for(route))
     def run(request: Request) -> None:
         send(target, request)
@@ -849,13 +856,7 @@ def test_hostile_requests_get_a_proper_reply(target: Target, route: Route) -> No
 
 
 def test_hostile_graphql_documents_get_a_proper_reply(target: Target) -> None:
-    @settings(
-        max_examples=EXAMPLES * 10,
-        deadline=None,
-        derandomize=not os.environ.get("HOSTILE_RANDOM"),
-        database=None,
-        suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much],
-    )
+    @hostile_settings(EXAMPLES * 10)
     @given(request=graphql_requests())
     def run(request: Request) -> None:
         send(target, request)
@@ -996,13 +997,7 @@ def _has_surrogates(text: str) -> bool:
 
 
 def test_hostile_websocket_frames_get_a_proper_answer(target: Target) -> None:
-    @settings(
-        max_examples=EXAMPLES * 4,
-        deadline=None,
-        derandomize=not os.environ.get("HOSTILE_RANDOM"),
-        database=None,
-        suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much],
-    )
+    @hostile_settings(EXAMPLES * 4)
     @given(frames=ws_frames())
     def run(frames: list[tuple[str, Any]]) -> None:
         asyncio.run(exchange_frames(target, frames))
