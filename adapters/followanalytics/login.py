@@ -42,7 +42,10 @@ def entity_identifier(account_id: str) -> str:
 async def _credentials(request: web.Request) -> tuple[str, str]:
     if request.content_length is not None and request.content_length > MAX_BODY:
         raise Failure(413, "Request entity too large")
-    text = await request.text()
+    try:
+        text = await request.text()
+    except UnicodeDecodeError:  # not text in its charset: no credentials can be read from it
+        raise Failure(400, MISSING_CREDENTIALS) from None
     fields: Any = None
     if "json" in (request.content_type or "") or text.lstrip().startswith("{"):
         try:

@@ -81,7 +81,15 @@ async def test_login_errors_have_the_exact_bodies(
         '{"success":false,"status":400,"message":"The request must contain the user email and password.",'
         '"error_message":"The request must contain the user email and password."}'
     )
-    for kwargs in ({"json": {"email": tenant.email}}, {"json": {}}, {"data": b"not json"}, {"json": [1]}):
+    for kwargs in (
+        {"json": {"email": tenant.email}},
+        {"json": {}},
+        {"data": b"not json"},
+        {"json": [1]},
+        # not UTF-8 (found by tests/test_hostile_requests.py: it was a 500)
+        {"data": b"\x80", "headers": {"Content-Type": "application/json"}},
+        {"data": b"email=\xff", "headers": {"Content-Type": "application/x-www-form-urlencoded"}},
+    ):
         reply = await call(http, server, "POST", "/api/login", **kwargs)
         assert (reply.status, reply.text) == (400, missing), kwargs
     reply = await call(
