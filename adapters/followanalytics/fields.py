@@ -18,13 +18,15 @@ import orjson
 
 @dataclass(frozen=True)
 class Field:
+    """A vendor field: the node's key whose value it is as it stands, or a function of the node (neither: null)."""
+
     graph: str | None  # the graph field of the exported objects (None: no value)
-    read: Callable[[dict[str, Any]], Any]  # its value in a node the JSON operation read
-    key: str | None = None  # the node's key whose value it is as it stands (read without a call)
+    key: str | None = None
+    read: Callable[[dict[str, Any]], Any] | None = None
 
 
 def _of(name: str) -> Field:
-    return Field(name, lambda node: node.get(name), name)
+    return Field(name, key=name)
 
 
 # how shape_all reads a field of a node: a key of it, a function of it, or a constant
@@ -36,7 +38,7 @@ def _json(text: str | None) -> Any:
 
 
 def _none() -> Field:
-    return Field(None, lambda node: None)
+    return Field(None)
 
 
 @dataclass(frozen=True)
@@ -57,13 +59,13 @@ class FieldSet:
         values = extra or {}
         plan: list[tuple[str, int, Any]] = []
         for name in names:
-            field = self.fields.get(name)
-            if name in values or field is None:
-                plan.append((name, _CONSTANT, values.get(name)))
-            elif field.key is not None:
+            field = None if name in values else self.fields.get(name)
+            if field is not None and field.key is not None:
                 plan.append((name, _KEY, field.key))
-            else:
+            elif field is not None and field.read is not None:
                 plan.append((name, _CALL, field.read))
+            else:
+                plan.append((name, _CONSTANT, values.get(name)))
         return [
             {
                 name: node.get(how) if kind == _KEY else how(node) if kind == _CALL else how
@@ -95,7 +97,7 @@ EVENTS = FieldSet(
         "user_id": _of("userId"),
         "session_id": _of("sessionId"),
         # read as the stored JSON text, so that PostgreSQL can build the whole page (`Event.segmentationText`)
-        "details": Field("segmentation", lambda node: _json(node.get("segmentationText"))),
+        "details": Field("segmentation", read=lambda node: _json(node.get("segmentationText"))),
     }
 )
 SESSIONS = FieldSet(
