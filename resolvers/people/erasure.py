@@ -30,33 +30,29 @@ MAX_IDENTITIES = 10_000
 # the kinds of exports whose rows are people's or carry their keys
 PERSON_EXPORT_KINDS = ("events", "sessions", "devices", "person")
 
-# $1 account, $2 the people, $3 the kinds: the exports of their products (kinds over several products name
-# them all in product_ids)
-_EXPORTS_OF_PEOPLE = """exports AS x
-    WHERE x.account_id = $1 AND x.kind = ANY($3::text[])
-      AND (x.product_id = ANY(ARRAY(SELECT d.product_id FROM devices d WHERE d.account_id = $1 AND d.id = ANY($2::bigint[])))
-           OR x.product_ids && ARRAY(SELECT d.product_id FROM devices d WHERE d.account_id = $1 AND d.id = ANY($2::bigint[])))"""
-# being written: written again from the start after the erasure; the raised attempt makes the current worker's
-# next chunk or progress fail (`JobLost`), and the chunks it wrote go now
-_EXPORTS_RESTARTED = f"""
-WITH restarted AS (
+# $1 account, $2 the erased people's products, $3 the kinds: the exports of those products (kinds over several
+# products name them all in product_ids) that hold people's rows. Those being written are written again from
+# the start after the erasure: the raised attempt makes the current worker's next chunk or progress fail
+# (`JobLost`). Those written expire now, as the housekeeping expires a file that outlived its time. The chunks
+# of both go now. Rows: the number of exports restarted.
+_EXPORTS_OF_ERASED = """
+WITH held AS MATERIALIZED (
+    SELECT x.id, x.status FROM exports x
+    WHERE x.account_id = $1 AND x.kind = ANY($3::text[]) AND x.status IN ('running', 'finished')
+      AND (x.product_id = ANY($2::bigint[]) OR x.product_ids && $2::bigint[])
+    ORDER BY x.id FOR UPDATE
+), restarted AS (
     UPDATE exports AS t SET status = 'pending', progress = 0, attempt = t.attempt + 1, heartbeat_at = NULL
-    FROM (SELECT x.id FROM {_EXPORTS_OF_PEOPLE} AND x.status = 'running' ORDER BY x.id) AS r
-    WHERE t.id = r.id
+    FROM held h WHERE t.id = h.id AND h.status = 'running'
+    RETURNING t.id
+), expired AS (
+    UPDATE exports AS t SET status = 'expired', expires_at = least(t.expires_at, now())
+    FROM held h WHERE t.id = h.id AND h.status = 'finished'
     RETURNING t.id
 ), dropped AS (
-    DELETE FROM export_chunks WHERE export_id IN (SELECT id FROM restarted)
+    DELETE FROM export_chunks WHERE export_id IN (SELECT id FROM restarted UNION ALL SELECT id FROM expired)
 )
 SELECT count(*) FROM restarted"""
-# written: expired now, as the housekeeping expires a file that outlived its time
-_EXPORTS_EXPIRED = f"""
-WITH expired AS (
-    UPDATE exports AS t SET status = 'expired', expires_at = least(t.expires_at, now())
-    FROM (SELECT x.id FROM {_EXPORTS_OF_PEOPLE} AND x.status = 'finished' ORDER BY x.id) AS r
-    WHERE t.id = r.id
-    RETURNING t.id
-)
-DELETE FROM export_chunks WHERE export_id IN (SELECT id FROM expired)"""
 
 
 @dataclass(frozen=True)
@@ -89,11 +85,13 @@ async def erase_people(
         if not people:
             return Erased(0, 0, 0)
         # lock the people first (in id order), so a concurrent write to them waits for the erasure
-        await tx.execute(
-            "SELECT id FROM devices WHERE account_id = $1 AND id = ANY($2::bigint[]) ORDER BY id FOR UPDATE",
+        locked = await tx.fetch(
+            "SELECT id, product_id FROM devices WHERE account_id = $1 AND id = ANY($2::bigint[]) "
+            "ORDER BY id FOR UPDATE",
             account_id,
             people,
         )
+        their_products = sorted({row["product_id"] for row in locked})
         events = await tx.fetchval(
             "WITH gone AS (DELETE FROM events WHERE account_id = $1 AND device_id = ANY($2::bigint[]) RETURNING 1) "
             "SELECT count(*) FROM gone",
@@ -110,8 +108,9 @@ async def erase_people(
             account_id,
             people,
         )
-        restarted = await tx.fetchval(_EXPORTS_RESTARTED, account_id, people, list(PERSON_EXPORT_KINDS))
-        await tx.execute(_EXPORTS_EXPIRED, account_id, people, list(PERSON_EXPORT_KINDS))
+        restarted = await tx.fetchval(
+            _EXPORTS_OF_ERASED, account_id, their_products, list(PERSON_EXPORT_KINDS)
+        )
         # sessions, identities and property values go with their person (foreign keys ON DELETE CASCADE)
         await tx.execute(
             "DELETE FROM devices WHERE account_id = $1 AND id = ANY($2::bigint[])", account_id, people
