@@ -97,10 +97,8 @@ def rows_of(paths: Paths, dimension: str, grain: str, extra: str = "", per_path:
     select = "SELECT r.product_id, r.path_id, r.bucket, r.value, r.detail"
     positive = f"""{select}, r.pageviews, r.visitors
     FROM p JOIN web_rollups r ON {common}"""
-    if paths is Paths.INCLUDED:
-        return f"{positive}\n      AND {_INCLUDED}"
-    if per_path:
-        return f"{positive}\n      AND r.path_id <> 0 AND {_NOT_EXCLUDED}"
+    if paths is Paths.INCLUDED or per_path:
+        return f"{positive}\n      AND {_each_path(paths)}"
     if paths is Paths.SITE:
         return f"{positive}\n      AND r.path_id = 0"
     return f"""{positive}
@@ -111,15 +109,19 @@ def rows_of(paths: Paths, dimension: str, grain: str, extra: str = "", per_path:
       AND r.path_id = ANY(ARRAY(SELECT id FROM exc))"""
 
 
+def _each_path(paths: Paths) -> str:
+    """The condition on `r` of the rows of each path counted: the included ones, or every path but the excluded."""
+    return _INCLUDED if paths is Paths.INCLUDED else f"r.path_id <> 0 AND {_NOT_EXCLUDED}"
+
+
 def _edge_rests(paths: Paths) -> str:
     """The hours of the split edges' days outside the period, as negative rows of each path (`per_path`): two
     ranges of the index, empty when their edge is not split."""
-    which = _INCLUDED if paths is Paths.INCLUDED else f"r.path_id <> 0 AND {_NOT_EXCLUDED}"
     return "\n    UNION ALL\n    ".join(
         f"""SELECT r.product_id, r.path_id, r.bucket, r.value, r.detail, -r.pageviews, -r.visitors
     FROM p JOIN web_rollups r ON r.account_id = $1 AND r.product_id = p.id AND r.dimension = '' AND r.grain = 'h'
       AND {rest}
-      AND {which}"""
+      AND {_each_path(paths)}"""
         for rest in (HEAD_REST, TAIL_REST)
     )
 
