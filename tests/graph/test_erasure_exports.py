@@ -3,7 +3,6 @@ being written start again after it (the stale writer stores no more chunks), and
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 import aiohttp
@@ -13,6 +12,7 @@ from gateway.background.export_chunks import put_chunk
 from gateway.background.jobs import JobLost
 from gateway.db.pool import Database
 from tests.conftest import Server, Tenant, gql
+from tests.graph.test_exports import _finished
 
 RECORD = """mutation ($product: ID!, $requests: [RecordInput!]!) {
   record(productId: $product, requests: $requests) { outcome }
@@ -30,17 +30,6 @@ async def _status(
     reply = await gql(http, server, STATUS, {"id": export_id}, tenant.token)
     assert reply.errors is None, reply.errors
     return dict(reply.data["node"])
-
-
-async def _finished(
-    http: aiohttp.ClientSession, server: Server, tenant: Tenant, export_id: str
-) -> dict[str, Any]:
-    for _ in range(200):
-        export = await _status(http, server, tenant, export_id)
-        if export["status"] in ("FINISHED", "FAILED"):
-            return export
-        await asyncio.sleep(0.05)
-    raise AssertionError("the export did not finish")
 
 
 async def _export(
