@@ -15,6 +15,7 @@ from aiohttp import web
 
 from gateway.access.principal import Permission
 from gateway.access.tokens import bearer_token, principal_for_token
+from gateway.background.export_chunks import read_chunks
 from gateway.db.pool import Database
 from gateway.state import state_of
 from resolvers.node import InvalidId, pk_of
@@ -69,15 +70,8 @@ async def stream_export(
         }
     )
     await response.prepare(request)
-    seq = 0
-    while True:
-        data = await db.fetchval(
-            "SELECT data FROM export_chunks WHERE export_id = $1 AND seq = $2", file.id, seq
-        )
-        if data is None:
-            break
+    async for data in read_chunks(db, file.id):
         await response.write(data)
-        seq += 1
     await response.write_eof()
     return response
 
