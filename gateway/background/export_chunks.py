@@ -11,7 +11,8 @@ An export's job can be given to another attempt while a worker is still writing 
 stalled, or started again because people in it were erased (`resolvers/people/erasure.py`). A chunk is stored
 only while its writer's attempt is the export's: the insert takes a share lock of the export's row, so it waits
 for a transaction raising the attempt and then sees the new one, and a stale writer stops (`JobLost`) at its next
-chunk instead of adding one to the new attempt's file.
+chunk instead of adding one to the new attempt's file. Starting a file deletes the chunks of earlier attempts on
+the same condition, so a stale writer that starts late cannot delete the chunks of the attempt that replaced it.
 """
 
 from __future__ import annotations
@@ -25,6 +26,11 @@ from gateway.db.pool import Database
 
 _PUT = """INSERT INTO export_chunks (export_id, seq, data)
 SELECT x.id, $3, $4 FROM exports x WHERE x.id = $1 AND x.attempt = $2 FOR SHARE"""
+
+# the chunks of the export's earlier attempts go, when $2 is its attempt; rows: 1 when it is
+_RESTART = """WITH mine AS (SELECT x.id FROM exports x WHERE x.id = $1 AND x.attempt = $2 FOR SHARE),
+dropped AS (DELETE FROM export_chunks WHERE export_id IN (SELECT id FROM mine))
+SELECT count(*) FROM mine"""
 
 
 async def put_chunk(db: Database, export_id: int, attempt: int, seq: int, data: bytes) -> None:
@@ -87,8 +93,9 @@ class ChunkWriter:
         gzip_level: int | None = None,
     ) -> ChunkWriter:
         """A writer of the file from its start: the chunks an earlier attempt stored are deleted first (a job taken
-        over from a stopped worker starts again from scratch)."""
-        await db.execute("DELETE FROM export_chunks WHERE export_id = $1", export_id)
+        over from a stopped worker starts again from scratch); `JobLost` when `attempt` is no longer the export's."""
+        if not await db.fetchval(_RESTART, export_id, attempt):
+            raise JobLost(f"exports {export_id}")
         return cls(db, export_id, attempt, reserve_head=reserve_head, gzip_level=gzip_level)
 
     async def add(self, data: bytes) -> None:

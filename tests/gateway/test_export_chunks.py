@@ -1,7 +1,8 @@
 """The writer of export files' chunks: what the exports' own tests do not see from outside.
 
 The hash of a file whose head is written last (XLS) and of a file compressed on the fly (GoatCounter's
-`csv_gzip`) is the SHA-256 of the bytes a download streams.
+`csv_gzip`) is the SHA-256 of the bytes a download streams, and a writer whose attempt was replaced cannot
+start its file over the new attempt's chunks.
 """
 
 from __future__ import annotations
@@ -10,7 +11,10 @@ import gzip
 import hashlib
 import random
 
-from gateway.background.export_chunks import ChunkWriter, read_chunks
+import pytest
+
+from gateway.background.export_chunks import ChunkWriter, put_chunk, read_chunks
+from gateway.background.jobs import JobLost
 from gateway.db.pool import Database
 from tests.conftest import Tenant
 
@@ -62,3 +66,19 @@ async def test_a_compressed_file_is_one_gzip_stream_whose_hash_is_the_stored_byt
     assert gzip.decompress(b"".join(stored)) == b"".join(parts)
     assert digest == hashlib.sha256(b"".join(stored)).hexdigest()
     assert writer.size == len(b"".join(stored))
+
+
+async def test_a_replaced_attempt_cannot_start_its_file_over_the_new_one(
+    db: Database, tenant: Tenant
+) -> None:
+    # attempt 2 took the export over and wrote a chunk; attempt 1's worker only now starts writing
+    export_id = await _export(db, tenant, 2)
+    await put_chunk(db, export_id, 2, 0, b"the new attempt's rows")
+    with pytest.raises(JobLost):
+        await ChunkWriter.start(db, export_id, 1)
+    assert await _stored(db, export_id) == [b"the new attempt's rows"]
+    # the export's own attempt starts its file from scratch
+    writer = await ChunkWriter.start(db, export_id, 2)
+    assert await _stored(db, export_id) == []
+    await writer.add(b"again")
+    assert await writer.close() == hashlib.sha256(b"again").hexdigest()
