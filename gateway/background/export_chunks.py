@@ -20,6 +20,7 @@ from __future__ import annotations
 import hashlib
 import zlib
 from collections.abc import AsyncIterator
+from typing import Self
 
 from gateway.background.jobs import JobLost
 from gateway.db.pool import Database
@@ -55,9 +56,9 @@ async def read_chunks(db: Database, export_id: int) -> AsyncIterator[bytes]:
 class ChunkWriter:
     """The file of one export's attempt, stored chunk by chunk as it is written (see the module docstring).
 
-    Each `add` of bytes is one chunk (compressed first with `gzip_level`; nothing is stored for no bytes), and
-    `close` stores the rest (the reserved head, the compressor's last bytes) and gives the file's SHA-256; `size`
-    is the stored file's length.
+    `start` begins the file; each `add` of bytes is one chunk (compressed first with `gzip_level`; nothing is
+    stored for no bytes); `close` stores the rest (the reserved head, the compressor's last bytes) and gives the
+    file's SHA-256. `size` is the stored file's length.
     """
 
     def __init__(
@@ -82,21 +83,12 @@ class ChunkWriter:
         # wbits 31: one gzip member
         self._compressor = None if gzip_level is None else zlib.compressobj(gzip_level, zlib.DEFLATED, 31)
 
-    @classmethod
-    async def start(
-        cls,
-        db: Database,
-        export_id: int,
-        attempt: int,
-        *,
-        reserve_head: bool = False,
-        gzip_level: int | None = None,
-    ) -> ChunkWriter:
-        """A writer of the file from its start: the chunks an earlier attempt stored are deleted first (a job taken
-        over from a stopped worker starts again from scratch); `JobLost` when `attempt` is no longer the export's."""
-        if not await db.fetchval(_RESTART, export_id, attempt):
-            raise JobLost(f"exports {export_id}")
-        return cls(db, export_id, attempt, reserve_head=reserve_head, gzip_level=gzip_level)
+    async def start(self) -> Self:
+        """Begin the file from scratch (a job taken over from a stopped worker starts again): the chunks an earlier
+        attempt stored are deleted; `JobLost` when the writer's attempt is no longer the export's."""
+        if not await self.db.fetchval(_RESTART, self.export_id, self.attempt):
+            raise JobLost(f"exports {self.export_id}")
+        return self
 
     async def add(self, data: bytes) -> None:
         """Store the file's next bytes (one chunk)."""

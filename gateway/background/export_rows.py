@@ -68,7 +68,7 @@ async def write_summary_export(db: Database, job: Any) -> Written:
     selected = ", ".join(f"{sql} AS c{i}" for i, sql in enumerate(expressions))
     rows = await db.fetch(source.sql.format(columns=selected), *source.params)
     file = export_format(job.format, [header for _, header in columns], types, SUMMARY_TITLES[job.kind])
-    chunks = await ChunkWriter.start(db, job.id, job.attempt, reserve_head=file.reserves_head)
+    chunks = await ChunkWriter(db, job.id, job.attempt, reserve_head=file.reserves_head).start()
     await chunks.add(file.start())
     batch = [list(row.values()) for row in rows]
     for values in batch:
@@ -104,7 +104,7 @@ async def write_listed_export(db: Database, job: Any, progress: Progress) -> Wri
     total = int(await db.fetchval(listing.count_sql(ctx, request, "$1", params), *params) or 0)
 
     file = export_format(job.format, [header for _, header in columns], types, TITLES.get(job.kind, "Export"))
-    chunks = await ChunkWriter.start(db, job.id, job.attempt, reserve_head=file.reserves_head)
+    chunks = await ChunkWriter(db, job.id, job.attempt, reserve_head=file.reserves_head).start()
     await chunks.add(file.start())
     first_id = last_id = None
     width = len(columns)

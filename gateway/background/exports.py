@@ -182,7 +182,7 @@ class ExportWorker(JobWorker):
         total = await self.db.fetchval(
             f"SELECT count(*) FROM {table} WHERE {scope} AND id > $5", *args, job.after_id or 0
         )
-        chunks = await ChunkWriter.start(self.db, job.id, job.attempt)
+        chunks = await ChunkWriter(self.db, job.id, job.attempt).start()
         file = ExportFile(job.format, columns)
         await chunks.add(file.header())
         last_id = job.after_id or 0

@@ -73,7 +73,7 @@ async def write_pageview_export(
     progress: Callable[[int], Awaitable[None]],
 ) -> Written:
     """Write the export's file (its chunks) and say what was written; `progress(rows)` after each chunk."""
-    out = await ChunkWriter.start(db, export_id, attempt, gzip_level=GZIP_LEVEL if compress else None)
+    out = await ChunkWriter(db, export_id, attempt, gzip_level=GZIP_LEVEL if compress else None).start()
     await out.add(HEADER)
     last = after_id or 0
     first: int | None = None

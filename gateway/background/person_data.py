@@ -80,7 +80,7 @@ async def write_person_data(db: Database, job: Any) -> Written:
     identity = stored.get("identity", "")
     # the products looked in (null: every product of the account); requests before `products` named one product
     products = stored["products"] if "products" in stored else stored.get("product") and [stored["product"]]
-    chunks = await ChunkWriter.start(db, job.id, job.attempt)
+    chunks = await ChunkWriter(db, job.id, job.attempt).start()
     await chunks.add(b'{"identity":' + compact_json(identity).encode() + b',"people":[')
     people = await _rows(db, _PEOPLE, job.account_id, identity, products)
     for n, person in enumerate(people):
