@@ -41,7 +41,8 @@ async def put_chunk(db: Database, export_id: int, attempt: int, seq: int, data: 
 
 
 async def read_chunks(db: Database, export_id: int) -> AsyncIterator[bytes]:
-    """The chunks of the export's file in order, one at a time (a file is never held in memory)."""
+    """The chunks of the export's file in order, up to the first one missing: one statement each, so a file is
+    never held in memory and a slow reader (a download) holds no transaction."""
     seq = 0
     while True:
         data = await db.fetchval(
