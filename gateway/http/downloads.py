@@ -53,11 +53,25 @@ async def export_by_link(db: Database, token: str | None) -> ExportFile | None:
     return ExportFile(row["id"], row["kind"], row["format"], row["status"], row["size"], row["hash"])
 
 
+class ExportFileGone(RuntimeError):
+    """The file's chunks were deleted (erased people, expiry) while it was being sent."""
+
+
 async def stream_export(
     request: web.Request, file: ExportFile, headers: dict[str, str] | None = None
 ) -> web.StreamResponse:
-    """The file of a finished export (whose access the caller checked), with `headers` or the file's own."""
+    """The file of a finished export (whose access the caller checked), with `headers` or the file's own.
+
+    Chunks are read one at a time, each in its own statement, so a slow download holds no transaction. A chunk
+    that is gone before the file's last byte (an erasure expired the file meanwhile) ends the download with
+    `ExportFileGone`: before the first byte that is a 410 in the route's error shape; after it, the connection is
+    cut (`error_shapes.reply_started`), so the client sees a broken transfer instead of waiting for bytes that will
+    never come, or keeping a short file."""
     db = state_of(request).db
+    sql = "SELECT data FROM export_chunks WHERE export_id = $1 AND seq = $2"
+    data = await db.fetchval(sql, file.id, 0)
+    if data is None and file.size > 0:
+        raise web.HTTPGone(reason="The export's file has been deleted")
     extension = EXTENSIONS.get(file.format, file.format)
     response = web.StreamResponse(
         headers=headers
@@ -69,15 +83,14 @@ async def stream_export(
         }
     )
     await response.prepare(request)
-    seq = 0
-    while True:
-        data = await db.fetchval(
-            "SELECT data FROM export_chunks WHERE export_id = $1 AND seq = $2", file.id, seq
-        )
-        if data is None:
-            break
+    sent = seq = 0
+    while data is not None:
         await response.write(data)
+        sent += len(data)
         seq += 1
+        data = await db.fetchval(sql, file.id, seq)
+    if sent != file.size:
+        raise ExportFileGone(f"export {file.id}: {sent} of {file.size} bytes, chunk {seq} is gone")
     await response.write_eof()
     return response
 
