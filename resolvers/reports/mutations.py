@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
+from typing import Any
 
 import strawberry
 from strawberry.scalars import JSON
@@ -22,6 +23,7 @@ from resolvers.people.search import REPORT_TYPE, check_people_search, column_hea
 from resolvers.products.types import require_product_pk
 from resolvers.reports.runs import RUN_COLUMNS, ReportRun
 from resolvers.reports.types import REPORT_COLUMNS, Report, load_report
+from resolvers.scope import product_scope_sql
 
 MAX_DEFINITION_BYTES = 256 * 1024
 
@@ -153,10 +155,12 @@ class ReportMutations:
 
 async def _poll(ctx: Context, pk: int) -> ReportRun:
     principal = ctx.require(Permission.READ)
+    params: list[Any] = [pk, principal.account_id]
+    scope = product_scope_sql(ctx, params)
     row = await ctx.db.fetchrow(
-        f"UPDATE report_runs AS t SET polls = t.polls + 1 WHERE t.id = $1 AND t.account_id = $2 RETURNING {RUN_COLUMNS}",
-        pk,
-        principal.account_id,
+        f"UPDATE report_runs AS t SET polls = t.polls + 1 WHERE t.id = $1 AND t.account_id = $2{scope} "
+        f"RETURNING {RUN_COLUMNS}",
+        *params,
     )
     if row is None:
         raise NotFound("ReportRun")
