@@ -114,11 +114,11 @@ class Context:
 
     def require_whole_account(self, permission: Permission) -> Principal:
         """The principal, if it holds `permission` and may use every product of its account: what changes the
-        account as a whole (renaming or deleting it) needs; raises otherwise."""
+        account as a whole (renaming or deleting it, its account-wide reports) needs; raises otherwise."""
         principal = self.require(permission)
         if principal.product_scope is not None:
             raise NotPermitted(
-                "This token is limited to some products: it cannot change the account as a whole."
+                "This token is limited to some products: it cannot change what belongs to the whole account."
             )
         return principal
 

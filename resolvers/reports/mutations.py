@@ -42,7 +42,7 @@ class CreateReportInput:
     type: str
     definition: JSON = strawberry.field(default_factory=dict)
     product_id: strawberry.ID | None = strawberry.field(
-        default=None, description="Null: account-wide report."
+        default=None, description="Null: account-wide report (not with a token limited to some products)."
     )
 
 
@@ -61,8 +61,13 @@ class ReportMutations:
     )
     async def create_report(self, info: strawberry.Info, input: CreateReportInput) -> Report:
         ctx = ctx_of(info)
-        principal = ctx.require(Permission.WRITE)
-        product = None if input.product_id is None else await require_product_pk(ctx, input.product_id)
+        if input.product_id is None:
+            # an account-wide report is the whole account's, which a token limited to some products is not
+            principal = ctx.require_whole_account(Permission.WRITE)
+            product = None
+        else:
+            principal = ctx.require(Permission.WRITE)
+            product = await require_product_pk(ctx, input.product_id)
         kind = check_text("type", input.type, max_length=50)
         definition = _check_definition(input.definition)
         if kind == REPORT_TYPE:
