@@ -62,9 +62,13 @@ def global_id(type_name: str, column: str = "t.id") -> JsonLeaf:
     )
 
 
-def device_key(column: str) -> JsonLeaf:
-    """The id a device's SDK sent (`Device.deviceId`) for a column holding the device's row id."""
-    return JsonLeaf(f"(SELECT d.device_key FROM devices d WHERE d.id = {column})")
+def device_key(column: str, required: bool = False) -> JsonLeaf:
+    """The id a device's SDK sent (`Device.deviceId`) for a column holding the device's row id, of the row's own
+    account only: rows carry no foreign key to devices, and a device of another account is not found, as the
+    graph's loader does not find it. `required` (a non-null field): a row whose device is not found is not exact,
+    so its page is read the ordinary way, which reports the device as not found."""
+    sql = f"(SELECT d.device_key FROM devices d WHERE d.id = {column} AND d.account_id = t.account_id)"
+    return JsonLeaf(sql, f"({sql} IS NOT NULL)" if required else None)
 
 
 # -- cursors: what `resolvers.pagination.encode_cursor` writes, url-safe base64 of json.dumps([value, id]) --

@@ -18,6 +18,7 @@ from gateway.access.tokens import bearer_token, principal_for_token
 from gateway.background.export_chunks import read_chunks
 from gateway.db.pool import Database
 from gateway.state import state_of
+from resolvers.exports.types import EXPORT_PRODUCTS
 from resolvers.node import InvalidId, pk_of
 
 CONTENT_TYPES = {
@@ -107,12 +108,16 @@ async def download_export(request: web.Request) -> web.StreamResponse:
         export_id = pk_of(request.match_info["id"], "Export")
     except InvalidId:
         return web.json_response({"error": "Export not found"}, status=404)
+    # a token limited to some products downloads only the exports of those (as it lists them)
+    scope = principal.product_scope
     row = await state.db.fetchrow(
-        "SELECT id, product_id, kind, format, status, size, hash FROM exports WHERE id = $1 AND account_id = $2",
+        "SELECT t.id, t.kind, t.format, t.status, t.size, t.hash FROM exports t WHERE t.id = $1 AND t.account_id = $2"
+        f" AND ($3::bigint[] IS NULL OR (t.product_id = ANY($3) AND ({EXPORT_PRODUCTS}) <@ $3))",
         export_id,
         principal.account_id,
+        None if scope is None else list(scope),
     )
-    if row is None or not principal.may_use_product(row["product_id"]):
+    if row is None:
         return web.json_response({"error": "Export not found"}, status=404)
     if row["status"] == "expired":
         return web.json_response({"error": "The export's file has been deleted"}, status=410)
