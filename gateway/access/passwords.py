@@ -2,23 +2,19 @@
 
 A scrypt hash takes tens of milliseconds of CPU and 16 MiB: it never runs on the event loop, which would stall
 every other request of the process (150 logins in flight held `/healthz` for 1.9 s). `hash_password_async` and
-`verify_password_async` run it on a small pool of threads (hashlib releases the GIL while it hashes), with a
-bounded queue in front: beyond `MAX_WAITING` hashes waiting, `PasswordCheckBusy` is raised at once, so a flood of
-logins costs a bounded amount of work and memory.
+`verify_password_async` run it on a small pool of threads (`gateway.off_loop`; hashlib releases the GIL while
+it hashes), with a bounded queue in front: beyond `MAX_WAITING` hashes waiting, `PasswordCheckBusy` is raised at
+once, so a flood of logins costs a bounded amount of work and memory.
 """
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import hashlib
 import hmac
 import secrets
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
-from typing import TypeVar
 
-T = TypeVar("T")
+from gateway.off_loop import OffLoop
 
 HASH_THREADS = 2
 MAX_WAITING = 32
@@ -26,11 +22,6 @@ MAX_WAITING = 32
 
 class PasswordCheckBusy(Exception):
     """Too many password hashes are waiting already: the caller should retry in a moment."""
-
-
-_pool: ThreadPoolExecutor | None = None
-_slots: asyncio.Semaphore | None = None
-_slots_loop: asyncio.AbstractEventLoop | None = None
 
 
 def hash_password(password: str) -> str:
@@ -57,24 +48,19 @@ def verify_password(password: str, stored: str) -> bool:
 UNKNOWN_USER_HASH = "scrypt$ItWogQEJJEXuw0U3JGUdRQ==$asSIL+W6H1/qETGq4CvsZjtZC/HOf67SFmsETBN0TnQ="
 
 
-async def _off_the_loop(function: Callable[..., T], *args: str) -> T:
-    global _pool, _slots, _slots_loop
-    loop = asyncio.get_running_loop()
-    if _pool is None:
-        _pool = ThreadPoolExecutor(max_workers=HASH_THREADS, thread_name_prefix="password-hash")
-    if _slots is None or _slots_loop is not loop:
-        _slots, _slots_loop = asyncio.Semaphore(HASH_THREADS + MAX_WAITING), loop
-    if _slots.locked():
-        raise PasswordCheckBusy("Too many logins at once; retry in a moment")
-    async with _slots:
-        return await loop.run_in_executor(_pool, function, *args)
+_HASHING = OffLoop(
+    "password-hash",
+    HASH_THREADS,
+    MAX_WAITING,
+    lambda: PasswordCheckBusy("Too many logins at once; retry in a moment"),
+)
 
 
 async def hash_password_async(password: str) -> str:
     """`hash_password` on the hashing threads (raises PasswordCheckBusy when too many are waiting)."""
-    return await _off_the_loop(hash_password, password)
+    return await _HASHING.run(hash_password, password)
 
 
 async def verify_password_async(password: str, stored: str) -> bool:
     """`verify_password` on the hashing threads (raises PasswordCheckBusy when too many are waiting)."""
-    return await _off_the_loop(verify_password, password, stored)
+    return await _HASHING.run(verify_password, password, stored)

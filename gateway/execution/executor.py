@@ -38,6 +38,7 @@ from gateway.execution.graphql_core import is_awaitable
 from gateway.execution.limits import validation_rules
 from gateway.execution.variables import VariableFastExecutor
 from gateway.input_values import BadInput, clean_strings, text
+from gateway.off_loop import OffLoop
 from resolvers.context import Context, NotAuthenticated, NotPermitted
 from resolvers.errors import UserError
 from resolvers.node import InvalidId
@@ -101,6 +102,24 @@ def clean_literals(document: DocumentNode) -> DocumentNode:
     return document
 
 
+# documents longer than this (in characters) are checked off the event loop (`Executor.prepare_async`): at most
+# a few milliseconds of parsing and validating stay on it
+LARGE_DOCUMENT = 4096
+
+
+class DocumentsBusy(Exception):
+    """Too many large documents wait to be checked already: the client should retry in a moment."""
+
+
+# one thread: a flood of large documents costs at most one core, and the loop keeps the other
+_LARGE_DOCUMENTS = OffLoop(
+    "graphql-documents",
+    threads=1,
+    max_waiting=8,
+    busy=lambda: DocumentsBusy("Too many large documents are being checked at once; retry in a moment"),
+)
+
+
 @dataclass
 class Executor:
     """Parses, validates and executes operations on one schema."""
@@ -127,23 +146,49 @@ class Executor:
         """`query` parsed, not validated (the cached document when it was prepared before): for the checks that
         come before validation. Raises RequestError."""
         found = self._cache.get(query)
-        if found is not None:
-            return found.document
+        return found.document if found is not None else self._parsed(query)
+
+    def _parsed(self, query: str) -> DocumentNode:
         try:
             return clean_literals(parse(query, max_tokens=self.max_tokens))
         except GraphQLError as error:
             raise RequestError([error]) from None
 
     def prepare(self, query: str) -> Operation:
-        """A validated operation for `query` (from the cache when it was seen before)."""
+        """A validated operation for `query` (from the cache when it was seen before), checked on the event loop:
+        for documents of the gateway's own and small ones; `prepare_async` checks the others off the loop."""
+        found = self._cached(query)
+        if found is not None:
+            return found
+        return self._remember(query, self._checked(query))
+
+    async def prepare_async(self, query: str) -> Operation:
+        """`prepare` for a document a client sent: one over `LARGE_DOCUMENT` characters is parsed and validated on
+        the documents' thread (`gateway.off_loop`), since that can take a second of CPU (graphql-core's check of
+        overlapping fields is quadratic in the fields of a selection set sharing a name: 55 kB of repeated
+        `account { id }` take 1.3 s); raises `DocumentsBusy` when too many large documents wait for it."""
+        found = self._cached(query)
+        if found is not None:
+            return found
+        if len(query) <= LARGE_DOCUMENT:
+            return self._remember(query, self._checked(query))
+        return self._remember(query, await _LARGE_DOCUMENTS.run(self._checked, query))
+
+    def _cached(self, query: str) -> Operation | None:
         found = self._cache.get(query)
         if found is not None:
             self._cache.move_to_end(query)
-            return found
-        document = self.parse(query)
+        return found
+
+    def _checked(self, query: str) -> DocumentNode:
+        """`query` parsed and validated, or RequestError; touches no state (it may run on another thread)."""
+        document = self._parsed(query)
         errors = validate(self.schema, document, self._rules)
         if errors:
             raise RequestError(list(errors))
+        return document
+
+    def _remember(self, query: str, document: DocumentNode) -> Operation:
         operation = Operation(document=document, query=query)
         self._cache[query] = operation
         if len(self._cache) > self.cache_size:

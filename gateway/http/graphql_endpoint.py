@@ -25,7 +25,14 @@ from gateway.access.tokens import bearer_token, principal_for_token
 from gateway.db.outage import RETRY_AFTER_SECONDS
 from gateway.db.pool import start_counting
 from gateway.execution.cost import cost_points, estimate_nodes, too_large_message
-from gateway.execution.executor import Executor, RequestError, anonymous_allowed, needs_permission
+from gateway.execution.executor import (
+    LARGE_DOCUMENT,
+    DocumentsBusy,
+    Executor,
+    RequestError,
+    anonymous_allowed,
+    needs_permission,
+)
 from gateway.execution.fast_path import RawJson
 from gateway.execution.persisted import sha256_hex
 from gateway.http.cors import cors_headers, preflight
@@ -234,11 +241,16 @@ async def _serve(
         return _problem("PersistedQueryNotFound", "PERSISTED_QUERY_NOT_FOUND"), 200, {}
     executor: Executor = state.executor
     try:
-        if token is None and not anonymous_allowed(executor.parse(query), params.operation_name):
+        # a stranger's document is parsed on the event loop only while it is small (a `login` is)
+        if token is None and (
+            len(query) > LARGE_DOCUMENT or not anonymous_allowed(executor.parse(query), params.operation_name)
+        ):
             raise _unauthenticated(token)
-        operation = executor.prepare(query)
+        operation = await executor.prepare_async(query)
     except RequestError as error:
         return error_body(error.errors), request_error, {}
+    except DocumentsBusy as busy:
+        raise HTTPProblem(503, str(busy), {"Retry-After": "1"}) from None
     definition = operation.definition(params.operation_name)
     if definition is None:
         message = (

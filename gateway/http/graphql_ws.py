@@ -40,7 +40,7 @@ from gateway.access.principal import Principal
 from gateway.access.tokens import bearer_token, principal_for_token
 from gateway.background.live_feed import LIVE_KEY
 from gateway.execution.cost import cost_points, estimate_nodes, too_large_message
-from gateway.execution.executor import Operation, RequestError, mask_error
+from gateway.execution.executor import DocumentsBusy, Operation, RequestError, mask_error
 from gateway.execution.graphql_core import is_awaitable
 from gateway.http.request_keys import REQUEST_ID
 from gateway.input_values import BadInput, loads
@@ -228,9 +228,14 @@ class Connection:
     ) -> None:
         state = self.state
         try:
-            operation = state.executor.prepare(query)
+            operation = await state.executor.prepare_async(query)
         except RequestError as error:
             await self._error(operation_id, error.errors)
+            return
+        except DocumentsBusy as busy:
+            await self._error(
+                operation_id, [GraphQLError(str(busy), extensions={"code": "SERVICE_UNAVAILABLE"})]
+            )
             return
         definition = operation.definition(operation_name)
         if definition is None:

@@ -24,20 +24,29 @@ class LoopMonitor:
         self.longest_busy = 0.0
         self.longest_lag = 0.0
         self._task: asyncio.Task[None] | None = None
+        # the loop's time and the thread's CPU time at the last tick
+        self._since: tuple[float, float] | None = None
 
     async def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="loop-monitor")
 
     async def stop(self) -> None:
+        # the span since the last tick counts too: a stop right after the loop was kept busy would lose it
+        if self._since is not None:
+            self._tick()
         await cancel_and_wait(self._task)
         self._task = None
 
     async def _run(self) -> None:
-        loop = asyncio.get_running_loop()
-        wall, cpu = loop.time(), time.thread_time()
+        self._since = asyncio.get_running_loop().time(), time.thread_time()
         while True:
             await asyncio.sleep(self.interval)
-            now_wall, now_cpu = loop.time(), time.thread_time()
-            self.longest_busy = max(self.longest_busy, now_cpu - cpu)
-            self.longest_lag = max(self.longest_lag, now_wall - wall - self.interval)
-            wall, cpu = now_wall, now_cpu
+            self._tick()
+
+    def _tick(self) -> None:
+        assert self._since is not None
+        wall, cpu = self._since
+        now_wall, now_cpu = asyncio.get_running_loop().time(), time.thread_time()
+        self.longest_busy = max(self.longest_busy, now_cpu - cpu)
+        self.longest_lag = max(self.longest_lag, now_wall - wall - self.interval)
+        self._since = now_wall, now_cpu

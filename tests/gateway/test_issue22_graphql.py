@@ -428,6 +428,7 @@ async def test_7_logins_in_flight_leave_healthz_responsive(
     await login(http, server, tenants[0].email, tenants[0].password)
     monitor = LoopMonitor(interval=0.005)
     await monitor.start()
+    await asyncio.sleep(0.05)  # the monitor has begun measuring
     done = asyncio.Event()
     health = asyncio.create_task(healthz_latency(http, server, done))
     try:
