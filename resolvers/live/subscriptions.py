@@ -48,6 +48,9 @@ async def _activity(
         # listening before reading the starting point, so nothing committed in between is missed
         await events.start(ctx.db)
         await sessions.start(ctx.db)
+        # an empty first update: from here on every commit is delivered, so a client that also reads what came
+        # before (a dashboard's counts) reads it after this, and misses nothing committed in between
+        yield ActivityUpdate(events=[], sessions=[])
         while True:
             await inbox.wait()
             more = True
@@ -65,7 +68,8 @@ async def _activity(
 class Subscription:
     @strawberry.subscription(
         description="The events and sessions a product stores from now on, as they are committed "
-        "(whichever gateway process received them). Served over websockets (graphql-transport-ws)."
+        "(whichever gateway process received them). The first update is empty: it comes once the subscription "
+        "listens, and every commit after it is delivered. Served over websockets (graphql-transport-ws)."
     )
     async def product_activity(
         self, info: strawberry.Info, product_id: strawberry.ID

@@ -75,13 +75,11 @@ async def start_activity(ws: aiohttp.ClientWebSocketResponse, op_id: str, produc
     )
 
 
-async def wait_subscribed(server: Server, product_pk: int, count: int = 1) -> None:
-    feed = server.app[LIVE_KEY]
-    for _ in range(200):
-        if feed.subscriber_count(product_pk) >= count:
-            return
-        await asyncio.sleep(0.01)
-    raise AssertionError("the subscription did not register with the live feed")
+async def listening(ws: aiohttp.ClientWebSocketResponse, op_id: str) -> None:
+    """The subscription's first update, empty: it listens, and every commit from now on is delivered."""
+    message = await receive(ws)
+    assert message["type"] == "next" and message["id"] == op_id, message
+    assert message["payload"]["data"]["productActivity"] == {"events": [], "sessions": []}, message
 
 
 async def record(http: aiohttp.ClientSession, server: Server, tenant: Tenant, keys: list[str]) -> None:
@@ -115,7 +113,7 @@ async def test_subscribe_receives_events_then_complete(
     await ws.send_json({"type": "ping", "payload": {"n": 1}})
     assert await receive(ws) == {"type": "pong", "payload": {"n": 1}}
     await start_activity(ws, "a1", tenant.product_id)
-    await wait_subscribed(server, tenant.product_pk)
+    await listening(ws, "a1")
 
     await record(http, server, tenant, ["signup"])
     message = await receive(ws)
@@ -156,7 +154,7 @@ async def test_subscribe_receives_events_then_complete(
     assert await receive(ws) == {"type": "pong"}
     # the id is free again
     await start_activity(ws, "a1", tenant.product_id)
-    await wait_subscribed(server, tenant.product_pk)
+    await listening(ws, "a1")
     await ws.close()
 
 
@@ -330,7 +328,7 @@ async def test_listen_connection_reconnects(
     feed = server.app[LIVE_KEY]
     ws = await connect(http, server.url, tenant.token)
     await start_activity(ws, "r", tenant.product_id)
-    await wait_subscribed(server, tenant.product_pk)
+    await listening(ws, "r")
     pid = feed.server_pid
     assert pid is not None
     assert await _db(server).fetchval("SELECT pg_terminate_backend($1)", pid)
@@ -387,6 +385,7 @@ async def test_events_written_by_another_process_arrive(
     token, product_id = credentials["token"], credentials["product_id"]
     ws = await connect(http, reader, token)
     await start_activity(ws, "live", product_id)
+    await listening(ws, "live")
     writer_server = Server(url=writer, app=None, settings=None)  # type: ignore[arg-type]
 
     async def write(key: str, device: str) -> None:
@@ -401,22 +400,8 @@ async def test_events_written_by_another_process_arrive(
             )
             assert reply.data == {"recordEvents": {"outcome": "STORED"}}, reply.body
 
-    # the subscription starts in its own task on the reader: probe until the first write comes through
-    for attempt in range(50):
-        await write(f"probe-{attempt}", "probe")
-        try:
-            message = await receive(ws, timeout=0.2)
-        except TimeoutError:
-            continue
-        assert message["type"] == "next", message
-        break
-    else:
-        raise AssertionError("nothing written on the other process arrived")
     for i in range(3):
         await write(f"remote-{i}", f"device-{i}")
-    keys: list[str] = []
-    while len([k for k in keys if k.startswith("remote-")]) < 3:
-        keys += await collect_keys(ws, "live", 1)
-    assert sorted(k for k in keys if k.startswith("remote-")) == ["remote-0", "remote-1", "remote-2"]
+    assert sorted(await collect_keys(ws, "live", 3)) == ["remote-0", "remote-1", "remote-2"]
     await ws.send_json({"type": "complete", "id": "live"})
     await ws.close()

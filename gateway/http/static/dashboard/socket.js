@@ -4,7 +4,8 @@
 // until `complete` or `error`; `ping` is answered with `pong`. When the socket closes for any other reason
 // than a refused token, it is opened again after 1, 2, 4 ... up to 30 seconds (with some jitter so that many
 // tabs do not come back at the same instant); `onStatus` tells the page, and `onOpen` lets it catch up on what
-// it missed while disconnected.
+// it missed while disconnected. The subscription is open once its first update came (`productActivity` sends an
+// empty one as soon as it listens): a catch-up read before that could miss what is committed in between.
 
 // close codes after which trying again would fail the same way (graphql-transport-ws; 4403 is the token)
 const CLOSED_FOR_GOOD = new Map([
@@ -28,6 +29,7 @@ export class LiveSubscription {
     this.stopped = false;
     this.socket = null;
     this.timer = 0;
+    this.listening = false;
     this.connect();
   }
 
@@ -71,10 +73,15 @@ export class LiveSubscription {
     const { query, operationName, variables, onNext, onOpen, onStatus } = this.options;
     if (message.type === "connection_ack") {
       this.attempt = 0;
+      this.listening = false;
       socket.send(JSON.stringify({ id: "1", type: "subscribe", payload: { query, operationName, variables } }));
-      onStatus({ state: "open", message: "Live" });
-      onOpen();
     } else if (message.type === "next" && message.payload && message.payload.data) {
+      if (!this.listening) {
+        // the subscription's first update says it listens: what is read from now on misses nothing
+        this.listening = true;
+        onStatus({ state: "open", message: "Live" });
+        onOpen();
+      }
       onNext(message.payload.data);
     } else if (message.type === "error") {
       const first = Array.isArray(message.payload) ? message.payload[0] : null;
