@@ -3,14 +3,20 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+TEST_STAMP := $(VENV)/.installed-test
 
 .PHONY: run test lint typecheck pytest bench schema clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[test]'
+	$(BIN)/pip install --quiet -e .
 	touch $(STAMP)
+
+# what tests and lint need on top (browsers drivers, real clients, ruff, mypy): not installed by `make run`
+$(TEST_STAMP): $(STAMP)
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $(TEST_STAMP)
 
 # Start the gateway on the embedded PostgreSQL; the first run also creates credentials and prints them.
 run: $(STAMP)
@@ -22,7 +28,7 @@ node_modules/.installed: package.json
 	@if command -v npm >/dev/null 2>&1; then npm install --no-audit --no-fund --silent && touch $@; \
 	else echo "npm not found: tests that drive npm SDKs will be skipped"; fi
 
-test: $(STAMP) node_modules/.installed
+test: $(TEST_STAMP) node_modules/.installed
 	@if [ ! -x /usr/bin/chromium ] && command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
 		(apt-get update -qq && apt-get install -y -qq chromium >/dev/null) || echo "chromium could not be installed"; fi
 	$(BIN)/ruff check .
@@ -33,7 +39,7 @@ test: $(STAMP) node_modules/.installed
 schema: $(STAMP)
 	$(BIN)/analytics-gateway export-schema -o schema.graphql
 
-bench: $(STAMP) node_modules/.installed
+bench: $(TEST_STAMP) node_modules/.installed
 	$(BIN)/pip install --quiet -e '.[test,bench]'
 	$(BIN)/python -m bench.run $(BENCH_ARGS)
 

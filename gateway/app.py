@@ -21,7 +21,7 @@ from gateway.execution.executor import Executor
 from gateway.execution.persisted import PersistedQueries, adapter_documents
 from gateway.http.dashboard import add_dashboard_routes, dashboard_documents
 from gateway.http.downloads import download_by_link, download_export
-from gateway.http.error_shapes import add_dialect_route, error_shape_middleware
+from gateway.http.error_shapes import DEFAULT_SHAPE, add_dialect_route, error_shape_middleware
 from gateway.http.graphiql import add_graphiql_routes
 from gateway.http.graphql_endpoint import GRAPHQL_SHAPE, graphql_handler, graphql_preflight
 from gateway.http.health import healthz
@@ -126,8 +126,12 @@ def create_app(settings: Settings, database_url: str) -> web.Application:
     add_dialect_route(app, GRAPHQL_SHAPE, "OPTIONS", "/graphql", graphql_preflight)
     app.router.add_get("/healthz", healthz)
     add_metrics(app)
-    app.router.add_get("/exports/download", download_by_link)
-    app.router.add_get("/exports/{id}/download", download_export)
+    for path, download in (
+        ("/exports/download", download_by_link),
+        ("/exports/{id}/download", download_export),
+    ):
+        for method in ("GET", "HEAD"):
+            add_dialect_route(app, DEFAULT_SHAPE, method, path, download)
     add_graphiql_routes(app)
     add_dashboard_routes(app)
     from adapters.routes import add_adapter_routes

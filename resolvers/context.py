@@ -112,6 +112,16 @@ class Context:
             raise NotPermitted(f"This token lacks the '{names}' permission.")
         return self.principal
 
+    def require_whole_account(self, permission: Permission) -> Principal:
+        """The principal, if it holds `permission` and may use every product of its account: what changes the
+        account as a whole (renaming or deleting it, its account-wide reports) needs; raises otherwise."""
+        principal = self.require(permission)
+        if principal.product_scope is not None:
+            raise NotPermitted(
+                "This token is limited to some products: it cannot change what belongs to the whole account."
+            )
+        return principal
+
     @property
     def account_id(self) -> int:
         return self.require(Permission.READ).account_id

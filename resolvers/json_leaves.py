@@ -25,10 +25,12 @@ class Lookup:
     A page has few distinct keys for many rows (1,000 events, a hundred devices), and PostgreSQL runs a scalar
     subquery once per row, so a page built in PostgreSQL looks each distinct key up once and joins the values
     back to its rows by equality. The value must therefore be null when a key is null, as a lookup by equality
-    is; and the template holds no other braces."""
+    is; and the template holds no other braces. `required`: the value of a non-null field, where a row whose
+    lookup finds nothing is not exact (its page is read the ordinary way, which reports what is missing)."""
 
     template: str
     keys: tuple[str, ...]
+    required: bool = False
 
     def over(self, *columns: str) -> str:
         """The lookup's SQL with these expressions for its keys."""
@@ -39,7 +41,7 @@ class Lookup:
 class JsonLeaf:
     """A JSON-valued SQL expression over the listed table (alias `t`), and when it is exact (None: always).
 
-    For a value read from another table, `lookup` says how (and `sql` is the same lookup for one row)."""
+    For a value read from another table, `lookup` says how (`sql` and `exact` are the same lookup for one row)."""
 
     sql: str
     exact: str | None = None
@@ -85,17 +87,23 @@ def global_id(type_name: str, column: str = "t.id") -> JsonLeaf:
     )
 
 
-def looked_up(template: str, *keys: str) -> JsonLeaf:
+def looked_up(template: str, *keys: str, required: bool = False) -> JsonLeaf:
     """A text value read from another table by `keys`, columns of the row (see `Lookup`)."""
-    lookup = Lookup(template, keys)
-    return JsonLeaf(lookup.over(*keys), lookup=lookup)
+    lookup = Lookup(template, keys, required)
+    sql = lookup.over(*keys)
+    return JsonLeaf(sql, f"({sql} IS NOT NULL)" if required else None, lookup)
 
 
-def device_key(column: str) -> JsonLeaf:
-    """The id a device's SDK sent (`Device.deviceId`) for a column holding the device's row id (of the row's
-    account, as the graph loads devices)."""
+def device_key(column: str, required: bool = False) -> JsonLeaf:
+    """The id a device's SDK sent (`Device.deviceId`) for a column holding the device's row id, of the row's own
+    account only: rows carry no foreign key to devices, and a device of another account is not found, as the
+    graph's loader does not find it. `required` (a non-null field): a row whose device is not found is not exact,
+    so its page is read the ordinary way, which reports the device as not found."""
     return looked_up(
-        "(SELECT d.device_key FROM devices d WHERE d.id = {0} AND d.account_id = {1})", column, "t.account_id"
+        "(SELECT d.device_key FROM devices d WHERE d.id = {0} AND d.account_id = {1})",
+        column,
+        "t.account_id",
+        required=required,
     )
 
 

@@ -61,7 +61,8 @@ def page_rows(
     leaves = [(name, listing.json_leaves[name]) for _, name in selection.leaves if name != "__typename"]
     if any(name == "cursor" for _, name in selection.edge):
         leaves.append(("cursor", json_leaves.cursor(listing.json_cursors[request.order.column])))
-    exact = [leaf.exact for _, leaf in leaves if leaf.exact is not None]
+    # (a lookup's exactness is told by its value, see `_looked_up`)
+    exact = [leaf.exact for _, leaf in leaves if leaf.exact is not None and leaf.lookup is None]
     # the leaves looked up in other tables (their indexes), by the lookups' keys (see `_looked_up`)
     lookups: dict[tuple[str, ...], list[tuple[int, json_leaves.Lookup]]] = {}
     for i, (_, leaf) in enumerate(leaves):
@@ -82,11 +83,11 @@ def page_rows(
         f"WHERE {listing.parent_sql} = {parent}{where} ORDER BY {order} LIMIT {limit}"
     )
     leaf_values = [f"{rows}._f{i}" for i in range(len(leaves))]
+    checks = [f"{rows}._e"]
     head, source = (
-        _looked_up(inner, lookups, rows, depth, leaf_values) if lookups else ("", f"({inner}) {rows}")
+        _looked_up(inner, lookups, rows, depth, leaf_values, checks) if lookups else ("", f"({inner}) {rows}")
     )
     values: dict[str, str] = {}
-    checks = [f"{rows}._e"]
     joins = ""
     for j, (response_name, _name, plan) in enumerate(selection.children):
         assert isinstance(plan, ChildPages)
@@ -123,10 +124,12 @@ def _looked_up(
     rows: str,
     depth: int,
     leaf_values: list[str],
+    checks: list[str],
 ) -> tuple[str, str]:
     """The page's rows (`inner`, keys of lookups in columns _k{g}_{k}) with the leaves looked up in other tables
     (`lookups`: keys -> the leaves' indexes and lookups), each distinct key of the page looked up once: the
-    common tables of the statement (its WITH) and its FROM; `leaf_values` is told where those leaves are.
+    common tables of the statement (its WITH) and its FROM; `leaf_values` is told where those leaves are, and
+    `checks` gains the conditions of the required ones (a row whose lookup found nothing is not exact).
 
     PostgreSQL runs a scalar subquery once per row. Joined to each row (LATERAL), it caches the subquery's rows
     by key (Memoize) only when its statistics promise repeated keys, and it looks up every row of the list
@@ -147,8 +150,10 @@ def _looked_up(
             f"{found} AS MATERIALIZED (SELECT _keys.*, {values} FROM (SELECT DISTINCT {distinct} FROM {rows}) _keys)"
         )
         source += f" LEFT JOIN {found} ON " + " AND ".join(f"{found}.{c} = {rows}.{c}" for c in key_columns)
-        for i, _ in looked:
+        for i, lookup in looked:
             leaf_values[i] = f"{found}._f{i}"
+            if lookup.required:
+                checks.append(f"{found}._f{i} IS NOT NULL")
     return f"WITH {', '.join(tables)} ", source
 
 

@@ -38,6 +38,7 @@ from resolvers.context import Context
 from resolvers.errors import UserError, found
 from resolvers.json_leaves import JsonLeaf
 from resolvers.json_pages import ChildPages, can_nest, page_rows
+from resolvers.scope import product_scope_sql
 
 T = TypeVar("T")
 
@@ -284,6 +285,8 @@ class Listing(Generic[T]):
     make: Callable[[asyncpg.Record], T]
     # the column holding the row's product, checked against a product-bound principal
     product_column: str = "product_id"
+    # rows that may cover several products: all of them (`resolvers/scope.py`)
+    products_sql: str = ""
     # the permissions of which a credential needs one to read the rows (READ, unless the rows are of use to a
     # finer permission too: products, exports)
     permissions: tuple[Permission, ...] = (Permission.READ,)
@@ -436,9 +439,7 @@ class Listing(Generic[T]):
         `params`: what every statement of the list says after its parent's condition."""
         params.append(ctx.account_for(*self.permissions))
         sql = f" AND t.account_id = ${len(params)}"
-        if ctx.product_scope is not None and self.product_column:
-            params.append(list(ctx.product_scope))
-            sql += f" AND t.{self.product_column} = ANY(${len(params)}::bigint[])"
+        sql += product_scope_sql(ctx, params, self.product_column, self.products_sql)
         for condition in conditions:
             params.append(condition.value)
             sql += " AND " + condition.sql.format(f"${len(params)}")
@@ -588,6 +589,7 @@ class ById(Generic[T]):
     columns: str
     make: Callable[[asyncpg.Record], T]
     product_column: str = "product_id"
+    products_sql: str = ""
     permissions: tuple[Permission, ...] = (Permission.READ,)
     _batch: Any = field(init=False, repr=False)
 
@@ -595,9 +597,7 @@ class ById(Generic[T]):
         async def batch(ctx: Context, ids: list[int]) -> list[T | None]:
             params: list[Any] = [list(dict.fromkeys(ids)), ctx.account_for(*self.permissions)]
             sql = f"SELECT {self.columns} FROM {self.table} t WHERE t.id = ANY($1::bigint[]) AND t.account_id = $2"
-            if ctx.product_scope is not None and self.product_column:
-                params.append(list(ctx.product_scope))
-                sql += f" AND t.{self.product_column} = ANY($3::bigint[])"
+            sql += product_scope_sql(ctx, params, self.product_column, self.products_sql)
             rows = {row["id"]: self.make(row) for row in await ctx.db.fetch(sql, *params)}
             return [rows.get(i) for i in ids]
 

@@ -11,6 +11,7 @@ from gateway.access.principal import Permission
 from resolvers.context import Context
 from resolvers.errors import NotFound
 from resolvers.inputs import own_pk, set_clause
+from resolvers.scope import product_scope_sql
 
 
 @strawberry.type(description="The id of what a delete mutation removed.")
@@ -19,14 +20,22 @@ class DeletePayload:
 
 
 async def delete_owned(
-    ctx: Context, permission: Permission, table: str, type_name: str, global_id: strawberry.ID
+    ctx: Context,
+    permission: Permission,
+    table: str,
+    type_name: str,
+    global_id: strawberry.ID,
+    *,
+    product_column: str = "product_id",
+    products_sql: str = "",
 ) -> DeletePayload:
-    """Delete the caller's row of `table` (a name from code) named by `global_id`; foreign ids are not found."""
+    """Delete the caller's row of `table` (a name from code) named by `global_id`; foreign ids, and ids of rows
+    of products the caller's credential may not use (`resolvers/scope.py`), are not found."""
     principal = ctx.require(permission)
+    params: list[Any] = [own_pk(global_id, type_name), principal.account_id]
+    scope = product_scope_sql(ctx, params, product_column, products_sql)
     deleted = await ctx.db.fetchval(
-        f"DELETE FROM {table} WHERE id = $1 AND account_id = $2 RETURNING id",
-        own_pk(global_id, type_name),
-        principal.account_id,
+        f"DELETE FROM {table} AS t WHERE t.id = $1 AND t.account_id = $2{scope} RETURNING t.id", *params
     )
     if deleted is None:
         raise NotFound(type_name)
@@ -43,14 +52,17 @@ async def update_owned(
     changes: dict[str, Any],
     *,
     touch: bool = True,
+    product_column: str = "product_id",
 ) -> asyncpg.Record:
     """Apply `changes` (column names from code) to the caller's row named by `global_id`; returns `columns`.
-    `touch`: the row's `updated_at` becomes now (tables without one say False)."""
-    assignments, values = set_clause(changes, 3, touch=touch)
+    `touch`: the row's `updated_at` becomes now (tables without one say False). A row of a product the caller's
+    credential may not use is not found, as a foreign one is."""
+    params: list[Any] = [own_pk(global_id, type_name), principal_account]
+    scope = product_scope_sql(ctx, params, product_column)
+    assignments, values = set_clause(changes, len(params) + 1, touch=touch)
     row = await ctx.db.fetchrow(
-        f"UPDATE {table} AS t SET {assignments} WHERE t.id = $1 AND t.account_id = $2 RETURNING {columns}",
-        own_pk(global_id, type_name),
-        principal_account,
+        f"UPDATE {table} AS t SET {assignments} WHERE t.id = $1 AND t.account_id = $2{scope} RETURNING {columns}",
+        *params,
         *values,
     )
     if row is None:

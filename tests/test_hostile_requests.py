@@ -35,7 +35,7 @@ are replaced by the test tenant's own when the request is sent, so that requests
 reach the code behind it. Routes of no dialect get random parameters of random names.
 
 Every run tries the same examples (`derandomize`); `HOSTILE_EXAMPLES=N` sets the examples per route (default
-20) and `HOSTILE_RANDOM=1` explores new ones. A failure is reported as the smallest request that shows it.
+25) and `HOSTILE_RANDOM=1` explores new ones. A failure is reported as the smallest request that shows it.
 """
 
 from __future__ import annotations

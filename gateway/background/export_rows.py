@@ -2,20 +2,18 @@
 
 The list is the one a client pages through (`resolvers/exports/sources.py`): the same listing, conditions and
 order, read chunk by chunk after the last row's (sort value, id) with the listing's own SQL, so the file holds
-exactly the list's rows, and a million rows never sit in memory together. The file's bytes go to
-`export_chunks` as they are made; a format whose first bytes are known only at the end (XLS) gets chunk 0
-reserved for them, and the file's hash is then computed by reading the chunks back in order.
+exactly the list's rows, and a million rows never sit in memory together. The file's bytes are stored as they
+are made (`ChunkWriter`), with chunk 0 reserved for a format whose first bytes are known only at the end (XLS).
 """
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
 from gateway.access.principal import Permission, Principal
-from gateway.background.export_chunks import put_chunk
+from gateway.background.export_chunks import ChunkWriter
 from gateway.background.export_formats import export_format
 from gateway.db.pool import Database
 from gateway.db.writes_in_progress import wait_for_writes
@@ -41,45 +39,6 @@ class Written:
     hash: str
     first_id: int | None
     last_id: int | None
-
-
-class Chunks:
-    """The chunks of one export's file, in order; chunk 0 may be kept for bytes known only at the end."""
-
-    def __init__(self, db: Database, export_id: int, attempt: int, reserve_head: bool) -> None:
-        self.db = db
-        self.export_id = export_id
-        self.attempt = attempt
-        self.reserve_head = reserve_head
-        self.next_seq = 1 if reserve_head else 0
-        self.size = 0
-        self.digest = hashlib.sha256()
-
-    async def _put(self, seq: int, data: bytes) -> None:
-        await put_chunk(self.db, self.export_id, self.attempt, seq, data)
-        self.size += len(data)
-
-    async def add(self, data: bytes) -> None:
-        if not data:
-            return
-        await self._put(self.next_seq, data)
-        self.next_seq += 1
-        if not self.reserve_head:
-            self.digest.update(data)
-
-    async def close(self, head: bytes) -> str:
-        """Store the head (when reserved) and return the file's SHA-256."""
-        if not self.reserve_head:
-            return self.digest.hexdigest()
-        await self._put(0, head)
-        digest = hashlib.sha256()
-        for seq in range(self.next_seq):
-            digest.update(
-                await self.db.fetchval(
-                    "SELECT data FROM export_chunks WHERE export_id = $1 AND seq = $2", self.export_id, seq
-                )
-            )
-        return digest.hexdigest()
 
 
 def _columns(job: Any, fields: Any) -> tuple[list[tuple[str | None, str]], list[str], list[str], list[Any]]:
@@ -108,9 +67,8 @@ async def write_summary_export(db: Database, job: Any) -> Written:
     columns, expressions, types, fill = _columns(job, source.fields)
     selected = ", ".join(f"{sql} AS c{i}" for i, sql in enumerate(expressions))
     rows = await db.fetch(source.sql.format(columns=selected), *source.params)
-    await db.execute("DELETE FROM export_chunks WHERE export_id = $1", job.id)
     file = export_format(job.format, [header for _, header in columns], types, SUMMARY_TITLES[job.kind])
-    chunks = Chunks(db, job.id, job.attempt, file.reserves_head)
+    chunks = await ChunkWriter(db, job.id, job.attempt, reserve_head=file.reserves_head).start()
     await chunks.add(file.start())
     batch = [list(row.values()) for row in rows]
     for values in batch:
@@ -145,10 +103,8 @@ async def write_listed_export(db: Database, job: Any, progress: Progress) -> Wri
     params: list[Any] = [source.parent_id]
     total = int(await db.fetchval(listing.count_sql(ctx, request, "$1", params), *params) or 0)
 
-    # a job taken over from a stopped worker starts again from scratch
-    await db.execute("DELETE FROM export_chunks WHERE export_id = $1", job.id)
     file = export_format(job.format, [header for _, header in columns], types, TITLES.get(job.kind, "Export"))
-    chunks = Chunks(db, job.id, job.attempt, file.reserves_head)
+    chunks = await ChunkWriter(db, job.id, job.attempt, reserve_head=file.reserves_head).start()
     await chunks.add(file.start())
     first_id = last_id = None
     width = len(columns)

@@ -9,7 +9,6 @@ objects.
 from __future__ import annotations
 
 import csv
-import hashlib
 import io
 import json
 import logging
@@ -19,7 +18,7 @@ from typing import Any
 
 import asyncpg
 
-from gateway.background.export_chunks import put_chunk
+from gateway.background.export_chunks import ChunkWriter
 from gateway.background.export_delivery import Delivery
 from gateway.background.export_rows import Written, write_listed_export
 from gateway.background.jobs import JobContext, JobQueue, JobWorker
@@ -183,10 +182,9 @@ class ExportWorker(JobWorker):
         total = await self.db.fetchval(
             f"SELECT count(*) FROM {table} WHERE {scope} AND id > $5", *args, job.after_id or 0
         )
-        # a job taken over from a stopped worker starts again from scratch
-        await self.db.execute("DELETE FROM export_chunks WHERE export_id = $1", job.id)
-        file = ExportFile(job.id, job.attempt, job.format, columns)
-        await self._store(file, file.header())
+        chunks = await ChunkWriter(self.db, job.id, job.attempt).start()
+        file = ExportFile(job.format, columns)
+        await chunks.add(file.header())
         last_id = job.after_id or 0
         first_id: int | None = None
         while True:
@@ -198,19 +196,14 @@ class ExportWorker(JobWorker):
             )
             if not rows:
                 break
-            await self._store(file, file.rows(rows))
+            await chunks.add(file.rows(rows))
             first_id = first_id if first_id is not None else rows[0]["id"]
             last_id = rows[-1]["id"]
             await context.progress(min(file.written / total, 1.0) if total else 1.0, rows=file.written)
-        await self._store(file, file.footer())
-        await context.finish(
-            rows=file.written,
-            size=file.size,
-            hash=file.digest.hexdigest(),
-            first_cursor=first_id,
-            last_cursor=last_id if file.written else job.after_id,
-            expires_at=self._expiry(job),
-        )
+        await chunks.add(file.footer())
+        digest = await chunks.close()
+        last_cursor = last_id if file.written else job.after_id
+        await self._finish(context, job, Written(file.written, chunks.size, digest, first_id, last_cursor))
 
     async def _run_pageviews(self, job: Job, context: JobContext) -> None:
         """A site's web hits (gateway/background/pageview_export.py)."""
@@ -241,27 +234,14 @@ class ExportWorker(JobWorker):
         )
         await self._finish(context, job, written)
 
-    async def _store(self, file: ExportFile, data: bytes) -> None:
-        if not data:
-            return
-        file.size += len(data)
-        file.digest.update(data)
-        await put_chunk(self.db, file.export_id, file.attempt, file.chunks, data)
-        file.chunks += 1
-
 
 class ExportFile:
-    """The file of one export as it is written, chunk by chunk: CSV with a header row, or one JSON array."""
+    """The bytes of a fixed-shape export's file, part by part: CSV with a header row, or one JSON array."""
 
-    def __init__(self, export_id: int, attempt: int, file_format: str, columns: list[str]) -> None:
-        self.export_id = export_id
-        self.attempt = attempt
+    def __init__(self, file_format: str, columns: list[str]) -> None:
         self.csv = file_format == "csv"
         self.columns = columns
         self.written = 0
-        self.size = 0
-        self.chunks = 0
-        self.digest = hashlib.sha256()
 
     def header(self) -> bytes:
         if not self.csv:

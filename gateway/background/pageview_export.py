@@ -8,13 +8,11 @@ leads the first column's name (`2Path`), as in GoatCounter's files, so that tool
 
 from __future__ import annotations
 
-import hashlib
-import zlib
 from collections.abc import Awaitable, Callable, Coroutine
 from datetime import datetime
 from typing import Any
 
-from gateway.background.export_chunks import put_chunk
+from gateway.background.export_chunks import ChunkWriter
 from gateway.background.export_rows import Written
 from gateway.db.pool import Database
 
@@ -55,33 +53,6 @@ ORDER BY e.id
 """
 
 
-class FileChunks:
-    """Stores what is written to it as the export's next chunk, gzip-compressed when `compress`."""
-
-    def __init__(self, db: Database, export_id: int, attempt: int, compress: bool) -> None:
-        self.db = db
-        self.export_id = export_id
-        self.attempt = attempt
-        # wbits 31: a gzip member
-        self.compressor = zlib.compressobj(GZIP_LEVEL, zlib.DEFLATED, 31) if compress else None
-        self.digest = hashlib.sha256()
-        self.size = 0
-        self.seq = 0
-
-    async def write(self, data: bytes, final: bool = False) -> None:
-        packed = data
-        if self.compressor is not None:
-            packed = self.compressor.compress(data)
-            if final:
-                packed += self.compressor.flush()
-        if not packed:
-            return
-        self.digest.update(packed)
-        self.size += len(packed)
-        await put_chunk(self.db, self.export_id, self.attempt, self.seq, packed)
-        self.seq += 1
-
-
 def _collector(parts: list[bytes]) -> Callable[[bytes], Coroutine[Any, Any, None]]:
     async def collect(data: bytes) -> None:
         parts.append(bytes(data))
@@ -102,10 +73,8 @@ async def write_pageview_export(
     progress: Callable[[int], Awaitable[None]],
 ) -> Written:
     """Write the export's file (its chunks) and say what was written; `progress(rows)` after each chunk."""
-    # a job taken over from a stopped worker starts again from scratch
-    await db.execute("DELETE FROM export_chunks WHERE export_id = $1", export_id)
-    out = FileChunks(db, export_id, attempt, compress)
-    await out.write(HEADER)
+    out = await ChunkWriter(db, export_id, attempt, gzip_level=GZIP_LEVEL if compress else None).start()
+    await out.add(HEADER)
     last = after_id or 0
     first: int | None = None
     rows = 0
@@ -128,10 +97,10 @@ async def write_pageview_export(
                 output=collect,
                 format="csv",
             )
-        await out.write(b"".join(parts))
+        await out.add(b"".join(parts))
         first = first if first is not None else bounds["first"]
         last = bounds["last"]
         rows += bounds["n"]
         await progress(rows)
-    await out.write(b"", final=True)
-    return Written(rows, out.size, out.digest.hexdigest(), first, last if rows else after_id)
+    digest = await out.close()
+    return Written(rows, out.size, digest, first, last if rows else after_id)

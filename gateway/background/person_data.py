@@ -14,7 +14,8 @@ from typing import Any
 
 import orjson
 
-from gateway.background.export_rows import Chunks, Written
+from gateway.background.export_chunks import ChunkWriter
+from gateway.background.export_rows import Written
 from gateway.db.pool import Database
 from gateway.ingest.rules import METRIC_COLUMNS
 from gateway.json_text import compact_json
@@ -60,7 +61,7 @@ def _event(row: Any) -> dict[str, Any]:
 
 async def _stream(
     db: Database,
-    chunks: Chunks,
+    chunks: ChunkWriter,
     sql: str,
     account_id: int,
     person_id: int,
@@ -79,8 +80,7 @@ async def write_person_data(db: Database, job: Any) -> Written:
     identity = stored.get("identity", "")
     # the products looked in (null: every product of the account); requests before `products` named one product
     products = stored["products"] if "products" in stored else stored.get("product") and [stored["product"]]
-    await db.execute("DELETE FROM export_chunks WHERE export_id = $1", job.id)
-    chunks = Chunks(db, job.id, job.attempt, reserve_head=False)
+    chunks = await ChunkWriter(db, job.id, job.attempt).start()
     await chunks.add(b'{"identity":' + compact_json(identity).encode() + b',"people":[')
     people = await _rows(db, _PEOPLE, job.account_id, identity, products)
     for n, person in enumerate(people):
@@ -136,5 +136,5 @@ async def write_person_data(db: Database, job: Any) -> Written:
         )
         await chunks.add(b"]}")
     await chunks.add(b"]}")
-    digest = await chunks.close(b"")
+    digest = await chunks.close()
     return Written(rows=len(people), size=chunks.size, hash=digest, first_id=None, last_id=None)

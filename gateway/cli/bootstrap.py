@@ -94,7 +94,11 @@ async def bootstrap(db: Database, data_dir: Path, account: str) -> Credentials:
 
 
 def _save(path: Path, credentials: Credentials) -> None:
+    """The credentials file: what bootstrap made, without the GraphQL address (the command line that runs
+    `serve` decides it, and a file that named one would go stale when the port changes)."""
+    saved = asdict(credentials)
+    del saved["graphql_url"]
     path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as handle:
-        json.dump(asdict(credentials), handle, indent=2)
+        json.dump(saved, handle, indent=2)

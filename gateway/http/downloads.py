@@ -15,8 +15,10 @@ from aiohttp import web
 
 from gateway.access.principal import Permission
 from gateway.access.tokens import bearer_token, principal_for_token
+from gateway.background.export_chunks import read_chunks
 from gateway.db.pool import Database
 from gateway.state import state_of
+from resolvers.exports.types import EXPORT_PRODUCTS
 from resolvers.node import InvalidId, pk_of
 
 CONTENT_TYPES = {
@@ -53,11 +55,25 @@ async def export_by_link(db: Database, token: str | None) -> ExportFile | None:
     return ExportFile(row["id"], row["kind"], row["format"], row["status"], row["size"], row["hash"])
 
 
+class ExportFileGone(RuntimeError):
+    """The file's chunks were deleted (erased people, expiry) while it was being sent."""
+
+
 async def stream_export(
     request: web.Request, file: ExportFile, headers: dict[str, str] | None = None
 ) -> web.StreamResponse:
-    """The file of a finished export (whose access the caller checked), with `headers` or the file's own."""
+    """The file of a finished export (whose access the caller checked), with `headers` or the file's own.
+
+    Chunks are read one at a time, each in its own statement, so a slow download holds no transaction. A chunk
+    that is gone before the file's last byte (an erasure expired the file meanwhile) ends the download with
+    `ExportFileGone`: before the first byte that is a 410 in the route's error shape; after it, the connection is
+    cut (`error_shapes.reply_started`), so the client sees a broken transfer instead of waiting for bytes that will
+    never come, or keeping a short file."""
     db = state_of(request).db
+    chunks = read_chunks(db, file.id)
+    data = await anext(chunks, None)
+    if data is None and file.size > 0:
+        raise web.HTTPGone(reason="The export's file has been deleted")
     extension = EXTENSIONS.get(file.format, file.format)
     response = web.StreamResponse(
         headers=headers
@@ -69,15 +85,14 @@ async def stream_export(
         }
     )
     await response.prepare(request)
-    seq = 0
-    while True:
-        data = await db.fetchval(
-            "SELECT data FROM export_chunks WHERE export_id = $1 AND seq = $2", file.id, seq
-        )
-        if data is None:
-            break
+    sent = seq = 0
+    while data is not None:
         await response.write(data)
+        sent += len(data)
         seq += 1
+        data = await anext(chunks, None)
+    if sent != file.size:
+        raise ExportFileGone(f"export {file.id}: {sent} of {file.size} bytes, chunk {seq} is gone")
     await response.write_eof()
     return response
 
@@ -93,12 +108,16 @@ async def download_export(request: web.Request) -> web.StreamResponse:
         export_id = pk_of(request.match_info["id"], "Export")
     except InvalidId:
         return web.json_response({"error": "Export not found"}, status=404)
+    # a token limited to some products downloads only the exports of those (as it lists them)
+    scope = principal.product_scope
     row = await state.db.fetchrow(
-        "SELECT id, product_id, kind, format, status, size, hash FROM exports WHERE id = $1 AND account_id = $2",
+        "SELECT t.id, t.kind, t.format, t.status, t.size, t.hash FROM exports t WHERE t.id = $1 AND t.account_id = $2"
+        f" AND ($3::bigint[] IS NULL OR (t.product_id = ANY($3) AND ({EXPORT_PRODUCTS}) <@ $3))",
         export_id,
         principal.account_id,
+        None if scope is None else list(scope),
     )
-    if row is None or not principal.may_use_product(row["product_id"]):
+    if row is None:
         return web.json_response({"error": "Export not found"}, status=404)
     if row["status"] == "expired":
         return web.json_response({"error": "The export's file has been deleted"}, status=410)

@@ -119,7 +119,7 @@ async def error_shape_middleware(request: web.Request, handler: Handler) -> web.
         return await handler(request)
     except web.HTTPException as exc:
         shape = shape_of(request)
-        if shape is None or exc.status < 400:
+        if shape is None or exc.status < 400 or reply_started(request):
             raise
         response = shape.render(request, exc.status, exc.reason)
         for name in ("Allow", "Retry-After"):
@@ -133,6 +133,14 @@ async def error_shape_middleware(request: web.Request, handler: Handler) -> web.
         # a cancellation that escaped from work the request awaited: the request is still owed a reply
         return _internal(request, "a cancellation escaped from a request's work")
     except Exception as error:
+        if reply_started(request):
+            log.exception(
+                "reply cut short in request %s %s %s",
+                request.get(REQUEST_ID, ""),
+                request.method,
+                request.path,
+            )
+            raise
         if is_outage(error):
             log.warning(
                 "database unavailable in request %s %s %s: %s",
@@ -143,6 +151,16 @@ async def error_shape_middleware(request: web.Request, handler: Handler) -> web.
             )
             return unavailable(request)
         return _internal(request, "unhandled error")
+
+
+def reply_started(request: web.BaseRequest) -> bool:
+    """Whether bytes of the request's reply went out already (its headers are sent with its first bytes).
+
+    Then no other reply can be sent: the exception is left to aiohttp, which closes the connection (its
+    `handle_error` raises ConnectionError), so that the client sees the reply cut short. A reply shaped here would
+    instead be dropped, leaving the connection open and the client waiting for bytes its `Content-Length`
+    promised."""
+    return request.writer.output_size > 0
 
 
 def _internal(request: web.Request, what: str) -> web.StreamResponse:

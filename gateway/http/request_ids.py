@@ -13,6 +13,7 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
+from gateway.http.error_shapes import reply_started
 from gateway.http.request_keys import REQUEST_ID
 
 log = logging.getLogger(__name__)
@@ -43,6 +44,8 @@ async def request_id_middleware(request: web.Request, handler: Handler) -> web.S
         exc.headers["X-Request-Id"] = request_id
         raise
     except Exception:
+        if reply_started(request):
+            raise  # aiohttp ends the connection: the reply cannot be replaced any more
         # never a stack trace or an HTML page to the client: an id to quote, and the details in the log
         log.exception("unhandled error in request %s %s %s", request_id, request.method, request.path)
         return web.json_response(

@@ -66,10 +66,12 @@ class AccountMutations:
             account_id=to_global_id("Account", created.account_id), token=created.token
         )
 
-    @strawberry.mutation(description="Rename the caller's account.")
+    @strawberry.mutation(
+        description="Rename the caller's account (not with a token limited to some products)."
+    )
     async def update_account(self, info: strawberry.Info, name: str) -> Account:
         ctx = ctx_of(info)
-        principal = ctx.require(Permission.ADMIN)
+        principal = ctx.require_whole_account(Permission.ADMIN)
         try:
             await ctx.db.execute(
                 "UPDATE accounts SET name = $2, updated_at = now() WHERE id = $1",
@@ -82,10 +84,12 @@ class AccountMutations:
         assert found is not None
         return found
 
-    @strawberry.mutation(description="Delete the caller's own account and everything in it.")
+    @strawberry.mutation(
+        description="Delete the caller's own account and everything in it (not with a token limited to some products)."
+    )
     async def delete_account(self, info: strawberry.Info, id: strawberry.ID) -> DeletePayload:
         ctx = ctx_of(info)
-        principal = ctx.require(Permission.ADMIN)
+        principal = ctx.require_whole_account(Permission.ADMIN)
         if own_pk(id, "Account") != principal.account_id:
             raise NotFound("Account")
         await ctx.db.execute("DELETE FROM accounts WHERE id = $1", principal.account_id)

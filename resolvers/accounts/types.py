@@ -81,7 +81,10 @@ class Account(Node):
         ctx = ctx_of(info)
         return await ACCOUNT_EXPORTS.connection(ctx, self.pk, page_request(ctx, first, after, EXPORT_ORDER))
 
-    @strawberry.field(description="API tokens of the account (their secrets are never shown again).")
+    @strawberry.field(
+        description="API tokens of the account (their secrets are never shown again); for a caller limited to some "
+        "products, the tokens limited to some of those."
+    )
     async def tokens(
         self, info: strawberry.Info, first: int | None = None, after: str | None = None
     ) -> Connection[Annotated[ApiToken, strawberry.lazy("resolvers.tokens.types")]]:

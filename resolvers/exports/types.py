@@ -175,9 +175,47 @@ EXPORT_COLUMNS = (
 EXPORT_ORDER = Order("t.id")
 # exports are read with READ or EXPORT
 _EXPORTING = (Permission.READ, Permission.EXPORT)
-ACCOUNT_EXPORTS = Listing("exports", "account_id", EXPORT_COLUMNS, Export.from_row, permissions=_EXPORTING)
-PRODUCT_EXPORTS = Listing("exports", "product_id", EXPORT_COLUMNS, Export.from_row, permissions=_EXPORTING)
-EXPORT_BY_ID = ById("exports", EXPORT_COLUMNS, Export.from_row, permissions=_EXPORTING)
+
+
+def _ids(json: str) -> str:
+    """The bigint[] of a JSON array of ids (NULL when it is not an array)."""
+    return (
+        f"CASE WHEN jsonb_typeof({json}) = 'array' "
+        f"THEN ARRAY(SELECT x::bigint FROM jsonb_array_elements_text({json}) AS x) END"
+    )
+
+
+# Every product whose rows an export (alias `t`) holds, NULL for every product of the account
+# (`resolvers/scope.py`): a token limited to some products reads, and downloads, only the exports of those.
+# - a person's data (GDPR access): the products looked in (`products`; null: every one; older requests named
+#   one `product`), as `gateway/background/person_data.py` reads them;
+# - the people of every product (`account_people`): those of the token that started it (`scope`), if limited;
+# - any other: its product and, for kinds over several, the others (`product_ids`).
+EXPORT_PRODUCTS = f"""CASE
+    WHEN t.kind = 'person' THEN CASE WHEN t.filter ? 'products' THEN {_ids("t.filter->'products'")}
+                                     ELSE {_ids("jsonb_build_array(t.filter->'product')")} END
+    WHEN t.filter ? 'account_people' THEN {_ids("t.filter->'scope'")}
+    ELSE t.product_id || COALESCE(t.product_ids, '{{}}'::bigint[])
+END"""
+ACCOUNT_EXPORTS = Listing(
+    "exports",
+    "account_id",
+    EXPORT_COLUMNS,
+    Export.from_row,
+    products_sql=EXPORT_PRODUCTS,
+    permissions=_EXPORTING,
+)
+PRODUCT_EXPORTS = Listing(
+    "exports",
+    "product_id",
+    EXPORT_COLUMNS,
+    Export.from_row,
+    products_sql=EXPORT_PRODUCTS,
+    permissions=_EXPORTING,
+)
+EXPORT_BY_ID = ById(
+    "exports", EXPORT_COLUMNS, Export.from_row, products_sql=EXPORT_PRODUCTS, permissions=_EXPORTING
+)
 
 
 async def load_export(ctx: Context, pk: int) -> Export | None:

@@ -30,7 +30,8 @@ _TESTS = {
 }
 # {0}: {key, since, until, at_least}
 _EVENTS = (
-    "(SELECT COALESCE(sum(e.count), 0) FROM events AS e WHERE e.device_id = t.id AND e.product_id = t.product_id "
+    "(SELECT COALESCE(sum(e.count), 0) FROM events AS e WHERE e.device_id = t.id AND e.account_id = t.account_id "
+    "AND e.product_id = t.product_id "
     "AND e.key = ({0}::text::jsonb->>'key') "
     "AND e.occurred_at >= COALESCE(({0}::text::jsonb->>'since')::timestamptz, '-infinity') "
     "AND e.occurred_at < COALESCE(({0}::text::jsonb->>'until')::timestamptz, 'infinity')) "

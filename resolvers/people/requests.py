@@ -30,6 +30,7 @@ from gateway.background.jobs import wake_job_runners
 from resolvers.context import Context, ctx_of
 from resolvers.errors import UserError
 from resolvers.exports.mutations import mail_recipient
+from resolvers.exports.types import EXPORT_PRODUCTS
 from resolvers.people.erasure import MAX_IDENTITIES, erase_people
 from resolvers.products.types import require_product_pk
 
@@ -135,10 +136,22 @@ async def _load(ctx: Context, row: asyncpg.Record) -> PersonRequest:
     )
 
 
+# $1 account, $2 UUID, $3 the products of a limited token (null: every one): the request, unless one of its files
+# holds people of a product the token may not use (it follows the requests of its products only)
+_REQUEST = f"""
+SELECT {", ".join("r." + column for column in _COLUMNS.split(", "))} FROM person_requests r
+WHERE r.account_id = $1 AND r.uuid = $2
+  AND ($3::bigint[] IS NULL OR NOT EXISTS (
+      SELECT FROM exports t
+      WHERE t.account_id = r.account_id
+        AND t.id IN (SELECT (e.value->>'export')::bigint FROM jsonb_each(r.exports) AS e)
+        AND NOT coalesce(t.product_id = ANY($3) AND ({EXPORT_PRODUCTS}) <@ $3, false)))
+"""
+
+
 async def load_person_request(ctx: Context, uuid: UUID) -> PersonRequest | None:
-    row = await ctx.db.fetchrow(
-        f"SELECT {_COLUMNS} FROM person_requests WHERE account_id = $1 AND uuid = $2", ctx.account_id, uuid
-    )
+    scope = ctx.product_scope
+    row = await ctx.db.fetchrow(_REQUEST, ctx.account_id, uuid, None if scope is None else list(scope))
     return None if row is None else await _load(ctx, row)
 
 

@@ -185,6 +185,8 @@ class ProductMutations:
 
     @strawberry.mutation(description="Delete a product and all its data.")
     async def delete_product(self, info: strawberry.Info, id: strawberry.ID) -> DeletePayload:
-        deleted = await delete_owned(ctx_of(info), Permission.ADMIN, "products", "Product", id)
+        deleted = await delete_owned(
+            ctx_of(info), Permission.ADMIN, "products", "Product", id, product_column="id"
+        )
         forget_app_keys()
         return deleted

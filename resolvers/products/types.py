@@ -394,7 +394,8 @@ async def _products_with_data(ctx: Context, pks: list[int]) -> list[bool]:
     rows = await ctx.db.fetch(
         """SELECT p.id, EXISTS (SELECT 1 FROM event_hours h WHERE h.account_id = $2 AND h.product_id = p.id
                                 AND h.key = '' AND h.rows > 0)
-                     OR EXISTS (SELECT 1 FROM sessions s WHERE s.product_id = p.id) AS has_data
+                     OR EXISTS (SELECT 1 FROM sessions s WHERE s.product_id = p.id AND s.account_id = $2)
+                        AS has_data
            FROM unnest($1::bigint[]) AS p(id)""",
         list(dict.fromkeys(pks)),
         # whether data came, not the data: for credentials that read products as for those that read stats

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
+from typing import Any
 
 import strawberry
 from strawberry.scalars import JSON
@@ -22,6 +23,7 @@ from resolvers.people.search import REPORT_TYPE, check_people_search, column_hea
 from resolvers.products.types import require_product_pk
 from resolvers.reports.runs import RUN_COLUMNS, ReportRun
 from resolvers.reports.types import REPORT_COLUMNS, Report, load_report
+from resolvers.scope import product_scope_sql
 
 MAX_DEFINITION_BYTES = 256 * 1024
 
@@ -40,7 +42,7 @@ class CreateReportInput:
     type: str
     definition: JSON = strawberry.field(default_factory=dict)
     product_id: strawberry.ID | None = strawberry.field(
-        default=None, description="Null: account-wide report."
+        default=None, description="Null: account-wide report (not with a token limited to some products)."
     )
 
 
@@ -59,8 +61,13 @@ class ReportMutations:
     )
     async def create_report(self, info: strawberry.Info, input: CreateReportInput) -> Report:
         ctx = ctx_of(info)
-        principal = ctx.require(Permission.WRITE)
-        product = None if input.product_id is None else await require_product_pk(ctx, input.product_id)
+        if input.product_id is None:
+            # an account-wide report is the whole account's, which a token limited to some products is not
+            principal = ctx.require_whole_account(Permission.WRITE)
+            product = None
+        else:
+            principal = ctx.require(Permission.WRITE)
+            product = await require_product_pk(ctx, input.product_id)
         kind = check_text("type", input.type, max_length=50)
         definition = _check_definition(input.definition)
         if kind == REPORT_TYPE:
@@ -153,10 +160,12 @@ class ReportMutations:
 
 async def _poll(ctx: Context, pk: int) -> ReportRun:
     principal = ctx.require(Permission.READ)
+    params: list[Any] = [pk, principal.account_id]
+    scope = product_scope_sql(ctx, params)
     row = await ctx.db.fetchrow(
-        f"UPDATE report_runs AS t SET polls = t.polls + 1 WHERE t.id = $1 AND t.account_id = $2 RETURNING {RUN_COLUMNS}",
-        pk,
-        principal.account_id,
+        f"UPDATE report_runs AS t SET polls = t.polls + 1 WHERE t.id = $1 AND t.account_id = $2{scope} "
+        f"RETURNING {RUN_COLUMNS}",
+        *params,
     )
     if row is None:
         raise NotFound("ReportRun")

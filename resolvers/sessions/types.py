@@ -90,7 +90,7 @@ SESSION_JSON = {
     "startedAt": json_leaves.timestamp("t.started_at"),
     "duration": json_leaves.integer("t.duration"),
     "endedAt": json_leaves.timestamp("t.ended_at"),
-    "deviceId": json_leaves.device_key("t.device_id"),
+    "deviceId": json_leaves.device_key("t.device_id", required=True),
     "userId": latest_alias_of("t.device_id"),
 }
 SESSION_CURSORS = {"t.started_at": json_leaves.timestamp_cursor_value("t.started_at")}

@@ -13,7 +13,7 @@ from resolvers.inputs import check_text
 from resolvers.payloads import DeletePayload, delete_owned
 from resolvers.products.types import require_product_pk
 from resolvers.tokens.store import issue_token
-from resolvers.tokens.types import TOKEN_COLUMNS, ApiToken, PermissionEnum
+from resolvers.tokens.types import TOKEN_COLUMNS, TOKEN_PRODUCTS, ApiToken, PermissionEnum
 
 
 @strawberry.type(description="A new token: `secret` is shown now and never again.")
@@ -60,6 +60,17 @@ class TokenMutations:
         assert row is not None
         return CreateTokenPayload(token=ApiToken.from_row(row), secret=issued.secret)
 
-    @strawberry.mutation(description="Revoke an API token.")
+    @strawberry.mutation(
+        description="Revoke an API token. A caller limited to some products revokes only tokens limited to some of "
+        "those (itself included)."
+    )
     async def delete_token(self, info: strawberry.Info, id: strawberry.ID) -> DeletePayload:
-        return await delete_owned(ctx_of(info), Permission.ADMIN, "api_tokens", "ApiToken", id)
+        return await delete_owned(
+            ctx_of(info),
+            Permission.ADMIN,
+            "api_tokens",
+            "ApiToken",
+            id,
+            product_column="",
+            products_sql=TOKEN_PRODUCTS,
+        )

@@ -50,8 +50,20 @@ class ApiToken(Node):
 
 TOKEN_COLUMNS = "t.id, t.name, t.permissions, t.product_ids, t.created_at, t.last_used_at"
 TOKEN_ORDER = Order("t.id", descending=False)
-TOKENS = Listing("api_tokens", "account_id", TOKEN_COLUMNS, ApiToken.from_row, product_column="")
-TOKEN_BY_ID = ById("api_tokens", TOKEN_COLUMNS, ApiToken.from_row, product_column="")
+# the products a token may use (NULL: every product): a token limited to some products sees and revokes only
+# the tokens limited to some of its own, as it makes no wider one (`createToken`)
+TOKEN_PRODUCTS = "t.product_ids"
+TOKENS = Listing(
+    "api_tokens",
+    "account_id",
+    TOKEN_COLUMNS,
+    ApiToken.from_row,
+    product_column="",
+    products_sql=TOKEN_PRODUCTS,
+)
+TOKEN_BY_ID = ById(
+    "api_tokens", TOKEN_COLUMNS, ApiToken.from_row, product_column="", products_sql=TOKEN_PRODUCTS
+)
 
 
 async def load_token(ctx: Context, pk: int) -> ApiToken | None:

@@ -37,6 +37,9 @@ def test_bootstrap_on_embedded_postgres_is_idempotent(tmp_path: Path) -> None:
     )
     assert json.loads(second.stdout) == credentials
     assert oct((tmp_path / "credentials-default.json").stat().st_mode & 0o777) == "0o600"
+    # the file the README points newcomers to holds the credentials, not an empty GraphQL address
+    saved = json.loads((tmp_path / "credentials-default.json").read_text())
+    assert saved == {key: value for key, value in credentials.items() if key != "graphql_url"}
 
 
 @pytest.fixture

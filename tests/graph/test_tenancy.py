@@ -189,3 +189,67 @@ async def test_missing_or_invalid_token_is_401_json(http: aiohttp.ClientSession,
             assert "data" not in body
             assert body["errors"][0]["message"].startswith(("Authentication required", "Invalid token"))
             assert r.headers["WWW-Authenticate"].startswith("Bearer")
+
+
+async def test_rows_pointing_at_another_account_reveal_nothing_of_it(
+    http: aiohttp.ClientSession, server: Server, db: Database, tenant: Tenant, foreign: Foreign
+) -> None:
+    """Rows of A that name B's rows (events and sessions carry no foreign key to devices; a row written wrongly
+    or by hand) are read as if B's rows did not exist, whichever way a list is built (PostgreSQL's JSON or
+    Python's objects), and count nothing of B's for A."""
+    b = foreign.tenant.account_pk
+    b_device = await db.fetchval("SELECT min(id) FROM devices WHERE account_id = $1", b)
+    a_device = await db.fetchval(
+        """INSERT INTO devices (account_id, product_id, device_key, first_seen, last_seen)
+           VALUES ($1, $2, 'mine', now(), now()) RETURNING id""",
+        tenant.account_pk,
+        tenant.product_pk,
+    )
+    await db.execute(
+        """INSERT INTO events (account_id, product_id, device_id, key, occurred_at) VALUES ($1, $2, $3, 'k', now())""",
+        tenant.account_pk,
+        tenant.product_pk,
+        b_device,
+    )
+    # B's rows naming A's product and A's person: not A's data
+    await db.execute(
+        """INSERT INTO events (account_id, product_id, device_id, key, occurred_at) VALUES ($1, $2, $3, 'b', now())""",
+        b,
+        tenant.product_pk,
+        a_device,
+    )
+    await db.execute(
+        "INSERT INTO sessions (account_id, product_id, device_id, started_at) VALUES ($1, $2, $3, now())",
+        b,
+        tenant.product_pk,
+        b_device,
+    )
+    events = await gql(
+        http,
+        server,
+        """{ products { nodes { hasData events { nodes { key deviceId } }
+                                devices(where: {events: [{key: "b"}]}) { nodes { deviceId } } } } }""",
+        token=tenant.token,
+    )
+    assert events.errors is None, events.body
+    [product] = events.data["products"]["nodes"]
+    assert product["events"]["nodes"] == [{"key": "k", "deviceId": None}]
+    assert product["devices"]["nodes"] == [] and product["hasData"] is True  # A's own event
+    await db.execute(
+        "DELETE FROM events WHERE account_id = $1 AND product_id = $2", tenant.account_pk, tenant.product_pk
+    )
+    await db.execute(
+        "INSERT INTO sessions (account_id, product_id, device_id, started_at) VALUES ($1, $2, $3, now())",
+        tenant.account_pk,
+        tenant.product_pk,
+        b_device,
+    )
+    sessions = await gql(
+        http, server, "{ products { nodes { hasData sessions { nodes { deviceId } } } } }", token=tenant.token
+    )
+    # the session's device is not found (a non-null field fails), and nothing of B is in the reply
+    assert sessions.errors and sessions.errors[0]["extensions"]["code"] == "NOT_FOUND", sessions.body
+    assert "dev-" not in str(sessions.body)
+    await db.execute("DELETE FROM sessions WHERE account_id = $1", tenant.account_pk)
+    alone = await gql(http, server, "{ products { nodes { hasData } } }", token=tenant.token)
+    assert alone.data["products"]["nodes"] == [{"hasData": False}]  # B's session of A's product is not A's
