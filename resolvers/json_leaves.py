@@ -6,6 +6,8 @@ must give, for every row, the very value graphql-core would answer: strings and 
 are; timestamps are written like `datetime.isoformat()` in UTC; global ids like `resolvers.node`. Where a
 value may not be representable the same way (a timestamp outside Python's years), `exact` is the SQL
 condition under which it is, and a page with a row failing it is loaded the ordinary way instead.
+A value read from another table by a few columns of the row (a `Lookup`: the device's key, the person's newest
+alias) is read once per distinct value of those columns in a page, not once per row (see `json_pages`).
 Floats and JSON are left out on purpose: PostgreSQL writes `3.0` as `3` and `NaN` as a string, where the
 graph answers `3.0` and an error.
 """
@@ -16,11 +18,34 @@ from dataclasses import dataclass
 
 
 @dataclass(frozen=True)
+class Lookup:
+    """A value read from another table by a few columns of the row: `template`, a scalar SQL expression with
+    `{0}`, `{1}`, ... standing for the `keys` (SQL expressions over the listed table, alias `t`).
+
+    A page has few distinct keys for many rows (1,000 events, a hundred devices), and PostgreSQL runs a scalar
+    subquery once per row, so a page built in PostgreSQL looks each distinct key up once and joins the values
+    back to its rows by equality. The value must therefore be null when a key is null, as a lookup by equality
+    is; and the template holds no other braces. `required`: the value of a non-null field, where a row whose
+    lookup finds nothing is not exact (its page is read the ordinary way, which reports what is missing)."""
+
+    template: str
+    keys: tuple[str, ...]
+    required: bool = False
+
+    def over(self, *columns: str) -> str:
+        """The lookup's SQL with these expressions for its keys."""
+        return self.template.format(*columns)
+
+
+@dataclass(frozen=True)
 class JsonLeaf:
-    """A JSON-valued SQL expression over the listed table (alias `t`), and when it is exact (None: always)."""
+    """A JSON-valued SQL expression over the listed table (alias `t`), and when it is exact (None: always).
+
+    For a value read from another table, `lookup` says how (`sql` and `exact` are the same lookup for one row)."""
 
     sql: str
     exact: str | None = None
+    lookup: Lookup | None = None
 
 
 def text(column: str) -> JsonLeaf:
@@ -62,13 +87,24 @@ def global_id(type_name: str, column: str = "t.id") -> JsonLeaf:
     )
 
 
+def looked_up(template: str, *keys: str, required: bool = False) -> JsonLeaf:
+    """A text value read from another table by `keys`, columns of the row (see `Lookup`)."""
+    lookup = Lookup(template, keys, required)
+    sql = lookup.over(*keys)
+    return JsonLeaf(sql, f"({sql} IS NOT NULL)" if required else None, lookup)
+
+
 def device_key(column: str, required: bool = False) -> JsonLeaf:
     """The id a device's SDK sent (`Device.deviceId`) for a column holding the device's row id, of the row's own
     account only: rows carry no foreign key to devices, and a device of another account is not found, as the
     graph's loader does not find it. `required` (a non-null field): a row whose device is not found is not exact,
     so its page is read the ordinary way, which reports the device as not found."""
-    sql = f"(SELECT d.device_key FROM devices d WHERE d.id = {column} AND d.account_id = t.account_id)"
-    return JsonLeaf(sql, f"({sql} IS NOT NULL)" if required else None)
+    return looked_up(
+        "(SELECT d.device_key FROM devices d WHERE d.id = {0} AND d.account_id = {1})",
+        column,
+        "t.account_id",
+        required=required,
+    )
 
 
 # -- cursors: what `resolvers.pagination.encode_cursor` writes, url-safe base64 of json.dumps([value, id]) --

@@ -162,13 +162,19 @@ DEVICE_ORDER = Order("t.last_seen", kind=datetime)
 # properties (JSON) is built the Python way: see resolvers.json_leaves
 
 
-def latest_alias_sql(person: str) -> str:
+def latest_alias_sql(person: str, account: str = "t.account_id") -> str:
     """The newest identity of the person `person` (an SQL expression of its id) besides its own id, its current
     user (ties: as `load_identities` orders them); null when it has none."""
     return (
-        "(SELECT i.identity FROM person_identities i WHERE i.account_id = t.account_id "
+        f"(SELECT i.identity FROM person_identities i WHERE i.account_id = {account} "
         f"AND i.person_id = {person} AND i.kind <> 'primary' ORDER BY i.created_at DESC, i.key DESC LIMIT 1)"
     )
+
+
+def latest_alias_of(person: str) -> json_leaves.JsonLeaf:
+    """`latest_alias_sql` as the leaf of rows pointing at a person (events, sessions: `userId`), looked up once
+    per person of a page (`json_leaves.Lookup`)."""
+    return json_leaves.looked_up(latest_alias_sql("{0}", "{1}"), person, "t.account_id")
 
 
 LATEST_ALIAS_SQL = latest_alias_sql("t.id")

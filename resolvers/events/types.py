@@ -13,7 +13,7 @@ from strawberry.scalars import JSON
 from gateway.execution.fast_path import cheap_field
 from resolvers import json_leaves
 from resolvers.context import Context, ctx_of
-from resolvers.devices.types import latest_alias_sql
+from resolvers.devices.types import latest_alias_of
 from resolvers.errors import found
 from resolvers.node import Node, register_node, to_global_id
 from resolvers.pagination import ById, Listing, Order
@@ -138,7 +138,7 @@ EVENT_JSON = {
     "referrer": json_leaves.text("t.referrer"),
     "isPageview": json_leaves.flag("t.path IS NOT NULL"),
     "deviceId": json_leaves.device_key("t.device_id"),
-    "userId": json_leaves.text(latest_alias_sql("t.device_id")),
+    "userId": latest_alias_of("t.device_id"),
     "sessionId": json_leaves.global_id("Session", "t.session_id"),
     "segmentationText": json_leaves.text("t.segmentation::text"),
 }

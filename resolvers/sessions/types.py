@@ -11,7 +11,7 @@ import strawberry
 from gateway.execution.fast_path import prefetchable
 from resolvers import json_leaves
 from resolvers.context import Context, ctx_of
-from resolvers.devices.types import latest_alias_sql
+from resolvers.devices.types import latest_alias_of
 from resolvers.errors import found
 from resolvers.node import Node, register_node
 from resolvers.pagination import ById, Connection, Listing, Order, page_request
@@ -91,7 +91,7 @@ SESSION_JSON = {
     "duration": json_leaves.integer("t.duration"),
     "endedAt": json_leaves.timestamp("t.ended_at"),
     "deviceId": json_leaves.device_key("t.device_id", required=True),
-    "userId": json_leaves.text(latest_alias_sql("t.device_id")),
+    "userId": latest_alias_of("t.device_id"),
 }
 SESSION_CURSORS = {"t.started_at": json_leaves.timestamp_cursor_value("t.started_at")}
 PRODUCT_SESSIONS = Listing(

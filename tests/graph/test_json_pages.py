@@ -25,6 +25,7 @@ from resolvers import pagination
 from resolvers.context import Context
 from resolvers.events.types import PRODUCT_EVENTS
 from resolvers.pagination import Order, PageRequest
+from resolvers.people.erasure import erase_people
 from resolvers.schema import schema
 from tests.conftest import Server, Tenant, gql, new_tenant
 from tests.graph.seed import seed_product_tree
@@ -206,6 +207,18 @@ CASES: list[tuple[str, dict[str, Any], int]] = [
     (
         """{ products(first: 1) { nodes { events(first: 60) { nodes { key deviceId userId } }
              sessions(first: 20) { nodes { deviceId userId } } devices(first: 10) { nodes { latestAlias } } } } }""",
+        {},
+        1,
+    ),
+    # ... looked up once per device of a page, in child connections too, beside edges' cursors
+    (
+        """{ products(first: 5) { nodes { devices(first: 10) { nodes { deviceId sessions(first: 2) { nodes {
+             userId deviceId events(first: 3) { nodes { deviceId key userId } } } } } } } } }""",
+        {},
+        1,
+    ),
+    (
+        "{ products(first: 5) { nodes { events(first: 7) { edges { cursor node { userId key deviceId } } } } } }",
         {},
         1,
     ),
@@ -425,3 +438,108 @@ def test_raw_json_is_written_as_it_is_by_both_encoders() -> None:
     assert json.loads(beyond) == {
         "data": {"nodes": [{"key": "a", "n": 1}, {"key": 'é " \u2028', "n": None}], "big": 2**70}
     }
+
+
+async def test_looked_up_values_of_rows_without_a_person(
+    db: Database, tenant: Tenant, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Events and sessions whose device is none, gone, erased or another account's: `deviceId` and `userId` are
+    null, as the Python path answers (it loads devices and identities of the caller's account)."""
+    account, product = tenant.account_pk, tenant.product_pk
+    stranger = await new_tenant(db)
+
+    async def person(account: int, product: int, key: str, alias: str | None) -> int:
+        device = int(
+            await db.fetchval(
+                """INSERT INTO devices (account_id, product_id, device_key, first_seen, last_seen)
+                   VALUES ($1, $2, $3, now(), now()) RETURNING id""",
+                account,
+                product,
+                key,
+            )
+        )
+        if alias is not None:
+            await db.execute(
+                """INSERT INTO person_identities (account_id, product_id, key, identity, person_id, kind)
+                   VALUES ($1, $2, lower($3), $3, $4, 'alias')""",
+                account,
+                product,
+                alias,
+                device,
+            )
+        return device
+
+    kept = await person(account, product, "kept", "Kept User")
+    gone = await person(account, product, "gone", "Gone User")
+    erased = await person(account, product, "erased", "Erased User")
+    elsewhere = await person(stranger.account_pk, stranger.product_pk, "elsewhere", "Someone Else")
+    devices = [kept, None, gone, erased, elsewhere, kept]
+    for n, device in enumerate(devices):
+        await db.execute(
+            """INSERT INTO events (account_id, product_id, device_id, key, occurred_at)
+               VALUES ($1, $2, $3, $4, '2026-03-01'::timestamptz + $5 * interval '1 minute')""",
+            account,
+            product,
+            device,
+            f"event {n}",
+            n,
+        )
+        if device not in (
+            None,
+            elsewhere,
+        ):  # (a session's device is of its account: Session.deviceId is not null)
+            await db.execute(
+                """INSERT INTO sessions (account_id, product_id, device_id, started_at)
+                   VALUES ($1, $2, $3, '2026-03-01'::timestamptz + $4 * interval '1 minute')""",
+                account,
+                product,
+                device,
+                n,
+            )
+    # events carry no foreign key: the person's row may go without them (an erasure takes them along)
+    await db.execute("DELETE FROM devices WHERE id = $1", gone)
+    assert (await erase_people(db, account, ["Erased User"], None)).events == 1
+
+    query = """{ products(first: 1) { nodes { events(first: 10) { nodes { key deviceId userId } }
+                 sessions(first: 10) { nodes { deviceId userId events(first: 2) { nodes { deviceId } } } } } } }"""
+    projected, plain, built = await _both(db, tenant, monkeypatch, query, {})
+    assert projected == plain and built == 1
+    events = orjson.loads(projected)["data"]["products"]["nodes"][0]["events"]["nodes"]
+    assert [(e["key"], e["deviceId"], e["userId"]) for e in events] == [
+        ("event 5", "kept", "Kept User"),
+        ("event 4", None, None),
+        ("event 2", None, None),
+        ("event 1", None, None),
+        ("event 0", "kept", "Kept User"),
+    ]
+
+
+async def test_each_device_of_a_page_is_looked_up_once(
+    db: Database, shop: Tenant, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A page's device keys and users are read once per device, not once per row (`json_leaves.Lookup`)."""
+    statements: list[tuple[str, tuple[Any, ...]]] = []
+    fetch = Database.fetch
+
+    async def capturing(self: Database, sql: Any, *args: Any) -> Any:
+        statements.append((sql, args))
+        return await fetch(self, sql, *args)
+
+    query = "{ products(first: 1) { nodes { events(first: 50) { nodes { key deviceId userId } } } } }"
+    with monkeypatch.context() as patch:
+        patch.setattr(Database, "fetch", capturing)
+        projected, plain, built = await _both(db, shop, monkeypatch, query, {})
+    assert projected == plain and built == 1
+    events = orjson.loads(projected)["data"]["products"]["nodes"][0]["events"]["nodes"]
+    devices = {event["deviceId"] for event in events}
+    assert len(events) == 50 and 1 < len(devices) < 50
+    sql, args = next((sql, args) for sql, args in statements if "json_agg" in sql)
+    plan = await db.fetchval(f"EXPLAIN (ANALYZE, FORMAT JSON) {sql}", *args)  # json: decoded by the pool
+
+    def scans(node: dict[str, Any]) -> list[dict[str, Any]]:
+        found = [node] if node.get("Relation Name") in ("devices", "person_identities") else []
+        return found + [scan for child in node.get("Plans", ()) for scan in scans(child)]
+
+    looked_up = scans(plan[0]["Plan"])
+    assert {scan["Relation Name"] for scan in looked_up} == {"devices", "person_identities"}
+    assert all(scan["Actual Loops"] == len(devices) for scan in looked_up), looked_up
