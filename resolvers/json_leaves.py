@@ -7,7 +7,7 @@ are; timestamps are written like `datetime.isoformat()` in UTC; global ids like 
 value may not be representable the same way (a timestamp outside Python's years), `exact` is the SQL
 condition under which it is, and a page with a row failing it is loaded the ordinary way instead.
 A value read from another table by a few columns of the row (a `Lookup`: the device's key, the person's newest
-alias) is read once per distinct value of those columns in a page, not once per row (see `json_pages`).
+alias) is read once per distinct value of those columns in a page, not once per row (see `lookups`).
 Floats and JSON are left out on purpose: PostgreSQL writes `3.0` as `3` and `NaN` as a string, where the
 graph answers `3.0` and an error.
 """

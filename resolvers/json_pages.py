@@ -6,8 +6,8 @@ to tell whether there is a next page), numbered in the page's order, each with i
 the leaves as `json_leaves` writes them and, for each child connection the items select, the child's page
 built the same way one level down (a LATERAL subquery per row, so the statement count stays one). Leaves
 read from other tables by a few columns of the row (`json_leaves.Lookup`: an event's device key and user) are
-read once per distinct key of the page and joined back to its rows. Every value, response names included, is a
-parameter; the SQL text comes from the listings only.
+read once per distinct key of the page and joined back to its rows (`lookups`). Every value, response names
+included, is a parameter; the SQL text comes from the listings only.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from gateway.execution.fast_path import LeafListSelection
-from resolvers import json_leaves
+from resolvers import json_leaves, lookups
 
 if TYPE_CHECKING:
     from resolvers.context import Context
@@ -61,20 +61,17 @@ def page_rows(
     leaves = [(name, listing.json_leaves[name]) for _, name in selection.leaves if name != "__typename"]
     if any(name == "cursor" for _, name in selection.edge):
         leaves.append(("cursor", json_leaves.cursor(listing.json_cursors[request.order.column])))
-    # (a lookup's exactness is told by its value, see `_looked_up`)
+    # (a required lookup's exactness is told by its value: see `checks` below)
     exact = [leaf.exact for _, leaf in leaves if leaf.exact is not None and leaf.lookup is None]
-    # the leaves looked up in other tables (their indexes), by the lookups' keys (see `_looked_up`)
-    lookups: dict[tuple[str, ...], list[tuple[int, json_leaves.Lookup]]] = {}
-    for i, (_, leaf) in enumerate(leaves):
-        if leaf.lookup is not None:
-            lookups.setdefault(leaf.lookup.keys, []).append((i, leaf.lookup))
+    # the leaves looked up in other tables (their indexes), by the lookups' keys (see `lookups`)
+    looked = lookups.by_keys((i, leaf.lookup) for i, (_, leaf) in enumerate(leaves))
     columns = [
         "t.id",
         f"{request.order.column} AS _s",
         f"row_number() OVER (ORDER BY {order}) AS _r",
         f"({' AND '.join(exact) or 'true'}) AS _e",
         *(f"{leaf.sql} AS _f{i}" for i, (_, leaf) in enumerate(leaves) if leaf.lookup is None),
-        *(f"{key} AS _k{g}_{k}" for g, keys in enumerate(lookups) for k, key in enumerate(keys)),
+        *lookups.key_columns(looked),
     ]
     where = listing.where_sql(ctx, request, params)
     limit = _param(params, request.first + 1 if request.first else 0)
@@ -84,9 +81,15 @@ def page_rows(
     )
     leaf_values = [f"{rows}._f{i}" for i in range(len(leaves))]
     checks = [f"{rows}._e"]
-    head, source = (
-        _looked_up(inner, lookups, rows, depth, leaf_values, checks) if lookups else ("", f"({inner}) {rows}")
-    )
+    head, source = "", f"({inner}) {rows}"
+    if looked:
+        head, source, found = lookups.looked_up_once(inner, looked, rows, depth)
+        for i, value in found.items():
+            leaf_values[i] = value
+        # a required value that was not found: the row is not exact
+        checks += [
+            f"{found[i]} IS NOT NULL" for group in looked.values() for i, lookup in group if lookup.required
+        ]
     values: dict[str, str] = {}
     joins = ""
     for j, (response_name, _name, plan) in enumerate(selection.children):
@@ -116,45 +119,6 @@ def page_rows(
         f"{head}SELECT {rows}.id, {rows}._s, {rows}._r, {item} AS _v, "
         f"({' AND '.join(checks)}) AS _x FROM {source}{joins}"
     )
-
-
-def _looked_up(
-    inner: str,
-    lookups: dict[tuple[str, ...], list[tuple[int, json_leaves.Lookup]]],
-    rows: str,
-    depth: int,
-    leaf_values: list[str],
-    checks: list[str],
-) -> tuple[str, str]:
-    """The page's rows (`inner`, keys of lookups in columns _k{g}_{k}) with the leaves looked up in other tables
-    (`lookups`: keys -> the leaves' indexes and lookups), each distinct key of the page looked up once: the
-    common tables of the statement (its WITH) and its FROM; `leaf_values` is told where those leaves are, and
-    `checks` gains the conditions of the required ones (a row whose lookup found nothing is not exact).
-
-    PostgreSQL runs a scalar subquery once per row. Joined to each row (LATERAL), it caches the subquery's rows
-    by key (Memoize) only when its statistics promise repeated keys, and it looks up every row of the list
-    before the page's LIMIT when the page must be sorted. The page's distinct keys are looked up in a
-    materialized common table, which PostgreSQL computes once, whatever the plan of the join back (a derived
-    table would be computed again each time a nested loop rescanned it). A null key finds nothing, as the
-    lookup itself would (`json_leaves.Lookup`)."""
-    tables = [f"{rows} AS ({inner})"]
-    source = rows
-    for g, (keys, looked) in enumerate(lookups.items()):
-        found = f"l{depth}_{g}"
-        key_columns = [f"_k{g}_{k}" for k in range(len(keys))]
-        values = ", ".join(
-            f"{lookup.over(*(f'_keys.{c}' for c in key_columns))} AS _f{i}" for i, lookup in looked
-        )
-        distinct = ", ".join(f"{rows}.{c}" for c in key_columns)
-        tables.append(
-            f"{found} AS MATERIALIZED (SELECT _keys.*, {values} FROM (SELECT DISTINCT {distinct} FROM {rows}) _keys)"
-        )
-        source += f" LEFT JOIN {found} ON " + " AND ".join(f"{found}.{c} = {rows}.{c}" for c in key_columns)
-        for i, lookup in looked:
-            leaf_values[i] = f"{found}._f{i}"
-            if lookup.required:
-                checks.append(f"{found}._f{i} IS NOT NULL")
-    return f"WITH {', '.join(tables)} ", source
 
 
 def _edge(selection: LeafListSelection, node: str, cursor: str, params: list[Any]) -> str:

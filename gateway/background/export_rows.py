@@ -8,7 +8,7 @@ are made (`ChunkWriter`), with chunk 0 reserved for a format whose first bytes a
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,10 +17,11 @@ from gateway.background.export_chunks import ChunkWriter
 from gateway.background.export_formats import export_format
 from gateway.db.pool import Database
 from gateway.db.writes_in_progress import wait_for_writes
+from resolvers import lookups
 from resolvers.context import Context
-from resolvers.exports.sources import list_source
+from resolvers.exports.sources import ExportField, list_source
 from resolvers.exports.summaries import summary_source
-from resolvers.pagination import PageRequest, tables_written_since
+from resolvers.pagination import Listing, PageRequest, tables_written_since
 
 CHUNK = 5000
 # how long a job waits for the writes in progress before a list of what changed since a time
@@ -41,14 +42,42 @@ class Written:
     last_id: int | None
 
 
-def _columns(job: Any, fields: Any) -> tuple[list[tuple[str | None, str]], list[str], list[str], list[Any]]:
-    """(columns, their SQL, their types, (index, value) of the columns that hold one value in every row)."""
+def _columns(
+    job: Any, fields: Mapping[str, ExportField]
+) -> tuple[list[tuple[str | None, str]], list[ExportField | None], list[str], list[Any]]:
+    """(columns, their fields (None: a column of no field), their types, (index, value) of the columns that
+    hold one value in every row)."""
     columns = [(column[0], column[1]) for column in job.fields]
     constants = [column[2] if len(column) > 2 else None for column in job.fields]
-    expressions = ["NULL" if field is None else fields[field].sql for field, _ in columns]
-    types = ["text" if field is None else fields[field].type for field, _ in columns]
+    chosen = [None if field is None else fields[field] for field, _ in columns]
+    types = ["text" if field is None else field.type for field in chosen]
     fill = [(i, value) for i, value in enumerate(constants) if value is not None]
-    return columns, expressions, types, fill
+    return columns, chosen, types, fill
+
+
+def chunk_sql(
+    listing: Listing[Any], request: PageRequest, chosen: list[ExportField | None], where: str, limit: str
+) -> str:
+    """The statement of a chunk of a list (its parent `$1`, its conditions `where`, `limit` rows): the chosen
+    fields as c0, c1, ... (NULL for a column of none), then _sort and _id (the key of the next chunk), in the
+    list's order. A field read from another table (`ExportField.lookup`: an event's device key and user) is read
+    once per distinct key of the chunk, not once per row (`resolvers/lookups.py`)."""
+    order = listing.order_sql(request)
+    looked = lookups.by_keys((i, None if field is None else field.lookup) for i, field in enumerate(chosen))
+    columns = [
+        f"{'NULL' if field is None else field.sql} AS c{i}"
+        for i, field in enumerate(chosen)
+        if field is None or field.lookup is None
+    ]
+    columns += [f"{request.order.column} AS _sort", "t.id AS _id"]
+    rows = f"FROM {listing.table} t {listing.join} WHERE {listing.parent_sql} = $1{where} "
+    rows += f"ORDER BY {order} LIMIT {limit}"
+    if not looked:
+        return f"SELECT {', '.join(columns)} {rows}"
+    columns += [*lookups.key_columns(looked), f"row_number() OVER (ORDER BY {order}) AS _r"]
+    head, source, found = lookups.looked_up_once(f"SELECT {', '.join(columns)} {rows}", looked, "r", 0)
+    values = ", ".join(f"{found.get(i, f'r.c{i}')} AS c{i}" for i in range(len(chosen)))
+    return f"{head}SELECT {values}, r._sort, r._id FROM {source} ORDER BY r._r"
 
 
 def job_principal(job: Any) -> Principal:
@@ -64,8 +93,10 @@ async def write_summary_export(db: Database, job: Any) -> Written:
     source = summary_source(
         job.kind, job.account_id, job.product_ids or [job.product_id], job.filter, job.since, job.until
     )
-    columns, expressions, types, fill = _columns(job, source.fields)
-    selected = ", ".join(f"{sql} AS c{i}" for i, sql in enumerate(expressions))
+    columns, chosen, types, fill = _columns(job, source.fields)
+    selected = ", ".join(
+        f"{'NULL' if field is None else field.sql} AS c{i}" for i, field in enumerate(chosen)
+    )
     rows = await db.fetch(source.sql.format(columns=selected), *source.params)
     file = export_format(job.format, [header for _, header in columns], types, SUMMARY_TITLES[job.kind])
     chunks = await ChunkWriter(db, job.id, job.attempt, reserve_head=file.reserves_head).start()
@@ -91,9 +122,8 @@ async def write_listed_export(db: Database, job: Any, progress: Progress) -> Wri
         return await write_person_data(db, job)
     source = list_source(job.kind, job.product_id, job.filter, job.since, job.until)
     ctx = Context(db=db, principal=job_principal(job))
-    columns, expressions, types, fill = _columns(job, source.fields)
+    columns, chosen, types, fill = _columns(job, source.fields)
     listing = source.listing
-    selected = ", ".join(f"{sql} AS c{i}" for i, sql in enumerate(expressions))
     request = PageRequest(first=CHUNK, after=None, order=source.order, conditions=source.conditions)
 
     # a list of what changed since a time: the writes in progress first (a job may wait longer than a request)
@@ -112,11 +142,7 @@ async def write_listed_export(db: Database, job: Any, progress: Progress) -> Wri
         params = [source.parent_id]
         where = listing.where_sql(ctx, request, params)
         params.append(CHUNK)
-        rows = await db.fetch(
-            f"SELECT {selected}, {source.order.column} AS _sort, t.id AS _id FROM {listing.table} t {listing.join} "
-            f"WHERE {listing.parent_sql} = $1{where} ORDER BY {listing.order_sql(request)} LIMIT ${len(params)}",
-            *params,
-        )
+        rows = await db.fetch(chunk_sql(listing, request, chosen, where, f"${len(params)}"), *params)
         if not rows:
             break
         batch = [list(row.values())[:width] for row in rows]

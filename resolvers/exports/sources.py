@@ -18,30 +18,40 @@ from strawberry.utils.str_converters import to_camel_case
 
 from gateway.ingest.rules import METRIC_COLUMNS
 from resolvers import json_leaves
-from resolvers.devices.types import ALIASES_SQL, LATEST_ALIAS_SQL, PROPERTIES_BY_SOURCE_SQL, latest_alias_sql
+from resolvers.devices.types import ALIASES_SQL, LATEST_ALIAS_SQL, PROPERTIES_BY_SOURCE_SQL, latest_alias_of
 from resolvers.errors import UserError
 from resolvers.pagination import Condition, Listing, Order
 
 
 @dataclass(frozen=True)
 class ExportField:
-    """A field of an exported row: its SQL (over the listed table, alias `t`) and the type of its values."""
+    """A field of an exported row: its SQL (over the listed table, alias `t`) and the type of its values.
+
+    A value read from another table by a few columns of the row has its `lookup` too (`sql` is the same lookup
+    for one row): a chunk looks each distinct key up once (`resolvers/lookups.py`)."""
 
     sql: str
     # text, int, float, time (timestamptz), json (text of a JSON value), bool
     type: str
+    lookup: json_leaves.Lookup | None = None
 
 
 def _text(sql: str) -> ExportField:
     return ExportField(sql, "text")
 
 
+def _looked_up(leaf: json_leaves.JsonLeaf) -> ExportField:
+    """The text value of a leaf read from another table (the graph's own, `json_leaves.Lookup`)."""
+    assert leaf.lookup is not None
+    return ExportField(leaf.sql, "text", leaf.lookup)
+
+
 EVENT_FIELDS: Mapping[str, ExportField] = {
     "id": _text(json_leaves.global_id("Event").sql),
     "key": _text("t.key"),
     "timestamp": ExportField("t.occurred_at", "time"),
-    "deviceId": _text(json_leaves.device_key("t.device_id").sql),
-    "userId": _text(latest_alias_sql("t.device_id")),
+    "deviceId": _looked_up(json_leaves.device_key("t.device_id")),
+    "userId": _looked_up(latest_alias_of("t.device_id")),
     "sessionId": _text(json_leaves.global_id("Session", "t.session_id").sql),
     "segmentation": ExportField("t.segmentation::text", "json"),
     "count": ExportField("t.count", "int"),
@@ -54,8 +64,8 @@ EVENT_FIELDS: Mapping[str, ExportField] = {
 }
 SESSION_FIELDS: Mapping[str, ExportField] = {
     "id": _text(json_leaves.global_id("Session").sql),
-    "deviceId": _text(json_leaves.device_key("t.device_id").sql),
-    "userId": _text(latest_alias_sql("t.device_id")),
+    "deviceId": _looked_up(json_leaves.device_key("t.device_id")),
+    "userId": _looked_up(latest_alias_of("t.device_id")),
     "startedAt": ExportField("t.started_at", "time"),
     "endedAt": ExportField("t.ended_at", "time"),
     "duration": ExportField("t.duration", "int"),
