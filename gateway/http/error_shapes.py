@@ -134,21 +134,10 @@ async def error_shape_middleware(request: web.Request, handler: Handler) -> web.
         return _internal(request, "a cancellation escaped from a request's work")
     except Exception as error:
         if reply_started(request):
-            log.exception(
-                "reply cut short in request %s %s %s",
-                request.get(REQUEST_ID, ""),
-                request.method,
-                request.path,
-            )
+            log.exception("reply cut short in %s", _request_line(request))
             raise
         if is_outage(error):
-            log.warning(
-                "database unavailable in request %s %s %s: %s",
-                request.get(REQUEST_ID, ""),
-                request.method,
-                request.path,
-                error,
-            )
+            log.warning("database unavailable in %s: %s", _request_line(request), error)
             return unavailable(request)
         return _internal(request, "unhandled error")
 
@@ -163,8 +152,12 @@ def reply_started(request: web.BaseRequest) -> bool:
     return request.writer.output_size > 0
 
 
+def _request_line(request: web.Request) -> str:
+    """How a log line names a request: its id (which its reply carries), method and path."""
+    return f"request {request.get(REQUEST_ID, '')} {request.method} {request.path}"
+
+
 def _internal(request: web.Request, what: str) -> web.StreamResponse:
-    request_id = request.get(REQUEST_ID, "")
-    log.exception("%s in request %s %s %s", what, request_id, request.method, request.path)
+    log.exception("%s in %s", what, _request_line(request))
     shape = shape_of(request) or DEFAULT_SHAPE
     return shape.render(request, 500, INTERNAL_MESSAGE)
