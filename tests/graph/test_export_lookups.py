@@ -18,6 +18,7 @@ from resolvers.exports import sources
 from resolvers.people.erasure import erase_people
 from tests.adapters.followanalytics.test_exports import _export as fa_export
 from tests.conftest import Server, Tenant, gql, new_tenant
+from tests.graph.plans import lookup_scans
 from tests.graph.test_exports import _finished
 
 START = """mutation($p: ID!, $kind: ExportKind!, $format: ExportFormat!, $fields: [ExportFieldInput!]) {
@@ -218,13 +219,7 @@ async def test_each_device_of_a_chunk_is_looked_up_once(
         patch.setattr(Database, "fetch", capturing)
         await _file(http, server, tenant, "EVENTS", "CSV")
     sql, args = next((sql, args) for sql, args in statements if " FROM events t " in sql)
-    plan = await db.fetchval(f"EXPLAIN (ANALYZE, FORMAT JSON) {sql}", *args)  # json: decoded by the pool
-
-    def scans(node: dict[str, Any]) -> list[dict[str, Any]]:
-        found = [node] if node.get("Relation Name") in ("devices", "person_identities") else []
-        return found + [scan for child in node.get("Plans", ()) for scan in scans(child)]
-
-    looked_up = scans(plan[0]["Plan"])
+    looked_up = await lookup_scans(db, sql, args)
     assert {scan["Relation Name"] for scan in looked_up} == {"devices", "person_identities"}
     # 29 rows, 9 keys: 4 phones, another product's device, another account's, the deleted, the erased, and the
     # row of no device (its null key finds nothing)

@@ -28,6 +28,7 @@ from resolvers.pagination import Order, PageRequest
 from resolvers.people.erasure import erase_people
 from resolvers.schema import schema
 from tests.conftest import Server, Tenant, gql, new_tenant
+from tests.graph.plans import lookup_scans
 from tests.graph.seed import seed_product_tree
 
 AWKWARD_TEXTS = ['quote " and \\ backslash', "tab\tnew\nline\x01\x1f", "é 中文 🎉 \u2028", "</script>", ""]
@@ -534,12 +535,6 @@ async def test_each_device_of_a_page_is_looked_up_once(
     devices = {event["deviceId"] for event in events}
     assert len(events) == 50 and 1 < len(devices) < 50
     sql, args = next((sql, args) for sql, args in statements if "json_agg" in sql)
-    plan = await db.fetchval(f"EXPLAIN (ANALYZE, FORMAT JSON) {sql}", *args)  # json: decoded by the pool
-
-    def scans(node: dict[str, Any]) -> list[dict[str, Any]]:
-        found = [node] if node.get("Relation Name") in ("devices", "person_identities") else []
-        return found + [scan for child in node.get("Plans", ()) for scan in scans(child)]
-
-    looked_up = scans(plan[0]["Plan"])
+    looked_up = await lookup_scans(db, sql, args)
     assert {scan["Relation Name"] for scan in looked_up} == {"devices", "person_identities"}
     assert all(scan["Actual Loops"] == len(devices) for scan in looked_up), looked_up
