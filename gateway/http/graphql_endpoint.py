@@ -228,7 +228,7 @@ async def _serve(
     request: web.Request, state: AppState, media_type: str
 ) -> tuple[dict[str, Any], int, dict[str, str]]:
     """Run one request. The token is checked before anything a stranger could make costly: without one, the
-    document is only parsed (a bounded number of tokens) until it is known to be a `login`."""
+    document is only parsed (if it is at most LARGE_DOCUMENT characters) until it is known to be a `login`."""
     request_error = 400 if media_type == GRAPHQL_RESPONSE else 200
     params = await read_request(request, state.settings.limits.max_body_bytes)
     token = bearer_token(request.headers.get("Authorization"))
