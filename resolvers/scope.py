@@ -18,6 +18,16 @@ from typing import Any
 from resolvers.context import Context
 
 
+def within_scope(placeholder: str, product_column: str = "product_id", products_sql: str = "") -> str:
+    """The condition that the row (alias `t`) is within the products of `placeholder` (a bigint[]): its product
+    one of them (`product_column`), and every product it covers too (`products_sql`, a bigint[]; NULL, every
+    product of the account, is never contained)."""
+    conditions = [f"t.{product_column} = ANY({placeholder})"] if product_column else []
+    if products_sql:
+        conditions.append(f"({products_sql}) <@ {placeholder}")
+    return " AND ".join(conditions)
+
+
 def product_scope_sql(
     ctx: Context, params: list[Any], product_column: str = "product_id", products_sql: str = ""
 ) -> str:
@@ -27,9 +37,4 @@ def product_scope_sql(
     if scope is None or not (product_column or products_sql):
         return ""
     params.append(list(scope))
-    placeholder = f"${len(params)}::bigint[]"
-    sql = f" AND t.{product_column} = ANY({placeholder})" if product_column else ""
-    if products_sql:
-        # NULL (every product of the account) is never contained: the row is not the limited credential's
-        sql += f" AND ({products_sql}) <@ {placeholder}"
-    return sql
+    return " AND " + within_scope(f"${len(params)}::bigint[]", product_column, products_sql)

@@ -20,6 +20,7 @@ from gateway.db.pool import Database
 from gateway.state import state_of
 from resolvers.exports.types import EXPORT_PRODUCTS
 from resolvers.node import InvalidId, pk_of
+from resolvers.scope import within_scope
 
 CONTENT_TYPES = {
     "csv": "text/csv; charset=utf-8",
@@ -112,7 +113,7 @@ async def download_export(request: web.Request) -> web.StreamResponse:
     scope = principal.product_scope
     row = await state.db.fetchrow(
         "SELECT t.id, t.kind, t.format, t.status, t.size, t.hash FROM exports t WHERE t.id = $1 AND t.account_id = $2"
-        f" AND ($3::bigint[] IS NULL OR (t.product_id = ANY($3) AND ({EXPORT_PRODUCTS}) <@ $3))",
+        f" AND ($3::bigint[] IS NULL OR ({within_scope('$3', products_sql=EXPORT_PRODUCTS)}))",
         export_id,
         principal.account_id,
         None if scope is None else list(scope),

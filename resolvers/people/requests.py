@@ -33,6 +33,7 @@ from resolvers.exports.mutations import mail_recipient
 from resolvers.exports.types import EXPORT_PRODUCTS
 from resolvers.people.erasure import MAX_IDENTITIES, erase_people
 from resolvers.products.types import require_product_pk
+from resolvers.scope import within_scope
 
 LINK_DAYS = 7
 _COLUMNS = "id, uuid, kind, identities, exports, asked, erased, notify, created_at, processed_at"
@@ -145,7 +146,7 @@ WHERE r.account_id = $1 AND r.uuid = $2
       SELECT FROM exports t
       WHERE t.account_id = r.account_id
         AND t.id IN (SELECT (e.value->>'export')::bigint FROM jsonb_each(r.exports) AS e)
-        AND NOT coalesce(t.product_id = ANY($3) AND ({EXPORT_PRODUCTS}) <@ $3, false)))
+        AND NOT coalesce({within_scope("$3", products_sql=EXPORT_PRODUCTS)}, false)))
 """
 
 
