@@ -52,6 +52,10 @@ def create_app(settings: Settings, database_url: str) -> web.Application:
     """The application of one gateway process, connected to `database_url` when it starts."""
     app = web.Application(
         client_max_size=settings.limits.max_body_bytes,
+        handler_args={
+            "max_line_size": settings.limits.max_url_bytes,
+            "max_field_size": settings.limits.max_header_bytes,
+        },
         middlewares=[request_id_middleware, metrics_middleware, error_shape_middleware],
     )
 

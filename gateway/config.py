@@ -45,6 +45,10 @@ class Limits:
     max_aliases: int = field(default_factory=lambda: _env_int("GATEWAY_MAX_ALIASES", 30))
     max_tokens: int = field(default_factory=lambda: _env_int("GATEWAY_MAX_TOKENS", 15000))
     max_body_bytes: int = field(default_factory=lambda: _env_int("GATEWAY_MAX_BODY_BYTES", 2 * 1024 * 1024))
+    # the request line's URL, and each header: aiohttp's defaults (8 KB) refused a KISSmetrics beacon holding
+    # one of the 8 KB values its trackers may send, and sites' cookie headers can pass 8 KB
+    max_url_bytes: int = field(default_factory=lambda: _env_int("GATEWAY_MAX_URL_BYTES", 64 * 1024))
+    max_header_bytes: int = field(default_factory=lambda: _env_int("GATEWAY_MAX_HEADER_BYTES", 16 * 1024))
     max_nodes: int = field(default_factory=lambda: _env_int("GATEWAY_MAX_NODES", 500_000))
     request_timeout: float = field(default_factory=lambda: _env_float("GATEWAY_REQUEST_TIMEOUT", 30.0))
     cost_budget_per_hour: int = field(default_factory=lambda: _env_int("GATEWAY_COST_BUDGET", 5000))

@@ -73,7 +73,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from gateway.app import create_app
-from gateway.config import Settings
+from gateway.config import Limits, Settings
 from gateway.db.pool import Database
 from resolvers.schema import schema as graph
 from tests.conftest import Tenant, new_tenant
@@ -83,7 +83,9 @@ EXAMPLES = int(os.environ.get("HOSTILE_EXAMPLES", "25"))
 REPLY_SECONDS = 15.0
 HEALTHZ_MS = 100.0
 HEALTHZ_WALL_MS = float(os.environ.get("HOSTILE_HEALTHZ_WALL_MS", "1000"))
-MAX_URL_BYTES = 7000  # aiohttp's parser refuses request lines over 8,190 bytes before any route sees them
+# aiohttp's parser refuses longer URLs and headers before any route sees them (gateway/config.py: Limits)
+MAX_URL_BYTES = Limits().max_url_bytes - 1000
+MAX_HEADER_BYTES = Limits().max_header_bytes - 1000
 BIG_BODY = b"x" * (2 * 1024 * 1024 + 1)  # one byte over the default body limit
 
 # what a reply must never show: tracebacks, source files, exception classes, SQL, drivers
@@ -737,7 +739,7 @@ def send(target: Target, request: Request) -> None:
         # parameters as a form, as SDKs do with long requests
         request = Request("POST", request.path, [], request.headers, ("form", request.query))
         url, data, headers = build(target, request)
-    if len(url.encode()) > MAX_URL_BYTES or any(len(v) > 4000 for v in headers.values()):
+    if len(url.encode()) > MAX_URL_BYTES or any(len(v) > MAX_HEADER_BYTES for v in headers.values()):
         return
     connection = http.client.HTTPConnection(target.host, target.port, timeout=REPLY_SECONDS)
     try:
