@@ -95,7 +95,10 @@ class Account(Node):
         ctx.require(Permission.ADMIN)
         return await TOKENS.connection(ctx, self.pk, page_request(ctx, first, after, TOKEN_ORDER))
 
-    @strawberry.field(description="People who can log in to the account.")
+    @strawberry.field(
+        description="People who can log in to the account (an ADMIN credential of the whole account only: a "
+        "token limited to some products is not shown the account's logins)."
+    )
     async def users(
         self, info: strawberry.Info, first: int | None = None, after: str | None = None
     ) -> Connection[Annotated[User, strawberry.lazy("resolvers.users.types")]]:
@@ -103,7 +106,7 @@ class Account(Node):
         from resolvers.users.types import USER_ORDER, USERS
 
         ctx = ctx_of(info)
-        ctx.require(Permission.ADMIN)
+        ctx.require_whole_account(Permission.ADMIN)
         return await USERS.connection(ctx, self.pk, page_request(ctx, first, after, USER_ORDER))
 
 

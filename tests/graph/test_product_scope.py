@@ -178,6 +178,21 @@ async def test_a_limited_token_neither_deletes_nor_renames_the_account(
     assert row is not None and row["name"] != "taken over"
 
 
+async def test_a_limited_token_lists_no_logins_of_the_account(
+    http: aiohttp.ClientSession, server: Server, db: Database, scoped: Scoped
+) -> None:
+    await db.execute(
+        "INSERT INTO users (account_id, email, password_hash) VALUES ($1, 'owner@example.com', 'x')",
+        scoped.tenant.account_pk,
+    )
+    query = "{ account { users { nodes { email } } } }"
+    whole = await gql(http, server, query, token=scoped.tenant.token)
+    assert whole.errors is None and {"email": "owner@example.com"} in whole.data["account"]["users"]["nodes"]
+    limited = await gql(http, server, query, token=scoped.token)
+    assert limited.errors and limited.errors[0]["extensions"]["code"] == "FORBIDDEN", limited.body
+    assert "owner@example.com" not in str(limited.body)
+
+
 async def test_a_limited_token_manages_only_tokens_within_its_products(
     http: aiohttp.ClientSession, server: Server, db: Database, scoped: Scoped
 ) -> None:
