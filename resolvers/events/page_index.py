@@ -3,8 +3,9 @@
 A list paged by number (page N of `size` events) starts after (N - 1) x size events. An OFFSET would read and
 throw away every one of them: a million rows for page 1,000 of 1,000 events. `event_hours` (migration 040)
 counts the stored rows of each UTC hour per product and key, so the hour a page starts in is found by adding up
-hourly counts (a few thousand rows for a year), and only that hour is read, through `events_product_time`, to
-find the last row before the page. The page itself is then read after that row, as any cursor page is.
+hourly counts (a few thousand rows for a year, read from the index alone: migration 050), and only that hour is
+read, through `events_product_time`, to find the last row before the page. The page itself is then read after
+that row, as any cursor page is.
 
 A time range that does not start or end on the hour has a partial first and last hour: those are counted exactly
 from the rows (at most an hour of them each). Lists filtered by device, session or segment are not counted by
@@ -26,15 +27,20 @@ HOUR = timedelta(hours=1)
 _END_ASCENDING = (datetime.max.replace(tzinfo=UTC), 0)
 _END_DESCENDING = (datetime.min.replace(tzinfo=UTC), 0)
 
-_WHOLE_HOURS = """
-SELECT hour, before, total FROM (
-    SELECT hour, n, sum(n) OVER (ORDER BY hour {direction}) - n AS before, sum(n) OVER () AS total
+# The hour in which the list's row number $6 (from 0) lies: the first hour, in list order, whose running total
+# passes it. The running sum is a ROWS frame in the list's order, so the scan stops at that hour (the default RANGE
+# frame, and a sort of every hour on the condition, made this 3.9 ms instead of 0.8 on the 10M set); no row: the
+# whole hours hold $6 rows or fewer.
+_HOUR_OF_ROW = """
+SELECT hour, running - n AS before FROM (
+    SELECT hour, n, sum(n) OVER (ORDER BY hour {direction} ROWS UNBOUNDED PRECEDING) AS running
     FROM (SELECT hour, sum(rows) AS n FROM event_hours
           WHERE account_id = $1 AND product_id = $2 AND key = ANY($3::text[])
             AND ($4::timestamptz IS NULL OR hour >= $4) AND ($5::timestamptz IS NULL OR hour < $5)
           GROUP BY hour) AS h
 ) AS c
-ORDER BY before + n > $6 DESC, hour {direction}
+WHERE running > $6
+ORDER BY hour {direction}
 LIMIT 1
 """
 _WHOLE_TOTAL = """
@@ -111,8 +117,7 @@ class PageIndex:
     async def _count_range(self, span: tuple[datetime, datetime]) -> int:
         return int(await self.ctx.db.fetchval(_COUNT_RANGE, *self._args(*span)) or 0)
 
-    async def total(self) -> int:
-        """How many events the scope holds."""
+    async def _whole_total(self) -> int:
         r = self.ranges
         whole = await self.ctx.db.fetchval(
             _WHOLE_TOTAL,
@@ -122,9 +127,14 @@ class PageIndex:
             r.whole_since,
             r.whole_until,
         )
+        return int(whole or 0)
+
+    async def total(self) -> int:
+        """How many events the scope holds."""
+        r = self.ranges
         head = await self._count_range(r.head) if r.head else 0
         tail = await self._count_range(r.tail) if r.tail else 0
-        return head + int(whole or 0) + tail
+        return head + await self._whole_total() + tail
 
     async def _key_in(
         self, span: tuple[datetime, datetime], offset: int, descending: bool
@@ -150,7 +160,7 @@ class PageIndex:
                 return await self._key_in(first, remaining, descending)
             remaining -= n
         row = await self.ctx.db.fetchrow(
-            _WHOLE_HOURS.format(direction="DESC" if descending else "ASC"),
+            _HOUR_OF_ROW.format(direction="DESC" if descending else "ASC"),
             self.ctx.account_id,
             self.product_pk,
             self.keys if self.keys is not None else [""],
@@ -159,12 +169,10 @@ class PageIndex:
             remaining,
         )
         if row is not None:
-            before, total = int(row["before"]), int(row["total"])
-            if remaining < total:
-                hour = row["hour"]
-                return await self._key_in((hour, hour + HOUR), remaining - before, descending)
-            remaining -= total
+            hour = row["hour"]
+            return await self._key_in((hour, hour + HOUR), remaining - int(row["before"]), descending)
         if last is not None:
+            remaining -= await self._whole_total()
             n = await self._count_range(last)
             if remaining < n:
                 return await self._key_in(last, remaining, descending)
