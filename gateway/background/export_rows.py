@@ -130,8 +130,7 @@ async def write_listed_export(db: Database, job: Any, progress: Progress) -> Wri
     written_since = tables_written_since([request])
     if written_since:
         await wait_for_writes(db, sorted(written_since), at_most=WAIT_FOR_WRITES_SECONDS)
-    params: list[Any] = [source.parent_id]
-    total = int(await db.fetchval(listing.count_sql(ctx, request, "$1", params), *params) or 0)
+    total = await source.total(ctx)
 
     file = export_format(job.format, [header for _, header in columns], types, TITLES.get(job.kind, "Export"))
     chunks = await ChunkWriter(db, job.id, job.attempt, reserve_head=file.reserves_head).start()
@@ -139,7 +138,7 @@ async def write_listed_export(db: Database, job: Any, progress: Progress) -> Wri
     first_id = last_id = None
     width = len(columns)
     while True:
-        params = [source.parent_id]
+        params: list[Any] = [source.parent_id]
         where = listing.where_sql(ctx, request, params)
         params.append(CHUNK)
         rows = await db.fetch(chunk_sql(listing, request, chosen, where, f"${len(params)}"), *params)

@@ -9,7 +9,7 @@ key, so a file holds exactly the rows of the list. Field names are the graph's (
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -18,9 +18,10 @@ from strawberry.utils.str_converters import to_camel_case
 
 from gateway.ingest.rules import METRIC_COLUMNS
 from resolvers import json_leaves
+from resolvers.context import Context
 from resolvers.devices.types import ALIASES_SQL, LATEST_ALIAS_SQL, PROPERTIES_BY_SOURCE_SQL, latest_alias_of
 from resolvers.errors import UserError
-from resolvers.pagination import Condition, Listing, Order
+from resolvers.pagination import Condition, Listing, Order, PageRequest
 
 
 @dataclass(frozen=True)
@@ -99,6 +100,16 @@ class ListSource:
     conditions: tuple[Condition, ...]
     order: Order
     fields: Mapping[str, ExportField]
+    # how the list's rows are counted, when there is a cheaper way than counting them (events: the page index)
+    counter: Callable[[Context], Awaitable[int]] | None = None
+
+    async def total(self, ctx: Context) -> int:
+        """How many rows the list holds (the graph's `totalCount`, or `eventCount` for events)."""
+        if self.counter is not None:
+            return await self.counter(ctx)
+        request = PageRequest(first=0, after=None, order=self.order, conditions=self.conditions)
+        params: list[Any] = [self.parent_id]
+        return int(await ctx.db.fetchval(self.listing.count_sql(ctx, request, "$1", params), *params) or 0)
 
 
 def check_fields(kind: str, fields: list[tuple[str | None, str]]) -> None:
@@ -133,11 +144,18 @@ def list_source(
     period = TimeRange(since=since, until=until)
     if kind == "events":
         from resolvers.events.filters import EventFilter, list_conditions
+        from resolvers.events.pages import event_count
         from resolvers.events.types import PRODUCT_EVENTS
 
         order = Order("t.occurred_at", descending=stored.get("order") != "oldest")
-        conditions = list_conditions(period, EventFilter.from_json(stored.get("events")))
-        return ListSource(PRODUCT_EVENTS, product_pk, tuple(conditions), order, EVENT_FIELDS)
+        where = EventFilter.from_json(stored.get("events"))
+        conditions = list_conditions(period, where)
+
+        # counting a million events' rows read them from disk in a cold export (8.7 s of 21 for 1M rows)
+        async def count(ctx: Context) -> int:
+            return await event_count(ctx, product_pk, period, where)
+
+        return ListSource(PRODUCT_EVENTS, product_pk, tuple(conditions), order, EVENT_FIELDS, count)
     if kind == "sessions":
         from resolvers.sessions.types import PRODUCT_SESSIONS, SESSION_ORDER
 
