@@ -137,16 +137,19 @@ async def _load(ctx: Context, row: asyncpg.Record) -> PersonRequest:
     )
 
 
-# $1 account, $2 UUID, $3 the products of a limited token (null: every one): the request, unless one of its files
-# holds people of a product the token may not use (it follows the requests of its products only)
+# $1 account, $2 UUID, $3 the products of a limited token (null: every one): the request, if the token may follow
+# it: an erasure that looked only in products of the token's, an access request none of whose files holds people
+# of a product the token may not use
 _REQUEST = f"""
 SELECT {", ".join("r." + column for column in _COLUMNS.split(", "))} FROM person_requests r
 WHERE r.account_id = $1 AND r.uuid = $2
-  AND ($3::bigint[] IS NULL OR NOT EXISTS (
-      SELECT FROM exports t
-      WHERE t.account_id = r.account_id
-        AND t.id IN (SELECT (e.value->>'export')::bigint FROM jsonb_each(r.exports) AS e)
-        AND NOT coalesce({within_scope("$3", products_sql=EXPORT_PRODUCTS)}, false)))
+  AND ($3::bigint[] IS NULL
+       OR (r.kind = 'erase' AND r.products <@ $3::bigint[])
+       OR (r.kind = 'access' AND NOT EXISTS (
+           SELECT FROM exports t
+           WHERE t.account_id = r.account_id
+             AND t.id IN (SELECT (e.value->>'export')::bigint FROM jsonb_each(r.exports) AS e)
+             AND NOT coalesce({within_scope("$3", products_sql=EXPORT_PRODUCTS)}, false))))
 """
 
 
@@ -224,15 +227,17 @@ class PersonRequestMutations:
         ctx = ctx_of(info)
         principal = ctx.require(Permission.ADMIN)
         names = _checked(identities)
-        erased = await erase_people(ctx.db, principal.account_id, names, await _products(ctx, product_id))
+        products = await _products(ctx, product_id)
+        erased = await erase_people(ctx.db, principal.account_id, names, products)
         if erased.exports_restarted:
             wake_job_runners("exports")
         row = await ctx.db.fetchrow(
-            f"""INSERT INTO person_requests (account_id, kind, status, asked, erased, processed_at)
-                VALUES ($1, 'erase', 'processed', $2, $3, now()) RETURNING {_COLUMNS}""",
+            f"""INSERT INTO person_requests (account_id, kind, status, asked, erased, processed_at, products)
+                VALUES ($1, 'erase', 'processed', $2, $3, now(), $4) RETURNING {_COLUMNS}""",
             principal.account_id,
             len(names),
             erased.people,
+            products,
         )
         assert row is not None
         return await _load(ctx, row)

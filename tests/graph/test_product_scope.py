@@ -313,3 +313,21 @@ async def test_a_limited_token_does_not_follow_a_request_over_every_product(
         assert seen.errors is None, seen.body
         assert (seen.data["personRequest"] is not None) is visible, seen.body
         assert (await gql(http, server, follow, {"u": uuid}, scoped.tenant.token)).data["personRequest"]
+
+
+async def test_a_limited_token_follows_only_erasures_within_its_products(
+    http: aiohttp.ClientSession, server: Server, scoped: Scoped
+) -> None:
+    erase = """mutation($p: ID) { erasePeople(identities: ["nobody"], productId: $p) { uuid asked } }"""
+    wide = await gql(http, server, erase, {"p": None}, scoped.tenant.token)
+    other = await gql(http, server, erase, {"p": scoped.b_id}, scoped.tenant.token)
+    narrow = await gql(http, server, erase, {"p": scoped.tenant.product_id}, scoped.tenant.token)
+    own = await gql(http, server, erase, {"p": None}, scoped.token)
+    follow = "query($u: UUID!) { personRequest(uuid: $u) { uuid asked erased } }"
+    for request, visible in ((wide, False), (other, False), (narrow, True), (own, True)):
+        assert request.errors is None, request.body
+        uuid = request.data["erasePeople"]["uuid"]
+        seen = await gql(http, server, follow, {"u": uuid}, scoped.token)
+        assert seen.errors is None, seen.body
+        assert (seen.data["personRequest"] is not None) is visible, seen.body
+        assert (await gql(http, server, follow, {"u": uuid}, scoped.tenant.token)).data["personRequest"]
