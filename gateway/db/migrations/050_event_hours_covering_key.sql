@@ -4,7 +4,7 @@
 -- in the key's index the read is index-only (18 pages).
 --
 -- An update of `rows` is no longer HOT (the index holds it): one index entry more per hour, key and product a
--- statement touches, a handful per ingestion batch. The current hour's pages are not all-visible until vacuumed,
+-- statement touches, a handful per ingestion batch (the trigger's upsert of 6 rows: 0.25 -> 0.36 ms). The current hour's pages are not all-visible until vacuumed,
 -- so its rows are still read from the heap; older hours are not updated again.
 ALTER TABLE event_hours
     DROP CONSTRAINT event_hours_pkey,
