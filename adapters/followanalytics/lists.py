@@ -22,13 +22,28 @@ def pages(total: int, per_page: int) -> int:
     return (total + per_page - 1) // per_page
 
 
+# the largest offset the graph takes (its Int): a deeper page is asked at it, and answered by `page_reply`
+MAX_OFFSET = 2**31 - 1
+
+
+def offset_of(paging: params.Paging) -> int:
+    return (paging.page - 1) * paging.per_page
+
+
 def window(paging: params.Paging) -> dict[str, int]:
-    """A numbered page as the graph's `first` and `offset`."""
-    return {"first": paging.per_page, "offset": (paging.page - 1) * paging.per_page}
+    """A numbered page as the graph's `first` and `offset` (at most MAX_OFFSET)."""
+    return {"first": paging.per_page, "offset": min(offset_of(paging), MAX_OFFSET)}
 
 
 def page_reply(items_name: str, items: list[Any], total: int, paging: params.Paging) -> web.Response:
-    """`{"total_pages", "total_<items>", "<items>"}`: the shape of every list (that of the documented profiles)."""
+    """`{"total_pages", "total_<items>", "<items>"}`: the shape of every list (that of the documented profiles).
+
+    A page past the end is empty, even one deeper than the graph's offsets reach (`window` asked it at
+    MAX_OFFSET); a list too long for such a page to be past its end is told so."""
+    if offset_of(paging) > MAX_OFFSET:
+        if total > offset_of(paging):
+            raise Failure(400, f"This page is too deep: the list's first {MAX_OFFSET} items can be paged")
+        items = []
     return success(
         {"total_pages": pages(total, paging.per_page), f"total_{items_name}": total, items_name: items}
     )

@@ -16,6 +16,7 @@ from aiohttp.http_exceptions import HttpProcessingError
 from adapters.followanalytics import enable, graph
 from adapters.followanalytics.replies import (
     MISSING_CREDENTIALS,
+    TOO_LARGE,
     TOO_MANY_LOGINS,
     WRONG_CREDENTIALS,
     Failure,
@@ -41,7 +42,7 @@ def entity_identifier(account_id: str) -> str:
 
 async def _credentials(request: web.Request) -> tuple[str, str]:
     if request.content_length is not None and request.content_length > MAX_BODY:
-        raise Failure(413, "Request entity too large")
+        raise Failure(413, TOO_LARGE)
     try:
         text = await request.text()
     except UnicodeDecodeError:  # not text in its charset: no credentials can be read from it

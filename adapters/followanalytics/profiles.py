@@ -29,7 +29,14 @@ from adapters.followanalytics.auth import caller
 from adapters.followanalytics.enable import granted
 from adapters.followanalytics.exports import start
 from adapters.followanalytics.lists import page_reply, window
-from adapters.followanalytics.replies import FORBIDDEN, UNAUTHENTICATED, Failure, json_reply, success
+from adapters.followanalytics.replies import (
+    FORBIDDEN,
+    TOO_LARGE,
+    UNAUTHENTICATED,
+    Failure,
+    json_reply,
+    success,
+)
 from gateway.access.app_keys import product_for_app_key
 from gateway.access.principal import Principal
 from gateway.access.tokens import principal_for_token
@@ -41,6 +48,7 @@ GLOBAL = "global"
 DEFAULT_PER_PAGE = 2000
 MAX_BODY = 4 * 1024 * 1024
 MAX_VALUES = 1000
+MAX_CUSTOMER_ID = 500
 ACTIONS = {"ADD": "add", "REMOVE": "remove"}
 
 
@@ -116,7 +124,7 @@ async def customer_profiles_export(request: web.Request, principal: Principal) -
 
 async def _body(request: web.Request) -> dict[str, Any]:
     if request.content_length is not None and request.content_length > MAX_BODY:
-        raise Failure(413, "Request entity too large")
+        raise Failure(413, TOO_LARGE)
     try:
         body = loads_json(await request.text() or "null")
     except ValueError:
@@ -156,6 +164,8 @@ def _changes(items: Any) -> list[tuple[str, dict[str, Any]]]:
             raise Failure(400, f"{where}: missing attribute_key")
         if not isinstance(customer, str | int) or isinstance(customer, bool) or not str(customer).strip():
             raise Failure(400, f"{where}: missing customer_id")
+        if len(str(customer).strip()) > MAX_CUSTOMER_ID:  # the graph's limit, named as the gem sent it
+            raise Failure(400, f"{where}: customer_id must have 1 to {MAX_CUSTOMER_ID} characters")
         if item.get("customer_id_type", "user_id") not in ("user_id", "device_id"):
             raise Failure(400, f"{where}: customer_id_type must be user_id or device_id")
         value = item.get("attribute_value")

@@ -44,6 +44,7 @@ GDPR_NO_MAIL_ADDRESS = (
     "instead."
 )
 SERVER_ERROR = "There has been an error."
+TOO_LARGE = "Request entity too large"
 
 
 def json_reply(body: Any, status: int = 200) -> web.Response:

@@ -14,7 +14,7 @@ from aiohttp import web
 
 from adapters.followanalytics import exports, gdpr, lists, login, profiles, reports
 from adapters.followanalytics.auth import caller
-from adapters.followanalytics.replies import CAMPAIGNS, NOT_FOUND, SERVER_ERROR, Failure, error
+from adapters.followanalytics.replies import CAMPAIGNS, NOT_FOUND, SERVER_ERROR, TOO_LARGE, Failure, error
 from gateway.access.principal import Principal
 from gateway.db.outage import RETRY_AFTER_SECONDS, UNAVAILABLE_MESSAGE, is_outage
 
@@ -37,8 +37,16 @@ def _guarded(method: str, run: Public) -> Public:
             return await run(request)
         except Failure as failure:
             return failure.reply()
-        except web.HTTPException:
-            raise
+        except web.HTTPException as failure:
+            if failure.status < 400:
+                raise
+            # aiohttp's own errors (a body over the size limit sent in chunks, ...): their status, in the
+            # vendor's shape rather than aiohttp's text
+            reply = error(failure.status, TOO_LARGE if failure.status == 413 else failure.reason)
+            for name in ("Allow", "Retry-After"):
+                if name in failure.headers:
+                    reply.headers[name] = failure.headers[name]
+            return reply
         except Exception as failure:
             if is_outage(failure):  # the database down or restarting: the client should retry later
                 reply = error(503, UNAVAILABLE_MESSAGE)
