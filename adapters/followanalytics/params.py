@@ -8,7 +8,8 @@
   outside the calendar once in UTC, is a 400 naming the parameter.
 - `sd`, `ed`: Unix seconds at UTC midnight (export-only endpoints; `dates.py` checks them).
 - lists (`device_ids`, `names`, `fields`, ...): comma-separated, blanks dropped; the same parameter given
-  twice adds its values; `names[]=a&names[]=b` (Rails style) is read too.
+  twice adds its values; `names[]=a&names[]=b` (Rails style) is read too. A list of blanks only (`names=`) is
+  no list, as if absent (Rails' `present?`): scripts write such parameters whether they have values or not.
 """
 
 from __future__ import annotations
@@ -83,11 +84,11 @@ def iso_time(query: MultiMapping[str], name: str) -> datetime | None:
 
 
 def values(query: MultiMapping[str], name: str) -> list[str] | None:
-    """A comma-separated list parameter (also `name[]`); None when absent."""
+    """A comma-separated list parameter (also `name[]`); None when absent or blank."""
     raw = query.getall(name, []) + query.getall(name + "[]", [])
-    if not raw:
-        return None
     found = [value.strip() for text in raw for value in text.split(",") if value.strip()]
+    if not found:
+        return None
     if len(found) > MAX_LIST_VALUES:
         raise Failure(400, f"Too many values in {name}: at most {MAX_LIST_VALUES}")
     return found

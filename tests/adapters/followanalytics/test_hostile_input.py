@@ -135,3 +135,21 @@ async def test_an_overlong_customer_id_is_named_as_the_gem_sent_it(
     }
     reply = await call(http, server, "POST", "/api/attribute_values", json=body)
     assert_vendor_error(reply, 400, "customer_attribute_values[0]: customer_id must have 1 to 500 characters")
+
+
+async def test_a_list_parameter_left_blank_filters_nothing(
+    http: aiohttp.ClientSession, server: Server, db: Database, tenant: Tenant
+) -> None:
+    # a script that writes `names=#{names.join(",")}` for every call sends `names=` when it has none: as with a
+    # blank `fields`, that is no filter (Rails' `present?`), not a filter that nothing matches
+    await seed_activity(db, tenant, devices=2, events_per_device=2)
+    app = tenant.product_id
+    for path, items, total in (
+        (f"/api/apps/{app}/events?names=&device_ids=,&user_ids=&session_ids=&segment_ids=", "events", 4),
+        (f"/api/apps/{app}/sessions?device_ids=&user_ids=", "sessions", 2),
+        (f"/api/apps/{app}/devices?device_ids=&current_user_ids=&segment_ids=", "devices", 2),
+        ("/api/customer_profiles?customer_ids=&attribute_keys=", "profiles", 2),
+    ):
+        reply = await call(http, server, "GET", path, tenant.token)
+        assert reply.status == 200, (path, reply.text)
+        assert reply.json["result"][f"total_{items}"] == total, (path, reply.text)
