@@ -230,6 +230,8 @@ async def attribute_values(request: web.Request) -> web.Response:
     id_type = query.get("customer_type") or query.get("customer_id_type") or "user_id"
     if not sor or not customer:
         raise Failure(400, "sor_id and customer_id are required")
+    if id_type not in ("user_id", "device_id"):  # echoed in the reply: only the two kinds there are
+        raise Failure(400, "Invalid customer_type: user_id or device_id")
     data = await graph.run(
         request,
         principal,

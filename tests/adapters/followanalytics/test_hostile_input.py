@@ -153,3 +153,18 @@ async def test_a_list_parameter_left_blank_filters_nothing(
         reply = await call(http, server, "GET", path, tenant.token)
         assert reply.status == 200, (path, reply.text)
         assert reply.json["result"][f"total_{items}"] == total, (path, reply.text)
+
+
+async def test_the_v3_attribute_values_refuse_an_unknown_customer_type(
+    http: aiohttp.ClientSession, server: Server, db: Database, tenant: Tenant
+) -> None:
+    await seed_activity(db, tenant, devices=1, events_per_device=1)
+    path = "/api/attribute_values?sor_id=SOR-SDK_1&customer_id=d0&customer_type="
+    reply = await call(http, server, "GET", path + "zz", tenant.token)
+    assert_vendor_error(reply, 400, "Invalid customer_type: user_id or device_id")
+    for kind in ("user_id", "device_id"):
+        found = await call(http, server, "GET", path + kind, tenant.token)
+        assert (found.status, found.json) == (
+            200,
+            {"customer_id": "d0", "customer_id_type": kind, "attribute_values": {}},
+        )
