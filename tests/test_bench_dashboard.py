@@ -41,6 +41,7 @@ def test_overview_variables_are_midnights_of_the_product_zone() -> None:
         "grain": "DAY",
         "webGrain": "DAY",
         "web": False,
+        "countEvents": False,
     }
 
 

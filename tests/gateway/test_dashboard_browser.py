@@ -341,6 +341,10 @@ async def test_overview_shows_the_data_set_and_follows_period_and_product(tab: T
     assert await chart_points(page) == hours
     assert (await tiles(page))["sessions"] == 1
     assert await page.get_attribute("figure.chart", "data-total") == "1"
+    # 12 months, whole months: the events are the chart's months summed
+    await page.click("[data-period='12m']")
+    await wait_view(page, "overview", period="12m")
+    assert ((await tiles(page))["sessions"], (await tiles(page))["events"]) == (5, 6)
     # a custom range of the 3 days of d3 .. d1
     await page.click("[data-period=custom]")
     first = today - timedelta(days=3)
@@ -350,6 +354,15 @@ async def test_overview_shows_the_data_set_and_follows_period_and_product(tab: T
     await wait_view(page, "overview", period="custom", **{"from": first.isoformat()})
     assert (await tiles(page))["sessions"] == 3
     assert await chart_points(page) == 3
+    # a long range charted by months that reach outside it (it does not start on the 1st): the events are
+    # counted by the server, not summed from the chart
+    long_first = today - timedelta(days=200)
+    long_first -= timedelta(days=1) if long_first.day == 1 else timedelta(0)
+    await page.fill("#custom-from", long_first.isoformat())
+    await page.fill("#custom-to", today.isoformat())
+    await page.click(".custom-range button[type=submit]")
+    await wait_view(page, "overview", period="custom", **{"from": long_first.isoformat()})
+    assert ((await tiles(page))["sessions"], (await tiles(page))["events"]) == (5, 6)
     # a week long ago: no chart but what to do
     await page.fill("#custom-from", "2020-01-01")
     await page.fill("#custom-to", "2020-01-07")

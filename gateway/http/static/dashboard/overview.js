@@ -215,6 +215,7 @@ export async function renderOverview(main, ctx) {
       grain: period.grain,
       webGrain: period.grain === "HOUR" ? "HOUR" : "DAY",
       web: product.isSite,
+      countEvents: !period.wholeBuckets,
     }, { signal }),
     run("overview", "OverviewTables", { product: product.id, ...range, web: product.isSite }, { signal }),
   ]);
@@ -227,6 +228,11 @@ export async function renderOverview(main, ctx) {
   const web = node.webAnalytics || { current: none, previous: none };
   const current = { ...analytics.periods[0], web: web.current };
   const previous = { ...analytics.periods[1], web: web.previous };
+  if (period.wholeBuckets) {
+    // the chart's buckets are the period's: their events summed are its total (see overview.graphql)
+    current.events = { count: analytics.events.series.reduce((total, b) => total + b.count, 0) };
+    previous.events = analytics.previousEvents[0].events;
+  }
   const series = {
     sessions: analytics.sessions.series,
     events: analytics.events.series,

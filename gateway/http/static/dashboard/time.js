@@ -134,6 +134,9 @@ export function periodOf(params, timeZone, now = Date.now()) {
     previousUntil: at(addDays(previousLast, 1)),
     grain,
     buckets: buckets(grain, first, last, since, until, timeZone),
+    // the chart's buckets lie wholly inside the period (months only when it is whole months), so that their
+    // sums are the period's totals
+    wholeBuckets: grain !== "MONTH" || (first.day === 1 && addDays(last, 1).day === 1),
   };
 }
 
