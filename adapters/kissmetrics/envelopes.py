@@ -68,9 +68,12 @@ def page_of(request: web.Request, max_limit: int) -> Page:
         raw = request.query.get(name)
         if raw is None or raw == "":
             return default
-        if not raw.strip().isdigit():
+        text = raw.strip()
+        # ASCII digits only (`str.isdigit` also admits `²`, which `int` refuses), and no more of them than the
+        # bound has: `int` refuses numbers of thousands of digits
+        if not (text.isascii() and text.isdigit()) or len(text.lstrip("0")) > len(str(high)):
             raise BadRequest(name)
-        value = int(raw.strip())
+        value = int(text)
         if not low <= value <= high:
             raise BadRequest(name)
         return value

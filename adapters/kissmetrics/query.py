@@ -29,6 +29,7 @@ from gateway.json_text import compact_json
 MAX_BODY_BYTES = 64 * 1024
 MAX_RESULTS_PAGE = 1000
 NOT_FOUND = "Invalid report_guid provided: report not found."
+BAD_BODY = "The request body must be a JSON object."
 
 
 def _reply(status: int, body: dict[str, Any], **headers: str) -> web.Response:
@@ -106,6 +107,15 @@ async def _node_id(request: web.Request, raw: str, type_name: str) -> str:
     return str(node["id"])
 
 
+def _json_body(raw: bytes) -> Any:
+    """The decoded body; None when it is not JSON (also: invalid UTF-8, or nested deeper than the decoder
+    goes, which fits in MAX_BODY_BYTES)."""
+    try:
+        return json.loads(raw)
+    except (ValueError, RecursionError):
+        return None
+
+
 async def run(request: web.Request) -> web.Response:
     """`POST /query/reports/{id}/run` with `{"report": {"start_date": ..., "end_date": ...}}` (or no wrapper)."""
     try:
@@ -116,9 +126,9 @@ async def run(request: web.Request) -> web.Response:
             if len(raw) > MAX_BODY_BYTES:
                 return _error(400, "The request body is too large.")
             if raw.strip():
-                body = json.loads(raw)
+                body = _json_body(raw)
         if not isinstance(body, dict):
-            return _error(400, "The request body must be a JSON object.")
+            return _error(400, BAD_BODY)
         dates = body.get("report", body)
         if not isinstance(dates, dict):
             return _error(400, "`report` must be an object.")

@@ -188,7 +188,9 @@ async def test_errors_and_tenancy(
     for url in ("/core/products/not-a-uuid", "/core/reports/%00", "/core/events/12"):
         assert (await core(http, base + url, tenant.token))[:2] == (404, NOT_FOUND)
     bad = {"meta": {"status": 400, "message": "bad request", "errors": ["bad_request"]}}
-    for query in ("limit=0", "limit=-1", "limit=abc", "offset=-5", "offset=1e3", "limit=1000000"):
+    # also digits that str.isdigit() admits but int() refuses (`²`), and numbers longer than int() converts
+    hostile = ("limit=%C2%B2", "offset=%C2%B9", "limit=" + "9" * 5000, "offset=" + "9" * 5000)
+    for query in ("limit=0", "limit=-1", "limit=abc", "offset=-5", "offset=1e3", "limit=1000000", *hostile):
         assert (await core(http, f"{base}/core/events?{query}", tenant.token))[:2] == (400, bad), query
     async with http.post(base + "/core/accounts", headers={"Authorization": f"Bearer {tenant.token}"}) as r:
         assert r.status == 404 and r.content_type == "application/json"

@@ -193,9 +193,20 @@ async def test_query_errors_and_tenancy(
         not_found,
     )
     assert (await call(http, "POST", f"{base}/query/reports/{report}/run", None, {}))[0] == 401
-    for body in (b"{", b"[]", {"report": "x"}, {"report": {"start_date": "yesterday"}}, {"start_date": 1e30}):
+    # bodies that once broke the parser (a nesting deeper than the JSON decoder's recursion, invalid UTF-8)
+    hostile = (b"[" * 60000, b"\xff\xfe{}")
+    for body in (
+        b"{",
+        b"[]",
+        {"report": "x"},
+        {"report": {"start_date": "yesterday"}},
+        {"start_date": 1e30},
+        *hostile,
+    ):
         status, answer, _ = await call(http, "POST", f"{base}/query/reports/{report}/run", tenant.token, body)
         assert status == 400 and answer["status"] == 400 and answer["error"] == "Bad Request", body
+        if body in (b"{", b"[]", *hostile):
+            assert answer["message"] == "The request body must be a JSON object.", body
     status, body, _ = await call(
         http,
         "POST",
@@ -207,7 +218,8 @@ async def test_query_errors_and_tenancy(
     query = body["query_guid"]
     for url in (f"/query/queries/{query}/status", f"/query/queries/{query}/results"):
         assert (await call(http, "GET", base + url, other.token))[0] == 404
-    for query_string in ("limit=0", "limit=x", "offset=-1"):
+    # digits that str.isdigit() admits but int() refuses, and numbers longer than int() converts
+    for query_string in ("limit=0", "limit=x", "offset=-1", "limit=%C2%B2", "offset=" + "9" * 5000):
         assert (
             await call(http, "GET", f"{base}/query/queries/{query}/results?{query_string}", tenant.token)
         )[0] == 400
