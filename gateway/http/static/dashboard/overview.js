@@ -1,5 +1,6 @@
 // The overview of a period: tiles with their change against the previous period, one chart switchable between
-// the tiles' measures, and ranked tables. All of it comes from one GraphQL request (operations/overview.graphql).
+// the tiles' measures, and ranked tables. All of it comes from two GraphQL requests sent at once
+// (operations/overview.graphql: `Overview` and `OverviewTables`).
 
 import { run } from "./api.js";
 import { DURATION_STEPS, timeChart } from "./chart.js";
