@@ -59,7 +59,4 @@ async def event_count(
     scope = hour_scope(period, where)
     if scope is not None:
         return await PageIndex(ctx, product_pk, scope).total()
-    request = page_request(ctx, 0, None, Order("t.occurred_at"), list_conditions(period, where))
-    params: list[Any] = [product_pk]
-    sql = PRODUCT_EVENTS.count_sql(ctx, request, "$1", params)
-    return int(await ctx.db.fetchval(sql, *params) or 0)
+    return await PRODUCT_EVENTS.count_rows(ctx, product_pk, list_conditions(period, where))

@@ -21,7 +21,7 @@ from resolvers import json_leaves
 from resolvers.context import Context
 from resolvers.devices.types import ALIASES_SQL, LATEST_ALIAS_SQL, PROPERTIES_BY_SOURCE_SQL, latest_alias_of
 from resolvers.errors import UserError
-from resolvers.pagination import Condition, Listing, Order, PageRequest
+from resolvers.pagination import Condition, Listing, Order
 
 
 @dataclass(frozen=True)
@@ -107,9 +107,7 @@ class ListSource:
         """How many rows the list holds (the graph's `totalCount`, or `eventCount` for events)."""
         if self.counter is not None:
             return await self.counter(ctx)
-        request = PageRequest(first=0, after=None, order=self.order, conditions=self.conditions)
-        params: list[Any] = [self.parent_id]
-        return int(await ctx.db.fetchval(self.listing.count_sql(ctx, request, "$1", params), *params) or 0)
+        return await self.listing.count_rows(ctx, self.parent_id, self.conditions)
 
 
 def check_fields(kind: str, fields: list[tuple[str | None, str]]) -> None:
