@@ -292,6 +292,9 @@ class Listing(Generic[T]):
     permissions: tuple[Permission, ...] = (Permission.READ,)
     # extra joins after `FROM table t`, for edges whose parent is reached through another table
     join: str = ""
+    # columns computed over the page's own rows (alias `x`), after its LIMIT and OFFSET: PostgreSQL computes the
+    # select list of every row an OFFSET skips, so a costly column (a definition's rank) belongs here
+    page_columns: str = ""
     # graph field name -> how PostgreSQL writes it in JSON, for the fields that can be built there
     json_leaves: Mapping[str, JsonLeaf] = field(default_factory=dict)
     # order column -> the JSON text of its value in a cursor (`json_leaves.*_cursor_value`), for edges' cursors
@@ -506,8 +509,9 @@ class Listing(Generic[T]):
         if request.offset:
             params.append(request.offset)
             offset = f" OFFSET ${len(params)}"
+        late = f", {self.page_columns}" if self.page_columns else ""
         sql = (
-            f"SELECT p.parent AS _parent, x.* FROM unnest($1::bigint[]) AS p(parent) "
+            f"SELECT p.parent AS _parent, x.*{late} FROM unnest($1::bigint[]) AS p(parent) "
             f"CROSS JOIN LATERAL (SELECT {self.columns} FROM {self.table} t {self.join} "
             f"WHERE {self.parent_sql} = p.parent{where} "
             f"ORDER BY {self.order_sql(request)} LIMIT ${len(params) - (1 if offset else 0)}{offset}) x"

@@ -128,30 +128,62 @@ class PropertyDefinition(Node):
 
 
 # `index` is the definition's rank by id in its product (definitions are only ever added): one probe of the
-# (product_id, id) index per row
-EVENT_DEFINITION_COLUMNS = (
+# (product_id, id) index per row. Lists compute it for their page's rows only (`Listing.page_columns`).
+def _event_rank(alias: str) -> str:
+    return (
+        f"(SELECT count(*) FROM event_definitions r WHERE r.product_id = {alias}.product_id "
+        f"AND r.id <= {alias}.id)::int AS rank"
+    )
+
+
+def _property_rank(alias: str) -> str:
+    return (
+        f"(SELECT count(*) FROM property_definitions r WHERE r.product_id = {alias}.product_id "
+        f"AND r.scope = {alias}.scope AND r.id <= {alias}.id)::int AS rank"
+    )
+
+
+EVENT_DEFINITION_FIELDS = (
     "t.id, t.product_id, t.uuid, t.name, t.display_name, t.description, t.visible, t.total, t.first_used, "
-    "t.last_used, t.first_sent, t.last_sent, (SELECT count(*) FROM event_definitions r "
-    "WHERE r.product_id = t.product_id AND r.id <= t.id)::int AS rank"
+    "t.last_used, t.first_sent, t.last_sent"
 )
-PROPERTY_COLUMNS = (
+PROPERTY_FIELDS = (
     "t.id, t.product_id, t.uuid, t.scope, t.name, t.display_name, t.description, t.visible, t.data_type, "
-    "t.first_seen, t.last_seen, t.first_sent, t.last_sent, (SELECT count(*) FROM property_definitions r "
-    "WHERE r.product_id = t.product_id AND r.scope = t.scope AND r.id <= t.id)::int AS rank"
+    "t.first_seen, t.last_seen, t.first_sent, t.last_sent"
 )
+EVENT_DEFINITION_COLUMNS = f"{EVENT_DEFINITION_FIELDS}, {_event_rank('t')}"
+PROPERTY_COLUMNS = f"{PROPERTY_FIELDS}, {_property_rank('t')}"
 DEFINITION_ORDER = Order("t.id", descending=False)
 PROPERTY_ORDER = Order("t.id", descending=False)
+
+
 EVENT_DEFINITIONS = Listing(
-    "event_definitions", "product_id", EVENT_DEFINITION_COLUMNS, EventDefinition.from_row
+    "event_definitions",
+    "product_id",
+    EVENT_DEFINITION_FIELDS,
+    EventDefinition.from_row,
+    page_columns=_event_rank("x"),
 )
 PROPERTY_DEFINITIONS = Listing(
-    "property_definitions", "product_id", PROPERTY_COLUMNS, PropertyDefinition.from_row
+    "property_definitions",
+    "product_id",
+    PROPERTY_FIELDS,
+    PropertyDefinition.from_row,
+    page_columns=_property_rank("x"),
 )
 ACCOUNT_EVENT_DEFINITIONS = Listing(
-    "event_definitions", "account_id", EVENT_DEFINITION_COLUMNS, EventDefinition.from_row
+    "event_definitions",
+    "account_id",
+    EVENT_DEFINITION_FIELDS,
+    EventDefinition.from_row,
+    page_columns=_event_rank("x"),
 )
 ACCOUNT_PROPERTY_DEFINITIONS = Listing(
-    "property_definitions", "account_id", PROPERTY_COLUMNS, PropertyDefinition.from_row
+    "property_definitions",
+    "account_id",
+    PROPERTY_FIELDS,
+    PropertyDefinition.from_row,
+    page_columns=_property_rank("x"),
 )
 EVENT_DEFINITION_BY_ID = ById("event_definitions", EVENT_DEFINITION_COLUMNS, EventDefinition.from_row)
 PROPERTY_BY_ID = ById("property_definitions", PROPERTY_COLUMNS, PropertyDefinition.from_row)

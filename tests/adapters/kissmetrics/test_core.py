@@ -111,15 +111,19 @@ async def test_walk_every_list_through_next(
     ]
     for kind, expected in (("events", 7), ("properties", 7)):
         seen: list[str] = []
+        indexes: list[int] = []
         url: str | None = f"{base}/core/products/{product['id']}/{kind}?limit=3"
         pages = 0
         while url:
             status, body, _ = await core(http, url, tenant.token)
             assert status == 200 and body["pagination"]["total"] == expected
             seen += [item["id"] for item in body["data"]]
+            indexes += [item["index"] for item in body["data"]]
             url = next((link["href"] for link in body["links"] if link["rel"] == "next"), None)
             pages += 1
         assert pages == 3 and len(seen) == len(set(seen)) == expected
+        # each page numbers its own rows (computed after its offset) as the whole list does
+        assert indexes == list(range(1, expected + 1)), kind
     _, events, _ = await core(http, f"{base}/core/events?limit=2&offset=2", tenant.token)
     assert [link["rel"] for link in events["links"]] == [
         "self",
