@@ -444,7 +444,7 @@ class LeafFastExecutor(Executor):
 
     # per grouped field set (by identity; the set is kept alive with its plans so that its id is not reused):
     # the plan of an all-leaf selection, or else the leaf steps among the other fields
-    _field_plans: dict[int, tuple[GroupedFieldSet, LeafPlan | None, list[LeafStep | None] | None]]
+    _field_plans: dict[int, tuple[GroupedFieldSet, LeafPlan | None, list[MixedStep | None] | None]]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -459,18 +459,7 @@ class LeafFastExecutor(Executor):
         grouped_field_set: GroupedFieldSet,
         position_context: Any,
     ) -> AwaitableOrValue[dict[str, Any]]:
-        # graphql-core collects the sub-fields of a list's items once, so one lookup serves the whole list
-        try:
-            cache = self._field_plans
-        except AttributeError:
-            cache = self._field_plans = {}
-        found = cache.get(id(grouped_field_set))
-        if found is None:
-            plan = _plan(parent_type, grouped_field_set)
-            leaves = _mixed_plan(parent_type, grouped_field_set) if plan is None else None
-            cache[id(grouped_field_set)] = (grouped_field_set, plan, leaves)
-        else:
-            _kept, plan, leaves = found
+        plan, leaves = self._plans(parent_type, path, grouped_field_set)
         if plan is not None:
             result = _read_all(plan, source_value)
             if result is not None:
@@ -481,6 +470,23 @@ class LeafFastExecutor(Executor):
             )
         return super().execute_fields(parent_type, source_value, path, grouped_field_set, position_context)
 
+    def _plans(
+        self, parent_type: GraphQLObjectType, path: Path | None, grouped_field_set: GroupedFieldSet
+    ) -> tuple[LeafPlan | None, list[MixedStep | None] | None]:
+        """The plan of an all-leaf selection, or else the direct steps among its fields (see `_mixed_plan`)."""
+        # graphql-core collects the sub-fields of a list's items once, so one lookup serves the whole list
+        try:
+            cache = self._field_plans
+        except AttributeError:
+            cache = self._field_plans = {}
+        found = cache.get(id(grouped_field_set))
+        if found is not None:
+            return found[1], found[2]
+        plan = _plan(parent_type, grouped_field_set)
+        leaves = self._mixed_plan(parent_type, path, grouped_field_set) if plan is None else None
+        cache[id(grouped_field_set)] = (grouped_field_set, plan, leaves)
+        return plan, leaves
+
     def _execute_mixed(
         self,
         parent_type: GraphQLObjectType,
@@ -488,9 +494,10 @@ class LeafFastExecutor(Executor):
         path: Path | None,
         grouped_field_set: GroupedFieldSet,
         position_context: Any,
-        leaves: list[LeafStep | None],
+        leaves: list[MixedStep | None],
     ) -> AwaitableOrValue[dict[str, Any]]:
-        """graphql-core's `execute_fields`, with the plain leaves among the fields read directly."""
+        """graphql-core's `execute_fields`, with the plain leaves among the fields read directly, and the
+        prefetched objects of plain leaves (`ObjectStep`) completed directly."""
         results: dict[str, Any] = {}
         awaitable_fields: list[str] = []
         try:
@@ -498,7 +505,10 @@ class LeafFastExecutor(Executor):
                 leaves, grouped_field_set.items(), strict=True
             ):
                 if leaf is not None:
-                    value = _read_one(leaf, source_value)
+                    if isinstance(leaf, ObjectStep):
+                        value = leaf.complete(source_value)
+                    else:
+                        value = _read_one(leaf, source_value)
                     if value is not _FAILED:
                         results[response_name] = value
                         continue
@@ -527,6 +537,49 @@ class LeafFastExecutor(Executor):
             return results
 
         return get_results()
+
+    def _mixed_plan(
+        self, parent_type: GraphQLObjectType, path: Path | None, grouped_field_set: GroupedFieldSet
+    ) -> list[MixedStep | None] | None:
+        """Per field of the set, how to read it directly: a plain leaf's step, a prefetched object's
+        `ObjectStep`, or None for graphql-core's path; None if no field can be read directly."""
+        steps: list[MixedStep | None] = []
+        for response_name, details in grouped_field_set.items():
+            field_name = _read_field(details)
+            step: MixedStep | None = None
+            if field_name is not None:
+                step = _leaf_step(parent_type, response_name, field_name)
+                if step is None and details[0].node.selection_set is not None:
+                    step = self._object_step(parent_type, path, response_name, field_name, details)
+            steps.append(step)
+        return steps if any(step is not None for step in steps) else None
+
+    def _object_step(
+        self,
+        parent_type: GraphQLObjectType,
+        path: Path | None,
+        response_name: str,
+        field_name: str,
+        details: FieldDetailsList,
+    ) -> ObjectStep | None:
+        """How to complete a field directly when it is an object of plain leaves read by a prefetchable
+        resolver without arguments (a definition's `product { uuid }`), else None."""
+        field = parent_type.fields.get(field_name)
+        if field is None or field.args or field.resolve not in _prefetching_resolvers:
+            return None
+        object_type = get_nullable_type(field.type)
+        if not isinstance(object_type, GraphQLObjectType):
+            return None
+        grouped, defer_usages, _forbidden = self.collect_subfields(object_type, details)
+        plan = None if defer_usages else _plan(object_type, grouped)
+        if plan is None:
+            return None
+        # prefetchable resolvers read the context and the selection, never the path: one info serves every
+        # object of the list
+        info = self.build_resolve_info(
+            field, [d.node for d in details], parent_type, Path(path, response_name, parent_type.name)
+        )
+        return ObjectStep(field.resolve, info, not isinstance(field.type, GraphQLNonNull), object_type, plan)
 
     def complete_iterable_value(
         self,
@@ -570,9 +623,53 @@ class LeafFastExecutor(Executor):
                     return self._complete_after(
                         waiting, item_type, field_details_list, info, path, items, position_context
                     )
+                direct = self._complete_mixed(object_type, grouped_field_set, items, info, path)
+                if direct is not None:
+                    return direct
         return super().complete_iterable_value(
             item_type, field_details_list, info, path, items, position_context
         )
+
+    def _complete_mixed(
+        self,
+        object_type: GraphQLObjectType,
+        grouped_field_set: GroupedFieldSet,
+        items: list[Any],
+        info: GraphQLResolveInfo,
+        path: Path,
+    ) -> list[Any] | None:
+        """The items completed in one loop when every selected field is read directly (plain leaves, and
+        objects of them whose loads were prefetched: a page of definitions with `product { uuid }`); None when
+        one of them needs graphql-core's path, which then completes the whole list (the steps are pure)."""
+        _, steps = self._plans(object_type, path, grouped_field_set)
+        if steps is None:
+            return None
+        fields: list[tuple[str, MixedStep]] = []
+        for response_name, step in zip(grouped_field_set, steps, strict=True):
+            if step is None:
+                return None
+            fields.append((response_name, step))
+        is_type_of = object_type.is_type_of
+        checked: set[type] = set()  # the item classes is_type_of accepted already
+        completed = []
+        for item in items:
+            if item is None:
+                return None
+            if is_type_of is not None and type(item) not in checked:
+                if is_type_of(item, info) is not True:
+                    return None
+                checked.add(type(item))
+            row: dict[str, Any] = {}
+            for response_name, step in fields:
+                if isinstance(step, ObjectStep):
+                    value = step.complete(item)
+                else:
+                    value = _read_one(step, item)
+                if value is _FAILED:
+                    return None
+                row[response_name] = value
+            completed.append(row)
+        return completed
 
     def _prefetch(
         self,
@@ -626,6 +723,12 @@ class LeafFastExecutor(Executor):
     ) -> list[Any]:
         # failed loads stay in the loaders' caches: the items' own resolvers meet and report them
         await asyncio.gather(*waiting, return_exceptions=True)
+        object_type = get_nullable_type(item_type)
+        if isinstance(object_type, GraphQLObjectType):
+            grouped_field_set = self.collect_subfields(object_type, field_details_list)[0]
+            direct = self._complete_mixed(object_type, grouped_field_set, items, info, path)
+            if direct is not None:
+                return direct
         completed = super().complete_iterable_value(
             item_type, field_details_list, info, path, items, position_context
         )
@@ -634,18 +737,51 @@ class LeafFastExecutor(Executor):
         return completed  # type: ignore[return-value]
 
 
-def _mixed_plan(
-    parent_type: GraphQLObjectType, grouped_field_set: GroupedFieldSet
-) -> list[LeafStep | None] | None:
-    """Per field of the set, how to read it when it is a plain leaf (None for the others); None if none is."""
-    steps: list[LeafStep | None] = []
-    for response_name, details in grouped_field_set.items():
-        field_name = _read_field(details)
-        steps.append(None if field_name is None else _leaf_step(parent_type, response_name, field_name))
-    return steps if any(step is not None for step in steps) else None
-
-
 _FAILED = object()
+
+
+class ObjectStep:
+    """A field completed directly: an object read by a prefetchable resolver (which answers at once once its
+    load is prefetched, or else an awaitable) whose selection is all plain leaves."""
+
+    __slots__ = ("info", "is_type_of", "nullable", "plan", "resolve")
+
+    def __init__(
+        self,
+        resolve: Callable[..., Any],
+        info: GraphQLResolveInfo,
+        nullable: bool,
+        object_type: GraphQLObjectType,
+        plan: LeafPlan,
+    ) -> None:
+        self.resolve = resolve
+        self.info = info
+        self.nullable = nullable
+        self.is_type_of = object_type.is_type_of
+        self.plan = plan
+
+    def complete(self, source: Any) -> Any:
+        """The object's fields, or _FAILED when graphql-core's path must complete it (it is not loaded yet,
+        it is null where it may not be, its resolver or a leaf fails); that path calls the resolver again,
+        which a prefetchable resolver allows (it is pure)."""
+        try:
+            value = self.resolve(source, self.info)
+        except Exception:
+            return _FAILED
+        if value is None:
+            return None if self.nullable else _FAILED
+        if is_awaitable(value):
+            if inspect.iscoroutine(value):
+                value.close()  # never started: graphql-core's path asks for it again
+            return _FAILED
+        if self.is_type_of is not None and self.is_type_of(value, self.info) is not True:
+            return _FAILED
+        row = _read_all(self.plan, value)
+        return _FAILED if row is None else row
+
+
+# a field of a mixed selection read directly: a plain leaf, or an object of them
+MixedStep = LeafStep | ObjectStep
 
 
 def _read_one(step: LeafStep, source: Any) -> Any:

@@ -37,6 +37,13 @@ QUERIES = [
     "{ products { nodes { name sessions(first: 100000) { nodes { duration } } } } }",
     '{ products { nodes { devices(first: 2, after: "bad") { nodes { deviceId } } } } }',
     '{ products { nodes { sessions(device: "nope") { nodes { duration } } events { totalCount } } } }',
+    # a prefetched object of plain leaves among an item's fields, completed directly; and what is not:
+    # one item (nothing prefetched), an object with a connection of its own
+    "{ eventDefinitions { totalCount nodes { name index product { uuid name status __typename } total } } }",
+    "{ eventDefinitions(first: 2, offset: 3) { nodes { index p: product { id } product { name } } } }",
+    "{ eventDefinitions(first: 1) { nodes { name product { uuid } } } }",
+    "{ propertyDefinitions { nodes { index product { uuid events(first: 1) { nodes { key } } } } } }",
+    "{ products { nodes { eventDefinitions(offset: 1) { nodes { index product { appKey } } } } } }",
 ]
 
 
@@ -80,8 +87,60 @@ async def test_same_results_as_graphql_core(db: Database, tenant: Tenant, query:
         tenant.account_pk,
         tenant.product_pk,
     )
+    for (product_pk,) in await db.fetch(
+        "SELECT id FROM products WHERE account_id = $1 ORDER BY id", tenant.account_pk
+    ):
+        for n in range(3):
+            name = f"name {product_pk} {n}"
+            await db.execute(
+                "INSERT INTO event_definitions (account_id, product_id, name) VALUES ($1, $2, $3)",
+                tenant.account_pk,
+                product_pk,
+                name,
+            )
+            await db.execute(
+                "INSERT INTO property_definitions (account_id, product_id, scope, name) "
+                "VALUES ($1, $2, 'device', $3)",
+                tenant.account_pk,
+                product_pk,
+                name,
+            )
     plain, fast = await _both(db, tenant, query)
     assert fast == plain
+
+
+async def test_definitions_of_a_page_are_completed_in_one_loop(db: Database, tenant: Tenant) -> None:
+    """A page of definitions with each one's `product { uuid }` (KISSmetrics' account-wide lists): the
+    products are prefetched, then every item is completed without graphql-core's per-item machinery."""
+    await seed_product_tree(db, tenant.account_pk, products=2, sessions_per_product=1, events_per_session=1)
+    for (product_pk,) in await db.fetch("SELECT id FROM products WHERE account_id = $1", tenant.account_pk):
+        for n in range(5):
+            await db.execute(
+                "INSERT INTO event_definitions (account_id, product_id, name) VALUES ($1, $2, $3)",
+                tenant.account_pk,
+                product_pk,
+                f"e{n}",
+            )
+    principal = await principal_for_token(db, tenant.token)
+    query = parse("{ eventDefinitions { nodes { name index product { uuid } } } }")
+    completed = []
+    original = LeafFastExecutor.complete_object_value
+
+    def counting(self: LeafFastExecutor, *args: Any, **kwargs: Any) -> Any:
+        completed.append(args[0].name)
+        return original(self, *args, **kwargs)
+
+    LeafFastExecutor.complete_object_value = counting  # type: ignore[method-assign]
+    try:
+        context = Context(db=db, principal=principal)
+        result = await execute(schema._schema, query, context_value=context, executor_class=LeafFastExecutor)  # type: ignore[misc]
+    finally:
+        LeafFastExecutor.complete_object_value = original  # type: ignore[method-assign]
+    assert not result.errors
+    nodes = result.data["eventDefinitions"]["nodes"]  # type: ignore[index]
+    assert len(nodes) == 15 and all(node["product"]["uuid"] for node in nodes)  # the tenant has 3 products
+    # the connection object alone: neither the definitions nor their products go through graphql-core
+    assert "EventDefinition" not in completed and "Product" not in completed, completed
 
 
 async def test_child_connections_of_a_list_are_loaded_before_its_items_complete(
