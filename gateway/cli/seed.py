@@ -338,6 +338,7 @@ async def clear_products(db: Database, product_ids: list[int]) -> None:
         "web_campaigns",
         "event_hours",
         "event_rollups",
+        "event_totals",
         "session_rollups",
         "event_definitions",
         "property_definitions",
@@ -610,6 +611,7 @@ async def seed(
         "events",
         "session_rollups",
         "event_rollups",
+        "event_totals",
         "person_identities",
         "person_properties",
         "event_definitions",
@@ -742,6 +744,18 @@ async def build_rollups(db: Database, product_ids: list[int]) -> None:
                 product_id,
             )
             await tx.execute("DROP TABLE seed_event_hours")
+            # every key's rows summed per bucket (migration 052), as the ingestion adds them
+            await tx.execute(
+                """
+                INSERT INTO event_totals (account_id, product_id, grain, bucket, c, s, dur)
+                SELECT account_id, product_id, grain, bucket, LEAST(sum(c), 9223372036854775807)::bigint,
+                       sum(s), sum(dur)
+                FROM event_rollups
+                WHERE product_id = $1 AND seg_key = ''
+                GROUP BY 1, 2, 3, 4
+                """,
+                product_id,
+            )
             # the events lists' page index (migration 040), kept by triggers that seeding's COPY skips
             await tx.execute(
                 """

@@ -147,7 +147,8 @@ DELETE_DEVICES = "DELETE FROM devices WHERE id = ANY($1::bigint[])"
 #       a temporary one when negative. The devices are locked (LOCK).
 #   $5  session updates: id, duration delta, ended_at, set_end (the sessions' devices are locked)
 #   $6  session rollup deltas, $7 event rollup deltas, $8 event definitions, $9 property definitions, each
-#       sorted by key (the order their rows are locked in): a row's key, its values, then the account id
+#       sorted by key (the order their rows are locked in): a row's key, its values, then the account id.
+#       $7's per-key totals (seg_key '') are also added up per bucket into event_totals (migration 052).
 #   $10 the notices for live subscribers (text[])
 #   $11 the events, as EVENT_COLUMNS (a temporary session id when negative), segmentation as a JSON object;
 #       empty when the writer sends them by COPY instead (see writer._store)
@@ -186,6 +187,18 @@ WITH new_ids AS MATERIALIZED (
     FROM jsonb_array_elements($7::text::jsonb) WITH ORDINALITY AS x(r, o)
     ORDER BY x.o
     ON CONFLICT (product_id, key, seg_key, grain, bucket, seg_value) DO UPDATE
+    SET c = CASE WHEN r.c > 9223372036854775807 - EXCLUDED.c THEN 9223372036854775807 ELSE r.c + EXCLUDED.c END,
+        s = r.s + EXCLUDED.s, dur = r.dur + EXCLUDED.dur
+), event_totals AS (
+    INSERT INTO event_totals AS r (account_id, product_id, grain, bucket, c, s, dur)
+    SELECT (x.r->>9)::bigint, (x.r->>0)::bigint, x.r->>3, (x.r->>4)::timestamp,
+           LEAST(sum((x.r->>6)::bigint), 9223372036854775807)::bigint, sum((x.r->>7)::float8),
+           sum((x.r->>8)::float8)
+    FROM jsonb_array_elements($7::text::jsonb) AS x(r)
+    WHERE x.r->>2 = ''
+    GROUP BY 1, 2, 3, 4
+    ORDER BY 2, 3, 4
+    ON CONFLICT (product_id, grain, bucket) DO UPDATE
     SET c = CASE WHEN r.c > 9223372036854775807 - EXCLUDED.c THEN 9223372036854775807 ELSE r.c + EXCLUDED.c END,
         s = r.s + EXCLUDED.s, dur = r.dur + EXCLUDED.dur
 ), event_definitions AS (

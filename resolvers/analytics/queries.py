@@ -97,6 +97,12 @@ async def event_series(
     """Per-bucket c/s/dur of `keys` (None: every key of the product), by key and bucket (`merged`: the keys
     summed, key ''); per value of the segmentation key `segmentation` when given."""
     grain = _check_grain(grain)
+    if keys is None and merged and not segmentation:
+        # every key's totals are kept per bucket (migration 052)
+        rows = await db.fetch(
+            sql.EVENT_TOTALS_SERIES, account_id, [product_id], start, end, grain, GRAIN_INTERVALS[grain]
+        )
+        return [EventPoint("", "", r["bucket"], r["c"], r["s"], r["dur"]) for r in rows]
     statements = (
         (sql.EVENT_SERIES, sql.EVENT_SERIES_EVERY_KEY)
         if not merged

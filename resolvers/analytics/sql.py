@@ -70,6 +70,20 @@ EVENT_SERIES_EVERY_KEY = _event_series(_EVERY_KEY)
 EVENT_SERIES_MERGED = _event_series(_KEYS_ASKED, merged=True)
 EVENT_SERIES_EVERY_KEY_MERGED = _event_series(_EVERY_KEY, merged=True)
 
+# $1 account, $2 product, $3 since, $4 until, $5 grain, $6 grain interval: every key summed per bucket, as
+# EVENT_SERIES_EVERY_KEY_MERGED without a segmentation key, from the totals the ingestion keeps (migration 052):
+# one row a bucket instead of one a key and bucket
+EVENT_TOTALS_SERIES = (
+    """
+SELECT r.product_id AS _product, '' AS key, '' AS seg_value, r.bucket, r.c, r.s, r.dur
+FROM event_totals r
+JOIN products p ON p.id = r.product_id AND p.account_id = $1
+WHERE r.account_id = $1 AND r.product_id = ANY($2::bigint[]) AND r.grain = $5
+"""
+    + _BUCKET_FILTER
+    + "ORDER BY r.bucket\n"
+)
+
 # keys and segmentation values, from the yearly rollup rows
 EVENT_KEYS = """
 SELECT DISTINCT r.product_id AS _product, r.key, r.seg_key, r.seg_value
@@ -142,15 +156,14 @@ WHERE r.account_id = $1 AND r.product_id = ANY($2::bigint[])
 GROUP BY r.product_id, g.i, r.dimension, r.value
 """
 
-# $1 account, $2 product, $3 range starts, $4 range ends (local midnights): the day rows of every event key
-# summed per range (numbered from 1)
-EVENT_RANGE_TOTALS = f"""
+# $1 account, $2 product, $3 range starts, $4 range ends (local midnights): the day totals of every event key
+# (migration 052) summed per range (numbered from 1)
+EVENT_RANGE_TOTALS = """
 SELECT r.product_id AS _product, g.i AS range,
-       sum(r.c)::bigint AS c, sum(r.s)::float8 AS s, sum(r.dur)::float8 AS dur
+       LEAST(sum(r.c), 9223372036854775807)::bigint AS c, sum(r.s)::float8 AS s, sum(r.dur)::float8 AS dur
 FROM unnest($3::timestamp[], $4::timestamp[]) WITH ORDINALITY AS g(since, until, i)
-JOIN event_rollups r ON r.bucket >= g.since AND r.bucket < g.until
-WHERE r.account_id = $1 AND r.product_id = ANY($2::bigint[])
-  AND r.key = ANY({EVERY_KEY}) AND r.seg_key = '' AND r.grain = 'd'
+JOIN event_totals r ON r.bucket >= g.since AND r.bucket < g.until
+WHERE r.account_id = $1 AND r.product_id = ANY($2::bigint[]) AND r.grain = 'd'
 GROUP BY r.product_id, g.i
 """
 

@@ -6,6 +6,8 @@ import json
 import subprocess
 from pathlib import Path
 
+import pytest
+
 from gateway.db.pool import Database
 from tests.process import GATEWAY
 
@@ -77,6 +79,19 @@ async def test_seed_is_reproducible_and_consistent(migrated: str, db: Database, 
             grain,
         )
         assert per_grain == raw["events"], grain
+    # every key's totals per bucket (migration 052) are the per-key rows summed
+    totals = await db.fetch(
+        "SELECT product_id, grain, bucket, c, s, dur FROM event_totals WHERE account_id = $1 ORDER BY 1, 2, 3",
+        account_id,
+    )
+    summed = await db.fetch(
+        """SELECT product_id, grain, bucket, sum(c)::bigint AS c, sum(s) AS s, sum(dur) AS dur FROM event_rollups
+           WHERE account_id = $1 AND seg_key = '' GROUP BY 1, 2, 3 ORDER BY 1, 2, 3""",
+        account_id,
+    )
+    assert len(totals) > 10 and [r[:4] for r in totals] == [r[:4] for r in summed]
+    for total, expected in zip(totals, summed, strict=True):
+        assert total["s"] == pytest.approx(expected["s"]) and total["dur"] == pytest.approx(expected["dur"])
 
 
 async def test_seed_people_identities_properties_and_definitions(
