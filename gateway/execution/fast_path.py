@@ -562,10 +562,14 @@ class LeafFastExecutor(Executor):
         field_name: str,
         details: FieldDetailsList,
     ) -> ObjectStep | None:
-        """How to complete a field directly when it is an object of plain leaves read by a prefetchable
-        resolver without arguments (a definition's `product { uuid }`), else None."""
+        """How to complete a field directly when it is an object of plain leaves, read from a plain attribute
+        or by a prefetchable resolver without arguments (a definition's `product { uuid }`), else None."""
         field = parent_type.fields.get(field_name)
-        if field is None or field.args or field.resolve not in _prefetching_resolvers:
+        if field is None or field.args:
+            return None
+        resolve = field.resolve
+        reader = _reader(parent_type, field_name) if resolve not in _prefetching_resolvers else None
+        if reader is None and resolve not in _prefetching_resolvers:
             return None
         object_type = get_nullable_type(field.type)
         if not isinstance(object_type, GraphQLObjectType):
@@ -579,7 +583,13 @@ class LeafFastExecutor(Executor):
         info = self.build_resolve_info(
             field, [d.node for d in details], parent_type, Path(path, response_name, parent_type.name)
         )
-        return ObjectStep(field.resolve, info, not isinstance(field.type, GraphQLNonNull), object_type, plan)
+        if reader is None:
+            assert resolve is not None
+
+            def reader(source: Any) -> Any:
+                return resolve(source, info)
+
+        return ObjectStep(reader, info, not isinstance(field.type, GraphQLNonNull), object_type, plan)
 
     def complete_iterable_value(
         self,
@@ -741,20 +751,21 @@ _FAILED = object()
 
 
 class ObjectStep:
-    """A field completed directly: an object read by a prefetchable resolver (which answers at once once its
-    load is prefetched, or else an awaitable) whose selection is all plain leaves."""
+    """A field completed directly: an object whose selection is all plain leaves, read from a plain attribute
+    (a page's `path`) or by a prefetchable resolver (which answers at once once its load is prefetched, or else
+    an awaitable)."""
 
-    __slots__ = ("info", "is_type_of", "nullable", "plan", "resolve")
+    __slots__ = ("info", "is_type_of", "nullable", "plan", "read")
 
     def __init__(
         self,
-        resolve: Callable[..., Any],
+        read: Callable[[Any], Any],
         info: GraphQLResolveInfo,
         nullable: bool,
         object_type: GraphQLObjectType,
         plan: LeafPlan,
     ) -> None:
-        self.resolve = resolve
+        self.read = read
         self.info = info
         self.nullable = nullable
         self.is_type_of = object_type.is_type_of
@@ -765,7 +776,7 @@ class ObjectStep:
         it is null where it may not be, its resolver or a leaf fails); that path calls the resolver again,
         which a prefetchable resolver allows (it is pure)."""
         try:
-            value = self.resolve(source, self.info)
+            value = self.read(source)
         except Exception:
             return _FAILED
         if value is None:
