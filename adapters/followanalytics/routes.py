@@ -145,5 +145,6 @@ def add_followanalytics_routes(app: web.Application) -> None:
         app.router.add_route("*", path, _guarded(method, handler))
     for path in CAMPAIGN_PATHS:
         app.router.add_route("*", path, campaigns)
+    app.router.add_route("*", "/api", not_found)
     app.router.add_route("*", r"/api/{tail:(?!v0(/|$)).*}", not_found)
     app.router.add_route("*", "/segments/{tail:.*}", not_found)

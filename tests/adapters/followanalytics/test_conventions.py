@@ -125,11 +125,12 @@ async def test_tokens_are_required_and_checked(
 async def test_unknown_and_campaign_paths_answer_the_vendors_404(
     http: aiohttp.ClientSession, server: Server, tenant: Tenant
 ) -> None:
-    reply = await call(http, server, "GET", "/api/nothing/here", tenant.token)
-    assert (reply.status, reply.text) == (
-        404,
-        '{"success":false,"status":404,"message":"Not found.","error_message":"Not found."}',
-    )
+    for path in ("/api/nothing/here", "/api", "/api/"):
+        reply = await call(http, server, "GET", path, tenant.token)
+        assert (reply.status, reply.text) == (
+            404,
+            '{"success":false,"status":404,"message":"Not found.","error_message":"Not found."}',
+        ), path
     message = "Campaigns are not available on this server: it collects and reports analytics only."
     for method, path in (
         ("GET", "/api/campaigns"),
