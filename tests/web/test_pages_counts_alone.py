@@ -2,16 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
-
 import aiohttp
 
 from tests.conftest import Server, Tenant, gql
+from tests.web.three_pages import record_three_pages
 
-FIREFOX = "Mozilla/5.0 (X11; Linux x86_64; rv:120.0) Gecko/20100101 Firefox/120.0"
-RECORD = """mutation($product: ID!, $hits: [PageviewInput!]!) {
-  recordPageviews(productId: $product, pageviews: $hits) { outcome }
-}"""
 PAGES = """query($product: ID!, $period: AnalyticsRange!) {
   node(id: $product) { ... on Product { webAnalytics {
     pages(period: $period, limit: 2, grain: DAY) { pages { path { path } pageviews visitors SERIES } more }
@@ -20,18 +15,7 @@ PAGES = """query($product: ID!, $period: AnalyticsRange!) {
 
 
 async def test_counts_alone(http: aiohttp.ClientSession, server: Server, tenant: Tenant) -> None:
-    day = datetime(2026, 3, 2, 12, tzinfo=UTC)
-    hits = [
-        {
-            "path": path,
-            "userAgent": FIREFOX,
-            "ip": f"81.2.69.{n}",
-            "timestamp": (day + timedelta(days=d)).isoformat(),
-        }
-        for n, (path, d) in enumerate([("/a", 0), ("/a", 1), ("/b", 1), ("/c", 2), ("/a", 2)], start=140)
-    ]
-    reply = await gql(http, server, RECORD, {"product": tenant.product_id, "hits": hits}, tenant.token)
-    assert reply.errors is None, reply.errors
+    await record_three_pages(http, server, tenant)
     period = {"since": "2026-03-01T00:00:00Z", "until": "2026-03-05T00:00:00Z"}
     variables = {"product": tenant.product_id, "period": period}
     full = await gql(

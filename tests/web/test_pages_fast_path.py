@@ -3,7 +3,6 @@ plain leaves, which the fast path completes directly (`ObjectStep`), with exactl
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import aiohttp
@@ -14,12 +13,9 @@ from gateway.db.pool import Database
 from gateway.execution.fast_path import LeafFastExecutor
 from resolvers.context import Context
 from resolvers.schema import schema
-from tests.conftest import Server, Tenant, gql
+from tests.conftest import Server, Tenant
+from tests.web.three_pages import record_three_pages
 
-FIREFOX = "Mozilla/5.0 (X11; Linux x86_64; rv:120.0) Gecko/20100101 Firefox/120.0"
-RECORD = """mutation($product: ID!, $hits: [PageviewInput!]!) {
-  recordPageviews(productId: $product, pageviews: $hits) { outcome }
-}"""
 PAGES = """query($product: ID!) {
   node(id: $product) { ... on Product { webAnalytics {
     pages(period: {since: "2026-03-01T00:00:00Z", until: "2026-03-05T00:00:00Z"}, limit: 5, grain: DAY) {
@@ -32,18 +28,7 @@ PAGES = """query($product: ID!) {
 async def test_pages_complete_directly_as_graphql_core_would(
     http: aiohttp.ClientSession, server: Server, tenant: Tenant, db: Database
 ) -> None:
-    day = datetime(2026, 3, 2, 12, tzinfo=UTC)
-    hits = [
-        {
-            "path": path,
-            "userAgent": FIREFOX,
-            "ip": f"81.2.69.{n}",
-            "timestamp": (day + timedelta(days=d)).isoformat(),
-        }
-        for n, (path, d) in enumerate([("/a", 0), ("/a", 1), ("/b", 1), ("/c", 2), ("/a", 2)], start=140)
-    ]
-    reply = await gql(http, server, RECORD, {"product": tenant.product_id, "hits": hits}, tenant.token)
-    assert reply.errors is None, reply.errors
+    await record_three_pages(http, server, tenant)
     principal = await principal_for_token(db, tenant.token)
     completed: list[str] = []
     original = LeafFastExecutor.complete_object_value
