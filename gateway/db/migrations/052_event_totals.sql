@@ -20,7 +20,8 @@ CREATE TABLE event_totals (
     dur         double precision NOT NULL DEFAULT 0,        -- duration
     PRIMARY KEY (product_id, grain, bucket)
 );
-CREATE INDEX event_totals_account ON event_totals (account_id, product_id);
+-- No (account_id, product_id) index: every read names its products, and deletions go through the product (see
+-- migration 008, which dropped the rollups' own for leading generic plans astray).
 
 INSERT INTO event_totals (account_id, product_id, grain, bucket, c, s, dur)
 SELECT account_id, product_id, grain, bucket, LEAST(sum(c), 9223372036854775807)::bigint, sum(s), sum(dur)
