@@ -2,8 +2,9 @@
 
 A fresh site is set up as the captured one was (host `stats.test`; tokens that may do everything, nothing, or
 only count), and every request is sent as captured, with that run's values put right: tokens, ids (paths,
-sites, exports, users, campaigns: the k-th one the capture saw is the k-th one here), times (shifted by the time
-between the capture and now) and the client address (each request has its own, but for the requests whose
+sites, exports, users, campaigns: the k-th one the capture saw is the k-th one here), times (hits' by the time
+between the capture and now; periods' days by whole days and their times by whole hours, so that a period keeps
+its days at any time of day) and the client address (each request has its own, but for the requests whose
 rate limits are part of the story: exports, the bursts). Replies are compared on status, the headers that
 matter, and the body: byte for byte where the real server's bytes are fixed, as JSON otherwise, with times
 replaced by a marker. Where the gateway differs from GoatCounter on purpose, the expected reply is changed below,
@@ -82,8 +83,13 @@ class Story:
         self.paths: dict[int, int] = {}
         self.exports: dict[int, int] = {}
         self.campaigns: dict[int, int] = {}
-        self.shift = datetime.now(UTC) - CAPTURED_AT
-        self.days = (datetime.now(UTC).date() - CAPTURED_AT.date()).days
+        now = datetime.now(UTC)
+        # hits' times move by the time since the capture, so that they stay as far from now as they were
+        self.shift = now - CAPTURED_AT
+        self.days = (now.date() - CAPTURED_AT.date()).days
+        # a period's bounds move by whole hours: the hour holding the capture becomes the hour holding now, so the
+        # period keeps its days (whatever the time of day) and still holds the hits sent now
+        self.hours = _hour(now) - _hour(CAPTURED_AT)
 
     def path_id(self, captured: int) -> int:
         return self.paths.get(captured, MISSING_ID)
@@ -108,18 +114,20 @@ class Story:
             if key in ("after", "include_paths", "exclude_paths") and re.fullmatch(r"[\d,]+", value):
                 value = ",".join(str(self.path_id(int(v))) for v in value.split(","))
             elif key in ("start", "end"):
-                value = self.moved_time(value)
+                value = self.moved_bound(value)
             query.append((key, value))
         encoded = urllib.parse.urlencode(query, quote_via=urllib.parse.quote) if query else ""
         return "/".join(segments) + (f"?{encoded}" if encoded else "")
 
-    def moved_time(self, value: str) -> str:
+    def moved_bound(self, value: str) -> str:
+        """A period's `start` or `end`: a day moves by whole days, a time by whole hours."""
         if re.fullmatch(r"\d{4}-\d\d-\d\d", value):
             return (date.fromisoformat(value) + timedelta(days=self.days)).isoformat()
-        if TIME.match(value):
-            moved = datetime.fromisoformat(value.replace("Z", "+00:00")) + self.shift
-            return moved.strftime("%Y-%m-%dT%H:%M:%SZ")
-        return value
+        return _moved(value, self.hours)
+
+    def moved_time(self, value: str) -> str:
+        """A hit's `created_at` (only a valid time moves: a malformed one is echoed in the error, as sent)."""
+        return _moved(value, self.shift)
 
     def headers(self, captured: dict[str, str]) -> dict[str, str]:
         headers = dict(captured)
@@ -181,6 +189,17 @@ class Story:
         return {"day": moved, "hourly": sum(day["hourly"]), "daily": day["daily"]}
 
 
+def _hour(moment: datetime) -> datetime:
+    return moment.replace(minute=0, second=0, microsecond=0)
+
+
+def _moved(value: str, by: timedelta) -> str:
+    if not TIME.match(value):
+        return value
+    moved = datetime.fromisoformat(value.replace("Z", "+00:00")) + by
+    return moved.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
 def actual(value: Any) -> Any:
     """A reply of the gateway as `Story.expected` writes the capture's: times as a marker, hours summed."""
     if isinstance(value, dict):
@@ -225,6 +244,11 @@ def sessions() -> aiohttp.ClientSession:
 
 
 async def test_the_captured_story_replays(server: Server, db: Database) -> None:
+    # a period's bounds move by whole hours (`Story.hours`), and the hits sent now must fall in the same hour
+    now = datetime.now(UTC)
+    left = 3600 - (now.minute * 60 + now.second)
+    if left < 30:
+        await asyncio.sleep(left + 1)
     site = await new_site(db, host="stats.test")
     tokens = {
         ALL: await token(
