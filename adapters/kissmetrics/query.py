@@ -24,7 +24,7 @@ from adapters.kissmetrics.operations import operation
 from gateway.execution.executor import RequestError
 from gateway.execution.inprocess import run_operation
 from gateway.http.error_shapes import ErrorShape, add_dialect_route, claim_prefix
-from gateway.json_text import compact_json
+from gateway.json_text import compact_json, loads_json
 
 MAX_BODY_BYTES = 64 * 1024
 MAX_RESULTS_PAGE = 1000
@@ -108,11 +108,11 @@ async def _node_id(request: web.Request, raw: str, type_name: str) -> str:
 
 
 def _json_body(raw: bytes) -> Any:
-    """The decoded body; None when it is not JSON (also: invalid UTF-8, or nested deeper than the decoder
-    goes, which fits in MAX_BODY_BYTES)."""
+    """The decoded body, in the encoding `json.loads` would detect; None when it is not JSON (also: not text in
+    that encoding, or nested deeper than the decoder goes, which fits in MAX_BODY_BYTES)."""
     try:
-        return json.loads(raw)
-    except (ValueError, RecursionError):
+        return loads_json(raw.decode(json.detect_encoding(raw), "surrogatepass"))
+    except ValueError:
         return None
 
 
