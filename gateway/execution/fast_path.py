@@ -505,10 +505,7 @@ class LeafFastExecutor(Executor):
                 leaves, grouped_field_set.items(), strict=True
             ):
                 if leaf is not None:
-                    if isinstance(leaf, ObjectStep):
-                        value = leaf.complete(source_value)
-                    else:
-                        value = _read_one(leaf, source_value)
+                    value = _read_step(leaf, source_value)
                     if value is not _FAILED:
                         results[response_name] = value
                         continue
@@ -568,8 +565,9 @@ class LeafFastExecutor(Executor):
         if field is None or field.args:
             return None
         resolve = field.resolve
-        reader = _reader(parent_type, field_name) if resolve not in _prefetching_resolvers else None
-        if reader is None and resolve not in _prefetching_resolvers:
+        prefetched = resolve in _prefetching_resolvers
+        reader = None if prefetched else _reader(parent_type, field_name)
+        if reader is None and not prefetched:
             return None
         object_type = get_nullable_type(field.type)
         if not isinstance(object_type, GraphQLObjectType):
@@ -671,10 +669,7 @@ class LeafFastExecutor(Executor):
                 checked.add(type(item))
             row: dict[str, Any] = {}
             for response_name, step in fields:
-                if isinstance(step, ObjectStep):
-                    value = step.complete(item)
-                else:
-                    value = _read_one(step, item)
+                value = _read_step(step, item)
                 if value is _FAILED:
                     return None
                 row[response_name] = value
@@ -793,6 +788,11 @@ class ObjectStep:
 
 # a field of a mixed selection read directly: a plain leaf, or an object of them
 MixedStep = LeafStep | ObjectStep
+
+
+def _read_step(step: MixedStep, source: Any) -> Any:
+    """A field of a mixed selection read directly, or _FAILED (see `_read_one`, `ObjectStep.complete`)."""
+    return step.complete(source) if isinstance(step, ObjectStep) else _read_one(step, source)
 
 
 def _read_one(step: LeafStep, source: Any) -> Any:
