@@ -197,8 +197,8 @@ WITH new_ids AS MATERIALIZED (
     FROM jsonb_array_elements($7::text::jsonb) AS x(r)
     WHERE x.r->>2 = ''
     GROUP BY 1, 2, 3, 4
-    ORDER BY 2, 3, 4
-    ON CONFLICT (product_id, grain, bucket) DO UPDATE
+    ORDER BY 1, 2, 3, 4
+    ON CONFLICT (account_id, product_id, grain, bucket) DO UPDATE
     SET c = CASE WHEN r.c > 9223372036854775807 - EXCLUDED.c THEN 9223372036854775807 ELSE r.c + EXCLUDED.c END,
         s = r.s + EXCLUDED.s, dur = r.dur + EXCLUDED.dur
 ), event_definitions AS (
