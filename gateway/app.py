@@ -15,6 +15,7 @@ from gateway.background.exports import ExportWorker
 from gateway.background.housekeeping import Housekeeping
 from gateway.background.live_feed import LIVE_KEY, LiveFeed
 from gateway.background.report_runs import ReportRunWorker
+from gateway.background.web_months import WebMonths
 from gateway.config import Settings
 from gateway.db.pool import Database
 from gateway.execution.executor import Executor
@@ -101,6 +102,8 @@ def create_app(settings: Settings, database_url: str) -> web.Application:
             persisted_unused_days=settings.persisted_unused_days,
         )
         await housekeeping.start()
+        web_months = WebMonths(db, interval=max(0.1, settings.web_months_seconds))
+        await web_months.start()
         persisted = PersistedQueries(db, settings.persisted_per_account)
         # the shims' documents and the dashboard's run in trusted-documents mode too
         await persisted.register_trusted(adapter_documents() + list(dashboard_documents().values()))
@@ -118,6 +121,7 @@ def create_app(settings: Settings, database_url: str) -> web.Application:
         await monitor.stop()
         await feed.stop()
         await housekeeping.stop()
+        await web_months.stop()
         await worker.stop()
         await runs.stop()
         await engine.stop()

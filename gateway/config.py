@@ -102,6 +102,8 @@ class Settings:
     housekeeping_seconds: float = field(
         default_factory=lambda: _env_float("GATEWAY_HOUSEKEEPING_SECONDS", 3600.0)
     )
+    # seconds between two passes that sum ended months of web rollups (gateway/background/web_months.py)
+    web_months_seconds: float = field(default_factory=lambda: _env_float("GATEWAY_WEB_MONTHS_SECONDS", 600.0))
     # rate limits per client by rule name (gateway/access/client_limits.py): "name=limit/seconds,..."
     rate_limits: dict[str, tuple[int, float]] = field(
         default_factory=lambda: parse_rules(_env("GATEWAY_RATE_LIMITS"))

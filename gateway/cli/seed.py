@@ -333,6 +333,7 @@ async def clear_products(db: Database, product_ids: list[int]) -> None:
     """Delete the raw rows, rollups and definitions of these products."""
     for table in (
         "web_rollups",
+        "web_rollup_months",
         "web_visits",
         "web_paths",
         "web_campaigns",
@@ -618,7 +619,7 @@ async def seed(
         "property_definitions",
     ]
     if pageviews:
-        tables += ["web_paths", "web_campaigns", "web_rollups"]
+        tables += ["web_paths", "web_campaigns", "web_rollups", "web_rollup_months"]
     for table in tables:
         await db.execute(f"VACUUM (ANALYZE) {table}")
     timings["vacuum"] = time.monotonic() - t0

@@ -20,6 +20,7 @@ from typing import Any
 from gateway.db.pool import Database
 from gateway.ingest.web.agents import parse_agent
 from gateway.ingest.web.cleaning import size_class
+from gateway.ingest.web.months import build_months
 from gateway.ingest.web.sql import rollups_of
 
 CHUNK = 50_000
@@ -197,7 +198,12 @@ async def seed_pageviews(
 
 
 async def build_web_rollups(db: Database, product_ids: list[int], days: int, now: datetime) -> None:
-    """Sum the rollups of the products' stored hits, a week at a time (the same statement as the ingestion)."""
+    """Sum the rollups of the products' stored hits, a week at a time (the same statement as the ingestion), then
+    the months that have ended (migration 054), as the gateway's background pass would."""
+    # the months summed from the rows about to go stop being read
+    await db.execute(
+        "UPDATE web_rollup_months SET version = version + 1 WHERE product_id = ANY($1::bigint[])", product_ids
+    )
     await db.execute("DELETE FROM web_rollups WHERE product_id = ANY($1::bigint[])", product_ids)
     hits = """
         SELECT e.account_id, e.product_id, w.id AS path_id,
@@ -235,6 +241,18 @@ async def build_web_rollups(db: Database, product_ids: list[int], days: int, now
                 await tx.execute("ANALYZE seed_web_hits")
                 await tx.execute(statement)
             week += timedelta(days=7)
+    # every month with day rows has its row, as the ingestion adds them
+    await db.execute(
+        """
+        INSERT INTO web_rollup_months (account_id, product_id, month)
+        SELECT DISTINCT r.account_id, r.product_id, date_trunc('month', r.bucket)
+        FROM web_rollups r
+        WHERE r.product_id = ANY($1::bigint[]) AND r.dimension = '' AND r.grain = 'd' AND r.path_id = 0
+        ON CONFLICT (account_id, product_id, month) DO NOTHING
+        """,
+        product_ids,
+    )
+    await build_months(db)
 
 
 def seed_now() -> datetime:

@@ -19,7 +19,7 @@ import json
 from collections.abc import AsyncIterator, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import asyncpg
 
@@ -32,6 +32,10 @@ class StatementCounter:
     """How many SQL statements the current request has sent."""
 
     count: int = 0
+
+
+# asyncpg's names of the isolation levels
+Isolation = Literal["read_committed", "read_uncommitted", "serializable", "repeatable_read"]
 
 
 @dataclass(frozen=True)
@@ -185,14 +189,15 @@ class Database:
             raise DatabaseUnavailable from error
 
     @contextlib.asynccontextmanager
-    async def transaction(self) -> AsyncIterator[Transaction]:
-        """A connection inside one transaction; statements sent through it are counted too."""
+    async def transaction(self, isolation: Isolation = "read_committed") -> AsyncIterator[Transaction]:
+        """A connection inside one transaction (`isolation`: asyncpg's name of the level); statements sent
+        through it are counted too."""
         try:
             acquired = await self.pool.acquire()
         except OSError as error:
             raise DatabaseUnavailable from error
         try:
-            async with acquired.transaction():
+            async with acquired.transaction(isolation=isolation):
                 yield Transaction(acquired)
         finally:
             await self.pool.release(acquired)

@@ -55,6 +55,8 @@ class _Read:
 
     paths: sql.Paths
     args: tuple[Any, ...]
+    # whether a whole month may lie in the period: its sums are then read (`sql.month_spans`)
+    months: bool
 
 
 def _pks(ids: list[strawberry.ID] | None) -> list[int]:
@@ -84,7 +86,26 @@ def _read(period: AnalyticsRange, paths: WebPathFilter | None) -> _Read:
         which = sql.Paths.EXCLUDED
     else:
         which = sql.Paths.SITE
-    return _Read(which, (since, until, include, exclude, include_names, exclude_names))
+    return _Read(
+        which,
+        (since, until, include, exclude, include_names, exclude_names),
+        _may_hold_a_month(since, until),
+    )
+
+
+def _may_hold_a_month(since: datetime, until: datetime) -> bool:
+    """Whether the local days a read of the period counts may hold a whole month, in any time zone (they begin at
+    most a day before the period's local start, which is within 14 hours of UTC): if not, its reads skip looking
+    for months (`sql.month_spans`). Only a matter of speed: both statements answer the same."""
+    try:
+        low = since.astimezone(UTC).replace(tzinfo=None) - timedelta(days=2)
+        high = until.astimezone(UTC).replace(tzinfo=None) + timedelta(days=2)
+        first = low.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+        if first < low:
+            first = (first + timedelta(days=32)).replace(day=1)
+        return (first + timedelta(days=32)).replace(day=1) <= high
+    except OverflowError:
+        return True  # at the ends of the calendar: the statements that look for months answer the same
 
 
 def _page(limit: int, offset: int) -> tuple[int, int]:
@@ -248,7 +269,7 @@ class WebAnalytics:
         _check_span(read, grain.value)
         with_series = asks_for(info, "pages", "series")
         rows = await self._rows(info).fetch(
-            sql.pages(read.paths, grain.value, with_series),
+            sql.pages(read.paths, grain.value, with_series, read.months),
             self.account_id,
             [self.product_id],
             *read.args,
@@ -292,7 +313,7 @@ class WebAnalytics:
         limit, offset = _page(limit, offset)
         sizes = dimension is WebDimension.SIZE
         rows = await self._rows(info).fetch(
-            sql.dimension_values(read.paths, dimension.value),
+            sql.dimension_values(read.paths, dimension.value, read.months),
             self.account_id,
             [self.product_id],
             *read.args,
@@ -357,7 +378,7 @@ class WebAnalytics:
             raise UserError("Give the `value` (or a campaign's `id`) whose details to read")
         page = (*read.args, offset, limit + 1, storable(value))
         if dimension is WebDimension.REFERRER:
-            rows = await db.fetch(sql.REFERRER_PATHS, self.account_id, [self.product_id], *page)
+            rows = await db.fetch(sql.referrer_paths(read.months), self.account_id, [self.product_id], *page)
             stats = [
                 WebStat(
                     value=row["path"],
@@ -370,7 +391,10 @@ class WebAnalytics:
             ]
         else:
             rows = await db.fetch(
-                sql.dimension_details(read.paths, dimension.value), self.account_id, [self.product_id], *page
+                sql.dimension_details(read.paths, dimension.value, read.months),
+                self.account_id,
+                [self.product_id],
+                *page,
             )
             stats = [
                 WebStat(

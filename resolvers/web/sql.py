@@ -72,9 +72,9 @@ class Paths(Enum):
 _GRAIN_INTERVAL = {"h": "interval '1 hour'", "d": "interval '1 day'"}
 _NOT_EXCLUDED = "r.path_id <> ALL(ARRAY(SELECT id FROM exc))"
 _INCLUDED = "r.path_id = ANY(ARRAY(SELECT id FROM inc)) AND " + _NOT_EXCLUDED
-# Pages are counted from the period's whole local days and, at its edges, from hours: the hours before the first
-# whole day (the head) and after the last one (the tail), each one range of the index. A period within one day
-# has no whole day (full_start > full_end) and all its hours are the head's. An edge of more than 12 hours is
+# Pages are counted from the period's whole local days (p.days_from to p.days_to, `WHOLE_DAYS`) and, at its
+# edges, from hours (`DAYS` when no month can be whole in the period): the hours before the first whole day (the head) and after the last one (the tail), each one
+# range of the index. A period within one day has no whole day (full_start > full_end) and all its hours are the head's. An edge of more than 12 hours is
 # "split": its day's row is counted, less the day's hours outside the period (fewer rows read; a period ending
 # now has no hours after it, so its tail is the one day row).
 DAYS = "\n      AND r.bucket >= p.days_from AND r.bucket < p.days_to"
@@ -85,18 +85,77 @@ HEAD_REST = "r.bucket >= p.full_start - interval '1 day' AND r.bucket < p.head_r
 TAIL_REST = "r.bucket >= p.until AND r.bucket < p.tail_rest_to"
 
 
-def rows_of(paths: Paths, dimension: str, grain: str, extra: str = "", per_path: bool = False) -> str:
+# The whole months of a span of local days are read from their sums (grain 'm', migration 054), up to the first
+# one that is not current (a month is current when summed at its version, or without a row: then it has no day
+# rows either); the days before them, and every day from the first month not current on (the month still
+# running, one a late hit changed), from day rows. `pm` has one row per product of `p`: the days [d_from, d_to)
+# and the months [m_from, m_to) within them (none: m_from = m_to = d_to).
+def month_spans(days_from: str, days_to: str) -> str:
+    """The CTE `pm` over the days [`days_from`, `days_to`) (expressions of `p`'s columns; local midnights, or
+    any time for the end: a day starting before it is read)."""
+    return f"""pm AS MATERIALIZED (
+    SELECT b.id, b.d_from, b.d_to,
+           CASE WHEN b.m_from < b.current_to THEN b.m_from ELSE b.d_to END AS m_from,
+           CASE WHEN b.m_from < b.current_to THEN b.current_to ELSE b.d_to END AS m_to
+    FROM (
+        SELECT a.*, coalesce((
+                   SELECT min(m.month) FROM web_rollup_months m
+                   WHERE m.account_id = $1 AND m.product_id = a.id AND m.month >= a.m_from AND m.month < a.m_to
+                     AND m.built IS DISTINCT FROM m.version
+               ), a.m_to) AS current_to
+        FROM (
+            SELECT s.*, date_trunc('month', s.d_from - interval '1 microsecond') + interval '1 month' AS m_from,
+                   date_trunc('month', date_trunc('day', s.d_to - interval '1 microsecond') + interval '1 day')
+                       AS m_to
+            FROM (SELECT p.id, {days_from} AS d_from, {days_to} AS d_to FROM p) AS s
+        ) AS a
+    ) AS b
+)"""
+
+
+# the days a dimension counts: every day overlapping the period (a dimension is counted per day)
+OVERLAPPED_DAYS = month_spans("date_trunc('day', p.since)", "p.until")
+# the pages' whole days (their edges are counted from hours)
+WHOLE_DAYS = month_spans("p.days_from", "p.days_to")
+# the sources of `pm`'s span: the days before its months, its months, the days after them
+_MONTH_SOURCES = (
+    ("pm", "d", "r.bucket >= p.d_from AND r.bucket < p.m_from"),
+    ("pm", "m", "r.bucket >= p.m_from AND r.bucket < p.m_to"),
+    ("pm", "d", "r.bucket >= p.m_to AND r.bucket < p.d_to"),
+)
+
+
+def _with(months: bool, spans: str) -> str:
+    return f", {spans}" if months else ""
+
+
+def rows_of(
+    paths: Paths, dimension: str, grain: str, extra: str = "", per_path: bool = False, months: bool = False
+) -> str:
     """A query of `r.product_id, r.path_id, r.bucket, r.value, r.detail, pageviews, visitors` of one dimension (a
     literal from code) at one grain, over the period. The site's counts (`per_path` false) are its own rows (path
     0), the included paths' rows, or its own rows with those of the excluded paths subtracted (negative rows);
     `per_path`: the rows of each path (every path, or the included ones, but the excluded). `extra`: more
-    conditions on `r`."""
-    step = _GRAIN_INTERVAL[grain]
+    conditions on `r`. `months`: the days of the statement's `pm` span instead (grain 'd' only), its whole months
+    from their sums (the buckets of those rows are months: for reads that sum the span)."""
+    sources: tuple[tuple[str, str, str], ...] = _MONTH_SOURCES
+    if months:
+        assert grain == "d", "months stand for days"
+    else:
+        step = _GRAIN_INTERVAL[grain]
+        sources = (("p", grain, f"r.bucket < p.until AND r.bucket > p.since - {step}"),)
+    return "\n    UNION ALL\n    ".join(
+        _rows_of_source(paths, dimension, f"{cte} AS p", grain, f"{span}{extra}", per_path)
+        for cte, grain, span in sources
+    )
+
+
+def _rows_of_source(paths: Paths, dimension: str, source: str, grain: str, span: str, per_path: bool) -> str:
     common = f"""r.account_id = $1 AND r.product_id = p.id AND r.dimension = '{dimension}' AND r.grain = '{grain}'
-      AND r.bucket < p.until AND r.bucket > p.since - {step}{extra}"""
+      AND {span}"""
     select = "SELECT r.product_id, r.path_id, r.bucket, r.value, r.detail"
     positive = f"""{select}, r.pageviews, r.visitors
-    FROM p JOIN web_rollups r ON {common}"""
+    FROM {source} JOIN web_rollups r ON {common}"""
     if paths is Paths.INCLUDED or per_path:
         return f"{positive}\n      AND {_each_path(paths)}"
     if paths is Paths.SITE:
@@ -105,7 +164,7 @@ def rows_of(paths: Paths, dimension: str, grain: str, extra: str = "", per_path:
       AND r.path_id = 0
     UNION ALL
     {select}, -r.pageviews, -r.visitors
-    FROM p JOIN web_rollups r ON {common}
+    FROM {source} JOIN web_rollups r ON {common}
       AND r.path_id = ANY(ARRAY(SELECT id FROM exc))"""
 
 
@@ -174,11 +233,15 @@ GROUP BY p.id, s.series_offsets, s.series_pageviews, s.series_visitors
 # Pages rank by the period's counts, read from its whole days and, at its edges, from hours (a day row stands for
 # 24 hour rows). $9 order ('visitors' / 'pageviews'), $10 offset, $11 limit + 1.
 @cache
-def pages(paths: Paths, grain: str, with_series: bool = True) -> KeptPlan:
+def pages(paths: Paths, grain: str, with_series: bool = True, months: bool = False) -> KeptPlan:
     """The period's top paths of each product, with their counts and (sparse) series. Rows: _product, rank,
     path_id, path, title, event, pageviews, visitors, series_offsets, series_pageviews, series_visitors (null
-    without `with_series`: no series is read)."""
-    days = rows_of(paths, "", "d", DAYS, per_path=True)
+    without `with_series`: no series is read). `months`: whole months read from their sums (a period that may
+    hold one)."""
+    if months:
+        days = rows_of(paths, "", "d", per_path=True, months=True)
+    else:
+        days = rows_of(paths, "", "d", DAYS, per_path=True)
     head = rows_of(paths, "", "h", HEAD_HOURS, per_path=True)
     tail = rows_of(paths, "", "h", TAIL_HOURS, per_path=True)
     step = _GRAIN_INTERVAL[grain]
@@ -203,7 +266,7 @@ def pages(paths: Paths, grain: str, with_series: bool = True) -> KeptPlan:
     else:
         series_columns = "NULL::int[] AS series_offsets, NULL::bigint[] AS series_pageviews, NULL::bigint[] AS series_visitors"
     return KeptPlan(f"""
-WITH {PERIOD}, counted AS (
+WITH {PERIOD}{_with(months, WHOLE_DAYS)}, counted AS (
     SELECT product_id, path_id, sum(pageviews)::bigint AS pageviews, sum(visitors)::bigint AS visitors
     FROM ({days}
     UNION ALL
@@ -246,9 +309,9 @@ ORDER BY k.product_id, k.rank"""
 # Dimensions: the period's whole days (a dimension is counted per day). $9 offset, $10 limit + 1, $11 the value
 # whose details are read (detail statements only).
 @cache
-def dimension_values(paths: Paths, dimension: str) -> KeptPlan:
+def dimension_values(paths: Paths, dimension: str, months: bool = False) -> KeptPlan:
     """The top values of a dimension. Rows: _product, rank, value, pageviews, visitors, scheme (referrers: the
-    most counted scheme of the value), campaign_id (campaigns)."""
+    most counted scheme of the value), campaign_id (campaigns). `months`: as for `pages`."""
     campaign = (
         "(SELECT c.id FROM web_campaigns c WHERE c.account_id = $1 AND c.product_id = k.product_id "
         "AND c.name = k.value)"
@@ -256,8 +319,8 @@ def dimension_values(paths: Paths, dimension: str) -> KeptPlan:
         else "NULL::bigint"
     )
     return KeptPlan(f"""
-WITH {PERIOD}, rows AS (
-    {rows_of(paths, dimension, "d")}
+WITH {PERIOD}{_with(months, OVERLAPPED_DAYS)}, rows AS (
+    {rows_of(paths, dimension, "d", months=months)}
 ), counted AS (
     SELECT product_id, value, sum(pageviews)::bigint AS pageviews, sum(visitors)::bigint AS visitors,
            (array_agg(detail ORDER BY pageviews DESC, detail))[1] AS scheme
@@ -274,12 +337,12 @@ _OF_VALUE = "\n      AND r.value = $11::text"
 
 
 @cache
-def dimension_details(paths: Paths, dimension: str) -> KeptPlan:
+def dimension_details(paths: Paths, dimension: str, months: bool = False) -> KeptPlan:
     """The details of one value of a dimension ($11): browser and system versions, regions, widths, a campaign's
-    referrers. Rows: _product, rank, value (the detail), pageviews, visitors."""
+    referrers. Rows: _product, rank, value (the detail), pageviews, visitors. `months`: as for `pages`."""
     return KeptPlan(f"""
-WITH {PERIOD}, rows AS (
-    {rows_of(paths, dimension, "d", _OF_VALUE)}
+WITH {PERIOD}{_with(months, OVERLAPPED_DAYS)}, rows AS (
+    {rows_of(paths, dimension, "d", _OF_VALUE, months=months)}
 ), counted AS (
     SELECT product_id, detail AS value, sum(pageviews)::bigint AS pageviews, sum(visitors)::bigint AS visitors
     FROM rows
@@ -293,12 +356,24 @@ SELECT k.product_id AS _product, k.rank, k.value, k.pageviews, k.visitors
 
 # The paths a referrer ($11) brought visitors to over the period's days. Rows: _product, rank, path_id, path,
 # pageviews, visitors. ($5..$8 are ignored: the read names its referrer, not paths.)
-REFERRER_PATHS = KeptPlan(f"""
-WITH {PERIOD}, counted AS (
+@cache
+def referrer_paths(months: bool = False) -> KeptPlan:
+    """The paths a referrer brought visitors to (see above). `months`: as for `pages`."""
+    sources = (
+        _MONTH_SOURCES
+        if months
+        else (("p", "d", "r.bucket < p.until AND r.bucket > p.since - interval '1 day'"),)
+    )
+    rows = "\n    UNION ALL\n    ".join(
+        f"""SELECT r.product_id, r.path_id, r.pageviews, r.visitors
+    FROM {cte} AS p JOIN web_rollups r ON r.account_id = $1 AND r.product_id = p.id AND r.dimension = 'referrer'
+        AND r.grain = '{grain}' AND {span} AND r.path_id <> 0{_OF_VALUE}"""
+        for cte, grain, span in sources
+    )
+    return KeptPlan(f"""
+WITH {PERIOD}{_with(months, OVERLAPPED_DAYS)}, counted AS (
     SELECT r.product_id, r.path_id, sum(r.pageviews)::bigint AS pageviews, sum(r.visitors)::bigint AS visitors
-    FROM p JOIN web_rollups r ON r.account_id = $1 AND r.product_id = p.id AND r.dimension = 'referrer'
-        AND r.grain = 'd' AND r.bucket < p.until AND r.bucket > p.since - interval '1 day' AND r.path_id <> 0
-        AND r.value = $11::text
+    FROM ({rows}) AS r
     GROUP BY r.product_id, r.path_id
     HAVING sum(r.pageviews) > 0
 ), ranked AS (
@@ -313,6 +388,7 @@ JOIN web_paths w ON w.account_id = $1 AND w.product_id = k.product_id AND w.id =
 WHERE k.rank > $9 AND k.rank <= $9 + $10
 ORDER BY k.product_id, k.rank
 """)
+
 
 # The campaign of an id ($5[1]) of the products: _product, name.
 CAMPAIGN_NAMES = """

@@ -10,6 +10,7 @@ import aiohttp
 from gateway.cli.seed import seed
 from gateway.cli.seed_web import build_web_rollups
 from gateway.db.pool import Database
+from gateway.ingest.web.months import build_months
 from tests.conftest import Server, gql, new_tenant
 from tests.web.test_web_analytics import CHROME, FIREFOX, at, record
 
@@ -49,8 +50,9 @@ async def test_rebuilt_rollups_equal_the_ingested_ones(
     ]
     outcomes = await record(http, server, tenant, hits)
     assert [o["outcome"] for o in outcomes].count("STORED") == 6
+    await build_months(db)  # March 2026 has ended: the gateway's pass sums it, as the seeding does
     ingested = [tuple(r) for r in await db.fetch(ROLLUPS, tenant.product_pk)]
-    assert ingested
+    assert ingested and any(row[1] == "m" for row in ingested)
     await build_web_rollups(db, [tenant.product_pk], 3, datetime(2026, 3, 4, tzinfo=UTC))
     assert [tuple(r) for r in await db.fetch(ROLLUPS, tenant.product_pk)] == ingested
 

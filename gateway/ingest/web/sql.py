@@ -139,15 +139,31 @@ _UPSERT_ROLLUPS = """INSERT INTO web_rollups AS r (account_id, product_id, dimen
 # occurred_at, path, title, referrer, web (the `events.web` object). $2 the paths' rollup rows and $3 the
 # sites', each key once with its sums (`rollups.RollupDeltas.rows`: product_id, dimension, grain, path_id,
 # bucket, value, detail, pageviews, visitors, account_id; each sorted by key). $4 titles to change: path id,
-# title, account_id, product_id (sorted by id). $5 the notices for live subscribers.
+# title, account_id, product_id (sorted by id). $5 the notices for live subscribers. $6 the months the hits count
+# in: account_id, product_id, month (local), ended (sorted): an ended month's version moves (migration 054).
 #
 # PostgreSQL runs the data-modifying CTEs that the main query does not read in the reverse of their order in
 # the text (see the STORE of gateway/ingest/sql.py): the events first (rows no other batch writes), then the
-# titles, the paths' rollups and last the sites' rollups, which every concurrent batch of a site writes; so a
-# batch waits for another one only at the end of the statement, and every batch locks shared rows in the same
-# order (paths' titles, paths' rollups, sites' rollups, each by key).
+# titles, the paths' rollups, the sites' rollups, which every concurrent batch of a site writes, and last the
+# months; so a batch waits for another one only at the end of the statement, and every batch locks shared rows
+# in the same order (paths' titles, paths' rollups, sites' rollups, ended months, each by key). A month that has
+# not ended is only added once (no lock of an existing row).
 STORE = f"""
-WITH site_rollups AS (
+WITH ended_months AS (
+    INSERT INTO web_rollup_months AS m (account_id, product_id, month)
+    SELECT (x.r->>0)::bigint, (x.r->>1)::bigint, (x.r->>2)::timestamp
+    FROM jsonb_array_elements($6::text::jsonb) WITH ORDINALITY AS x(r, o)
+    WHERE (x.r->>3)::boolean
+    ORDER BY x.o
+    ON CONFLICT (account_id, product_id, month) DO UPDATE SET version = m.version + 1
+), open_months AS (
+    INSERT INTO web_rollup_months (account_id, product_id, month)
+    SELECT (x.r->>0)::bigint, (x.r->>1)::bigint, (x.r->>2)::timestamp
+    FROM jsonb_array_elements($6::text::jsonb) WITH ORDINALITY AS x(r, o)
+    WHERE NOT (x.r->>3)::boolean
+    ORDER BY x.o
+    ON CONFLICT (account_id, product_id, month) DO NOTHING
+), site_rollups AS (
     {_UPSERT_ROLLUPS.format(param="$3")}
 ), path_rollups AS (
     {_UPSERT_ROLLUPS.format(param="$2")}

@@ -127,6 +127,7 @@ async def write_web_batch(tx: Transaction, requests: list[TrackRequest]) -> list
     calculators: dict[int, BucketCalculator] = {}
     event_rows: list[list[Any]] = []
     deltas = RollupDeltas()
+    months: set[tuple[int, datetime]] = set()  # (product, local month) of the counted hits
     notices: dict[int, int] = {}
     used_visits: set[str] = set()
     for request, hit, outcome, visit in zip(requests, hits, outcomes, visit_of, strict=True):
@@ -143,7 +144,8 @@ async def write_web_batch(tx: Transaction, requests: list[TrackRequest]) -> list
             calc = calculators.get(request.product_id)
             if calc is None:
                 calc = calculators[request.product_id] = BucketCalculator(products[request.product_id][2])
-            hour, day = calc.buckets(at)[:2]
+            hour, day, _week, month = calc.buckets(at)[:4]
+            months.add((request.product_id, month))
             deltas.add(
                 request.product_id,
                 ids[ordinals[(request.product_id, hit.event, path, request.account_id)]],
@@ -191,7 +193,18 @@ async def write_web_batch(tx: Transaction, requests: list[TrackRequest]) -> list
     # the rows carry the account that owns each product (PREPARE read it): a stored hit's request names that
     # same account, and a request naming another one stored nothing
     path_rollups, site_rollups = deltas.rows({pid: product[0] for pid, product in products.items()})
+    # each month the hits count in, and whether it has ended (a month before the product's current one): the
+    # summed months' rows of an ended month stop being read once this batch commits (migration 054)
+    month_rows = sorted(
+        (products[pid][0], pid, month, month < calculators[pid].buckets(now)[3]) for pid, month in months
+    )
     await tx.fetchrow(
-        sql.STORE, _doc(event_rows), _doc(path_rollups), _doc(site_rollups), _doc(retitles), payloads
+        sql.STORE,
+        _doc(event_rows),
+        _doc(path_rollups),
+        _doc(site_rollups),
+        _doc(retitles),
+        payloads,
+        _doc(month_rows),
     )
     return outcomes
