@@ -102,8 +102,10 @@ def create_app(settings: Settings, database_url: str) -> web.Application:
             persisted_unused_days=settings.persisted_unused_days,
         )
         await housekeeping.start()
-        web_months = WebMonths(db, interval=max(0.1, settings.web_months_seconds))
-        await web_months.start()
+        # 0: this process sums no months (another one does, or the reads take days)
+        web_months = WebMonths(db, interval=settings.web_months_seconds)
+        if settings.web_months_seconds > 0:
+            await web_months.start()
         persisted = PersistedQueries(db, settings.persisted_per_account)
         # the shims' documents and the dashboard's run in trusted-documents mode too
         await persisted.register_trusted(adapter_documents() + list(dashboard_documents().values()))

@@ -62,6 +62,7 @@ async def start_server(url: str, settings: Settings) -> tuple[Server, web.AppRun
 async def gateway_with(migrated: str, tmp_path: Path, **changes: Any) -> AsyncIterator[Server]:
     """A second gateway on the same database, with other settings (limits, trusted mode, ...)."""
     limits = replace(Limits(), **changes.pop("limits", {}))
+    changes.setdefault("web_months_seconds", 0)
     settings = Settings(data_dir=tmp_path, database_url=migrated, limits=limits, **changes)
     server, runner = await start_server(migrated, settings)
     try:
@@ -72,7 +73,11 @@ async def gateway_with(migrated: str, tmp_path: Path, **changes: Any) -> AsyncIt
 
 @pytest.fixture(scope="session")
 async def server(migrated: str, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Server]:
-    settings = Settings(data_dir=Path(tmp_path_factory.mktemp("gw")), database_url=migrated)
+    # no background pass sums months of web rollups: tests that read rollup rows know which months are summed
+    # (tests/web/test_month_sums.py runs the pass itself)
+    settings = Settings(
+        data_dir=Path(tmp_path_factory.mktemp("gw")), database_url=migrated, web_months_seconds=0
+    )
     started, runner = await start_server(migrated, settings)
     yield started
     await runner.cleanup()

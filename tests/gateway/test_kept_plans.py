@@ -84,25 +84,37 @@ WEB_STATEMENTS = {
         for grain in "hd"
     },
     **{
-        f"pages-{paths.value}-{grain}": (web_sql.pages(paths, grain), f"{WEB_PERIOD}, text, bigint, bigint")
+        f"pages-{paths.value}-{grain}{'-months' * months}": (
+            web_sql.pages(paths, grain, months=months),
+            f"{WEB_PERIOD}, text, bigint, bigint",
+        )
         for paths in web_sql.Paths
         for grain in "hd"
+        for months in (False, True)
     },
     **{
-        f"values-{paths.value}": (
-            web_sql.dimension_values(paths, "referrer"),
+        f"values-{paths.value}{'-months' * months}": (
+            web_sql.dimension_values(paths, "referrer", months),
             f"{WEB_PERIOD}, bigint, bigint",
         )
         for paths in web_sql.Paths
+        for months in (False, True)
     },
     **{
-        f"details-{paths.value}": (
-            web_sql.dimension_details(paths, "browser"),
+        f"details-{paths.value}{'-months' * months}": (
+            web_sql.dimension_details(paths, "browser", months),
             f"{WEB_PERIOD}, bigint, bigint, text",
         )
         for paths in web_sql.Paths
+        for months in (False, True)
     },
-    "referrer-paths": (web_sql.REFERRER_PATHS, f"{WEB_PERIOD}, bigint, bigint, text"),
+    **{
+        f"referrer-paths{'-months' * months}": (
+            web_sql.referrer_paths(months),
+            f"{WEB_PERIOD}, bigint, bigint, text",
+        )
+        for months in (False, True)
+    },
 }
 
 

@@ -256,7 +256,8 @@ async def test_a_sum_overtaken_by_a_write_records_nothing(
     assert built is None
 
     async with db.transaction(isolation="repeatable_read") as tx:
-        assert await tx.fetchval(months._VERSION, tenant.account_pk, tenant.product_pk, month) == version
+        found = await tx.fetchrow(months._VERSION, tenant.account_pk, tenant.product_pk, month)
+        assert found is not None and found["version"] == version
         await tx.execute(months._SUM, tenant.account_pk, tenant.product_pk, month, months.DIMENSIONS)
         # a late hit commits meanwhile
         await _record(http, server, tenant, _hits(rng, _local(2026, 4, 5), _local(2026, 4, 6), 1))
@@ -291,3 +292,20 @@ async def test_the_background_pass_sums_ended_months(
     finally:
         await pass_.stop()
     assert built == version
+
+
+async def test_one_process_sums_a_month_at_a_time(
+    http: aiohttp.ClientSession, server: Server, db: Database
+) -> None:
+    tenant = await new_tenant(db)
+    await _record(http, server, tenant, _hits(random.Random(5), _local(2026, 1, 5), _local(2026, 1, 9), 10))
+    month = datetime(2026, 1, 1)
+    async with db.transaction() as other:
+        assert await other.fetchval(months._CLAIM, tenant.account_pk, tenant.product_pk, month)
+        assert not await build_month(db, tenant.account_pk, tenant.product_pk, month)
+        assert (await _months(db, tenant))[month][1] is None
+    assert await build_month(db, tenant.account_pk, tenant.product_pk, month)
+    version, built = (await _months(db, tenant))[month]
+    assert built == version
+    # summed already: nothing to do
+    assert await build_month(db, tenant.account_pk, tenant.product_pk, month)

@@ -34,7 +34,13 @@ ORDER BY m.month DESC, m.account_id, m.product_id
 LIMIT $1
 """
 
-_VERSION = "SELECT version FROM web_rollup_months WHERE account_id = $1 AND product_id = $2 AND month = $3"
+# one process sums a month at a time: another one that meets it skips it (a lock for the transaction, keyed by
+# a hash of the month; two months of one hash only take turns)
+_CLAIM = "SELECT pg_try_advisory_xact_lock(hashtextextended(concat_ws(':', 'web month', $1::bigint, $2::bigint, $3::timestamp), 54))"
+
+_VERSION = (
+    "SELECT version, built FROM web_rollup_months WHERE account_id = $1 AND product_id = $2 AND month = $3"
+)
 
 # the month's previous sums ($4: every dimension summed)
 _DROP = """
@@ -76,12 +82,17 @@ BATCH = 50
 
 async def build_month(db: Database, account_id: int, product_id: int, month: datetime) -> bool:
     """Sum one month's day rows into its month rows; whether they are now current (False: a write moved the
-    month's version meanwhile, or the month is gone)."""
+    month's version meanwhile, another process is summing it, or the month is gone)."""
     try:
         async with db.transaction(isolation="repeatable_read") as tx:
-            version = await tx.fetchval(_VERSION, account_id, product_id, month)
-            if version is None:
+            if not await tx.fetchval(_CLAIM, account_id, product_id, month):
                 return False
+            found = await tx.fetchrow(_VERSION, account_id, product_id, month)
+            if found is None:
+                return False
+            version = found["version"]
+            if found["built"] == version:
+                return True  # another process summed it meanwhile
             await tx.execute(_DROP, account_id, product_id, month, DIMENSIONS)
             await tx.execute(_SUM, account_id, product_id, month, DIMENSIONS)
             status = await tx.execute(_RECORD, account_id, product_id, month, version)
