@@ -12,6 +12,7 @@ people to look at. Skipped only when Chromium or Playwright is missing.
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 from collections.abc import AsyncIterator
@@ -539,6 +540,53 @@ async def test_live_panel_counts_an_event_written_now(tab: Tab, data: DataSet, s
         assert reply.data["recordPageviews"] == [{"outcome": "STORED"}]
     await page.wait_for_selector(".feed li .feed-key:text-is('pageview')")
     await page.wait_for_selector(f"[data-live=visitors] .tile-value[data-value='{visitors + 1}']")
+    tab.check_clean()
+
+
+async def test_live_panel_keeps_an_event_that_came_while_it_refreshed(
+    tab: Tab, data: DataSet, server: Server
+) -> None:
+    """The panel reads its counts again when its socket opens. An event the subscription brings while that read
+    is on its way, and which the read's answer does not hold yet, still counts once the answer arrives."""
+    page = tab.page
+    reads: list[Any] = []
+    answered = asyncio.Event()
+
+    async def hold_second_read(route: Any) -> None:
+        if "LiveSince" not in (route.request.post_data or ""):
+            await route.continue_()
+            return
+        reads.append(route)
+        if len(reads) != 2:  # the first read draws the panel; the second is the socket's
+            await route.continue_()
+            return
+        stale = await route.fetch()  # answered now, before the event below is stored
+        await answered.wait()
+        await route.fulfill(response=stale)
+
+    await page.route("**/graphql", hold_second_read)
+    await sign_in(tab, data, f"?product={data.shop}&view=live")
+    await page.wait_for_selector(".live-status[data-state=open]")
+    for _ in range(100):
+        if len(reads) == 2:
+            break
+        await asyncio.sleep(0.05)
+    assert len(reads) == 2
+    await asyncio.sleep(0.5)  # the held read's answer is computed
+    before = int(await page.get_attribute("[data-live=events] .tile-value", "data-value"))
+    async with aiohttp.ClientSession() as http:
+        await record(
+            http,
+            server,
+            data.tenant.token,
+            data.shop,
+            [{"deviceId": "live-2", "events": [{"key": "while_read"}]}],
+        )
+    await page.wait_for_selector(f"[data-live=events] .tile-value[data-value='{before + 1}']")
+    answered.set()
+    await asyncio.sleep(1.5)  # the stale answer lands; the panel redraws at most once a second
+    assert int(await page.get_attribute("[data-live=events] .tile-value", "data-value")) == before + 1
+    assert await page.locator(".feed li .feed-key:text-is('while_read')").count() == 1
     tab.check_clean()
 
 

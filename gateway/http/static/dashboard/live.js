@@ -25,6 +25,7 @@ export async function renderLive(main, ctx) {
     hiddenVisitors: 0, // devices beyond the page read
     webVisitors: 0, // sessions of the site's pages (counted by the gateway)
     counted: new Set(), // ids of the events already in `events`
+    sessionIds: new Set(), // ids of the sessions already in `sessions`
     feed: [], // newest first: {id, t, key, count, path, device}
     complete: true, // whether `feed` holds every event of the window (for the per-minute chart)
   };
@@ -102,25 +103,58 @@ export async function renderLive(main, ctx) {
     return { id: node.id, t: Date.parse(node.timestamp), key: node.isPageview ? "pageview" : node.key, count: node.count, path: node.path, device: node.device };
   }
 
+  // The updates that arrive while a refresh reads: its answer may have been read before they were stored, so
+  // they are applied again over it (those it holds already are known by their ids and skipped).
+  let arrivals = null;
   let refreshing = null;
   async function refresh() {
     const now = Date.now();
-    const data = await run("live", "LiveSince", {
-      product: product.id,
-      since: iso(now - WINDOW_MINUTES * 60000),
-      visitorsSince: iso(now - VISITOR_MINUTES * 60000),
-    });
+    const arrived = (arrivals = []);
+    let data;
+    try {
+      data = await run("live", "LiveSince", {
+        product: product.id,
+        since: iso(now - WINDOW_MINUTES * 60000),
+        visitorsSince: iso(now - VISITOR_MINUTES * 60000),
+      });
+    } finally {
+      if (arrivals === arrived) arrivals = null;
+    }
     const node = data.node;
     if (!node) throw new Error("This product no longer exists, or is not yours.");
     state.events = node.events.totalCount;
     state.sessions = node.sessions.totalCount;
+    state.sessionIds = new Set(node.sessions.nodes.map((s) => s.id));
     state.feed = node.events.nodes.map(eventOf);
     state.counted = new Set(state.feed.map((e) => e.id));
     state.complete = node.events.totalCount <= node.events.nodes.length;
     state.visitors = new Set(node.devices.nodes.map((d) => d.deviceId));
     state.hiddenVisitors = node.devices.totalCount - node.devices.nodes.length;
     state.webVisitors = node.webAnalytics.recentVisitors;
+    for (const update of arrived) apply(update);
     draw();
+  }
+
+  // count an update's events and sessions not counted yet; how many events it added
+  function apply(update) {
+    let added = 0;
+    for (const node of update.events) {
+      if (state.counted.has(node.id)) continue;
+      state.counted.add(node.id);
+      state.events += 1;
+      state.feed.unshift(eventOf(node));
+      if (node.device) state.visitors.add(node.device.deviceId);
+      else recountWebVisitors();
+      added += 1;
+    }
+    for (const session of update.sessions) {
+      if (state.sessionIds.has(session.id)) continue;
+      state.sessionIds.add(session.id);
+      state.sessions += 1;
+      if (session.device) state.visitors.add(session.device.deviceId);
+    }
+    state.feed.length = Math.min(state.feed.length, 500);
+    return added;
   }
 
   function refreshSoon() {
@@ -153,21 +187,8 @@ export async function renderLive(main, ctx) {
     },
     onNext: (data) => {
       const update = data.productActivity;
-      let added = 0;
-      for (const node of update.events) {
-        if (state.counted.has(node.id)) continue;
-        state.counted.add(node.id);
-        state.events += 1;
-        state.feed.unshift(eventOf(node));
-        if (node.device) state.visitors.add(node.device.deviceId);
-        else recountWebVisitors();
-        added += 1;
-      }
-      for (const session of update.sessions) {
-        state.sessions += 1;
-        if (session.device) state.visitors.add(session.device.deviceId);
-      }
-      state.feed.length = Math.min(state.feed.length, 500);
+      arrivals?.push(update);
+      const added = apply(update);
       if (added) announce(`${added === 1 ? "1 new event" : `${added} new events`}`);
       scheduleDraw();
     },
