@@ -33,6 +33,7 @@ from strawberry.dataloader import DataLoader
 from gateway.access.principal import Permission
 from gateway.db.writes_in_progress import WritesStillInProgress, wait_for_writes
 from gateway.execution.fast_path import LeafListSelection, SerializedList, cheap_field, leaf_list_selection
+from gateway.execution.graphql_core import GRAPHQL_MAX_INT
 from gateway.input_values import aware, loads, row_id
 from resolvers.context import Context
 from resolvers.errors import UserError, found
@@ -240,7 +241,7 @@ def page_request(
         raise BadPageRequest("`first` must not be negative")
     if size > limit:
         raise BadPageRequest(f"`first` is {size}, above the maximum page size of {limit}")
-    if offset is not None and not 0 <= offset <= 2**31 - 1:
+    if offset is not None and not 0 <= offset <= GRAPHQL_MAX_INT:
         raise BadPageRequest("`offset` must be a whole number from 0")
     return PageRequest(
         first=size,

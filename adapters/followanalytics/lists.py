@@ -16,6 +16,7 @@ from adapters.followanalytics import graph, params
 from adapters.followanalytics.fields import DEVICES, EVENTS, SESSIONS
 from adapters.followanalytics.replies import APP_NOT_FOUND, SEGMENT_NOT_FOUND, Failure, success
 from gateway.access.principal import Principal
+from gateway.execution.graphql_core import GRAPHQL_MAX_INT
 
 
 def pages(total: int, per_page: int) -> int:
@@ -23,7 +24,7 @@ def pages(total: int, per_page: int) -> int:
 
 
 # the largest offset the graph takes (its Int): a deeper page is asked at it, and answered by `page_reply`
-MAX_OFFSET = 2**31 - 1
+MAX_OFFSET = GRAPHQL_MAX_INT
 
 
 def offset_of(paging: params.Paging) -> int:

@@ -51,7 +51,7 @@ async def _credentials(request: web.Request) -> tuple[str, str]:
     if "json" in (request.content_type or "") or text.lstrip().startswith("{"):
         try:
             fields = loads_json(text) if text.strip() else {}
-        except (ValueError, RecursionError):
+        except ValueError:  # loads_json's only error, deep nesting included
             raise Failure(400, MISSING_CREDENTIALS) from None
     else:
         try:

@@ -22,12 +22,13 @@ from aiohttp import web
 from multidict import MultiMapping
 
 from adapters.followanalytics.replies import Failure
+from gateway.execution.graphql_core import GRAPHQL_MAX_INT
 
 DEFAULT_PER_PAGE = 1000
 MAX_PER_PAGE = 10_000
 MAX_LIST_VALUES = 10_000
 # the largest page: the graph's Int (a deeper page lies past every list, and answers as empty as this one)
-MAX_PAGE = 2**31 - 1
+MAX_PAGE = GRAPHQL_MAX_INT
 # an ISO time whose offset's `+` a URL query decoded as a space: `2017-04-06T16:41:44 05:00`
 _SPACED_OFFSET = re.compile(r"(\d{4}-?\d{2}-?\d{2}T[\d:.,]+) (\d{2}(?::?\d{2})?)")
 

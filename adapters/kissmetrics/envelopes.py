@@ -14,6 +14,7 @@ from urllib.parse import urlencode
 
 from aiohttp import web
 
+from gateway.execution.graphql_core import GRAPHQL_MAX_INT
 from gateway.json_text import compact_json, compact_json_bytes
 
 JSON_TYPE = "application/json; charset=utf-8"
@@ -78,7 +79,7 @@ def page_of(request: web.Request, max_limit: int) -> Page:
             raise BadRequest(name)
         return value
 
-    return Page(limit=number("limit", 20, 1, max_limit), offset=number("offset", 0, 0, 2**31 - 1))
+    return Page(limit=number("limit", 20, 1, max_limit), offset=number("offset", 0, 0, GRAPHQL_MAX_INT))
 
 
 def paging_links(

@@ -1,9 +1,8 @@
 """The background pass that sums ended months of web rollups (`gateway.ingest.web.months`), in every gateway
 process: once at start, then every `GATEWAY_WEB_MONTHS_SECONDS`.
 
-Passes of several processes may meet on one month; each month is summed in its own REPEATABLE READ transaction,
-so two sums of one month write the same rows, one after the other, and a sum that a write overtook records
-nothing. A month not summed yet is read from its days meanwhile, so a pass that is late costs time, never counts.
+Passes of several processes share the work: a month one of them is summing, the others skip. A month not summed
+yet is read from its days meanwhile, so a pass that is late costs time, never counts.
 """
 
 from __future__ import annotations

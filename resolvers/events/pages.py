@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
+from gateway.execution.graphql_core import GRAPHQL_MAX_INT
 from resolvers.context import Context
 from resolvers.errors import UserError
 from resolvers.events.filters import EventFilter, hour_scope, list_conditions
@@ -16,7 +17,7 @@ if TYPE_CHECKING:
     from resolvers.events.types import Event
     from resolvers.products.types import EventOrder
 
-MAX_PAGE_NUMBER = 2**31 - 1
+MAX_PAGE_NUMBER = GRAPHQL_MAX_INT
 
 
 async def event_page(

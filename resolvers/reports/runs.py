@@ -13,6 +13,7 @@ import asyncpg
 import strawberry
 from strawberry.scalars import JSON
 
+from gateway.execution.graphql_core import GRAPHQL_MAX_INT
 from resolvers.context import Context, ctx_of
 from resolvers.errors import UserError, found
 from resolvers.node import Node, register_node
@@ -88,7 +89,7 @@ class ReportRun(Node):
 
     @strawberry.field(description="Result rows aligned with `columns` (null where a person has no value).")
     async def rows(self, info: strawberry.Info, offset: int = 0, limit: int = 50) -> list[JSON]:
-        if not 0 <= offset <= 2**31 - 1 or not 0 <= limit <= MAX_ROWS_PER_PAGE:
+        if not 0 <= offset <= GRAPHQL_MAX_INT or not 0 <= limit <= MAX_ROWS_PER_PAGE:
             raise UserError(f"`offset` must be 0 or more and `limit` from 0 to {MAX_ROWS_PER_PAGE}")
         ctx = ctx_of(info)
         rows = await ctx.db.fetch(

@@ -1,26 +1,23 @@
 """Summing the web rollups of an ended month into its own rows (grain 'm', migration 054), for long reads.
 
-A month is summed once it has ended (an hour after its last local midnight, so that no batch still open when it
+A month is summed once it has ended (an hour after its end in local time, so that no batch still open when it
 ended can commit after its sum), and again whenever a later write moved its version (a hit dated in the past).
 Each month is summed in a REPEATABLE READ transaction: the sums and the version they are recorded at come from
 one snapshot, and recording the version fails (a serialization failure) if a batch moved it after that
 snapshot; the month is then left to the next pass, and reads keep summing its days meanwhile.
 
 Every dimension but `kind` is summed (the reads of a period's totals per kind go by hour or day), for every path
-and the site (path 0). The passes are the gateway's own upkeep, so `months_to_build` is not scoped to an
-account; every statement that sums a month names its account.
+and the site (path 0). The passes are the gateway's own upkeep, so `MONTHS_TO_BUILD` is not scoped to an
+account; every statement that sums a month names its account. One process sums a month at a time (`_CLAIM`).
 """
 
 from __future__ import annotations
 
-import logging
 from datetime import datetime
 
 import asyncpg
 
 from gateway.db.pool import Database
-
-log = logging.getLogger(__name__)
 
 # the months whose rows are missing or behind their version and which ended more than an hour ago (in their
 # product's time zone), the latest first (those the usual periods read)
@@ -36,7 +33,11 @@ LIMIT $1
 
 # one process sums a month at a time: another one that meets it skips it (a lock for the transaction, keyed by
 # a hash of the month; two months of one hash only take turns)
-_CLAIM = "SELECT pg_try_advisory_xact_lock(hashtextextended(concat_ws(':', 'web month', $1::bigint, $2::bigint, $3::timestamp), 54))"
+_CLAIM = """
+SELECT pg_try_advisory_xact_lock(
+    hashtextextended(concat_ws(':', 'web month', $1::bigint, $2::bigint, $3::timestamp), 54)
+)
+"""
 
 _VERSION = (
     "SELECT version, built FROM web_rollup_months WHERE account_id = $1 AND product_id = $2 AND month = $3"
