@@ -9,12 +9,11 @@ or gateways on one database skip each other's rows, so they need no coordination
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from datetime import timedelta
 
 from gateway.access.client_limits import EXPIRE as EXPIRE_RATE_WINDOWS
-from gateway.background.tasks import cancel_and_wait
+from gateway.background.tasks import Periodic
 from gateway.db.pool import Database
 from gateway.execution.persisted import DEFAULT_UNUSED_DAYS
 from gateway.execution.persisted import EXPIRE as EXPIRE_DOCUMENTS
@@ -38,8 +37,10 @@ SWEEPS: dict[str, str] = {
 }
 
 
-class Housekeeping:
+class Housekeeping(Periodic):
     """Runs `sweep()` every `interval` seconds until stopped; a failed sweep is logged and tried again later."""
+
+    what = "housekeeping sweep"
 
     def __init__(
         self,
@@ -48,21 +49,13 @@ class Housekeeping:
         interval: float,
         persisted_unused_days: float = DEFAULT_UNUSED_DAYS,
     ) -> None:
+        super().__init__(interval)
         self.db = db
         self.kept_days_ttl = kept_days_ttl  # None: kept days never expire
-        self.interval = interval
         self.persisted_unused_days = persisted_unused_days
-        self._task: asyncio.Task[None] | None = None
 
-    async def start(self) -> None:
-        """Start the loop (idempotent)."""
-        if self._task is None or self._task.done():
-            self._task = asyncio.create_task(self._loop(), name="housekeeping")
-
-    async def stop(self) -> None:
-        """Stop the loop, interrupting a sweep in progress (its chunk rolls back; nothing is half done)."""
-        await cancel_and_wait(self._task)
-        self._task = None
+    async def run_once(self) -> None:
+        await self.sweep()
 
     async def sweep(self) -> int:
         """One sweep now; the number of rows removed."""
@@ -88,13 +81,3 @@ class Housekeeping:
         if expired:
             log.info("expired %d kept days of the calendar trees", expired)
         return deleted + expired
-
-    async def _loop(self) -> None:
-        while True:
-            try:
-                await self.sweep()
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("housekeeping sweep failed; trying again later")
-            await asyncio.sleep(self.interval)

@@ -513,20 +513,22 @@ async def test_events_page(tab: Tab, data: DataSet) -> None:
     tab.check_clean()
 
 
+async def count_live_event(page: Any, server: Server, data: DataSet, device: str, key: str) -> int:
+    """Record an event of `device` in the shop and wait until the live panel counts it; the count before."""
+    before = int(await page.get_attribute("[data-live=events] .tile-value", "data-value"))
+    async with aiohttp.ClientSession() as http:
+        await record(
+            http, server, data.tenant.token, data.shop, [{"deviceId": device, "events": [{"key": key}]}]
+        )
+    await page.wait_for_selector(f"[data-live=events] .tile-value[data-value='{before + 1}']")
+    return before
+
+
 async def test_live_panel_counts_an_event_written_now(tab: Tab, data: DataSet, server: Server) -> None:
     page = tab.page
     await sign_in(tab, data, f"?product={data.shop}&view=live")
     await page.wait_for_selector(".live-status[data-state=open]")
-    before = int(await page.get_attribute("[data-live=events] .tile-value", "data-value"))
-    async with aiohttp.ClientSession() as http:
-        await record(
-            http,
-            server,
-            data.tenant.token,
-            data.shop,
-            [{"deviceId": "live-1", "events": [{"key": "live_check"}]}],
-        )
-    await page.wait_for_selector(f"[data-live=events] .tile-value[data-value='{before + 1}']")
+    await count_live_event(page, server, data, "live-1", "live_check")
     assert await page.locator(".feed li").first.locator(".feed-key").inner_text() == "live_check"
     assert await page.get_attribute("figure.chart", "data-points") == "30"
     # a site's pageview: a visitor without a device, counted by the gateway a few seconds later
@@ -573,16 +575,7 @@ async def test_live_panel_keeps_an_event_that_came_while_it_refreshed(
         await asyncio.sleep(0.05)
     assert len(reads) == 2
     await asyncio.sleep(0.5)  # the held read's answer is computed
-    before = int(await page.get_attribute("[data-live=events] .tile-value", "data-value"))
-    async with aiohttp.ClientSession() as http:
-        await record(
-            http,
-            server,
-            data.tenant.token,
-            data.shop,
-            [{"deviceId": "live-2", "events": [{"key": "while_read"}]}],
-        )
-    await page.wait_for_selector(f"[data-live=events] .tile-value[data-value='{before + 1}']")
+    before = await count_live_event(page, server, data, "live-2", "while_read")
     answered.set()
     await asyncio.sleep(1.5)  # the stale answer lands; the panel redraws at most once a second
     assert int(await page.get_attribute("[data-live=events] .tile-value", "data-value")) == before + 1
