@@ -329,6 +329,17 @@ async def ensure_products(db: Database, account_id: int, count: int, timezone: s
     return ids[:count]
 
 
+# $1 a product: its every-key totals (event_totals, migration 052) summed from its rollups, as the ingestion keeps
+# them; for rollups written without the ingestion (seeding, and tests that write rollup rows themselves)
+EVENT_TOTALS_OF_PRODUCT = """
+INSERT INTO event_totals (account_id, product_id, grain, bucket, c, s, dur)
+SELECT account_id, product_id, grain, bucket, LEAST(sum(c), 9223372036854775807)::bigint, sum(s), sum(dur)
+FROM event_rollups
+WHERE product_id = $1 AND seg_key = ''
+GROUP BY 1, 2, 3, 4
+"""
+
+
 async def clear_products(db: Database, product_ids: list[int]) -> None:
     """Delete the raw rows, rollups and definitions of these products."""
     for table in (
@@ -746,17 +757,7 @@ async def build_rollups(db: Database, product_ids: list[int]) -> None:
             )
             await tx.execute("DROP TABLE seed_event_hours")
             # every key's rows summed per bucket (migration 052), as the ingestion adds them
-            await tx.execute(
-                """
-                INSERT INTO event_totals (account_id, product_id, grain, bucket, c, s, dur)
-                SELECT account_id, product_id, grain, bucket, LEAST(sum(c), 9223372036854775807)::bigint,
-                       sum(s), sum(dur)
-                FROM event_rollups
-                WHERE product_id = $1 AND seg_key = ''
-                GROUP BY 1, 2, 3, 4
-                """,
-                product_id,
-            )
+            await tx.execute(EVENT_TOTALS_OF_PRODUCT, product_id)
             # the events lists' page index (migration 040), kept by triggers that seeding's COPY skips
             await tx.execute(
                 """

@@ -8,6 +8,7 @@ from typing import Any
 
 import aiohttp
 
+from gateway.cli.seed import EVENT_TOTALS_OF_PRODUCT
 from gateway.db.pool import Database
 from resolvers.node import to_global_id
 from tests.conftest import Server, Tenant, gql, new_tenant
@@ -47,6 +48,7 @@ async def product_with_rollups(db: Database, tenant: Tenant, sessions: int) -> s
         day,
         sessions,
     )
+    await db.execute(EVENT_TOTALS_OF_PRODUCT, product)  # as the ingestion keeps them
     return str(to_global_id("Product", product))
 
 
