@@ -72,11 +72,12 @@ class Paths(Enum):
 _GRAIN_INTERVAL = {"h": "interval '1 hour'", "d": "interval '1 day'"}
 _NOT_EXCLUDED = "r.path_id <> ALL(ARRAY(SELECT id FROM exc))"
 _INCLUDED = "r.path_id = ANY(ARRAY(SELECT id FROM inc)) AND " + _NOT_EXCLUDED
-# Pages are counted from the period's whole local days (p.days_from to p.days_to, `WHOLE_DAYS`) and, at its
-# edges, from hours (`DAYS` when no month can be whole in the period): the hours before the first whole day (the head) and after the last one (the tail), each one
-# range of the index. A period within one day has no whole day (full_start > full_end) and all its hours are the head's. An edge of more than 12 hours is
-# "split": its day's row is counted, less the day's hours outside the period (fewer rows read; a period ending
-# now has no hours after it, so its tail is the one day row).
+# Pages are counted from the period's whole local days, p.days_from to p.days_to (`DAYS`; through `WHOLE_DAYS`
+# when a whole month may lie in the period), and at its edges from hours: the hours before the first whole day
+# (the head) and after the last one (the tail), each one range of the index. A period within one day has no
+# whole day (full_start > full_end) and all its hours are the head's. An edge of more than 12 hours is "split":
+# its day's row is counted, less the day's hours outside the period (fewer rows read; a period ending now has no
+# hours after it, so its tail is the one day row).
 DAYS = "\n      AND r.bucket >= p.days_from AND r.bucket < p.days_to"
 HEAD_HOURS = "\n      AND r.bucket < p.head_to"
 TAIL_HOURS = "\n      AND r.bucket >= p.tail_from"
