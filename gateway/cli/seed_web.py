@@ -241,14 +241,15 @@ async def build_web_rollups(db: Database, product_ids: list[int], days: int, now
                 await tx.execute("ANALYZE seed_web_hits")
                 await tx.execute(statement)
             week += timedelta(days=7)
-    # every month with day rows has its row, as the ingestion adds them
+    # every month with day rows has its row, as the ingestion adds them; its version moves again, so that sums a
+    # gateway's pass made while the rows were rebuilt are not read
     await db.execute(
         """
-        INSERT INTO web_rollup_months (account_id, product_id, month)
+        INSERT INTO web_rollup_months AS m (account_id, product_id, month)
         SELECT DISTINCT r.account_id, r.product_id, date_trunc('month', r.bucket)
         FROM web_rollups r
         WHERE r.product_id = ANY($1::bigint[]) AND r.dimension = '' AND r.grain = 'd' AND r.path_id = 0
-        ON CONFLICT (account_id, product_id, month) DO NOTHING
+        ON CONFLICT (account_id, product_id, month) DO UPDATE SET version = m.version + 1
         """,
         product_ids,
     )
