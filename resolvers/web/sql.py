@@ -139,16 +139,19 @@ def rows_of(
     `per_path`: the rows of each path (every path, or the included ones, but the excluded). `extra`: more
     conditions on `r`. `months`: the days of the statement's `pm` span instead (grain 'd' only), its whole months
     from their sums (the buckets of those rows are months: for reads that sum the span)."""
-    sources: tuple[tuple[str, str, str], ...] = _MONTH_SOURCES
+    return "\n    UNION ALL\n    ".join(
+        _rows_of_source(paths, dimension, f"{cte} AS p", source_grain, f"{span}{extra}", per_path)
+        for cte, source_grain, span in _sources(grain, months)
+    )
+
+
+def _sources(grain: str, months: bool) -> tuple[tuple[str, str, str], ...]:
+    """Where a read of `grain` rows over the period finds them: (the CTE of the bounds, the rows' grain, the
+    bucket range). Every bucket overlapping the period; or, with `months`, the `pm` span's days and months."""
     if months:
         assert grain == "d", "months stand for days"
-    else:
-        step = _GRAIN_INTERVAL[grain]
-        sources = (("p", grain, f"r.bucket < p.until AND r.bucket > p.since - {step}"),)
-    return "\n    UNION ALL\n    ".join(
-        _rows_of_source(paths, dimension, f"{cte} AS p", grain, f"{span}{extra}", per_path)
-        for cte, grain, span in sources
-    )
+        return _MONTH_SOURCES
+    return (("p", grain, f"r.bucket < p.until AND r.bucket > p.since - {_GRAIN_INTERVAL[grain]}"),)
 
 
 def _rows_of_source(paths: Paths, dimension: str, source: str, grain: str, span: str, per_path: bool) -> str:
@@ -360,16 +363,11 @@ SELECT k.product_id AS _product, k.rank, k.value, k.pageviews, k.visitors
 @cache
 def referrer_paths(months: bool = False) -> KeptPlan:
     """The paths a referrer brought visitors to (see above). `months`: as for `pages`."""
-    sources = (
-        _MONTH_SOURCES
-        if months
-        else (("p", "d", "r.bucket < p.until AND r.bucket > p.since - interval '1 day'"),)
-    )
     rows = "\n    UNION ALL\n    ".join(
         f"""SELECT r.product_id, r.path_id, r.pageviews, r.visitors
     FROM {cte} AS p JOIN web_rollups r ON r.account_id = $1 AND r.product_id = p.id AND r.dimension = 'referrer'
         AND r.grain = '{grain}' AND {span} AND r.path_id <> 0{_OF_VALUE}"""
-        for cte, grain, span in sources
+        for cte, grain, span in _sources("d", months)
     )
     return KeptPlan(f"""
 WITH {PERIOD}{_with(months, OVERLAPPED_DAYS)}, counted AS (
